@@ -1,0 +1,52 @@
+//! chorus-widgets: Yew renderers over the platform-free `chorus-core` model, registered as
+//! custom elements by the small JS loader (`js/loader.js`) that `cargo xtask dist` bundles
+//! into `pkg/chorus.js`.
+//!
+//! The loader owns the custom-element lifecycle (shadow root, stylesheet, attributes); this
+//! crate owns everything drawn inside the shadow root. The split keeps the JS tiny and lets
+//! every widget be tested from Rust.
+
+#![forbid(unsafe_code)]
+
+pub mod fft;
+
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+/// A mounted widget. The loader keeps it on the host element and calls [`Mounted::destroy`]
+/// when the element leaves the page, so re-inserting an element never leaks a second app.
+#[wasm_bindgen]
+pub struct Mounted {
+    destroy: Option<Box<dyn FnOnce()>>,
+}
+
+#[wasm_bindgen]
+impl Mounted {
+    /// Unmount the Yew app and free its state.
+    pub fn destroy(&mut self) {
+        if let Some(f) = self.destroy.take() {
+            f();
+        }
+    }
+}
+
+/// Mount the widget named by `tag` (the custom element's local name) into `root`, a `<div>`
+/// inside the host element's shadow root. `host` is the custom element itself, from which
+/// attributes (`locale`, `endpoint`, …) are read.
+#[wasm_bindgen]
+pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
+    let locale = fft::Locale::from_host(&host);
+    match tag {
+        "chorus-fft" => {
+            let app =
+                yew::Renderer::<fft::Fft>::with_root_and_props(root, fft::FftProps { locale })
+                    .render();
+            Ok(Mounted {
+                destroy: Some(Box::new(move || app.destroy())),
+            })
+        }
+        other => Err(JsValue::from_str(&format!(
+            "Chorus: unknown widget <{other}>"
+        ))),
+    }
+}

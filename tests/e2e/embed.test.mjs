@@ -1,0 +1,62 @@
+// The backbone's promise: one script tag on a page served by `chorus serve` renders <chorus-fft>.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launchBrowser, startServer } from "./support.mjs";
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("the demo page's script tag renders the FFT radios inside <chorus-fft>", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/`);
+  // Playwright's CSS engine pierces open shadow roots, so this finds the radios inside.
+  const radios = page.locator("chorus-fft input[type=radio]");
+  await radios.first().waitFor({ state: "visible", timeout: 15_000 });
+  assert.equal(await radios.count(), 6);
+  const legend = await page.locator("chorus-fft legend").textContent();
+  assert.equal(legend.trim(), "Overall, how was your experience of our service?");
+  // Rendered inside a shadow root, not into the host page's light DOM.
+  assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot !== null), true);
+  assert.equal(await page.evaluate(() => document.querySelectorAll("input").length), 0);
+  // Each radio is labelled, so screen readers announce the answer.
+  await page.getByLabel("Neither good nor poor").check();
+  assert.equal(await page.getByLabel("Neither good nor poor").isChecked(), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the bundle is served with the right types", async () => {
+  const manifest = await (await fetch(`${server.url}/embed/manifest.json`)).json();
+  const js = await fetch(`${server.url}/embed/chorus.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get("content-type"), /javascript/);
+  const wasm = await fetch(`${server.url}/embed/${manifest.wasm}`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  for (const f of manifest.files) assert.match(f.integrity, /^sha384-[A-Za-z0-9+/]+=*$/);
+});
+
+test("a Welsh page gets the Welsh question", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/`);
+  await page.evaluate(() => {
+    document.documentElement.lang = "cy";
+    const el = document.createElement("chorus-fft");
+    el.id = "welsh";
+    document.body.append(el);
+  });
+  const legend = page.locator("#welsh legend");
+  await legend.waitFor({ timeout: 15_000 });
+  assert.match(await legend.textContent(), /Yn gyffredinol/);
+  await page.close();
+});

@@ -1,0 +1,239 @@
+//! `cargo xtask dist`: the embed bundle in `pkg/`.
+//!
+//! Steps: release build of `chorus-widgets` for wasm32 → `wasm-bindgen --target no-modules` →
+//! `wasm-opt -Oz` → `pkg/chorus.js` (glue + loader + CSS in one function scope, so the web
+//! team's single `<script integrity>` covers all the JavaScript) and `pkg/chorus-<hash>.wasm`
+//! (content-hashed, so it can be cached forever and is fetched with its own SRI hash), plus
+//! precompressed `.br`/`.gz` twins and `pkg/manifest.json` with sizes and SRI hashes.
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use base64::Engine;
+use sha2::{Digest, Sha384};
+
+use crate::{
+    toolchain::Wasm,
+    util::{self, CommandExt, root, step},
+};
+
+/// One file of the bundle with its measured sizes.
+pub struct Entry {
+    /// File name inside `pkg/`.
+    pub name: String,
+    /// Uncompressed bytes.
+    pub raw: usize,
+    /// gzip -9 bytes.
+    pub gzip: usize,
+    /// brotli q11 bytes.
+    pub brotli: usize,
+    /// `sha384-…` for the `integrity` attribute.
+    pub sri: String,
+}
+
+/// wasm features the module uses; binaryen must be told, or it rejects current rustc output.
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Build the bundle; returns its entries (also written to `pkg/manifest.json`).
+pub fn run() -> anyhow::Result<Vec<Entry>> {
+    let root = root();
+    let wasm = Wasm::require()?;
+    step(&format!(
+        "Building chorus-widgets for wasm32 (release, {wasm:?})"
+    ));
+    let mut build = wasm.cargo("build", false);
+    build
+        .args(["--release", "--package", "chorus-widgets", "--lib"])
+        .current_dir(&root);
+    if wasm.nightly_flags() {
+        // Panics become a trap with no formatting machinery: tens of KB smaller.
+        build.env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort");
+    }
+    build.status_checked()?;
+    let built = wasm
+        .target_dir()
+        .join("wasm32-unknown-unknown/release/chorus_widgets.wasm");
+
+    step("wasm-bindgen --target no-modules");
+    let tmp = root.join("target/dist");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    util::cmd(util::cargo_bin("wasm-bindgen"))
+        .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
+        .arg(&tmp)
+        .arg(&built)
+        .status_checked()
+        .context("wasm-bindgen failed (does `cargo xtask setup` need running?)")?;
+
+    step("wasm-opt -Oz (binaryen from npm)");
+    let opt = tmp.join("opt.wasm");
+    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
+    anyhow::ensure!(
+        wasm_opt.exists(),
+        "node_modules/.bin/wasm-opt is missing: run `cargo xtask setup`"
+    );
+    util::cmd(&wasm_opt)
+        .args(WASM_OPT_FEATURES)
+        .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+        .arg(&opt)
+        .arg(tmp.join("chorus_widgets_bg.wasm"))
+        .status_checked()?;
+
+    step("Assembling pkg/");
+    let pkg = root.join("pkg");
+    let _ = fs::remove_dir_all(&pkg);
+    fs::create_dir_all(&pkg)?;
+    let wasm_bytes = fs::read(&opt)?;
+    let wasm_name = format!("chorus-{}.wasm", &hex(&Sha384::digest(&wasm_bytes))[..10]);
+    fs::write(pkg.join(&wasm_name), &wasm_bytes)?;
+
+    let glue = fs::read_to_string(tmp.join("chorus_widgets.js"))?;
+    let widgets = root.join("crates/widgets");
+    let loader = fs::read_to_string(widgets.join("js/loader.js"))?;
+    let css = fs::read_to_string(widgets.join("css/chorus.css"))?;
+    let loader = loader
+        .replace("__CHORUS_WASM__", &serde_json::to_string(&wasm_name)?)
+        .replace(
+            "__CHORUS_WASM_SRI__",
+            &serde_json::to_string(&sri(&wasm_bytes))?,
+        )
+        .replace("__CHORUS_CSS__", &serde_json::to_string(&minify_css(&css))?);
+    let js = format!(
+        "/*! Chorus {} — patient feedback widgets. https://github.com/chorus-nhs/chorus */\n(function () {{\n\"use strict\";\n{glue}\n{loader}\n}})();\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    fs::write(pkg.join("chorus.js"), js)?;
+
+    let mut entries = Vec::new();
+    for name in ["chorus.js", wasm_name.as_str()] {
+        entries.push(measure_and_compress(&pkg, name)?);
+    }
+    write_manifest(&pkg, &entries, &wasm_name)?;
+    print_table(&entries);
+    Ok(entries)
+}
+
+/// Sizes, SRI, and the `.br`/`.gz` twins the server sends to browsers that accept them.
+fn measure_and_compress(pkg: &Path, name: &str) -> anyhow::Result<Entry> {
+    let bytes = fs::read(pkg.join(name))?;
+    let gz = gzip(&bytes)?;
+    let br = brotli(&bytes)?;
+    fs::write(pkg.join(format!("{name}.gz")), &gz)?;
+    fs::write(pkg.join(format!("{name}.br")), &br)?;
+    Ok(Entry {
+        name: name.to_string(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+        sri: sri(&bytes),
+    })
+}
+
+fn write_manifest(pkg: &Path, entries: &[Entry], wasm_name: &str) -> anyhow::Result<()> {
+    let files: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "file": e.name, "raw": e.raw, "gzip": e.gzip, "brotli": e.brotli, "integrity": e.sri,
+            })
+        })
+        .collect();
+    let total = |f: fn(&Entry) -> usize| entries.iter().map(f).sum::<usize>();
+    let manifest = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "entry": "chorus.js",
+        "wasm": wasm_name,
+        "files": files,
+        "total": { "raw": total(|e| e.raw), "gzip": total(|e| e.gzip), "brotli": total(|e| e.brotli) },
+        "budget": { "brotli": BUDGET_BROTLI },
+    });
+    fs::write(
+        pkg.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    Ok(())
+}
+
+/// The brief's budget for the whole widget suite, brotli bytes.
+pub const BUDGET_BROTLI: usize = 80 * 1024;
+
+fn print_table(entries: &[Entry]) {
+    println!(
+        "\n    {:<28} {:>10} {:>10} {:>10}",
+        "file", "raw", "gzip", "brotli"
+    );
+    for e in entries {
+        println!(
+            "    {:<28} {:>10} {:>10} {:>10}",
+            e.name, e.raw, e.gzip, e.brotli
+        );
+    }
+    let br: usize = entries.iter().map(|e| e.brotli).sum();
+    println!(
+        "    {:<28} {:>10} {:>10} {:>10}   ({:.1} KB of the {} KB brotli budget)\n",
+        "total",
+        entries.iter().map(|e| e.raw).sum::<usize>(),
+        entries.iter().map(|e| e.gzip).sum::<usize>(),
+        br,
+        br as f64 / 1024.0,
+        BUDGET_BROTLI / 1024
+    );
+}
+
+/// `sha384-<base64>`, the Subresource Integrity form.
+pub fn sri(bytes: &[u8]) -> String {
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes)?;
+    Ok(e.finish()?)
+}
+
+fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
+}
+
+/// Drop comments and collapse whitespace: enough for our hand-written CSS, no dependency.
+fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..].split_once("*/").map_or("", |(_, r)| r);
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where the built bundle lives.
+#[allow(dead_code)]
+pub fn pkg_dir() -> PathBuf {
+    root().join("pkg")
+}

@@ -1,0 +1,68 @@
+//! `cargo xtask`: Chorus's build, bundle, demo and test tasks, in Rust rather than in shell
+//! scripts scattered about (matklad's pattern). Run `cargo xtask --help`.
+
+mod dist;
+mod setup;
+mod test;
+mod toolchain;
+mod util;
+
+use clap::{Parser, Subcommand};
+use util::CommandExt;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Chorus build tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Make this machine able to build and test (idempotent; skips what is already there).
+    Setup,
+    /// Build the embed bundle into pkg/ and print its size table.
+    Dist,
+    /// Build the bundle, then run the server on SQLite at http://127.0.0.1:8080 with the demo site.
+    Demo {
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Run everything: fmt, clippy, native tests, wasm tests, browser end-to-end tests.
+    Test {
+        /// Skip the wasm and browser steps (quick native loop).
+        #[arg(long)]
+        native_only: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Setup => setup::run(),
+        Task::Dist => dist::run().map(|_| ()),
+        Task::Demo { addr } => {
+            setup::run()?;
+            dist::run()?;
+            util::step("Starting the Chorus server (SQLite) with the demo site");
+            println!("    open http://{addr}/  (Ctrl-C to stop)");
+            util::cmd("cargo")
+                .args([
+                    "run",
+                    "--profile",
+                    "server",
+                    "--package",
+                    "chorus-server",
+                    "--bin",
+                    "chorus",
+                    "--",
+                    "serve",
+                    "--addr",
+                    &addr,
+                ])
+                .current_dir(util::root())
+                .status_checked()
+        }
+        Task::Test { native_only } => test::run(native_only),
+    }
+}

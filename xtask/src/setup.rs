@@ -1,0 +1,153 @@
+//! `cargo xtask setup`: make this machine able to build and test Chorus. Idempotent: each step
+//! says what it is doing and skips what is already there.
+
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::{
+    toolchain,
+    util::{self, CommandExt, root, skip, step},
+};
+
+/// Debian packages each capability needs (installed only where missing).
+const WASM_PACKAGES: &[&str] = &["rustc-web", "rust-web-src", "lld-22"];
+const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
+const DB_PACKAGES: &[&str] = &["postgresql"];
+
+/// Run every setup step.
+pub fn run() -> anyhow::Result<()> {
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    npm_packages()?;
+    browser()?;
+    postgres()?;
+    Ok(())
+}
+
+fn wasm_target() -> anyhow::Result<()> {
+    step("wasm32 toolchain");
+    if toolchain::rustup_has_target() {
+        return skip("rustup's wasm32-unknown-unknown target is installed");
+    }
+    if util::have("rustup")
+        && Command::new("rustup")
+            .args(["target", "add", "wasm32-unknown-unknown"])
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        return Ok(());
+    }
+    if toolchain::debian_recipe_present() {
+        return skip(
+            "rustup cannot add the target here; using Debian's rustc-web with -Zbuild-std",
+        );
+    }
+    println!("    rustup cannot add the target; installing Debian's rustc-web recipe");
+    apt_install(WASM_PACKAGES)?;
+    anyhow::ensure!(
+        toolchain::debian_recipe_present(),
+        "rustc-web, rust-web-src and lld-22 were installed but are not where expected"
+    );
+    Ok(())
+}
+
+fn wasm_bindgen_cli() -> anyhow::Result<()> {
+    let want = util::locked_version("wasm-bindgen")?;
+    step(&format!(
+        "wasm-bindgen-cli {want} (must equal the pinned wasm-bindgen)"
+    ));
+    let have = Command::new(util::cargo_bin("wasm-bindgen"))
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if have.as_deref() == Some(&format!("wasm-bindgen {want}")) {
+        return skip("already installed");
+    }
+    println!("    installing (a few minutes the first time)");
+    // No --locked: the CLI's own lockfile pins crates this registry may not serve.
+    util::cmd(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["install", "wasm-bindgen-cli", "--version", &want])
+        .status_checked()
+}
+
+fn npm_packages() -> anyhow::Result<()> {
+    step(
+        "npm packages (binaryen's wasm-opt, playwright-core, axe-core), pinned by package-lock.json",
+    );
+    let root = root();
+    let stamp = root.join("node_modules/.package-lock.json");
+    let fresh = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .ok()
+        .zip(
+            std::fs::metadata(root.join("package-lock.json"))
+                .and_then(|m| m.modified())
+                .ok(),
+        )
+        .is_some_and(|(installed, lock)| installed >= lock);
+    if fresh {
+        return skip("node_modules is up to date with package-lock.json");
+    }
+    anyhow::ensure!(
+        util::have("npm"),
+        "npm is needed (Debian: apt-get install nodejs npm)"
+    );
+    util::cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&root)
+        .status_checked()
+}
+
+fn browser() -> anyhow::Result<()> {
+    step(
+        "Chromium and ChromeDriver for browser tests (Debian packages; nothing is downloaded at run time)",
+    );
+    if util::have("/usr/bin/chromium") && util::have("/usr/bin/chromedriver") {
+        return skip("/usr/bin/chromium and /usr/bin/chromedriver are installed");
+    }
+    apt_install(BROWSER_PACKAGES)
+}
+
+fn postgres() -> anyhow::Result<()> {
+    step("PostgreSQL for the server's second storage backend tests");
+    if util::have("pg_ctlcluster") && util::have("/usr/lib/postgresql") {
+        return skip("postgresql is installed");
+    }
+    apt_install(DB_PACKAGES)
+}
+
+/// Install Debian packages, with sudo when not root.
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        util::have("apt-get"),
+        "this machine has no apt-get; install these yourself: {}",
+        packages.join(" ")
+    );
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output_checked()
+        .is_ok_and(|o| o.trim() == "0");
+    let mut c = if root_user {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("apt-get");
+        c
+    };
+    println!(
+        "    apt-get update && apt-get install {}",
+        packages.join(" ")
+    );
+    let mut update = Command::new(c.get_program());
+    update
+        .args(c.get_args())
+        .args(["update", "-q"])
+        .status_checked()?;
+    c.args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status_checked()
+        .context("apt-get install failed (run `apt-get update` first on a fresh machine)")
+}

@@ -1,0 +1,119 @@
+//! Finding a way to compile for `wasm32-unknown-unknown`.
+//!
+//! A developer laptop normally has rustup with the target installed: use it. Where rustup
+//! cannot download the target (as on our CI machines), Debian's `rustc-web` + `rust-web-src`
+//! + `lld-22` can build `std` for the target with `-Zbuild-std`; see the brief's recipe.
+
+use std::{path::PathBuf, process::Command};
+
+use crate::util::{self, root};
+
+/// How wasm builds are run on this machine.
+#[derive(Debug, Clone)]
+pub enum Wasm {
+    /// rustup's toolchain with the wasm32 target installed.
+    Rustup,
+    /// Debian's rustc-web building std from source.
+    DebianBuildStd,
+}
+
+/// Paths Debian's recipe needs.
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+const DEBIAN_LINKER: &str = "wasm-ld-22";
+
+impl Wasm {
+    /// Detect the toolchain, preferring rustup's target.
+    pub fn detect() -> Option<Wasm> {
+        if rustup_has_target() {
+            return Some(Wasm::Rustup);
+        }
+        if debian_recipe_present() {
+            return Some(Wasm::DebianBuildStd);
+        }
+        None
+    }
+
+    /// Detect, or explain what to do.
+    pub fn require() -> anyhow::Result<Wasm> {
+        Wasm::detect().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no wasm32 toolchain: run `cargo xtask setup` (it installs rustup's target or Debian's rustc-web)"
+            )
+        })
+    }
+
+    /// A `cargo` command set up for the wasm target: `cargo <sub> --target wasm32…` plus
+    /// whatever this toolchain needs. `with_test` adds the `test` crate to build-std.
+    pub fn cargo(&self, sub: &str, with_test: bool) -> Command {
+        match self {
+            Wasm::Rustup => {
+                let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+                c.arg(sub).args(["--target", "wasm32-unknown-unknown"]);
+                c.env("CARGO_TARGET_DIR", self.target_dir());
+                c
+            }
+            Wasm::DebianBuildStd => {
+                let mut c = Command::new(DEBIAN_CARGO);
+                // rustup's proxies set these for the outer cargo; the inner one must not see them.
+                for k in [
+                    "RUSTUP_TOOLCHAIN",
+                    "RUSTC",
+                    "RUSTDOC",
+                    "RUSTC_WRAPPER",
+                    "CARGO",
+                ] {
+                    c.env_remove(k);
+                }
+                c.env("RUSTC", DEBIAN_RUSTC)
+                    .env("RUSTDOC", "/usr/bin/rustdoc")
+                    .env("RUSTC_BOOTSTRAP", "1")
+                    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", DEBIAN_LINKER)
+                    .env("CARGO_TARGET_DIR", self.target_dir());
+                c.arg(sub).args(["--target", "wasm32-unknown-unknown"]);
+                c.arg(if with_test {
+                    "-Zbuild-std=std,panic_abort,test"
+                } else {
+                    "-Zbuild-std=std,panic_abort"
+                });
+                c
+            }
+        }
+    }
+
+    /// Can this toolchain use nightly-only size flags (`-Cpanic=immediate-abort`)?
+    pub fn nightly_flags(&self) -> bool {
+        matches!(self, Wasm::DebianBuildStd)
+    }
+
+    /// A separate target dir per toolchain: the two compilers' artefacts must never mix.
+    pub fn target_dir(&self) -> PathBuf {
+        root().join("target").join(match self {
+            Wasm::Rustup => "wasm",
+            Wasm::DebianBuildStd => "wasm-build-std",
+        })
+    }
+}
+
+/// Does rustup have the wasm32 target installed for the active toolchain?
+pub fn rustup_has_target() -> bool {
+    util::have("rustup")
+        && Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == "wasm32-unknown-unknown")
+            })
+            .unwrap_or(false)
+}
+
+/// Are Debian's rustc-web, its std sources and lld-22 installed?
+pub fn debian_recipe_present() -> bool {
+    util::have(DEBIAN_RUSTC)
+        && util::have(DEBIAN_CARGO)
+        && std::path::Path::new(DEBIAN_STD_SRC).is_dir()
+        && util::have(DEBIAN_LINKER)
+}
