@@ -113,7 +113,14 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
         "/*! Chorus {} — patient feedback widgets. https://github.com/chorus-nhs/chorus */\n(function () {{\n\"use strict\";\n{glue}\n{loader}\n}})();\n",
         env!("CARGO_PKG_VERSION")
     );
-    fs::write(pkg.join("chorus.js"), js)?;
+    let raw_js = tmp.join("chorus.js");
+    fs::write(&raw_js, js)?;
+    step("terser (minify chorus.js)");
+    util::cmd(root.join("node_modules/.bin/terser"))
+        .arg(&raw_js)
+        .args(["--compress", "passes=2", "--mangle", "--comments", "/^!/", "--ecma", "2020", "-o"])
+        .arg(pkg.join("chorus.js"))
+        .status_checked()?;
 
     let mut entries = Vec::new();
     for name in ["chorus.js", wasm_name.as_str()] {
@@ -121,7 +128,28 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
     }
     write_manifest(&pkg, &entries, &wasm_name)?;
     print_table(&entries);
+    vendor_site_assets(&root)?;
     Ok(entries)
+}
+
+/// The demo site uses the real NHS.UK frontend CSS from npm (pinned in package-lock.json),
+/// copied into `www/` at build time and never committed.
+fn vendor_site_assets(root: &Path) -> anyhow::Result<()> {
+    let from = root.join("node_modules/nhsuk-frontend/dist/nhsuk");
+    anyhow::ensure!(from.is_dir(), "nhsuk-frontend is missing: run `cargo xtask setup`");
+    let vendor = root.join("www/vendor");
+    fs::create_dir_all(&vendor)?;
+    fs::copy(from.join("nhsuk-frontend.min.css"), vendor.join("nhsuk-frontend.min.css"))?;
+    // The CSS refers to its icons at /assets/images/.
+    let images = root.join("www/assets/images");
+    fs::create_dir_all(&images)?;
+    for entry in fs::read_dir(from.join("assets/images"))? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            fs::copy(entry.path(), images.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Sizes, SRI, and the `.br`/`.gz` twins the server sends to browsers that accept them.
