@@ -48,7 +48,7 @@ const WASM_OPT_FEATURES: &[&str] = &[
 /// Build the bundle; returns its entries (also written to `pkg/manifest.json`).
 pub fn run() -> anyhow::Result<Vec<Entry>> {
     let root = root();
-    let wasm = Wasm::require()?;
+    let wasm = Wasm::for_bundle()?;
     step(&format!(
         "Building chorus-widgets for wasm32 (release, {wasm:?})"
     ));
@@ -58,7 +58,10 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
         .current_dir(&root);
     if wasm.nightly_flags() {
         // Panics become a trap with no formatting machinery: tens of KB smaller.
-        build.env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort");
+        build.env(
+            "RUSTFLAGS",
+            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+        );
     }
     build.status_checked()?;
     let built = wasm
@@ -118,7 +121,16 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
     step("terser (minify chorus.js)");
     util::cmd(root.join("node_modules/.bin/terser"))
         .arg(&raw_js)
-        .args(["--compress", "passes=2", "--mangle", "--comments", "/^!/", "--ecma", "2020", "-o"])
+        .args([
+            "--compress",
+            "passes=2",
+            "--mangle",
+            "--comments",
+            "/^!/",
+            "--ecma",
+            "2020",
+            "-o",
+        ])
         .arg(pkg.join("chorus.js"))
         .status_checked()?;
 
@@ -136,10 +148,16 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
 /// copied into `www/` at build time and never committed.
 fn vendor_site_assets(root: &Path) -> anyhow::Result<()> {
     let from = root.join("node_modules/nhsuk-frontend/dist/nhsuk");
-    anyhow::ensure!(from.is_dir(), "nhsuk-frontend is missing: run `cargo xtask setup`");
+    anyhow::ensure!(
+        from.is_dir(),
+        "nhsuk-frontend is missing: run `cargo xtask setup`"
+    );
     let vendor = root.join("www/vendor");
     fs::create_dir_all(&vendor)?;
-    fs::copy(from.join("nhsuk-frontend.min.css"), vendor.join("nhsuk-frontend.min.css"))?;
+    fs::copy(
+        from.join("nhsuk-frontend.min.css"),
+        vendor.join("nhsuk-frontend.min.css"),
+    )?;
     // The CSS refers to its icons at /assets/images/.
     let images = root.join("www/assets/images");
     fs::create_dir_all(&images)?;

@@ -80,7 +80,7 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
     record("native", counted(&mut native));
 
     if !native_only {
-        match Wasm::require() {
+        match Wasm::for_tests() {
             Err(e) => record("wasm", failed_step(&e.to_string())),
             Ok(wasm) => {
                 let runner = util::cargo_bin("wasm-bindgen-test-runner");

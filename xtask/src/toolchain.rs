@@ -24,20 +24,27 @@ const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library";
 const DEBIAN_LINKER: &str = "wasm-ld-22";
 
 impl Wasm {
-    /// Detect the toolchain, preferring rustup's target.
-    pub fn detect() -> Option<Wasm> {
-        if rustup_has_target() {
-            return Some(Wasm::Rustup);
-        }
-        if debian_recipe_present() {
-            return Some(Wasm::DebianBuildStd);
-        }
-        None
+    /// The toolchain for tests: rustup's target where installed (no std rebuild, so quicker),
+    /// else Debian's recipe.
+    pub fn for_tests() -> anyhow::Result<Wasm> {
+        Self::pick([Wasm::Rustup, Wasm::DebianBuildStd])
     }
 
-    /// Detect, or explain what to do.
-    pub fn require() -> anyhow::Result<Wasm> {
-        Wasm::detect().ok_or_else(|| {
+    /// The toolchain for the shipped bundle: Debian's build-std recipe where present, because
+    /// rebuilding std lets panics be `immediate-abort` (about 20 KB less wasm); else rustup's.
+    pub fn for_bundle() -> anyhow::Result<Wasm> {
+        Self::pick([Wasm::DebianBuildStd, Wasm::Rustup])
+    }
+
+    fn available(&self) -> bool {
+        match self {
+            Wasm::Rustup => rustup_has_target(),
+            Wasm::DebianBuildStd => debian_recipe_present(),
+        }
+    }
+
+    fn pick(order: [Wasm; 2]) -> anyhow::Result<Wasm> {
+        order.into_iter().find(Wasm::available).ok_or_else(|| {
             anyhow::anyhow!(
                 "no wasm32 toolchain: run `cargo xtask setup` (it installs rustup's target or Debian's rustc-web)"
             )
