@@ -1,7 +1,36 @@
 //! chorus-core: the platform-free model behind every Chorus widget and the collector server.
 //!
-//! No I/O, no web dependency: the same code is compiled natively into the server and to
-//! wasm32 into the widgets, so a score is the same number in both places.
+//! No I/O, no clock, no web dependency: the same code is compiled natively into the server and
+//! to wasm32 into the widgets, so a score is the same number in both places. The modules follow
+//! the life of a response:
+//!
+//! - [`instrument`]: what is asked (versioned JSON definitions) and checking a definition;
+//! - [`response`]: what was answered, and checking it against its instrument;
+//! - [`score`]: the brief's scoring rules, exactly, behind one [`score::score`] entry point;
+//! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
+//! - [`redact`]: removing personal data from free text before it is stored;
+//! - [`library`] (feature `library`): the instruments Chorus ships.
+//!
+//! Arithmetic is exact where it can be ([`num::Ratio`]); where `f64` is used it is only
+//! `+ − × ÷` and `sqrt`, which IEEE 754 defines exactly on every target.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod instrument;
+#[cfg(feature = "library")]
+pub mod library;
+pub mod num;
+pub mod redact;
+pub mod response;
+pub mod score;
+pub mod text;
+
+pub use instrument::{DefinitionProblem, Instrument, Item, ItemKind, Scoring};
+pub use response::{Answer, ErrorCode, Response, ResponseError, validate_response};
+pub use score::{ScoreReport, score};
+pub use text::{Locale, Text};
 
 /// The mandated Friends and Family Test question, a public NHS England standard.
 pub const FFT_QUESTION_EN: &str = "Overall, how was your experience of our service?";

@@ -1,0 +1,628 @@
+//! Instrument definitions: versioned JSON describing what a widget asks and how it is scored.
+//!
+//! The item model is deliberately flat (one `Item` struct with a `kind` and the fields each
+//! kind uses) rather than an enum with per-variant payloads: it keeps serde's generated code,
+//! and so the wasm bundle, small, and lets validation report *every* problem with a JSON path
+//! instead of stopping at the first shape error.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::{Locale, Text};
+
+/// Which of the brief's scoring rules applies to an instrument's responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// Friends and Family Test: the item with role `fft` is categorised.
+    Fft,
+    /// I Statements: agreement items grouped by theme.
+    IStatements,
+    /// SURE test: four yes/no items.
+    Sure,
+    /// CollaboRATE: three 0–9 items.
+    Collaborate,
+    /// SDM-Q-9: nine 0–5 items.
+    #[serde(rename = "sdm_q_9")]
+    SdmQ9,
+    /// A decision aid: knowledge check, values lean and its SURE items (role `sure`).
+    DecisionAid,
+    /// No score (a plain survey).
+    None,
+}
+
+/// How an item is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// One option (answer: the option id).
+    SingleChoice,
+    /// Any number of options (answer: a list of option ids).
+    MultipleChoice,
+    /// Strongly agree … strongly disagree, or "does not apply" (answer: one of
+    /// [`AGREEMENT_ANSWERS`]).
+    Agreement,
+    /// A whole number from `min` to `max` (answer: a number).
+    Scale,
+    /// Yes or no (answer: `true`/`false`).
+    YesNo,
+    /// Free text up to `max_length` characters (answer: a string). Redacted before storage.
+    FreeText,
+    /// Options × questions, each cell plain text. Shown, not answered.
+    OptionGrid,
+    /// How much a consideration matters, 0–10, with the author's stance of each option
+    /// towards it (answer: a number).
+    Importance,
+    /// A knowledge question with one right option and an explanation (answer: the option id).
+    Knowledge,
+    /// Plain information between questions. Shown, not answered.
+    Info,
+}
+
+impl ItemKind {
+    /// Can a patient answer this kind of item?
+    pub fn answerable(self) -> bool {
+        !matches!(self, ItemKind::OptionGrid | ItemKind::Info)
+    }
+}
+
+/// Agreement answers in scale order, with their values (the brief: 4 … 0; "does not apply"
+/// is not scored).
+pub const AGREEMENT_ANSWERS: [(&str, Option<u8>); 6] = [
+    ("strongly_agree", Some(4)),
+    ("agree", Some(3)),
+    ("neither", Some(2)),
+    ("disagree", Some(1)),
+    ("strongly_disagree", Some(0)),
+    ("does_not_apply", None),
+];
+
+/// A complete instrument definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Instrument {
+    /// Stable id, e.g. `fft-ae`. Responses name it.
+    pub id: String,
+    /// Bumped on any change to items or options, so stored answers always meet the questions
+    /// they answered.
+    pub version: u32,
+    /// Which scoring rule applies.
+    pub scoring: Scoring,
+    /// Title shown to patients and staff.
+    pub title: Text,
+    /// Introduction shown before the first question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<Text>,
+    /// Example content (decision aids written for demonstration): widgets must say
+    /// "example content, not clinical advice".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub example: bool,
+    /// Translation notes per locale tag, e.g. `{"cy": "awaiting review by a fluent Welsh speaker"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translation_status: BTreeMap<String, String>,
+    /// Themes (I Statements) or sections (decision aids); one page each on long forms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<Theme>,
+    /// The options a decision aid compares (2–4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// The items, in order.
+    pub items: Vec<Item>,
+}
+
+/// A theme or section grouping items.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Theme {
+    /// Id items refer to.
+    pub id: String,
+    /// Heading.
+    pub title: Text,
+}
+
+/// An option of a choice or knowledge item, or an option a decision aid compares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Stable id stored in answers.
+    pub id: String,
+    /// Label.
+    pub text: Text,
+    /// A symbol for the easy-read variant (an emoji or short pictogram name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+}
+
+/// A row of an option grid: a question patients ask, answered for each option.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridRow {
+    /// Row id.
+    pub id: String,
+    /// The question.
+    pub question: Text,
+    /// One cell per instrument option, in the same order.
+    pub cells: Vec<Text>,
+}
+
+/// One item. Which fields matter depends on `kind`; [`Instrument::validate`] checks them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable id, the key of its answer.
+    pub id: String,
+    /// How it is answered.
+    pub kind: ItemKind,
+    /// The question, statement or information.
+    pub text: Text,
+    /// Hint under the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+    /// Theme or section id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    /// Must be answered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// The item's part in scoring, where the instrument's rule needs one: `fft` (the FFT
+    /// question) or `sure` (a SURE item inside a decision aid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Options (single/multiple choice, knowledge).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// Lowest scale value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// Highest scale value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// Label for the low end of a scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_label: Option<Text>,
+    /// Label for the high end of a scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_label: Option<Text>,
+    /// Longest free text accepted, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Option grid rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<GridRow>,
+    /// Importance items: the author's stance of each option (by id) towards this
+    /// consideration: −1 against, 0 neutral, +1 for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stances: BTreeMap<String, i8>,
+    /// Knowledge items: the right option's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Knowledge items: why that answer is right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Text>,
+}
+
+/// Most statements a theme may hold: aggregation keeps means exact with a fixed common
+/// denominator that covers theme sizes up to this (see [`crate::aggregate`]).
+pub const MAX_THEME_STATEMENTS: usize = 16;
+
+/// A problem in a definition, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefinitionProblem {
+    /// JSON path, e.g. `$.items[3].options`.
+    pub path: String,
+    /// Stable code, e.g. `duplicate_id`.
+    pub code: String,
+    /// A sentence for the author.
+    pub message: String,
+}
+
+impl Instrument {
+    /// Parse and validate. Returns every problem found, never panics.
+    pub fn from_json(json: &str) -> Result<Instrument, Vec<DefinitionProblem>> {
+        let instrument: Instrument = serde_json::from_str(json).map_err(|e| {
+            vec![DefinitionProblem {
+                path: format!("$ (line {}, column {})", e.line(), e.column()),
+                code: "invalid_json".into(),
+                message: e.to_string(),
+            }]
+        })?;
+        let problems = instrument.validate();
+        if problems.is_empty() {
+            Ok(instrument)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The item with this id.
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    /// Every problem in the definition.
+    pub fn validate(&self) -> Vec<DefinitionProblem> {
+        let mut p = Problems(Vec::new());
+        if self.id.trim().is_empty() {
+            p.add("$.id", "missing_id", "the instrument needs an id");
+        }
+        if self.version == 0 {
+            p.add("$.version", "invalid_version", "versions start at 1");
+        }
+        p.text("$.title", &self.title);
+        if let Some(t) = &self.intro {
+            p.text("$.intro", t);
+        }
+        if self.items.is_empty() {
+            p.add(
+                "$.items",
+                "empty_items",
+                "an instrument needs at least one item",
+            );
+        }
+        let theme_ids = p.unique_ids("$.themes", self.themes.iter().map(|t| t.id.as_str()));
+        for (i, t) in self.themes.iter().enumerate() {
+            p.text(&format!("$.themes[{i}].title"), &t.title);
+        }
+        let option_ids = p.unique_ids("$.options", self.options.iter().map(|o| o.id.as_str()));
+        for (i, o) in self.options.iter().enumerate() {
+            p.text(&format!("$.options[{i}].text"), &o.text);
+        }
+        p.unique_ids("$.items", self.items.iter().map(|i| i.id.as_str()));
+        for (n, item) in self.items.iter().enumerate() {
+            self.validate_item(
+                &mut p,
+                &format!("$.items[{n}]"),
+                item,
+                &theme_ids,
+                &option_ids,
+            );
+        }
+        self.validate_scoring(&mut p);
+        p.0
+    }
+
+    fn validate_item(
+        &self,
+        p: &mut Problems,
+        at: &str,
+        item: &Item,
+        themes: &BTreeSet<&str>,
+        options: &BTreeSet<&str>,
+    ) {
+        p.text(&format!("{at}.text"), &item.text);
+        if let Some(h) = &item.hint {
+            p.text(&format!("{at}.hint"), h);
+        }
+        if let Some(t) = &item.theme
+            && !themes.contains(t.as_str())
+        {
+            p.add(
+                &format!("{at}.theme"),
+                "unknown_theme",
+                &format!("no theme has id \"{t}\""),
+            );
+        }
+        if item.required && !item.kind.answerable() {
+            p.add(
+                &format!("{at}.required"),
+                "not_answerable",
+                "information and grids cannot be required",
+            );
+        }
+        match item.kind {
+            ItemKind::SingleChoice | ItemKind::MultipleChoice | ItemKind::Knowledge => {
+                if item.options.is_empty() {
+                    p.add(
+                        &format!("{at}.options"),
+                        "empty_options",
+                        "a choice needs options",
+                    );
+                }
+                let ids = p.unique_ids(
+                    &format!("{at}.options"),
+                    item.options.iter().map(|o| o.id.as_str()),
+                );
+                for (i, o) in item.options.iter().enumerate() {
+                    p.text(&format!("{at}.options[{i}].text"), &o.text);
+                }
+                if item.kind == ItemKind::Knowledge {
+                    match &item.answer {
+                        None => p.add(
+                            &format!("{at}.answer"),
+                            "missing_answer",
+                            "a knowledge question needs its right answer",
+                        ),
+                        Some(a) if !ids.contains(a.as_str()) => p.add(
+                            &format!("{at}.answer"),
+                            "unknown_option",
+                            &format!("the right answer \"{a}\" is not one of the options"),
+                        ),
+                        _ => {}
+                    }
+                    match &item.explanation {
+                        None => p.add(
+                            &format!("{at}.explanation"),
+                            "missing_explanation",
+                            "a knowledge question needs an explanation",
+                        ),
+                        Some(e) => p.text(&format!("{at}.explanation"), e),
+                    }
+                }
+            }
+            ItemKind::Scale | ItemKind::Importance => {
+                let (min, max) = item.range();
+                if min >= max {
+                    p.add(
+                        &format!("{at}.max"),
+                        "invalid_range",
+                        "max must be greater than min",
+                    );
+                }
+                if item.kind == ItemKind::Importance {
+                    if (min, max) != (0, 10) {
+                        p.add(
+                            &format!("{at}.min"),
+                            "invalid_range",
+                            "importance is always 0 to 10",
+                        );
+                    }
+                    for (o, s) in &item.stances {
+                        if !options.contains(o.as_str()) {
+                            p.add(
+                                &format!("{at}.stances.{o}"),
+                                "unknown_option",
+                                &format!("no option has id \"{o}\""),
+                            );
+                        }
+                        if !(-1..=1).contains(s) {
+                            p.add(
+                                &format!("{at}.stances.{o}"),
+                                "invalid_stance",
+                                "a stance is -1, 0 or 1",
+                            );
+                        }
+                    }
+                }
+                for (l, name) in [
+                    (&item.min_label, "min_label"),
+                    (&item.max_label, "max_label"),
+                ] {
+                    if let Some(l) = l {
+                        p.text(&format!("{at}.{name}"), l);
+                    }
+                }
+            }
+            ItemKind::FreeText => match item.max_length {
+                None | Some(0) => p.add(
+                    &format!("{at}.max_length"),
+                    "missing_max_length",
+                    "free text needs a max_length above 0",
+                ),
+                Some(n) if n > 10_000 => p.add(
+                    &format!("{at}.max_length"),
+                    "invalid_max_length",
+                    "free text is limited to 10000 characters",
+                ),
+                _ => {}
+            },
+            ItemKind::OptionGrid => {
+                if self.options.len() < 2 || self.options.len() > 4 {
+                    p.add(
+                        "$.options",
+                        "invalid_option_count",
+                        "an option grid compares 2 to 4 options",
+                    );
+                }
+                if item.rows.is_empty() {
+                    p.add(
+                        &format!("{at}.rows"),
+                        "empty_rows",
+                        "an option grid needs questions",
+                    );
+                }
+                p.unique_ids(
+                    &format!("{at}.rows"),
+                    item.rows.iter().map(|r| r.id.as_str()),
+                );
+                for (r, row) in item.rows.iter().enumerate() {
+                    p.text(&format!("{at}.rows[{r}].question"), &row.question);
+                    if row.cells.len() != self.options.len() {
+                        p.add(
+                            &format!("{at}.rows[{r}].cells"),
+                            "cell_count",
+                            &format!(
+                                "{} cells for {} options",
+                                row.cells.len(),
+                                self.options.len()
+                            ),
+                        );
+                    }
+                    for (c, cell) in row.cells.iter().enumerate() {
+                        p.text(&format!("{at}.rows[{r}].cells[{c}]"), cell);
+                    }
+                }
+            }
+            ItemKind::Agreement | ItemKind::YesNo | ItemKind::Info => {}
+        }
+    }
+
+    fn validate_scoring(&self, p: &mut Problems) {
+        let count = |kind: ItemKind| self.items.iter().filter(|i| i.kind == kind).count();
+        let expect = |p: &mut Problems, kind: ItemKind, n: usize, what: &str| {
+            if count(kind) != n {
+                p.add(
+                    "$.items",
+                    "scoring_mismatch",
+                    &format!(
+                        "{what} needs exactly {n} {kind:?} items, found {}",
+                        count(kind)
+                    ),
+                );
+            }
+        };
+        match self.scoring {
+            Scoring::Fft => {
+                let fft: Vec<_> = self
+                    .items
+                    .iter()
+                    .filter(|i| i.role.as_deref() == Some("fft"))
+                    .collect();
+                if fft.len() != 1 {
+                    p.add(
+                        "$.items",
+                        "scoring_mismatch",
+                        "an FFT instrument needs exactly one item with role \"fft\"",
+                    );
+                } else {
+                    let ids: Vec<_> = fft[0].options.iter().map(|o| o.id.as_str()).collect();
+                    if fft[0].kind != ItemKind::SingleChoice || ids != FFT_ANSWER_IDS {
+                        p.add("$.items", "scoring_mismatch", "the FFT item is a single choice with the six standard answers in order");
+                    }
+                }
+            }
+            Scoring::IStatements => {
+                if count(ItemKind::Agreement) == 0 {
+                    p.add(
+                        "$.items",
+                        "scoring_mismatch",
+                        "an I Statement form needs agreement items",
+                    );
+                }
+                for (n, i) in self.items.iter().enumerate() {
+                    if i.kind == ItemKind::Agreement && i.theme.is_none() {
+                        p.add(
+                            &format!("$.items[{n}].theme"),
+                            "missing_theme",
+                            "each statement belongs to a theme",
+                        );
+                    }
+                }
+                for t in &self.themes {
+                    let n = self
+                        .items
+                        .iter()
+                        .filter(|i| {
+                            i.kind == ItemKind::Agreement && i.theme.as_deref() == Some(&t.id)
+                        })
+                        .count();
+                    if n > MAX_THEME_STATEMENTS {
+                        p.add(
+                            "$.themes",
+                            "theme_too_large",
+                            &format!(
+                                "theme \"{}\" has {n} statements; at most {MAX_THEME_STATEMENTS}",
+                                t.id
+                            ),
+                        );
+                    }
+                }
+            }
+            Scoring::Sure => expect(p, ItemKind::YesNo, 4, "SURE"),
+            Scoring::Collaborate => {
+                expect(p, ItemKind::Scale, 3, "CollaboRATE");
+                self.expect_ranges(p, 0, 9);
+            }
+            Scoring::SdmQ9 => {
+                expect(p, ItemKind::Scale, 9, "SDM-Q-9");
+                self.expect_ranges(p, 0, 5);
+            }
+            Scoring::DecisionAid => {
+                if self.options.len() < 2 || self.options.len() > 4 {
+                    p.add(
+                        "$.options",
+                        "invalid_option_count",
+                        "a decision aid compares 2 to 4 options",
+                    );
+                }
+                let sure = self
+                    .items
+                    .iter()
+                    .filter(|i| i.role.as_deref() == Some("sure"))
+                    .count();
+                if sure != 0 && sure != 4 {
+                    p.add(
+                        "$.items",
+                        "scoring_mismatch",
+                        "a decision aid has no SURE items or exactly 4 (role \"sure\")",
+                    );
+                }
+            }
+            Scoring::None => {}
+        }
+    }
+
+    fn expect_ranges(&self, p: &mut Problems, min: i64, max: i64) {
+        for (n, i) in self.items.iter().enumerate() {
+            if i.kind == ItemKind::Scale && i.range() != (min, max) {
+                p.add(
+                    &format!("$.items[{n}]"),
+                    "invalid_range",
+                    &format!("this instrument's items run from {min} to {max}"),
+                );
+            }
+        }
+    }
+}
+
+/// The six FFT answer ids in the mandated order.
+pub const FFT_ANSWER_IDS: [&str; 6] = [
+    "very_good",
+    "good",
+    "neither",
+    "poor",
+    "very_poor",
+    "dont_know",
+];
+
+impl Item {
+    /// The inclusive range of a scale (importance: always 0–10; default 0–10).
+    pub fn range(&self) -> (i64, i64) {
+        (self.min.unwrap_or(0), self.max.unwrap_or(10))
+    }
+}
+
+/// Collects problems; small helpers keep the checks above readable.
+struct Problems(Vec<DefinitionProblem>);
+
+impl Problems {
+    fn add(&mut self, path: &str, code: &str, message: &str) {
+        self.0.push(DefinitionProblem {
+            path: path.into(),
+            code: code.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Every shipped text needs English and Welsh.
+    fn text(&mut self, path: &str, t: &Text) {
+        for l in Locale::ALL {
+            if !t.has(l) {
+                self.add(
+                    &format!("{path}.{}", l.tag()),
+                    "missing_translation",
+                    &format!("no {} text", l.tag()),
+                );
+            }
+        }
+    }
+
+    fn unique_ids<'a>(
+        &mut self,
+        path: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> BTreeSet<&'a str> {
+        let mut seen = BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            if id.trim().is_empty() {
+                self.add(
+                    &format!("{path}[{i}].id"),
+                    "missing_id",
+                    "every entry needs an id",
+                );
+            } else if !seen.insert(id) {
+                self.add(
+                    &format!("{path}[{i}].id"),
+                    "duplicate_id",
+                    &format!("\"{id}\" is used twice"),
+                );
+            }
+        }
+        seen
+    }
+}

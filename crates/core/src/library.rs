@@ -1,0 +1,118 @@
+//! The instruments Chorus ships, as JSON files in `crates/core/instruments/`.
+//!
+//! They are data, not code, so trusts can read, diff and copy them; they are embedded here so
+//! the server needs no files at run time. Every one is validated by the tests below.
+
+use crate::instrument::Instrument;
+
+/// (id, JSON) of every built-in instrument.
+pub const SOURCES: &[(&str, &str)] = &[
+    (
+        "aid-blood-pressure",
+        include_str!("../instruments/aid-blood-pressure.json"),
+    ),
+    (
+        "aid-knee-pain",
+        include_str!("../instruments/aid-knee-pain.json"),
+    ),
+    (
+        "collaborate",
+        include_str!("../instruments/collaborate.json"),
+    ),
+    ("fft", include_str!("../instruments/fft.json")),
+    ("fft-ae", include_str!("../instruments/fft-ae.json")),
+    (
+        "fft-community",
+        include_str!("../instruments/fft-community.json"),
+    ),
+    (
+        "fft-easy-read",
+        include_str!("../instruments/fft-easy-read.json"),
+    ),
+    ("fft-gp", include_str!("../instruments/fft-gp.json")),
+    (
+        "fft-inpatient",
+        include_str!("../instruments/fft-inpatient.json"),
+    ),
+    (
+        "fft-maternity",
+        include_str!("../instruments/fft-maternity.json"),
+    ),
+    (
+        "fft-mental-health",
+        include_str!("../instruments/fft-mental-health.json"),
+    ),
+    (
+        "fft-outpatient",
+        include_str!("../instruments/fft-outpatient.json"),
+    ),
+    (
+        "i-statements",
+        include_str!("../instruments/i-statements.json"),
+    ),
+    ("sdm-q-9", include_str!("../instruments/sdm-q-9.json")),
+    ("sure", include_str!("../instruments/sure.json")),
+];
+
+/// Every built-in instrument. The tests prove each parses and validates, so a failure here is
+/// a build defect, not user input: such entries are skipped rather than panicking.
+pub fn all() -> Vec<Instrument> {
+    SOURCES
+        .iter()
+        .filter_map(|(_, json)| Instrument::from_json(json).ok())
+        .collect()
+}
+
+/// The built-in instrument with this id.
+pub fn get(id: &str) -> Option<Instrument> {
+    SOURCES
+        .iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, json)| Instrument::from_json(json).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_instrument_is_valid_and_named_after_its_file() {
+        for (id, json) in SOURCES {
+            let i = Instrument::from_json(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
+            assert_eq!(&i.id, id);
+        }
+        assert_eq!(all().len(), SOURCES.len());
+    }
+
+    #[test]
+    fn i_statement_form_has_enough_statements_and_themes() {
+        let i = get("i-statements").unwrap();
+        let statements = i
+            .items
+            .iter()
+            .filter(|i| i.kind == crate::ItemKind::Agreement)
+            .count();
+        assert!(
+            statements >= 24 && i.themes.len() >= 6,
+            "{statements} statements, {} themes",
+            i.themes.len()
+        );
+    }
+
+    #[test]
+    fn decision_aids_are_marked_as_examples() {
+        let aids: Vec<_> = all()
+            .into_iter()
+            .filter(|i| i.scoring == crate::Scoring::DecisionAid)
+            .collect();
+        assert!(aids.len() >= 2);
+        for a in aids {
+            assert!(a.example, "{}", a.id);
+            assert!(a.items.iter().any(|i| {
+                i.text
+                    .en
+                    .starts_with("Example content, not clinical advice")
+            }));
+        }
+    }
+}

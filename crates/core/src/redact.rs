@@ -1,0 +1,496 @@
+//! Redaction of personal data in free text, before storage and before the patient sends it.
+//!
+//! Hand-written scanners rather than a regex engine: the widget carries this code in its wasm
+//! bundle, and a regex crate would cost more bytes than the rest of the core together. Each
+//! detector proposes spans; overlaps are resolved earliest-then-longest; each span becomes a
+//! labelled token such as `[NHS number]`. Tokens contain nothing a detector matches, so
+//! redaction is idempotent.
+
+use serde::{Deserialize, Serialize};
+
+/// What was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedactionKind {
+    /// 10 digits with a valid Modulus 11 check digit.
+    NhsNumber,
+    /// A UK telephone number.
+    PhoneNumber,
+    /// An e-mail address.
+    EmailAddress,
+    /// A UK postcode.
+    Postcode,
+    /// A full date near words such as "born", "DOB", "birthday" or "geni".
+    DateOfBirth,
+    /// Any other full date (day, month and year): it may still be a date of birth.
+    Date,
+}
+
+impl RedactionKind {
+    /// The token that replaces the span.
+    pub fn token(self) -> &'static str {
+        match self {
+            RedactionKind::NhsNumber => "[NHS number]",
+            RedactionKind::PhoneNumber => "[phone number]",
+            RedactionKind::EmailAddress => "[email address]",
+            RedactionKind::Postcode => "[postcode]",
+            RedactionKind::DateOfBirth => "[date of birth]",
+            RedactionKind::Date => "[date]",
+        }
+    }
+}
+
+/// A replaced span of the original text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedactedSpan {
+    /// What it was.
+    pub kind: RedactionKind,
+    /// Byte offset in the original text.
+    pub start: usize,
+    /// Byte offset just past the span.
+    pub end: usize,
+    /// The same offsets in UTF-16 code units, for JavaScript strings.
+    pub start_utf16: usize,
+    /// See `start_utf16`.
+    pub end_utf16: usize,
+}
+
+/// Redacted text and what was replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redacted {
+    /// The text with each span replaced by its token.
+    pub text: String,
+    /// The spans, in order.
+    pub spans: Vec<RedactedSpan>,
+}
+
+/// Redact `input`.
+pub fn redact(input: &str) -> Redacted {
+    let chars: Vec<(usize, char)> = input.char_indices().collect();
+    let mut found: Vec<(usize, usize, RedactionKind)> = Vec::new(); // char index range
+    emails(&chars, &mut found);
+    numbers(&chars, &mut found);
+    dates(&chars, &mut found);
+    postcodes(&chars, &mut found);
+    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+
+    let byte = |ci: usize| chars.get(ci).map_or(input.len(), |c| c.0);
+    let mut out = String::with_capacity(input.len());
+    let mut spans = Vec::new();
+    let mut at = 0; // char index
+    let mut utf16 = 0;
+    let mut utf16_at = |from: usize, to: usize| -> usize {
+        utf16 += chars[from..to]
+            .iter()
+            .map(|c| c.1.len_utf16())
+            .sum::<usize>();
+        utf16
+    };
+    for (s, e, kind) in found {
+        if s < at {
+            continue; // overlaps a span already taken
+        }
+        out.push_str(&input[byte(at)..byte(s)]);
+        out.push_str(kind.token());
+        let start_utf16 = utf16_at(at, s);
+        let end_utf16 = utf16_at(s, e);
+        spans.push(RedactedSpan {
+            kind,
+            start: byte(s),
+            end: byte(e),
+            start_utf16,
+            end_utf16,
+        });
+        at = e;
+    }
+    out.push_str(&input[byte(at)..]);
+    Redacted { text: out, spans }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Does a token start at `i` (not inside a word or number)?
+fn starts_word(chars: &[(usize, char)], i: usize) -> bool {
+    i == 0 || !is_word(chars[i - 1].1)
+}
+
+/// Does a token end before `i`?
+fn ends_word(chars: &[(usize, char)], i: usize) -> bool {
+    i >= chars.len() || !is_word(chars[i].1)
+}
+
+fn emails(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
+    let local = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
+    let domain = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    for (k, &(_, c)) in chars.iter().enumerate() {
+        if c != '@' {
+            continue;
+        }
+        let mut s = k;
+        while s > 0 && local(chars[s - 1].1) {
+            s -= 1;
+        }
+        while s < k && !chars[s].1.is_ascii_alphanumeric() {
+            s += 1;
+        }
+        let mut e = k + 1;
+        while e < chars.len() && domain(chars[e].1) {
+            e += 1;
+        }
+        while e > k + 1 && !chars[e - 1].1.is_ascii_alphanumeric() {
+            e -= 1;
+        }
+        let dom: String = chars[k + 1..e].iter().map(|c| c.1).collect();
+        let tld = dom.rsplit('.').next().unwrap_or("");
+        if s < k
+            && dom.contains('.')
+            && tld.len() >= 2
+            && tld.chars().all(|c| c.is_ascii_alphabetic())
+        {
+            found.push((s, e, RedactionKind::EmailAddress));
+        }
+    }
+}
+
+/// Modulus 11: weights 10…2 on the first nine digits; 11 − (sum mod 11) is the check digit,
+/// 11 means 0 and 10 means the number is invalid.
+pub fn nhs_number_valid(digits: &[u8]) -> bool {
+    if digits.len() != 10 || digits.iter().any(|d| *d > 9) {
+        return false;
+    }
+    let sum: u32 = digits[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| u32::from(d) * (10 - i as u32))
+        .sum();
+    match 11 - sum % 11 {
+        11 => digits[9] == 0,
+        10 => false,
+        check => u32::from(digits[9]) == check,
+    }
+}
+
+/// NHS numbers and phone numbers: runs of digits with single spaces, dashes or brackets
+/// between them, optionally starting `+`. Every prefix that ends on a digit is tried, longest
+/// first, so "call 01234 567890 2 times" finds the phone number and leaves the "2".
+fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i].1;
+        let opens = c.is_ascii_digit()
+            || ((c == '+' || c == '(') && chars.get(i + 1).is_some_and(|n| n.1.is_ascii_digit()));
+        if !opens
+            || !starts_word(chars, i)
+            || (i > 0 && (chars[i - 1].1 == '+' || chars[i - 1].1.is_ascii_digit()))
+        {
+            i += 1;
+            continue;
+        }
+        // Walk the run, remembering each position just past a digit.
+        let mut digit_ends: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut digits = Vec::new();
+        let mut j = i;
+        let mut last_gap = false; // a space or dash just seen: never two in a row
+        while j < chars.len() && digits.len() < 16 {
+            let d = chars[j].1;
+            let next_digit = chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
+            let prev_digit = j > 0 && chars[j - 1].1.is_ascii_digit();
+            if d.is_ascii_digit() {
+                digits.push(d as u8 - b'0');
+                digit_ends.push((j + 1, digits.clone()));
+                last_gap = false;
+            } else if d == ' ' || d == '-' {
+                if last_gap {
+                    break;
+                }
+                last_gap = true;
+            } else if d == '(' && next_digit || d == ')' && prev_digit || d == '+' && j == i {
+                last_gap = false;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        let plus = c == '+';
+        let mut matched = None;
+        for (end, ds) in digit_ends.iter().rev() {
+            if !ends_word(chars, *end) || chars.get(*end).is_some_and(|c| c.1.is_ascii_digit()) {
+                continue;
+            }
+            if !plus && c != '(' && ds.len() == 10 && nhs_number_valid(ds) {
+                matched = Some((*end, RedactionKind::NhsNumber));
+                break;
+            }
+            if uk_phone(ds, plus) {
+                matched = Some((*end, RedactionKind::PhoneNumber));
+                break;
+            }
+        }
+        match matched {
+            Some((end, kind)) => {
+                found.push((i, end, kind));
+                i = end;
+            }
+            None => {
+                // Skip this run of digits so a number inside it is not re-tried as a start.
+                i += 1;
+                while i < chars.len() && chars[i].1.is_ascii_digit() {
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// UK numbers: `0` then 9 or 10 more digits; or `+44`/`0044`, an optional `0`, then 9 or 10.
+fn uk_phone(ds: &[u8], plus: bool) -> bool {
+    let national: &[u8] = if plus {
+        match ds.strip_prefix(&[4, 4]) {
+            Some(rest) => rest.strip_prefix(&[0]).unwrap_or(rest),
+            None => return false,
+        }
+    } else if let Some(rest) = ds.strip_prefix(&[0, 0, 4, 4]) {
+        rest.strip_prefix(&[0]).unwrap_or(rest)
+    } else if let Some(rest) = ds.strip_prefix(&[0]) {
+        if rest.first() == Some(&0) {
+            return false;
+        }
+        rest
+    } else {
+        return false;
+    };
+    (9..=10).contains(&national.len()) && national.first() != Some(&0)
+}
+
+const MONTHS: [&str; 24] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "ionawr",
+    "chwefror",
+    "mawrth",
+    "ebrill",
+    "mai",
+    "mehefin",
+    "gorffennaf",
+    "awst",
+    "medi",
+    "hydref",
+    "tachwedd",
+    "rhagfyr",
+];
+
+/// A month name or its 3- or 4-letter English abbreviation ("Sept") at `i`; returns its end.
+fn month_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    if !starts_word(chars, i) {
+        return None;
+    }
+    let mut e = i;
+    while e < chars.len() && chars[e].1.is_alphabetic() {
+        e += 1;
+    }
+    let word: String = chars[i..e]
+        .iter()
+        .flat_map(|c| c.1.to_lowercase())
+        .collect();
+    let ok = MONTHS.iter().enumerate().any(|(n, m)| {
+        *m == word
+            || (n < 12
+                && word.len() >= 3
+                && word.len() <= 4
+                && m.starts_with(&word)
+                && (word.len() == 3 || word == "sept"))
+    });
+    let mut end = e;
+    if ok && chars.get(e).is_some_and(|c| c.1 == '.') {
+        end += 1;
+    }
+    ok.then_some(end)
+}
+
+/// Digits at `i` (1..=max of them, word-bounded on the left): (value, count, end).
+fn digits_at(chars: &[(usize, char)], i: usize, max: usize) -> Option<(u32, usize, usize)> {
+    let mut v = 0u32;
+    let mut n = 0;
+    let mut e = i;
+    while e < chars.len() && chars[e].1.is_ascii_digit() {
+        if n == max {
+            return None;
+        }
+        v = v * 10 + chars[e].1.to_digit(10)?;
+        n += 1;
+        e += 1;
+    }
+    (n > 0).then_some((v, n, e))
+}
+
+fn skip(chars: &[(usize, char)], mut i: usize, what: &str) -> usize {
+    while i < chars.len() && what.contains(chars[i].1) {
+        i += 1;
+    }
+    i
+}
+
+/// A day with an optional ordinal suffix: returns (day, end).
+fn day_at(chars: &[(usize, char)], i: usize) -> Option<(u32, usize)> {
+    let (d, _, mut e) = digits_at(chars, i, 2)?;
+    for suffix in ["st", "nd", "rd", "th", "ain", "ed", "fed", "ydd"] {
+        let n = suffix.chars().count();
+        if e + n <= chars.len()
+            && chars[e..e + n]
+                .iter()
+                .map(|c| c.1.to_ascii_lowercase())
+                .eq(suffix.chars())
+        {
+            e += n;
+            break;
+        }
+    }
+    (1..=31).contains(&d).then_some((d, e))
+}
+
+fn year_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    let (_, n, e) = digits_at(chars, i, 4)?;
+    (n == 4 && ends_word(chars, e)).then_some(e)
+}
+
+fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
+    for i in 0..chars.len() {
+        if !starts_word(chars, i) {
+            continue;
+        }
+        let end = numeric_date(chars, i).or_else(|| written_date(chars, i));
+        if let Some(e) = end {
+            let kind = if birth_cue(chars, i) {
+                RedactionKind::DateOfBirth
+            } else {
+                RedactionKind::Date
+            };
+            found.push((i, e, kind));
+        }
+    }
+}
+
+/// `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy` (one separator kind throughout).
+fn numeric_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    let (d, _, e) = digits_at(chars, i, 2)?;
+    let sep = chars.get(e)?.1;
+    if !"/-.".contains(sep) {
+        return None;
+    }
+    let (m, _, e) = digits_at(chars, e + 1, 2)?;
+    if chars.get(e)?.1 != sep {
+        return None;
+    }
+    let (_, yn, e) = digits_at(chars, e + 1, 4)?;
+    let ok = (1..=31).contains(&d)
+        && (1..=12).contains(&m)
+        && (yn == 2 || yn == 4)
+        && ends_word(chars, e);
+    ok.then_some(e)
+}
+
+/// `12 March 1980`, `12th of March, 1980`, `March 12, 1980`, `12 Mawrth 1980`.
+fn written_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    if let Some((_, e)) = day_at(chars, i) {
+        let mut e = skip(chars, e, " ");
+        for of in ["of ", "o "] {
+            let n = of.len();
+            if e + n <= chars.len()
+                && chars[e..e + n]
+                    .iter()
+                    .map(|c| c.1.to_ascii_lowercase())
+                    .eq(of.chars())
+            {
+                e += n;
+            }
+        }
+        let e = month_at(chars, e)?;
+        return year_at(chars, skip(chars, e, " ,"));
+    }
+    let e = month_at(chars, i)?;
+    let (_, e) = day_at(chars, skip(chars, e, " "))?;
+    year_at(chars, skip(chars, e, " ,"))
+}
+
+/// "born", "birth", "dob", "d.o.b", Welsh "geni" within 30 characters before a date.
+fn birth_cue(chars: &[(usize, char)], i: usize) -> bool {
+    let from = i.saturating_sub(30);
+    let before: String = chars[from..i]
+        .iter()
+        .flat_map(|c| c.1.to_lowercase())
+        .collect();
+    ["born", "birth", "dob", "d.o.b", "geni"]
+        .iter()
+        .any(|w| before.contains(w))
+}
+
+/// UK postcodes: outward `A9`, `A99`, `AA9`, `AA99`, `A9A`, `AA9A`; optional space; inward
+/// `9AA` (inward letters never C, I, K, M, O or V).
+fn postcodes(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
+    let alpha = |i: usize| chars.get(i).is_some_and(|c| c.1.is_ascii_alphabetic());
+    let digit = |i: usize| chars.get(i).is_some_and(|c| c.1.is_ascii_digit());
+    let inward_letter = |i: usize| {
+        chars
+            .get(i)
+            .is_some_and(|c| c.1.is_ascii_alphabetic() && !"CIKMOVcikmov".contains(c.1))
+    };
+    for i in 0..chars.len() {
+        if !starts_word(chars, i) || !alpha(i) {
+            continue;
+        }
+        let mut outward_ends = Vec::new();
+        let letters = if alpha(i + 1) { 2 } else { 1 };
+        let d = i + letters;
+        if digit(d) {
+            outward_ends.push(d + 1);
+            if digit(d + 1) {
+                outward_ends.push(d + 2);
+            }
+            if alpha(d + 1) {
+                outward_ends.push(d + 2);
+            }
+        }
+        for o in outward_ends {
+            let s = if chars.get(o).is_some_and(|c| c.1 == ' ') {
+                o + 1
+            } else {
+                o
+            };
+            if digit(s) && inward_letter(s + 1) && inward_letter(s + 2) && ends_word(chars, s + 3) {
+                found.push((i, s + 3, RedactionKind::Postcode));
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_kind() {
+        let r = redact("NHS 943 476 5919, call 07700 900123 or a@b.co.uk, SW1A 1AA, born 3/4/1980");
+        assert_eq!(
+            r.text,
+            "NHS [NHS number], call [phone number] or [email address], [postcode], born [date of birth]"
+        );
+    }
+
+    #[test]
+    fn invalid_check_digit_is_left() {
+        assert_eq!(redact("ref 9434765918").text, "ref 9434765918");
+    }
+}
