@@ -1,9 +1,25 @@
-//! chorus-server: HTTP routes for the collector, the embed bundle and the demo site.
+//! chorus-server: the collector. Validates and re-scores every response with `chorus-core`,
+//! redacts free text, stores durably (SQLite, group commit), and serves the embed bundle and
+//! the demo site.
 
-use std::path::PathBuf;
+pub mod api;
+pub mod metrics;
+pub mod reference;
+pub mod store;
 
-use axum::{Router, routing::get};
-use tower_http::services::ServeDir;
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    routing::{get, post},
+};
+use chorus_core::Instrument;
+use tower_http::{
+    cors::{Any, CorsLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+};
 
 /// Where the server finds the files it serves.
 #[derive(Clone, Debug)]
@@ -14,10 +30,68 @@ pub struct Paths {
     pub www_dir: PathBuf,
 }
 
+/// Shared state of the running server.
+pub struct AppState {
+    /// Instruments by id.
+    pub instruments: BTreeMap<String, Instrument>,
+    /// Storage.
+    pub store: store::Store,
+    /// Counters for `/metrics`.
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// State with the built-in instrument library.
+    pub fn new(store: store::Store) -> AppState {
+        AppState {
+            instruments: chorus_core::library::all()
+                .into_iter()
+                .map(|i| (i.id.clone(), i))
+                .collect(),
+            store,
+            metrics: metrics::Metrics::default(),
+        }
+    }
+}
+
 /// Build the application router.
-pub fn router(paths: Paths) -> Router {
+pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
+    // The API sets no cookies and reads none, so any embedding origin may call it; the
+    // per-site origin allow-list from config narrows this (see the server issue's notes).
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    let api = Router::new()
+        .route("/api/v1/responses", post(api::post_response))
+        .route("/api/v1/instruments", get(api::list_instruments))
+        .route("/api/v1/instruments/{id}", get(api::get_instrument))
+        .layer(cors)
+        .with_state(state.clone());
+    // The bundle is fetched cross-origin with SRI, so it needs CORS too; .br/.gz twins are
+    // served to browsers that accept them.
+    let embed = Router::new()
+        .fallback_service(
+            ServeDir::new(&paths.pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .nest_service("/embed", ServeDir::new(&paths.pkg_dir))
+        .route("/metrics", get(metrics::render).with_state(state))
+        .merge(api)
+        .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
 }

@@ -24,6 +24,9 @@ enum Command {
         /// Folder holding the demo site.
         #[arg(long, env = "CHORUS_WWW_DIR", default_value = "www")]
         www_dir: PathBuf,
+        /// Database URL (SQLite file by default).
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
+        database: String,
     },
 }
 
@@ -40,8 +43,12 @@ async fn main() -> anyhow::Result<()> {
             addr,
             pkg_dir,
             www_dir,
+            database,
         } => {
-            let app = chorus_server::router(chorus_server::Paths { pkg_dir, www_dir });
+            let store = chorus_server::store::Store::open(&database).await?;
+            tracing::info!(%database, "storage ready");
+            let state = std::sync::Arc::new(chorus_server::AppState::new(store));
+            let app = chorus_server::router(state, chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);
             axum::serve(listener, app)

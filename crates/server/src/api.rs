@@ -1,0 +1,302 @@
+//! API v1: receive responses, list instruments.
+//!
+//! Every rejection is JSON `{"error": {"code", "message", "details"?}}` with a stable code and
+//! a sentence a web team can act on; nothing the server already accepted is affected by a bad
+//! request.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    Json,
+    body::{Body, to_bytes},
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chorus_core::{
+    Answer, Instrument, ItemKind, Response as CoreResponse, ResponseError, ScoreReport,
+    redact::redact, score, validate_response,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    AppState,
+    store::{NewResponse, Stored},
+};
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 32 * 1024;
+
+/// An API error: status, stable code, sentence, optional details.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if let Some(d) = self.details {
+            body["error"]["details"] = d;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// What a widget posts: where it was shown, and the response.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// Site id (from the embed's `site` attribute).
+    pub site: String,
+    /// Service id (from the embed's `service` attribute).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// A field hidden from people: bots fill it in, patients never do.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// The response itself.
+    pub response: CoreResponse,
+}
+
+/// The receipt a patient's widget shows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Stored row id.
+    pub id: i64,
+    /// Short human reference, e.g. `CH-7K3Q-9D4M`.
+    pub reference: String,
+    /// The server's score report (the one that counts).
+    pub scores: ScoreReport,
+    /// This is a retry of a response already stored.
+    pub replayed: bool,
+}
+
+/// `POST /api/v1/responses`.
+pub async fn post_response(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the response as JSON with Content-Type: application/json",
+        ));
+    }
+    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("a response may be at most {BODY_LIMIT} bytes"),
+        )
+    })?;
+    let submission: Submission = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not a valid submission: {e}"),
+        )
+    })?;
+    if submission.website.as_deref().is_some_and(|w| !w.is_empty()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            "this submission was not accepted",
+        ));
+    }
+    if submission.site.trim().is_empty() || submission.site.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_site",
+            "site must be 1 to 64 characters",
+        ));
+    }
+    let r = &submission.response;
+    let Some(instrument) = app.instruments.get(&r.instrument) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_instrument",
+            format!("there is no instrument \"{}\"", r.instrument),
+        ));
+    };
+    if let Err(errors) = validate_response(instrument, r) {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_response",
+            "the response has problems; see details",
+        );
+        e.details = Some(serde_json::to_value::<&Vec<ResponseError>>(&errors).unwrap_or_default());
+        return Err(e);
+    }
+    // Never trust a client score: re-score, and keep the client's only to compare.
+    let scores = score(instrument, r);
+    let mismatch = r.client_scores.as_ref().is_some_and(|c| *c != scores);
+    if mismatch {
+        app.metrics.score_mismatch();
+        tracing::warn!(instrument = %r.instrument, key = %r.idempotency_key, "client score differs from server score");
+    }
+    let answers = redacted_answers(instrument, &r.answers);
+    // Structs serialise in field order and answers are a BTreeMap: the same submission always
+    // hashes the same, so a retry is recognised whatever order the client wrote keys in.
+    let body_hash = hex(&Sha256::digest(
+        serde_json::to_vec(&submission).unwrap_or_default(),
+    ));
+    let new = NewResponse {
+        site: submission.site.clone(),
+        service: submission.service.clone(),
+        instrument: r.instrument.clone(),
+        version: r.version,
+        locale: r.locale.tag().to_string(),
+        idempotency_key: r.idempotency_key.clone(),
+        body_hash,
+        answers: serde_json::to_string(&answers).unwrap_or_default(),
+        scores: serde_json::to_string(&scores).unwrap_or_default(),
+        client_scores: r
+            .client_scores
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok()),
+        score_mismatch: mismatch,
+    };
+    let stored = app.store.insert(new).await.map_err(|e| {
+        tracing::error!(error = %e, "storing a response failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the response could not be stored; please try again",
+        )
+    })?;
+    let (status, s, replayed) = match stored {
+        Stored::Created(s) => {
+            app.metrics.stored();
+            (StatusCode::CREATED, s, false)
+        }
+        Stored::Replayed(s) => (StatusCode::OK, s, true),
+        Stored::Conflict => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_conflict",
+                "this idempotency key was already used for a different response",
+            ));
+        }
+    };
+    let scores: ScoreReport = serde_json::from_str(&s.scores).unwrap_or(scores);
+    Ok((
+        status,
+        Json(Receipt {
+            id: s.id,
+            reference: s.reference,
+            scores,
+            replayed,
+        }),
+    )
+        .into_response())
+}
+
+/// Answers as stored: free text redacted, everything else as given.
+fn redacted_answers(
+    instrument: &Instrument,
+    answers: &BTreeMap<String, Answer>,
+) -> BTreeMap<String, Answer> {
+    answers
+        .iter()
+        .map(|(id, a)| {
+            let is_text = instrument
+                .item(id)
+                .is_some_and(|i| i.kind == ItemKind::FreeText);
+            let a = match a {
+                Answer::Text(t) if is_text => Answer::Text(redact(t).text),
+                other => other.clone(),
+            };
+            (id.clone(), a)
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// One line of the instrument list.
+#[derive(Serialize)]
+struct InstrumentSummary<'a> {
+    id: &'a str,
+    version: u32,
+    scoring: chorus_core::Scoring,
+    title: &'a chorus_core::Text,
+    example: bool,
+}
+
+/// `GET /api/v1/instruments`.
+pub async fn list_instruments(State(app): State<Arc<AppState>>) -> Response {
+    let list: Vec<_> = app
+        .instruments
+        .values()
+        .map(|i| InstrumentSummary {
+            id: &i.id,
+            version: i.version,
+            scoring: i.scoring,
+            title: &i.title,
+            example: i.example,
+        })
+        .collect();
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(list)).into_response()
+}
+
+/// `GET /api/v1/instruments/{id}`, with an ETag so widgets revalidate cheaply.
+pub async fn get_instrument(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(i) = app.instruments.get(&id) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_instrument",
+            format!("there is no instrument \"{id}\""),
+        ));
+    };
+    let body = serde_json::to_vec(i).unwrap_or_default();
+    let etag = format!(
+        "\"{}-v{}-{}\"",
+        i.id,
+        i.version,
+        &hex(&Sha256::digest(&body))[..16]
+    );
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "public, max-age=300".to_string()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}

@@ -1,0 +1,211 @@
+//! Durable storage of responses behind a single writer with group commit.
+//!
+//! SQLite allows one writer at a time; rather than have every request fight for the write
+//! lock (and pay one fsync each), requests hand their write to one task that drains whatever
+//! is waiting, writes it all in one transaction and commits once. Each request is answered
+//! only after that commit returns, so an acknowledged response is on disk.
+//!
+//! Durability: WAL with `synchronous = FULL`, so a commit is fsynced before it returns and
+//! survives power loss and `kill -9`, not only a process crash. Group commit is what keeps
+//! throughput up with that setting.
+
+use std::{str::FromStr, time::Duration};
+
+use serde::Serialize;
+use sqlx::{
+    Row, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// A response ready to store: validated, re-scored and redacted.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    /// Site id from the envelope.
+    pub site: String,
+    /// Service id, if given.
+    pub service: Option<String>,
+    /// Instrument id.
+    pub instrument: String,
+    /// Instrument version answered.
+    pub version: u32,
+    /// Locale tag.
+    pub locale: String,
+    /// The widget's idempotency key.
+    pub idempotency_key: String,
+    /// Hash of the submitted body, to tell a retry from a different response with the same key.
+    pub body_hash: String,
+    /// Answers JSON (free text redacted).
+    pub answers: String,
+    /// Server score report JSON.
+    pub scores: String,
+    /// Client score report JSON, if sent.
+    pub client_scores: Option<String>,
+    /// Client and server scores differ.
+    pub score_mismatch: bool,
+}
+
+/// What the store did with a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Newly stored.
+    Created(StoredRef),
+    /// The same key and body were stored before: here is the original.
+    Replayed(StoredRef),
+    /// The same key was used for a different body.
+    Conflict,
+}
+
+/// Identity of a stored response, for the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredRef {
+    /// Row id.
+    pub id: i64,
+    /// Short human reference.
+    pub reference: String,
+    /// Stored score report JSON.
+    #[serde(skip)]
+    pub scores: String,
+}
+
+type Job = (NewResponse, oneshot::Sender<Result<Stored, String>>);
+
+/// Most writes committed together.
+const MAX_BATCH: usize = 512;
+
+/// The storage handle: reads through the pool, writes through the writer task.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    writer: mpsc::Sender<Job>,
+}
+
+impl Store {
+    /// Open (creating the file and folder if needed), migrate, and start the writer.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(writer(pool.clone(), rx));
+        Ok(Store { pool, writer: tx })
+    }
+
+    /// Store a response; resolves only after its transaction has committed.
+    pub async fn insert(&self, r: NewResponse) -> Result<Stored, String> {
+        let (tx, rx) = oneshot::channel();
+        self.writer
+            .send((r, tx))
+            .await
+            .map_err(|_| "the writer has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the writer dropped the request".to_string())?
+    }
+
+    /// Number of stored responses.
+    pub async fn count(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM responses")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    /// The pool, for reports and tests.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match write_batch(&pool, &batch).await {
+            Ok(results) => {
+                for ((_, reply), result) in batch.drain(..).zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, n = batch.len(), "group commit failed; nothing in it was acknowledged");
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<Stored>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for (r, _) in batch {
+        let existing = sqlx::query("SELECT id, reference, body_hash, scores FROM responses WHERE site = ? AND idempotency_key = ?")
+            .bind(&r.site)
+            .bind(&r.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = existing {
+            let hash: String = row.get(2);
+            out.push(if hash == r.body_hash {
+                Stored::Replayed(StoredRef {
+                    id: row.get(0),
+                    reference: row.get(1),
+                    scores: row.get(3),
+                })
+            } else {
+                Stored::Conflict
+            });
+            continue;
+        }
+        // A placeholder unique by (site, key) until the id is known, then the real reference.
+        let placeholder = format!("pending:{}:{}", r.site, r.idempotency_key);
+        let id: i64 = sqlx::query(
+            "INSERT INTO responses (reference, site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, client_scores, score_mismatch)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&placeholder)
+        .bind(&r.site)
+        .bind(&r.service)
+        .bind(&r.instrument)
+        .bind(r.version as i64)
+        .bind(&r.locale)
+        .bind(&r.idempotency_key)
+        .bind(&r.body_hash)
+        .bind(&r.answers)
+        .bind(&r.scores)
+        .bind(&r.client_scores)
+        .bind(r.score_mismatch)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        let reference = crate::reference::from_id(id);
+        sqlx::query("UPDATE responses SET reference = ? WHERE id = ?")
+            .bind(&reference)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        out.push(Stored::Created(StoredRef {
+            id,
+            reference,
+            scores: r.scores.clone(),
+        }));
+    }
+    tx.commit().await?;
+    Ok(out)
+}

@@ -1,0 +1,352 @@
+//! API integration tests against a temporary SQLite database.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use chorus_server::{AppState, Paths, router, store::Store};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn app() -> (Router, Arc<AppState>, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "chorus-api-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()))
+        .await
+        .unwrap();
+    let state = Arc::new(AppState::new(store));
+    let paths = Paths {
+        pkg_dir: dir.join("pkg"),
+        www_dir: dir.join("www"),
+    };
+    (router(state.clone(), paths), state, dir)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+}
+
+async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(body.into()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+async fn post(app: &Router, body: &Value) -> (StatusCode, Value) {
+    let (s, v, _) = send(
+        app,
+        "POST",
+        "/api/v1/responses",
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await;
+    (s, v)
+}
+
+fn fft(key: &str, answer: &str, why: &str) -> Value {
+    json!({"site": "demo", "service": "outpatients", "response": {
+        "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": key,
+        "answers": {"fft": answer, "why": why}}})
+}
+
+#[tokio::test]
+async fn stores_a_valid_response_and_returns_a_receipt() {
+    let (app, state, _) = app().await;
+    let (status, receipt) = post(&app, &fft("key-00000001", "very_good", "Kind staff")).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert!(receipt["reference"].as_str().unwrap().starts_with("CH-"));
+    assert_eq!(receipt["scores"]["fft"]["category"], "positive");
+    assert_eq!(receipt["replayed"], false);
+    assert_eq!(state.store.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_returns_the_original_receipt_and_stores_nothing_new() {
+    let (app, state, _) = app().await;
+    let body = fft("key-00000002", "good", "fine");
+    let (s1, r1) = post(&app, &body).await;
+    let (s2, r2) = post(&app, &body).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(r1["id"], r2["id"]);
+    assert_eq!(r1["reference"], r2["reference"]);
+    assert_eq!(r2["replayed"], true);
+    assert_eq!(state.store.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_a_conflict() {
+    let (app, state, _) = app().await;
+    post(&app, &fft("key-00000003", "good", "")).await;
+    let (s, e) = post(&app, &fft("key-00000003", "poor", "")).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "idempotency_conflict");
+    assert_eq!(state.store.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_submissions_are_each_stored_once() {
+    let (app, state, _) = app().await;
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let app = app.clone();
+        // Every response is sent twice at once: retries racing each other.
+        for _ in 0..2 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                post(&app, &fft(&format!("race-{n:08}"), "good", ""))
+                    .await
+                    .0
+            }));
+        }
+    }
+    for t in tasks {
+        let s = t.await.unwrap();
+        assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s}");
+    }
+    assert_eq!(state.store.count().await.unwrap(), 200);
+}
+
+#[tokio::test]
+async fn free_text_is_redacted_before_storage() {
+    let (app, state, _) = app().await;
+    let (s, _) = post(
+        &app,
+        &fft(
+            "key-00000004",
+            "poor",
+            "Ring me on 07700 900123, NHS 943 476 5919",
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let stored: String = sqlx::query_scalar("SELECT answers FROM responses")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        stored.contains("[phone number]") && stored.contains("[NHS number]"),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains("07700") && !stored.contains("5919"),
+        "{stored}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_client_score_is_stored_but_never_trusted() {
+    let (app, state, _) = app().await;
+    let mut body = fft("key-00000005", "very_poor", "");
+    body["response"]["client_scores"] = json!({"instrument": "fft", "version": 1, "fft": {"answer": "very_poor", "category": "positive"}});
+    let (s, r) = post(&app, &body).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(r["scores"]["fft"]["category"], "negative");
+    let mismatch: bool = sqlx::query_scalar("SELECT score_mismatch FROM responses")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap();
+    assert!(mismatch);
+    let (_, _, _) = send(&app, "GET", "/metrics", None, Body::empty()).await;
+}
+
+#[tokio::test]
+async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing() {
+    let (app, state, _) = app().await;
+    let cases: Vec<(&str, Option<&str>, String, StatusCode, &str)> = vec![
+        (
+            "malformed JSON",
+            Some("application/json"),
+            "{\"site\":".into(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            "wrong content type",
+            Some("text/plain"),
+            fft("key-10000001", "good", "").to_string(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "no content type",
+            None,
+            fft("key-10000002", "good", "").to_string(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversize body",
+            Some("application/json"),
+            fft("key-10000003", "good", &"x".repeat(40_000)).to_string(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "unknown instrument",
+            Some("application/json"),
+            fft("key-10000004", "good", "")
+                .to_string()
+                .replace("\"fft\",", "\"nope\","),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_instrument",
+        ),
+        (
+            "invalid option",
+            Some("application/json"),
+            fft("key-10000005", "excellent", "").to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_response",
+        ),
+        (
+            "honeypot filled",
+            Some("application/json"),
+            {
+                let mut b = fft("key-10000006", "good", "");
+                b["website"] = json!("http://spam.example");
+                b.to_string()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+        ),
+        (
+            "unknown envelope field",
+            Some("application/json"),
+            {
+                let mut b = fft("key-10000007", "good", "");
+                b["extra"] = json!(1);
+                b.to_string()
+            },
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+    ];
+    for (name, ct, body, status, code) in cases {
+        let (s, v, _) = send(&app, "POST", "/api/v1/responses", ct, body).await;
+        assert_eq!(s, status, "{name}: {v}");
+        assert_eq!(v["error"]["code"], code, "{name}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
+    }
+    let (s, v, _) = send(
+        &app,
+        "POST",
+        "/api/v1/responses",
+        Some("application/json"),
+        b"{\"site\":\"\xff\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json")),
+        "invalid UTF-8"
+    );
+    let (s, v) = post(&app, &fft("key-10000008", "excellent", "")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["details"][0]["code"], "invalid_option");
+    assert_eq!(v["error"]["details"][0]["item"], "fft");
+    assert_eq!(state.store.count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn instruments_are_listed_and_cacheable() {
+    let (app, _, _) = app().await;
+    let (s, list, h) = send(&app, "GET", "/api/v1/instruments", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "i-statements")
+    );
+    let (s, inst, h) = send(&app, "GET", "/api/v1/instruments/fft", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        inst["items"][0]["text"]["en"],
+        "Overall, how was your experience of our service?"
+    );
+    let etag = h[header::ETAG].to_str().unwrap().to_string();
+    let req = Request::get("/api/v1/instruments/fft")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
+    let (s, e, _) = send(&app, "GET", "/api/v1/instruments/nope", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(e["error"]["code"], "unknown_instrument");
+}
+
+#[tokio::test]
+async fn the_api_scores_the_core_vectors_exactly_as_the_core_does() {
+    let (app, _, _) = app().await;
+    let vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../core/vectors/scoring.json")).unwrap();
+    let mut posted = 0;
+    for (n, c) in vectors.iter().enumerate() {
+        let id = c["instrument"].as_str().unwrap();
+        let inst = chorus_core::library::get(id).unwrap();
+        let response: chorus_core::Response = serde_json::from_value(json!({
+            "instrument": id, "version": 1, "idempotency_key": format!("vector-{n:06}"), "answers": c["answers"]}))
+        .unwrap();
+        if chorus_core::validate_response(&inst, &response).is_err() {
+            continue; // partial responses: the API rejects them, the core still scores them
+        }
+        let (s, r) = post(&app, &json!({"site": "demo", "response": response})).await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {r}", c["name"]);
+        assert_eq!(
+            r["scores"],
+            serde_json::to_value(chorus_core::score(&inst, &response)).unwrap(),
+            "{}",
+            c["name"]
+        );
+        posted += 1;
+    }
+    assert!(posted >= 140, "only {posted} vectors went through the API");
+}
