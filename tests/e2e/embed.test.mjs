@@ -60,3 +60,38 @@ test("a Welsh page gets the Welsh question", async () => {
   assert.match(await legend.textContent(), /Yn gyffredinol/);
   await page.close();
 });
+
+test("FFT with the keyboard alone: error summary takes focus, then send and see the receipt", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/`);
+  const submitted = page.evaluate(
+    () => new Promise((ok) => document.addEventListener("chorus:submitted", (e) => ok(e.detail.reference), { once: true })),
+  );
+  await page.locator("chorus-fft input[type=radio]").first().waitFor();
+  // Sending with nothing chosen: the error summary appears and takes focus.
+  await page.locator("chorus-fft button[type=submit]").focus();
+  await page.keyboard.press("Enter");
+  const summary = page.locator("chorus-fft .chorus-error-summary");
+  await summary.waitFor();
+  assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.className), "chorus-error-summary");
+  assert.match(await summary.textContent(), /There is a problem/);
+  // Choose "Good" with the keyboard: focus the first radio, arrow down once, select.
+  await page.locator("chorus-fft #fft-very_good").focus();
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.locator("chorus-fft #fft-good").isChecked(), true);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Lovely nurse. Call me on 07700 900123.");
+  const preview = page.locator("chorus-fft .chorus-redacted");
+  await preview.waitFor();
+  assert.equal(await preview.textContent(), "Lovely nurse. Call me on [phone number].");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  const panel = page.locator("chorus-fft .chorus-panel");
+  await panel.waitFor({ timeout: 15_000 });
+  const reference = await submitted;
+  assert.match(reference, /^CH-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
+  assert.match(await panel.textContent(), new RegExp(reference));
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(metrics, /chorus_responses_stored_total 1\b/);
+  await page.close();
+});

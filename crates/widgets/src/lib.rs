@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fft;
+pub mod send;
 
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -38,9 +39,11 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     let locale = fft::Locale::from_host(&host);
     match tag {
         "chorus-fft" => {
-            let app =
-                yew::Renderer::<fft::Fft>::with_root_and_props(root, fft::FftProps { locale })
-                    .render();
+            let app = yew::Renderer::<fft::Fft>::with_root_and_props(
+                root,
+                fft::FftProps { locale, host },
+            )
+            .render();
             Ok(Mounted {
                 destroy: Some(Box::new(move || app.destroy())),
             })

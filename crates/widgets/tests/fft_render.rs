@@ -70,3 +70,34 @@ fn an_unknown_widget_is_a_clear_error() {
         .unwrap();
     assert!(err.as_string().unwrap().contains("unknown widget"));
 }
+
+#[wasm_bindgen_test]
+fn the_hand_written_submission_json_round_trips_through_the_core() {
+    use chorus_core::{Answer, Response};
+    let mut answers = std::collections::BTreeMap::new();
+    answers.insert("fft".to_string(), Answer::Text("good".into()));
+    answers.insert(
+        "why".to_string(),
+        Answer::Text("Quote \" back\\slash\nnew line \u{1} é 😊".into()),
+    );
+    answers.insert("n".to_string(), Answer::Number(-7));
+    answers.insert("b".to_string(), Answer::Bool(true));
+    answers.insert(
+        "l".to_string(),
+        Answer::List(vec!["a".into(), "b\"".into()]),
+    );
+    let r = Response {
+        instrument: "fft".into(),
+        version: 1,
+        locale: chorus_core::Locale::Cy,
+        idempotency_key: "abc-123-def".into(),
+        answers,
+        client_scores: None,
+    };
+    let json = chorus_widgets::send::submission_json("demo", Some("a&e"), &r);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["site"], "demo");
+    assert_eq!(v["service"], "a&e");
+    let back: Response = serde_json::from_value(v["response"].clone()).unwrap();
+    assert_eq!(back, r);
+}
