@@ -297,6 +297,23 @@ impl InstrumentAggregate {
         }
     }
 
+    /// I Statement theme figures for publication: mean theme score with its 95% interval and
+    /// % of statement answers agreeing with its Wilson interval, small numbers suppressed.
+    pub fn theme_summaries(&self) -> BTreeMap<String, ThemeSummary> {
+        self.themes
+            .iter()
+            .map(|(k, t)| {
+                (
+                    k.clone(),
+                    ThemeSummary {
+                        score: publish_mean(&t.score),
+                        agree: publish_percent(&t.agree),
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// The FFT figures for publication, small numbers suppressed.
     pub fn fft_summary(&self) -> FftSummary {
         FftSummary {
@@ -423,4 +440,13 @@ pub struct FftSummary {
     pub positive: Pub<PublishedPercent>,
     /// % negative.
     pub negative: Pub<PublishedPercent>,
+}
+
+/// One I Statement theme, as published.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThemeSummary {
+    /// Mean theme score (0–100) with its 95% interval.
+    pub score: Pub<PublishedMean>,
+    /// % of statement answers that agree, with the Wilson interval.
+    pub agree: Pub<PublishedPercent>,
 }

@@ -16,6 +16,8 @@ const SCORING: &str = include_str!("../vectors/scoring.json");
 const VALIDATION: &str = include_str!("../vectors/validation.json");
 const REDACTION: &str = include_str!("../vectors/redaction.json");
 const AGGREGATION: &str = include_str!("../vectors/aggregation.json");
+const AGGREGATION_IST: &str = include_str!("../vectors/aggregation-i-statements.json");
+const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
 
 fn cases(src: &str) -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(src).expect("vector file is JSON")
@@ -157,6 +159,50 @@ fn aggregation_vectors() {
                 c["expect_fft"]["counts"], got["counts"]
             ));
         }
+        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn definition_vectors() {
+    let mut failures = Vec::new();
+    for c in &cases(DEFINITIONS) {
+        let got: Vec<Value> = match Instrument::from_json(&c["definition"].to_string()) {
+            Ok(_) => vec![],
+            Err(problems) => problems
+                .iter()
+                .map(|p| json!({"path": p.path, "code": p.code}))
+                .collect(),
+        };
+        if Value::Array(got.clone()) != c["expect_problems"] {
+            failures.push(format!(
+                "{}: expected {}, got {}",
+                c["name"],
+                c["expect_problems"],
+                Value::Array(got)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn i_statement_aggregation_vectors() {
+    let ist = instrument("i-statements");
+    let mut failures = Vec::new();
+    for c in &cases(AGGREGATION_IST) {
+        let mut agg = InstrumentAggregate::default();
+        for (n, answers) in c["responses"].as_array().unwrap().iter().enumerate() {
+            let r: Response = serde_json::from_value(json!({
+                "instrument": "i-statements", "version": 1, "idempotency_key": format!("vector-key-{n:04}"), "answers": answers,
+            }))
+            .unwrap();
+            agg.add(&score(&ist, &r));
+        }
+        let got = serde_json::to_value(agg.theme_summaries()).unwrap();
+        let mut f = Vec::new();
+        subset("", &c["expect_themes"], &got, &mut f);
         failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
