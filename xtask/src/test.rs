@@ -277,9 +277,9 @@ fn postgres_url() -> Option<String> {
         if psql("SELECT 1 FROM pg_roles WHERE rolname = 'chorus'")?.trim() != "1" {
             psql("CREATE ROLE chorus LOGIN PASSWORD 'chorus' CREATEDB")?;
         }
-        if psql("SELECT 1 FROM pg_database WHERE datname = 'chorus_test'")?.trim() != "1" {
-            psql("CREATE DATABASE chorus_test OWNER chorus")?;
-        }
+        // A fresh database each run: the tests' per-test schemas never pile up.
+        psql("DROP DATABASE IF EXISTS chorus_test")?;
+        psql("CREATE DATABASE chorus_test OWNER chorus")?;
         Ok(())
     };
     match setup() {

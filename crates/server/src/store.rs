@@ -5,16 +5,20 @@
 //! is waiting, writes it all in one transaction and commits once. Each request is answered
 //! only after that commit returns, so an acknowledged response is on disk.
 //!
-//! Durability: WAL with `synchronous = FULL`, so a commit is fsynced before it returns and
-//! survives power loss and `kill -9`, not only a process crash. Group commit is what keeps
-//! throughput up with that setting.
+//! Durability: SQLite runs in WAL mode with `synchronous = FULL`, so a commit is fsynced
+//! before it returns and survives power loss and `kill -9`, not only a process crash;
+//! PostgreSQL keeps its default `synchronous_commit = on`. Group commit is what keeps
+//! throughput up with those settings.
+//!
+//! Both backends go through sqlx's `Any` driver with one set of queries (`$n` placeholders,
+//! which both accept) and a migration folder per backend.
 
-use std::{str::FromStr, time::Duration};
+use std::str::FromStr;
 
 use serde::Serialize;
 use sqlx::{
-    Row, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    AnyPool, Executor, Row,
+    any::{AnyConnectOptions, AnyPoolOptions},
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -76,32 +80,41 @@ const MAX_BATCH: usize = 512;
 /// The storage handle: reads through the pool, writes through the writer task.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
     writer: mpsc::Sender<Job>,
 }
 
 impl Store {
-    /// Open (creating the file and folder if needed), migrate, and start the writer.
+    /// Open (for SQLite, creating the file and folder if needed), migrate, and start the
+    /// writer. `url` is `sqlite://path` or `postgres://…`.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)?;
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite {
+            sqlite_url(url)?
+        } else {
+            url.to_string()
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
             .max_connections(8)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Per connection: durable commits, wait rather than fail on a lock.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        if sqlite {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        }
         let (tx, rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(writer(pool.clone(), rx));
         Ok(Store { pool, writer: tx })
@@ -127,12 +140,12 @@ impl Store {
     }
 
     /// The pool, for reports and tests.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         match write_batch(&pool, &batch).await {
@@ -151,11 +164,11 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write_batch(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<Stored>, sqlx::Error> {
+async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut out = Vec::with_capacity(batch.len());
     for (r, _) in batch {
-        let existing = sqlx::query("SELECT id, reference, body_hash, scores FROM responses WHERE site = ? AND idempotency_key = ?")
+        let existing = sqlx::query("SELECT id, reference, body_hash, scores FROM responses WHERE site = $1 AND idempotency_key = $2")
             .bind(&r.site)
             .bind(&r.idempotency_key)
             .fetch_optional(&mut *tx)
@@ -177,7 +190,7 @@ async fn write_batch(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<Stored>, sq
         let placeholder = format!("pending:{}:{}", r.site, r.idempotency_key);
         let id: i64 = sqlx::query(
             "INSERT INTO responses (reference, site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, client_scores, score_mismatch)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&placeholder)
         .bind(&r.site)
@@ -190,12 +203,12 @@ async fn write_batch(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<Stored>, sq
         .bind(&r.answers)
         .bind(&r.scores)
         .bind(&r.client_scores)
-        .bind(r.score_mismatch)
+        .bind(i64::from(r.score_mismatch))
         .fetch_one(&mut *tx)
         .await?
         .get(0);
         let reference = crate::reference::from_id(id);
-        sqlx::query("UPDATE responses SET reference = ? WHERE id = ?")
+        sqlx::query("UPDATE responses SET reference = $1 WHERE id = $2")
             .bind(&reference)
             .bind(id)
             .execute(&mut *tx)
@@ -208,4 +221,25 @@ async fn write_batch(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<Stored>, sq
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// `sqlite://path` with its folder created and `mode=rwc` so the file is created if missing.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
 }

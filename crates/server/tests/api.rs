@@ -1,4 +1,6 @@
-//! API integration tests against a temporary SQLite database.
+//! API integration tests. Every test runs against SQLite (a temporary file) and against
+//! PostgreSQL (a fresh schema in `CHORUS_TEST_POSTGRES_URL`; `cargo xtask test` starts a local
+//! cluster and sets it). Without that variable the PostgreSQL half says it was skipped.
 
 use std::sync::Arc;
 
@@ -12,23 +14,89 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-async fn app() -> (Router, Arc<AppState>, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "chorus-api-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()))
-        .await
-        .unwrap();
-    let state = Arc::new(AppState::new(store));
-    let paths = Paths {
-        pkg_dir: dir.join("pkg"),
-        www_dir: dir.join("www"),
-    };
-    (router(state.clone(), paths), state, dir)
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
+
+/// A router over a fresh database, or `None` (with a printed reason) when the backend is not
+/// available here.
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
+    let url = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!(
+                "chorus-api-{}-{}",
+                std::process::id(),
+                rand_suffix()
+            ));
+            format!("sqlite://{}", dir.join("t.db").display())
+        }
+        Backend::Postgres => {
+            let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
+                eprintln!("skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL");
+                return None;
+            };
+            // An isolated schema per test, so tests never see each other's rows.
+            sqlx::any::install_default_drivers();
+            let schema = format!("t_{}_{}", std::process::id(), rand_suffix());
+            let admin = sqlx::AnyPool::connect(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            // The name is made of digits we generated: safe to splice.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        }
+    };
+    let store = Store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    let state = Arc::new(AppState::new(store));
+    let dir = std::env::temp_dir();
+    let paths = Paths {
+        pkg_dir: dir.join("no-pkg"),
+        www_dir: dir.join("no-www"),
+    };
+    Some((router(state.clone(), paths), state))
+}
+
+/// Each case runs on both backends.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (app, state) = super::app_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(app, state).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some((app, state)) = super::app_on(super::Backend::Postgres).await {
+                    super::$name(app, state).await;
+                }
+            })*
+        }
+    };
+}
+
+on_both!(
+    stores_a_valid_response_and_returns_a_receipt,
+    a_retry_returns_the_original_receipt_and_stores_nothing_new,
+    the_same_key_with_another_body_is_a_conflict,
+    concurrent_submissions_are_each_stored_once,
+    free_text_is_redacted_before_storage,
+    a_wrong_client_score_is_stored_but_never_trusted,
+    each_bad_input_gets_a_clear_json_error_and_stores_nothing,
+    instruments_are_listed_and_cacheable,
+    the_api_scores_the_core_vectors_exactly_as_the_core_does,
+);
 
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,9 +152,8 @@ fn fft(key: &str, answer: &str, why: &str) -> Value {
         "answers": {"fft": answer, "why": why}}})
 }
 
-#[tokio::test]
-async fn stores_a_valid_response_and_returns_a_receipt() {
-    let (app, state, _) = app().await;
+async fn stores_a_valid_response_and_returns_a_receipt(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     let (status, receipt) = post(&app, &fft("key-00000001", "very_good", "Kind staff")).await;
     assert_eq!(status, StatusCode::CREATED, "{receipt}");
     assert!(receipt["reference"].as_str().unwrap().starts_with("CH-"));
@@ -95,9 +162,11 @@ async fn stores_a_valid_response_and_returns_a_receipt() {
     assert_eq!(state.store.count().await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn a_retry_returns_the_original_receipt_and_stores_nothing_new() {
-    let (app, state, _) = app().await;
+async fn a_retry_returns_the_original_receipt_and_stores_nothing_new(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let _ = &state;
     let body = fft("key-00000002", "good", "fine");
     let (s1, r1) = post(&app, &body).await;
     let (s2, r2) = post(&app, &body).await;
@@ -108,9 +177,8 @@ async fn a_retry_returns_the_original_receipt_and_stores_nothing_new() {
     assert_eq!(state.store.count().await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn the_same_key_with_another_body_is_a_conflict() {
-    let (app, state, _) = app().await;
+async fn the_same_key_with_another_body_is_a_conflict(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     post(&app, &fft("key-00000003", "good", "")).await;
     let (s, e) = post(&app, &fft("key-00000003", "poor", "")).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -118,9 +186,8 @@ async fn the_same_key_with_another_body_is_a_conflict() {
     assert_eq!(state.store.count().await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn concurrent_submissions_are_each_stored_once() {
-    let (app, state, _) = app().await;
+async fn concurrent_submissions_are_each_stored_once(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     let mut tasks = Vec::new();
     for n in 0..200 {
         let app = app.clone();
@@ -141,9 +208,8 @@ async fn concurrent_submissions_are_each_stored_once() {
     assert_eq!(state.store.count().await.unwrap(), 200);
 }
 
-#[tokio::test]
-async fn free_text_is_redacted_before_storage() {
-    let (app, state, _) = app().await;
+async fn free_text_is_redacted_before_storage(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     let (s, _) = post(
         &app,
         &fft(
@@ -168,25 +234,26 @@ async fn free_text_is_redacted_before_storage() {
     );
 }
 
-#[tokio::test]
-async fn a_wrong_client_score_is_stored_but_never_trusted() {
-    let (app, state, _) = app().await;
+async fn a_wrong_client_score_is_stored_but_never_trusted(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     let mut body = fft("key-00000005", "very_poor", "");
     body["response"]["client_scores"] = json!({"instrument": "fft", "version": 1, "fft": {"answer": "very_poor", "category": "positive"}});
     let (s, r) = post(&app, &body).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(r["scores"]["fft"]["category"], "negative");
-    let mismatch: bool = sqlx::query_scalar("SELECT score_mismatch FROM responses")
+    let mismatch: i64 = sqlx::query_scalar("SELECT score_mismatch FROM responses")
         .fetch_one(state.store.pool())
         .await
         .unwrap();
-    assert!(mismatch);
+    assert_eq!(mismatch, 1);
     let (_, _, _) = send(&app, "GET", "/metrics", None, Body::empty()).await;
 }
 
-#[tokio::test]
-async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing() {
-    let (app, state, _) = app().await;
+async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let _ = &state;
     let cases: Vec<(&str, Option<&str>, String, StatusCode, &str)> = vec![
         (
             "malformed JSON",
@@ -286,9 +353,8 @@ async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing() {
     assert_eq!(state.store.count().await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn instruments_are_listed_and_cacheable() {
-    let (app, _, _) = app().await;
+async fn instruments_are_listed_and_cacheable(app: Router, state: Arc<AppState>) {
+    let _ = &state;
     let (s, list, h) = send(&app, "GET", "/api/v1/instruments", None, Body::empty()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
@@ -323,9 +389,11 @@ async fn instruments_are_listed_and_cacheable() {
     assert_eq!(e["error"]["code"], "unknown_instrument");
 }
 
-#[tokio::test]
-async fn the_api_scores_the_core_vectors_exactly_as_the_core_does() {
-    let (app, _, _) = app().await;
+async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let _ = &state;
     let vectors: Vec<Value> =
         serde_json::from_str(include_str!("../../core/vectors/scoring.json")).unwrap();
     let mut posted = 0;

@@ -6,14 +6,14 @@ CREATE TABLE responses (
     site            TEXT    NOT NULL,
     service         TEXT,
     instrument      TEXT    NOT NULL,
-    version         INTEGER NOT NULL,
+    version         BIGINT  NOT NULL,
     locale          TEXT    NOT NULL,
     idempotency_key TEXT    NOT NULL,
     body_hash       TEXT    NOT NULL,
     answers         TEXT    NOT NULL,
     scores          TEXT    NOT NULL,
     client_scores   TEXT,
-    score_mismatch  INTEGER NOT NULL DEFAULT 0,
+    score_mismatch  INTEGER NOT NULL DEFAULT 0, -- 0 or 1 (an integer on both backends)
     received_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (site, idempotency_key)
 );
