@@ -136,7 +136,48 @@ pub async fn post_response(
             "site must be 1 to 64 characters",
         ));
     }
+    let Some(site) = app.config.site(&submission.site) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_site",
+            format!(
+                "there is no site \"{}\" in this server's configuration",
+                submission.site
+            ),
+        ));
+    };
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+        && !site.allows_origin(origin)
+        && !same_origin(origin, &headers)
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            format!(
+                "pages on {origin} may not submit for site \"{}\"; add the origin to the site's configuration",
+                site.id
+            ),
+        ));
+    }
+    if !site.allows_service(submission.service.as_deref()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_service",
+            format!(
+                "site \"{}\" does not collect for service {:?}",
+                site.id,
+                submission.service.as_deref().unwrap_or("")
+            ),
+        ));
+    }
     let r = &submission.response;
+    if !site.allows_instrument(&r.instrument) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "instrument_not_allowed",
+            format!("site \"{}\" does not collect \"{}\"", site.id, r.instrument),
+        ));
+    }
     let Some(instrument) = app.instruments.get(&r.instrument) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -215,6 +256,13 @@ pub async fn post_response(
         }),
     )
         .into_response())
+}
+
+/// A page served by this server itself (the demo site) posting to it.
+fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, h)| h);
+    host.is_some() && origin_host == host
 }
 
 /// Answers as stored: free text redacted, everything else as given.

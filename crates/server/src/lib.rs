@@ -3,6 +3,7 @@
 //! the demo site.
 
 pub mod api;
+pub mod config;
 pub mod metrics;
 pub mod reference;
 pub mod store;
@@ -16,7 +17,7 @@ use axum::{
 };
 use chorus_core::Instrument;
 use tower_http::{
-    cors::{Any, CorsLayer},
+    cors::{AllowOrigin, CorsLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
 };
@@ -38,11 +39,13 @@ pub struct AppState {
     pub store: store::Store,
     /// Counters for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Sites, origins, services.
+    pub config: config::Config,
 }
 
 impl AppState {
     /// State with the built-in instrument library.
-    pub fn new(store: store::Store) -> AppState {
+    pub fn new(store: store::Store, config: config::Config) -> AppState {
         AppState {
             instruments: chorus_core::library::all()
                 .into_iter()
@@ -50,16 +53,22 @@ impl AppState {
                 .collect(),
             store,
             metrics: metrics::Metrics::default(),
+            config,
         }
     }
 }
 
 /// Build the application router.
 pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
-    // The API sets no cookies and reads none, so any embedding origin may call it; the
-    // per-site origin allow-list from config narrows this (see the server issue's notes).
+    // Preflight: an origin some site allows. The POST handler then checks the origin against
+    // the submission's own site. The API sets and reads no cookies, so no credentials mode.
+    let allowed = state.clone();
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed.config.any_site_allows(o))
+        }))
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     let api = Router::new()

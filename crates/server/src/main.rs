@@ -24,6 +24,9 @@ enum Command {
         /// Folder holding the demo site.
         #[arg(long, env = "CHORUS_WWW_DIR", default_value = "www")]
         www_dir: PathBuf,
+        /// Configuration file (sites, origins, services); without one, a local demo site.
+        #[arg(long, env = "CHORUS_CONFIG")]
+        config: Option<PathBuf>,
         /// Database URL (SQLite file by default).
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
         database: String,
@@ -44,10 +47,18 @@ async fn main() -> anyhow::Result<()> {
             pkg_dir,
             www_dir,
             database,
+            config,
         } => {
+            let config = match &config {
+                Some(path) => chorus_server::config::Config::load(path)?,
+                None => {
+                    tracing::info!("no --config given: serving the local demo site only");
+                    chorus_server::config::Config::demo()
+                }
+            };
             let store = chorus_server::store::Store::open(&database).await?;
             tracing::info!(%database, "storage ready");
-            let state = std::sync::Arc::new(chorus_server::AppState::new(store));
+            let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
             let app = chorus_server::router(state, chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);

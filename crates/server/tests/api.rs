@@ -56,7 +56,7 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
     let store = Store::open(&url)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let state = Arc::new(AppState::new(store));
+    let state = Arc::new(AppState::new(store, chorus_server::config::Config::demo()));
     let dir = std::env::temp_dir();
     let paths = Paths {
         pkg_dir: dir.join("no-pkg"),
@@ -96,6 +96,7 @@ on_both!(
     each_bad_input_gets_a_clear_json_error_and_stores_nothing,
     instruments_are_listed_and_cacheable,
     the_api_scores_the_core_vectors_exactly_as_the_core_does,
+    origins_services_and_sites_are_checked,
 );
 
 fn rand_suffix() -> u64 {
@@ -417,4 +418,59 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
         posted += 1;
     }
     assert!(posted >= 140, "only {posted} vectors went through the API");
+}
+
+async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState>) {
+    let post_from = |origin: &'static str, body: Value| {
+        let app = app.clone();
+        async move {
+            let req = Request::post("/api/v1/responses")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ORIGIN, origin)
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let v: Value =
+                serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap_or(Value::Null);
+            (status, v)
+        }
+    };
+    let (s, v) = post_from("https://evil.example", fft("origin-0000001", "good", "")).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("origin_not_allowed")),
+        "{v}"
+    );
+    let (s, _) = post_from("http://127.0.0.1:8080", fft("origin-0000002", "good", "")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut other = fft("origin-0000003", "good", "");
+    other["site"] = json!("nope");
+    let (s, v) = post_from("http://127.0.0.1:8080", other).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_site")),
+        "{v}"
+    );
+    // Preflight from an origin no site allows gets no CORS grant; an allowed one does.
+    for (origin, granted) in [
+        ("https://evil.example", false),
+        ("http://localhost:8080", true),
+    ] {
+        let req = Request::options("/api/v1/responses")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(
+            res.headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+            granted,
+            "{origin}"
+        );
+    }
+    assert_eq!(state.store.count().await.unwrap(), 1);
 }
