@@ -43,6 +43,8 @@ test("the bundle is served with the right types", async () => {
   const wasm = await fetch(`${server.url}/embed/${manifest.wasm}`);
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  assert.match(wasm.headers.get("cache-control"), /immutable/);
+  assert.doesNotMatch(js.headers.get("cache-control"), /immutable/);
   for (const f of manifest.files) assert.match(f.integrity, /^sha384-[A-Za-z0-9+/]+=*$/);
 });
 

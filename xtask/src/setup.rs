@@ -30,12 +30,16 @@ fn wasm_target() -> anyhow::Result<()> {
     if toolchain::rustup_has_target() {
         return skip("rustup's wasm32-unknown-unknown target is installed");
     }
-    if util::have("rustup")
-        && Command::new("rustup")
-            .args(["target", "add", "wasm32-unknown-unknown"])
-            .status()
-            .is_ok_and(|s| s.success())
-    {
+    // Where rustup's server is out of reach this either fails at once or hangs: bound it.
+    let mut add = if util::have("timeout") {
+        let mut c = Command::new("timeout");
+        c.args(["120", "rustup"]);
+        c
+    } else {
+        Command::new("rustup")
+    };
+    add.args(["target", "add", "wasm32-unknown-unknown"]);
+    if util::have("rustup") && add.status().is_ok_and(|s| s.success()) {
         return Ok(());
     }
     if toolchain::debian_recipe_present() {

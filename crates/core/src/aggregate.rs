@@ -71,7 +71,7 @@ impl MeanAcc {
         (self.n > 0).then(|| {
             // sum / (n·SCALE) may not fit i64 for huge n; reduce via f64-free integer steps.
             let den = self.n as i128 * SCALE;
-            let g = gcd128(self.sum, den);
+            let g = crate::num::gcd(self.sum, den);
             Ratio::new((self.sum / g) as i64, (den / g) as i64)
         })
     }
@@ -90,15 +90,6 @@ impl MeanAcc {
         let mean = self.sum as f64 / (n as f64 * scale);
         Some((mean - half, mean + half))
     }
-}
-
-fn gcd128(mut a: i128, mut b: i128) -> i128 {
-    a = a.abs();
-    b = b.abs();
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a.max(1)
 }
 
 /// A proportion k of n, with the Wilson 95% interval.

@@ -14,7 +14,8 @@ pub struct Ratio {
     den: i64,
 }
 
-fn gcd(mut a: i64, mut b: i64) -> i64 {
+/// Greatest common divisor (at least 1), shared by ratios and the aggregates' exact means.
+pub(crate) fn gcd(mut a: i128, mut b: i128) -> i128 {
     a = a.abs();
     b = b.abs();
     while b != 0 {
@@ -30,7 +31,7 @@ impl Ratio {
         if den == 0 {
             return Ratio { num: 0, den: 1 };
         }
-        let g = gcd(num, den);
+        let g = gcd(num.into(), den.into()) as i64;
         let sign = if den < 0 { -1 } else { 1 };
         Ratio {
             num: sign * num / g,

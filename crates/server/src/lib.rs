@@ -85,6 +85,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
+        .layer(axum::middleware::from_fn(embed_cache_control))
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -103,4 +104,31 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+}
+
+/// Content-hashed bundle files never change: cache them for a year. `chorus.js` keeps its name
+/// across releases (it is what web teams paste), so it is revalidated after five minutes.
+async fn embed_cache_control(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let name = req
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let mut res = next.run(req).await;
+    let hashed = name.starts_with("chorus-") && name.contains(".wasm");
+    let value = if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    if res.status().is_success() {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
 }
