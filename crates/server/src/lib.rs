@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod metrics;
+pub mod offline;
 pub mod reference;
 pub mod store;
 

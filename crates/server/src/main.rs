@@ -1,6 +1,10 @@
 //! `chorus`: the collector server's command line.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    io::{BufReader, IsTerminal},
+    net::SocketAddr,
+    path::PathBuf,
+};
 
 use clap::{Parser, Subcommand};
 
@@ -31,16 +35,55 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
         database: String,
     },
+    /// Create or update the database schema, then exit.
+    Migrate {
+        /// Database URL.
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
+        database: String,
+    },
+    /// Re-score a JSONL file of responses offline: one score report per line on stdout, the
+    /// same numbers the server computes.
+    Score {
+        /// Instrument id (a built-in instrument) or a path to an instrument JSON file.
+        #[arg(long)]
+        instrument: String,
+        /// Responses, one JSON object per line.
+        file: PathBuf,
+    },
+    /// Export stored responses (free text redacted) as CSV.
+    Export {
+        /// Database URL.
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
+        database: String,
+        /// Only this site.
+        #[arg(long)]
+        site: Option<String>,
+        /// Only this instrument.
+        #[arg(long)]
+        instrument: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    // Humans get readable lines; log collectors (not a terminal) get JSON.
+    if std::io::stderr().is_terminal() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match Cli::parse().command {
         Command::Serve {
             addr,
@@ -67,6 +110,79 @@ async fn main() -> anyhow::Result<()> {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+        }
+        Command::Migrate { database } => {
+            chorus_server::store::Store::open(&database).await?;
+            println!("{database}: schema is up to date");
+        }
+        Command::Score { instrument, file } => {
+            let inst = match chorus_core::library::get(&instrument) {
+                Some(i) => i,
+                None => {
+                    let text = std::fs::read_to_string(&instrument).map_err(|_| {
+                        anyhow::anyhow!(
+                            "\"{instrument}\" is neither a built-in instrument nor a readable file"
+                        )
+                    })?;
+                    chorus_core::Instrument::from_json(&text).map_err(|p| {
+                        anyhow::anyhow!(
+                            "{instrument}: {}",
+                            p.iter()
+                                .map(|p| format!("{} {}", p.path, p.message))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    })?
+                }
+            };
+            let input = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let lines =
+                std::io::BufRead::lines(BufReader::new(std::fs::File::open(&file)?)).count() as u64;
+            let bar = chorus_server::offline::progress(Some(lines), "scoring");
+            let stdout = std::io::stdout().lock();
+            let summary = chorus_server::offline::score_jsonl(
+                &inst,
+                BufReader::new(input),
+                std::io::BufWriter::new(stdout),
+                std::io::stderr(),
+                &bar,
+            )?;
+            bar.finish_and_clear();
+            eprintln!("{} scored, {} invalid", summary.scored, summary.invalid);
+            if summary.invalid > 0 {
+                std::process::exit(1);
+            }
+        }
+        Command::Export {
+            database,
+            site,
+            instrument,
+            out,
+        } => {
+            let store = chorus_server::store::Store::open(&database).await?;
+            let n = match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path)?;
+                    chorus_server::offline::export_csv(
+                        &store,
+                        site.as_deref(),
+                        instrument.as_deref(),
+                        f,
+                    )
+                    .await?
+                }
+                None => {
+                    chorus_server::offline::export_csv(
+                        &store,
+                        site.as_deref(),
+                        instrument.as_deref(),
+                        std::io::stdout().lock(),
+                    )
+                    .await?
+                }
+            };
+            eprintln!("{n} responses exported");
         }
     }
     Ok(())

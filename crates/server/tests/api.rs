@@ -97,6 +97,7 @@ on_both!(
     instruments_are_listed_and_cacheable,
     the_api_scores_the_core_vectors_exactly_as_the_core_does,
     origins_services_and_sites_are_checked,
+    export_writes_parseable_csv_with_redacted_text,
 );
 
 fn rand_suffix() -> u64 {
@@ -473,4 +474,35 @@ async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState
         );
     }
     assert_eq!(state.store.count().await.unwrap(), 1);
+}
+
+async fn export_writes_parseable_csv_with_redacted_text(app: Router, state: Arc<AppState>) {
+    post(
+        &app,
+        &fft(
+            "export-0000001",
+            "poor",
+            "Call 07700 900123, \"quoted\", comma",
+        ),
+    )
+    .await;
+    post(&app, &fft("export-0000002", "good", "")).await;
+    let mut csv_out = Vec::new();
+    let n = chorus_server::offline::export_csv(&state.store, Some("demo"), None, &mut csv_out)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let mut reader = csv::Reader::from_reader(&csv_out[..]);
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[1], "reference");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let answers: Value = serde_json::from_str(&rows[0][8]).unwrap();
+    assert_eq!(answers["why"], "Call [phone number], \"quoted\", comma");
+    assert!(rows[0][1].starts_with("CH-"));
+    let none =
+        chorus_server::offline::export_csv(&state.store, Some("other"), None, std::io::sink())
+            .await
+            .unwrap();
+    assert_eq!(none, 0);
 }

@@ -1,0 +1,133 @@
+//! Offline work for the command line: re-scoring a JSONL file exactly as the server would, and
+//! exporting stored responses as CSV.
+
+use std::io::{BufRead, Write};
+
+use chorus_core::{Instrument, Response, score, validate_response};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::Row;
+
+use crate::store::Store;
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
+pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos}/{len} {wide_bar} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Outcome of [`score_jsonl`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ScoreSummary {
+    /// Lines scored.
+    pub scored: u64,
+    /// Lines that were not a valid response (reported on `errors`).
+    pub invalid: u64,
+}
+
+/// Score each line (a response JSON) with the core, writing one score report JSON per line to
+/// `out`, in input order. A bad line is reported on `errors` with its line number and written
+/// to `out` as `null`, so output line N always belongs to input line N.
+pub fn score_jsonl(
+    instrument: &Instrument,
+    input: impl BufRead,
+    mut out: impl Write,
+    mut errors: impl Write,
+    bar: &ProgressBar,
+) -> anyhow::Result<ScoreSummary> {
+    let mut summary = ScoreSummary::default();
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        bar.inc(1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<Response>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                validate_response(instrument, &r)
+                    .map(|_| r)
+                    .map_err(|errs| {
+                        errs.iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+            });
+        match parsed {
+            Ok(r) => {
+                serde_json::to_writer(&mut out, &score(instrument, &r))?;
+                summary.scored += 1;
+            }
+            Err(e) => {
+                writeln!(errors, "line {}: {e}", n + 1)?;
+                out.write_all(b"null")?;
+                summary.invalid += 1;
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    Ok(summary)
+}
+
+/// Write stored responses as CSV (free text is already redacted in storage).
+pub async fn export_csv(
+    store: &Store,
+    site: Option<&str>,
+    instrument: Option<&str>,
+    out: impl Write,
+) -> anyhow::Result<u64> {
+    let rows = sqlx::query(
+        "SELECT id, reference, received_at, site, service, instrument, version, locale, answers, scores
+         FROM responses WHERE ($1 IS NULL OR site = $1) AND ($2 IS NULL OR instrument = $2) ORDER BY id",
+    )
+    .bind(site)
+    .bind(instrument)
+    .fetch_all(store.pool())
+    .await?;
+    let bar = progress(Some(rows.len() as u64), "exporting");
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "id",
+        "reference",
+        "received_at",
+        "site",
+        "service",
+        "instrument",
+        "version",
+        "locale",
+        "answers",
+        "scores",
+    ])?;
+    for row in &rows {
+        let id: i64 = row.get(0);
+        let version: i64 = row.get(6);
+        let service: Option<String> = row.get(4);
+        w.write_record([
+            id.to_string(),
+            row.get::<String, _>(1),
+            row.get::<String, _>(2),
+            row.get::<String, _>(3),
+            service.unwrap_or_default(),
+            row.get::<String, _>(5),
+            version.to_string(),
+            row.get::<String, _>(7),
+            row.get::<String, _>(8),
+            row.get::<String, _>(9),
+        ])?;
+        bar.inc(1);
+    }
+    w.flush()?;
+    bar.finish_and_clear();
+    Ok(rows.len() as u64)
+}

@@ -1,0 +1,101 @@
+//! The `chorus` binary's offline commands.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn chorus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chorus"))
+}
+
+/// `chorus score` gives, line for line, the score reports the core (and so the API, whose
+/// test compares it with the core) gives for the shared vectors.
+#[test]
+fn score_matches_the_core_for_the_vectors() {
+    let vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../core/vectors/scoring.json")).unwrap();
+    let dir = std::env::temp_dir().join(format!("chorus-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = 0;
+    let ids: std::collections::BTreeSet<&str> = vectors
+        .iter()
+        .map(|c| c["instrument"].as_str().unwrap())
+        .collect();
+    for id in ids {
+        let inst = chorus_core::library::get(id).unwrap();
+        let mut lines = Vec::new();
+        let mut expected = Vec::new();
+        for (n, c) in vectors.iter().filter(|c| c["instrument"] == id).enumerate() {
+            let r: chorus_core::Response = serde_json::from_value(json!({
+                "instrument": id, "version": 1, "idempotency_key": format!("cli-{n:08}"), "answers": c["answers"]}))
+            .unwrap();
+            if chorus_core::validate_response(&inst, &r).is_err() {
+                continue;
+            }
+            lines.push(serde_json::to_string(&r).unwrap());
+            expected.push(serde_json::to_value(chorus_core::score(&inst, &r)).unwrap());
+        }
+        let file = dir.join(format!("{id}.jsonl"));
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let out = chorus()
+            .args(["score", "--instrument", id])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(got, expected, "{id}");
+        checked += got.len();
+    }
+    assert!(checked >= 140, "{checked}");
+}
+
+#[test]
+fn score_reports_bad_lines_and_keeps_line_numbers() {
+    let dir = std::env::temp_dir().join(format!("chorus-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.jsonl");
+    let good = r#"{"instrument":"fft","version":1,"idempotency_key":"cli-good-0001","answers":{"fft":"good"}}"#;
+    std::fs::write(
+        &file,
+        format!(
+            "{good}\nnot json\n{}\n",
+            good.replace("good\"}", "great\"}")
+        ),
+    )
+    .unwrap();
+    let out = chorus()
+        .args(["score", "--instrument", "fft"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].contains("positive"));
+    assert_eq!((lines[1], lines[2]), ("null", "null"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("line 2:") && stderr.contains("line 3:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_instrument_is_a_clear_error() {
+    let out = chorus()
+        .args(["score", "--instrument", "nope", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a built-in instrument"));
+}
