@@ -90,6 +90,7 @@ pub struct Receipt {
 /// `POST /api/v1/responses`.
 pub async fn post_response(
     State(app): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -135,6 +136,24 @@ pub async fn post_response(
             "invalid_site",
             "site must be 1 to 64 characters",
         ));
+    }
+    if let Err(hit) = app.limits.check(peer.map(|p| p.0.0.ip()), &submission.site) {
+        app.metrics.rate_limited();
+        let what = match hit {
+            crate::ratelimit::Hit::Ip => "from this address",
+            crate::ratelimit::Hit::Site => "for this site",
+        };
+        let mut res = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many responses {what} in the last minute; please try again shortly"),
+        )
+        .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+        return Ok(res);
     }
     let Some(site) = app.config.site(&submission.site) else {
         return Err(ApiError::new(

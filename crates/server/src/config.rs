@@ -13,6 +13,39 @@ pub struct Config {
     /// Sites that may submit responses.
     #[serde(default)]
     pub sites: Vec<Site>,
+    /// Rate limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Rate limits on submissions. A patient sends a handful of responses; a script sends
+/// thousands. Per IP stops one machine flooding; per site caps what a leaked site id can do.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Submissions per minute from one IP address.
+    #[serde(default = "default_per_ip")]
+    pub per_ip_per_minute: u32,
+    /// Submissions per minute for one site.
+    #[serde(default = "default_per_site")]
+    pub per_site_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            per_ip_per_minute: default_per_ip(),
+            per_site_per_minute: default_per_site(),
+        }
+    }
+}
+
+fn default_per_ip() -> u32 {
+    60
+}
+
+fn default_per_site() -> u32 {
+    60_000
 }
 
 /// One site: a trust website (or a part of one) embedding Chorus.
@@ -76,6 +109,7 @@ impl Config {
                 instruments: vec![],
                 retention_days: default_retention(),
             }],
+            limits: Limits::default(),
         }
     }
 

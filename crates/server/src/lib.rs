@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod metrics;
 pub mod offline;
+pub mod ratelimit;
 pub mod reference;
 pub mod store;
 
@@ -21,6 +22,7 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
 };
 
 /// Where the server finds the files it serves.
@@ -42,6 +44,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Sites, origins, services.
     pub config: config::Config,
+    /// Per-IP and per-site submission limits.
+    pub limits: ratelimit::Limiters,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
                 .collect(),
             store,
             metrics: metrics::Metrics::default(),
+            limits: ratelimit::Limiters::new(&config.limits),
             config,
         }
     }
@@ -77,6 +82,13 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/api/v1/instruments", get(api::list_instruments))
         .route("/api/v1/instruments/{id}", get(api::get_instrument))
         .layer(cors)
+        // A slow client must not hold a connection for ever. If the timeout fires while a
+        // commit is under way the response may still be stored; the retry with the same
+        // idempotency key then gets the original receipt, so nothing is lost or doubled.
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(15),
+        ))
         .with_state(state.clone());
     // The bundle is fetched cross-origin with SRI, so it needs CORS too; .br/.gz twins are
     // served to browsers that accept them.

@@ -105,11 +105,14 @@ async fn main() -> anyhow::Result<()> {
             let app = chorus_server::router(state, chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         }
         Command::Migrate { database } => {
             chorus_server::store::Store::open(&database).await?;

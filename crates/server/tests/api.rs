@@ -56,7 +56,9 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
     let store = Store::open(&url)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let state = Arc::new(AppState::new(store, chorus_server::config::Config::demo()));
+    let mut config = chorus_server::config::Config::demo();
+    config.limits.per_ip_per_minute = 5; // only requests that carry a peer address are per-IP limited
+    let state = Arc::new(AppState::new(store, config));
     let dir = std::env::temp_dir();
     let paths = Paths {
         pkg_dir: dir.join("no-pkg"),
@@ -98,6 +100,7 @@ on_both!(
     the_api_scores_the_core_vectors_exactly_as_the_core_does,
     origins_services_and_sites_are_checked,
     export_writes_parseable_csv_with_redacted_text,
+    a_flood_from_one_address_is_rate_limited,
 );
 
 fn rand_suffix() -> u64 {
@@ -505,4 +508,47 @@ async fn export_writes_parseable_csv_with_redacted_text(app: Router, state: Arc<
             .await
             .unwrap();
     assert_eq!(none, 0);
+}
+
+async fn a_flood_from_one_address_is_rate_limited(app: Router, state: Arc<AppState>) {
+    let from = |ip: [u8; 4], n: usize| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::post("/api/v1/responses")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    fft(
+                        &format!("flood-{ip:?}-{n:04}").replace([' ', '[', ']', ','], ""),
+                        "good",
+                        "",
+                    )
+                    .to_string(),
+                ))
+                .unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    ip, 40000,
+                ))));
+            let res = app.oneshot(req).await.unwrap();
+            (
+                res.status(),
+                res.headers().get(header::RETRY_AFTER).is_some(),
+            )
+        }
+    };
+    for n in 0..5 {
+        assert_eq!(
+            from([10, 0, 0, 1], n).await.0,
+            StatusCode::CREATED,
+            "request {n}"
+        );
+    }
+    assert_eq!(
+        from([10, 0, 0, 1], 5).await,
+        (StatusCode::TOO_MANY_REQUESTS, true)
+    );
+    // Another address is not affected, and nothing accepted before is lost.
+    assert_eq!(from([10, 0, 0, 2], 0).await.0, StatusCode::CREATED);
+    assert_eq!(state.store.count().await.unwrap(), 6);
+    let (_, _, _) = send(&app, "GET", "/metrics", None, Body::empty()).await;
 }
