@@ -58,8 +58,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The JSON body of every rejection.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// One rejection: a stable code, a sentence, and for invalid responses the per-item problems.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code, e.g. `invalid_response`, `rate_limited`.
+    pub code: String,
+    /// A sentence a web team can act on.
+    pub message: String,
+    /// Per-item problems (`invalid_response`): `[{code, item, message}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub details: Option<serde_json::Value>,
+}
+
 /// What a widget posts: where it was shown, and the response.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// Site id (from the embed's `site` attribute).
@@ -70,24 +89,44 @@ pub struct Submission {
     /// A field hidden from people: bots fill it in, patients never do.
     #[serde(default)]
     pub website: Option<String>,
-    /// The response itself.
+    /// The response itself: `{instrument, version, locale, idempotency_key, answers, client_scores?}`.
+    #[schema(value_type = Object)]
     pub response: CoreResponse,
 }
 
 /// The receipt a patient's widget shows.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     /// Stored row id.
     pub id: i64,
     /// Short human reference, e.g. `CH-7K3Q-9D4M`.
     pub reference: String,
     /// The server's score report (the one that counts).
+    #[schema(value_type = Object)]
     pub scores: ScoreReport,
     /// This is a retry of a response already stored.
     pub replayed: bool,
 }
 
 /// `POST /api/v1/responses`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/responses",
+    tag = "responses",
+    request_body(content = Submission, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored; the receipt", body = Receipt),
+        (status = 200, description = "A retry of a stored response (same idempotency key and body): the original receipt", body = Receipt),
+        (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`)", body = ErrorBody),
+        (status = 403, description = "The page's origin is not one of the site's (`origin_not_allowed`)", body = ErrorBody),
+        (status = 409, description = "The idempotency key was used for a different response (`idempotency_conflict`)", body = ErrorBody),
+        (status = 413, description = "Body over 32 KiB (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = ErrorBody),
+        (status = 422, description = "Unknown site, service or instrument, or an invalid response (`invalid_response`, with per-item details)", body = ErrorBody),
+        (status = 429, description = "Rate limited (`rate_limited`); see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage unavailable (`storage_unavailable`); retry with the same key", body = ErrorBody),
+    )
+)]
 pub async fn post_response(
     State(app): State<Arc<AppState>>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
@@ -319,6 +358,8 @@ struct InstrumentSummary<'a> {
 }
 
 /// `GET /api/v1/instruments`.
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments",
+    responses((status = 200, description = "Every instrument this server knows: id, version, scoring, title, example")))]
 pub async fn list_instruments(State(app): State<Arc<AppState>>) -> Response {
     let list: Vec<_> = app
         .instruments
@@ -335,6 +376,13 @@ pub async fn list_instruments(State(app): State<Arc<AppState>>) -> Response {
 }
 
 /// `GET /api/v1/instruments/{id}`, with an ETag so widgets revalidate cheaply.
+#[utoipa::path(get, path = "/api/v1/instruments/{id}", tag = "instruments",
+    params(("id" = String, Path, description = "Instrument id, e.g. `fft`")),
+    responses(
+        (status = 200, description = "The instrument definition (JSON)"),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 404, description = "No such instrument (`unknown_instrument`)", body = ErrorBody),
+    ))]
 pub async fn get_instrument(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,

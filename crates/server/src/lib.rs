@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod metrics;
 pub mod offline;
+pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
 pub mod store;
@@ -81,6 +82,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/api/v1/responses", post(api::post_response))
         .route("/api/v1/instruments", get(api::list_instruments))
         .route("/api/v1/instruments/{id}", get(api::get_instrument))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .layer(cors)
         // A slow client must not hold a connection for ever. If the timeout fires while a
         // commit is under way the response may still be stored; the retry with the same
@@ -105,10 +107,11 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::render).with_state(state))
+        .route("/metrics", get(metrics::render).with_state(state.clone()))
         .merge(api)
         .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -101,6 +101,7 @@ on_both!(
     origins_services_and_sites_are_checked,
     export_writes_parseable_csv_with_redacted_text,
     a_flood_from_one_address_is_rate_limited,
+    openapi_and_metrics_describe_the_service,
 );
 
 fn rand_suffix() -> u64 {
@@ -551,4 +552,50 @@ async fn a_flood_from_one_address_is_rate_limited(app: Router, state: Arc<AppSta
     assert_eq!(from([10, 0, 0, 2], 0).await.0, StatusCode::CREATED);
     assert_eq!(state.store.count().await.unwrap(), 6);
     let (_, _, _) = send(&app, "GET", "/metrics", None, Body::empty()).await;
+}
+
+async fn openapi_and_metrics_describe_the_service(app: Router, state: Arc<AppState>) {
+    let _ = &state;
+    let (s, doc, _) = send(&app, "GET", "/api/v1/openapi.json", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/responses",
+        "/api/v1/instruments",
+        "/api/v1/instruments/{id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+    let statuses = doc["paths"]["/api/v1/responses"]["post"]["responses"]
+        .as_object()
+        .unwrap();
+    for code in [
+        "200", "201", "400", "403", "409", "413", "415", "422", "429",
+    ] {
+        assert!(
+            statuses.contains_key(code),
+            "POST /responses does not document {code}"
+        );
+    }
+    post(&app, &fft("metrics-000001", "good", "")).await;
+    post(&app, &fft("metrics-000002", "excellent", "")).await;
+    let res = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for line in [
+        "chorus_responses_stored_total 1",
+        "chorus_http_requests_total{class=\"2xx\"} 2",
+        "chorus_http_requests_total{class=\"4xx\"} 1",
+        "chorus_http_request_duration_seconds_count 3",
+        "chorus_rate_limited_total 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
 }
