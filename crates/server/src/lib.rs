@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
 pub mod store;
+pub mod users;
 
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 

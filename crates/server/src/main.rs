@@ -50,6 +50,11 @@ enum Command {
         /// Responses, one JSON object per line.
         file: PathBuf,
     },
+    /// Manage staff accounts for the dashboard.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Export stored responses (free text redacted) as CSV.
     Export {
         /// Database URL.
@@ -64,6 +69,26 @@ enum Command {
         /// Write here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user (or give an existing one a role on another site). The password is read
+    /// from standard input, so it never appears in the shell history or the process list.
+    Add {
+        /// E-mail address (the sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Site the role applies to.
+        #[arg(long)]
+        site: String,
+        /// admin, analyst or viewer.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Database URL.
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
+        database: String,
     },
 }
 
@@ -156,6 +181,28 @@ async fn main() -> anyhow::Result<()> {
             if summary.invalid > 0 {
                 std::process::exit(1);
             }
+        }
+        Command::User {
+            action:
+                UserAction::Add {
+                    email,
+                    site,
+                    role,
+                    database,
+                },
+        } => {
+            if std::io::stdin().is_terminal() {
+                eprint!(
+                    "Password for {email} (at least {} characters): ",
+                    chorus_server::users::MIN_PASSWORD
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let store = chorus_server::store::Store::open(&database).await?;
+            let id = chorus_server::users::add(&store, &email, password, &site, &role).await?;
+            println!("user {id} ({email}) is {role} on {site}");
         }
         Command::Export {
             database,

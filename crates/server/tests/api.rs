@@ -102,6 +102,7 @@ on_both!(
     export_writes_parseable_csv_with_redacted_text,
     a_flood_from_one_address_is_rate_limited,
     openapi_and_metrics_describe_the_service,
+    staff_accounts_hash_passwords_and_hold_roles_per_site,
 );
 
 fn rand_suffix() -> u64 {
@@ -598,4 +599,89 @@ async fn openapi_and_metrics_describe_the_service(app: Router, state: Arc<AppSta
             "missing {line:?} in\n{text}"
         );
     }
+}
+
+async fn staff_accounts_hash_passwords_and_hold_roles_per_site(app: Router, state: Arc<AppState>) {
+    let _ = app;
+    use chorus_server::users;
+    let store = &state.store;
+    let id = users::add(
+        store,
+        "Ann@Example.org",
+        "correct horse battery",
+        "demo",
+        "admin",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        users::verify(store, "ann@example.org", "correct horse battery")
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        users::verify(store, "ann@example.org", "wrong password!!")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        users::verify(store, "nobody@example.org", "correct horse battery")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        users::role(store, id, "demo").await.unwrap().as_deref(),
+        Some("admin")
+    );
+    assert_eq!(users::role(store, id, "other").await.unwrap(), None);
+    // A second site with another role; the password must match the existing account.
+    assert!(
+        users::add(
+            store,
+            "ann@example.org",
+            "not her password",
+            "other",
+            "viewer"
+        )
+        .await
+        .is_err()
+    );
+    users::add(
+        store,
+        "ann@example.org",
+        "correct horse battery",
+        "other",
+        "viewer",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        users::role(store, id, "other").await.unwrap().as_deref(),
+        Some("viewer")
+    );
+    assert!(
+        users::add(store, "bob@example.org", "short", "demo", "admin")
+            .await
+            .is_err()
+    );
+    assert!(
+        users::add(
+            store,
+            "bob@example.org",
+            "long enough password",
+            "demo",
+            "owner"
+        )
+        .await
+        .is_err()
+    );
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("horse"));
 }
