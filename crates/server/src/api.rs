@@ -48,6 +48,58 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// No such API path.
+    pub fn not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "there is no such API endpoint; see /api/v1/openapi.json",
+        )
+    }
+}
+
+/// Middleware: rejections made outside our handlers (wrong method, timeout, a layer's own
+/// refusal) come with no JSON body; give them one, so every API error reads the same way.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not accept that method; see /api/v1/openapi.json",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "the request took too long; retry with the same idempotency key",
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "there is no such API endpoint; see /api/v1/openapi.json",
+        ),
+        s if s.is_server_error() => (
+            "internal_error",
+            "something went wrong on the server; retry with the same idempotency key",
+        ),
+        _ => ("bad_request", "the request was not accepted"),
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for (k, v) in res.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": {"code": self.code, "message": self.message}});

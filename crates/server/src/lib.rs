@@ -80,10 +80,12 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     let api = Router::new()
-        .route("/api/v1/responses", post(api::post_response))
-        .route("/api/v1/instruments", get(api::list_instruments))
-        .route("/api/v1/instruments/{id}", get(api::get_instrument))
-        .route("/api/v1/openapi.json", get(openapi::serve))
+        .route("/v1/responses", post(api::post_response))
+        .route("/v1/instruments", get(api::list_instruments))
+        .route("/v1/instruments/{id}", get(api::get_instrument))
+        .route("/v1/openapi.json", get(openapi::serve))
+        .fallback(api_not_found)
+        .layer(axum::middleware::from_fn(api::json_errors))
         .layer(cors)
         // A slow client must not hold a connection for ever. If the timeout fires while a
         // commit is under way the response may still be stored; the retry with the same
@@ -109,7 +111,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render).with_state(state.clone()))
-        .merge(api)
+        .nest("/api", api)
         .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
@@ -148,4 +150,9 @@ async fn embed_cache_control(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     res
+}
+
+/// Unknown paths under `/api/` get a JSON 404 like every other API rejection.
+async fn api_not_found() -> api::ApiError {
+    api::ApiError::not_found()
 }

@@ -353,6 +353,39 @@ async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing(
         (StatusCode::BAD_REQUEST, Some("invalid_json")),
         "invalid UTF-8"
     );
+    for (method, uri, status, code) in [
+        (
+            "GET",
+            "/api/v1/responses",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            "/api/v1/nothing-here",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "DELETE",
+            "/api/v1/instruments/fft",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let (s, v, _) = send(&app, method, uri, None, Body::empty()).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{method} {uri}: {v}"
+        );
+    }
+    let res = app
+        .clone()
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let (s, v) = post(&app, &fft("key-10000008", "excellent", "")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["details"][0]["code"], "invalid_option");
