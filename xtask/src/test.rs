@@ -110,7 +110,11 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
         match e2e_prerequisites(&cargo) {
             Err(e) => record("e2e", failed_step(&format!("{e:#}"))),
             Ok(bin) => {
+                // Screenshots of each state are kept here as test artifacts.
+                let artifacts = root.join("target/e2e-artifacts");
+                let _ = std::fs::create_dir_all(&artifacts);
                 let mut e2e = Command::new("node");
+                e2e.env("CHORUS_ARTIFACTS", &artifacts);
                 e2e.args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
                     .arg("tests/e2e/")
                     .env("CHORUS_BIN", bin)

@@ -185,6 +185,15 @@ pub async fn post_response(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Per address first, before the body is read: a flood costs next to nothing.
+    let ip = crate::ratelimit::client_ip(
+        peer.map(|p| p.0.0.ip()),
+        &headers,
+        app.config.limits.trust_forwarded_for,
+    );
+    if let Err(hit) = app.limits.check_ip(ip) {
+        return Ok(rate_limited(&app, hit));
+    }
     let json_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -228,23 +237,8 @@ pub async fn post_response(
             "site must be 1 to 64 characters",
         ));
     }
-    if let Err(hit) = app.limits.check(peer.map(|p| p.0.0.ip()), &submission.site) {
-        app.metrics.rate_limited();
-        let what = match hit {
-            crate::ratelimit::Hit::Ip => "from this address",
-            crate::ratelimit::Hit::Site => "for this site",
-        };
-        let mut res = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many responses {what} in the last minute; please try again shortly"),
-        )
-        .into_response();
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("60"),
-        );
-        return Ok(res);
+    if let Err(hit) = app.limits.check_site(&submission.site) {
+        return Ok(rate_limited(&app, hit));
     }
     let Some(site) = app.config.site(&submission.site) else {
         return Err(ApiError::new(
@@ -366,6 +360,26 @@ pub async fn post_response(
         }),
     )
         .into_response())
+}
+
+/// The 429 for a limit that was hit, counted in `/metrics`.
+fn rate_limited(app: &AppState, hit: crate::ratelimit::Hit) -> Response {
+    app.metrics.rate_limited();
+    let what = match hit {
+        crate::ratelimit::Hit::Ip => "from this address",
+        crate::ratelimit::Hit::Site => "for this site",
+    };
+    let mut res = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many responses {what} in the last minute; please try again shortly"),
+    )
+    .into_response();
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("60"),
+    );
+    res
 }
 
 /// A page served by this server itself (the demo site) posting to it.

@@ -1,8 +1,12 @@
 //! Configuration: a TOML file (see `chorus.example.toml`) with environment overrides for the
 //! address and database. Sites are the unit of trust: each says which origins may embed its
 //! widgets, which services and instruments it collects for, and how long it keeps responses.
+//!
+//! Precedence for the address and the database: command-line flag, then environment
+//! (`CHORUS_ADDR`, `DATABASE_URL`), then the file, then the built-in default. So one file can
+//! be shared by every environment and each deployment only sets what differs.
 
-use std::{collections::BTreeSet, path::Path};
+use std::{collections::BTreeSet, net::SocketAddr, path::Path};
 
 use serde::Deserialize;
 
@@ -10,6 +14,12 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Address to listen on (overridden by `--addr` / `CHORUS_ADDR`).
+    #[serde(default)]
+    pub addr: Option<SocketAddr>,
+    /// Database URL (overridden by `--database` / `DATABASE_URL`).
+    #[serde(default)]
+    pub database: Option<String>,
     /// Sites that may submit responses.
     #[serde(default)]
     pub sites: Vec<Site>,
@@ -29,6 +39,11 @@ pub struct Limits {
     /// Submissions per minute for one site.
     #[serde(default = "default_per_site")]
     pub per_site_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry. Turn on only behind a
+    /// reverse proxy or load balancer that sets it; otherwise every patient shares the proxy's
+    /// address (and one limit), or, with it on and no proxy, a client could pick its own.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Limits {
@@ -36,6 +51,7 @@ impl Default for Limits {
         Limits {
             per_ip_per_minute: default_per_ip(),
             per_site_per_minute: default_per_site(),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -58,7 +74,8 @@ pub struct Site {
     #[serde(default)]
     pub name: String,
     /// Origins (`https://www.example-trust.nhs.uk`) whose pages may submit. Pages served by
-    /// Chorus itself are always allowed.
+    /// Chorus itself are always allowed. A port of `*` (`http://localhost:*`) allows any port,
+    /// for local development.
     #[serde(default)]
     pub origins: Vec<String>,
     /// Service ids accepted; empty means any.
@@ -83,27 +100,59 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         let config: Config =
             toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let mut ids = BTreeSet::new();
-        for s in &config.sites {
-            anyhow::ensure!(
-                ids.insert(&s.id),
-                "{}: site \"{}\" is configured twice",
-                path.display(),
-                s.id
-            );
-        }
+        config
+            .check()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(config)
     }
 
-    /// With no file: one `demo` site that local pages may use, for `cargo xtask demo`.
+    /// Mistakes serde cannot see: duplicate sites, origins that can never match, unknown
+    /// instruments. Caught at start-up, not when the first patient submits.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let mut ids = BTreeSet::new();
+        for s in &self.sites {
+            anyhow::ensure!(ids.insert(&s.id), "site \"{}\" is configured twice", s.id);
+            anyhow::ensure!(
+                !s.id.trim().is_empty() && s.id.len() <= 64,
+                "site ids must be 1 to 64 characters"
+            );
+            for o in &s.origins {
+                anyhow::ensure!(
+                    matches!(o.split_once("://"), Some(("http" | "https", r)) if !r.is_empty() && !r.trim_end_matches('/').contains('/')),
+                    "site \"{}\": origin \"{o}\" must be scheme://host[:port] with no path, e.g. https://www.example-trust.nhs.uk",
+                    s.id
+                );
+            }
+            for i in &s.instruments {
+                anyhow::ensure!(
+                    chorus_core::library::get(i).is_some(),
+                    "site \"{}\": there is no instrument \"{i}\"",
+                    s.id
+                );
+            }
+            anyhow::ensure!(
+                s.retention_days >= 1,
+                "site \"{}\": retention_days must be at least 1",
+                s.id
+            );
+        }
+        Ok(())
+    }
+
+    /// With no file: one `demo` site that pages on this machine may use (any port on
+    /// 127.0.0.1 or localhost, and the server's own pages), for `cargo xtask demo` and the
+    /// end-to-end tests. Not for production: a real deployment names its trusts' origins.
     pub fn demo() -> Config {
         Config {
+            addr: None,
+            database: None,
             sites: vec![Site {
                 id: "demo".into(),
                 name: "Chorus demo".into(),
                 origins: vec![
-                    "http://127.0.0.1:8080".into(),
-                    "http://localhost:8080".into(),
+                    "http://127.0.0.1:*".into(),
+                    "http://localhost:*".into(),
+                    "http://[::1]:*".into(),
                 ],
                 services: vec![],
                 instruments: vec![],
@@ -127,9 +176,7 @@ impl Config {
 impl Site {
     /// Is `origin` one of this site's?
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.origins
-            .iter()
-            .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin))
+        self.origins.iter().any(|o| origin_matches(o, origin))
     }
 
     /// Does this site collect for `service`?
@@ -143,9 +190,77 @@ impl Site {
     }
 }
 
+/// Does `origin` (as a browser sends it) match the configured `pattern`? Scheme and host are
+/// compared without regard to case; `:*` matches any port (or none).
+fn origin_matches(pattern: &str, origin: &str) -> bool {
+    let pattern = pattern.trim_end_matches('/');
+    match pattern.strip_suffix(":*") {
+        None => pattern.eq_ignore_ascii_case(origin),
+        Some(base) => {
+            origin.len() >= base.len()
+                && origin.is_char_boundary(base.len())
+                && origin[..base.len()].eq_ignore_ascii_case(base)
+                && match &origin[base.len()..] {
+                    "" => true,
+                    rest => rest
+                        .strip_prefix(':')
+                        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+                }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_match_exactly_or_by_wildcard_port() {
+        assert!(origin_matches("https://a.nhs.uk/", "https://a.nhs.uk"));
+        assert!(origin_matches("https://A.nhs.uk", "https://a.NHS.uk"));
+        assert!(!origin_matches(
+            "https://a.nhs.uk",
+            "https://a.nhs.uk.evil.example"
+        ));
+        assert!(!origin_matches("https://a.nhs.uk", "http://a.nhs.uk"));
+        assert!(origin_matches(
+            "http://localhost:*",
+            "http://localhost:4000"
+        ));
+        assert!(origin_matches("http://localhost:*", "http://localhost"));
+        assert!(!origin_matches(
+            "http://localhost:*",
+            "http://localhost.evil.example"
+        ));
+        assert!(!origin_matches(
+            "http://localhost:*",
+            "http://localhost:80.evil.example"
+        ));
+        assert!(!origin_matches("http://localhost:*", "http://localhost:"));
+        let demo = Config::demo();
+        assert!(demo.any_site_allows("http://127.0.0.1:45123"));
+        assert!(!demo.any_site_allows("https://example.org"));
+    }
+
+    #[test]
+    fn mistakes_are_caught_at_start_up() {
+        let bad = |toml: &str| {
+            toml::from_str::<Config>(toml)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check().map_err(|e| e.to_string()))
+                .unwrap_err()
+        };
+        assert!(bad("[[sites]]\nid = \"a\"\n[[sites]]\nid = \"a\"").contains("twice"));
+        assert!(
+            bad("[[sites]]\nid = \"a\"\norigins = [\"www.a.nhs.uk\"]").contains("scheme://host")
+        );
+        assert!(
+            bad("[[sites]]\nid = \"a\"\norigins = [\"https://a.nhs.uk/feedback\"]")
+                .contains("no path")
+        );
+        assert!(bad("[[sites]]\nid = \"a\"\ninstruments = [\"fft-typo\"]").contains("fft-typo"));
+        assert!(bad("[[sites]]\nid = \"a\"\nsurprise = 1").contains("surprise"));
+    }
 
     #[test]
     fn the_example_config_parses() {

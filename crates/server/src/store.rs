@@ -168,29 +168,15 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx:
     let mut tx = pool.begin().await?;
     let mut out = Vec::with_capacity(batch.len());
     for (r, _) in batch {
-        let existing = sqlx::query("SELECT id, reference, body_hash, scores FROM responses WHERE site = $1 AND idempotency_key = $2")
-            .bind(&r.site)
-            .bind(&r.idempotency_key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = existing {
-            let hash: String = row.get(2);
-            out.push(if hash == r.body_hash {
-                Stored::Replayed(StoredRef {
-                    id: row.get(0),
-                    reference: row.get(1),
-                    scores: row.get(3),
-                })
-            } else {
-                Stored::Conflict
-            });
-            continue;
-        }
-        // A placeholder unique by (site, key) until the id is known, then the real reference.
+        // Insert unless (site, key) exists. ON CONFLICT rather than look-then-insert: one
+        // statement in the usual case, and correct even with several servers on one
+        // PostgreSQL database (a racing insert waits for the other's commit, then yields).
+        // A placeholder reference, unique by (site, key), until the id is known.
         let placeholder = format!("pending:{}:{}", r.site, r.idempotency_key);
-        let id: i64 = sqlx::query(
+        let inserted: Option<i64> = sqlx::query(
             "INSERT INTO responses (reference, site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, client_scores, score_mismatch)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (site, idempotency_key) DO NOTHING RETURNING id",
         )
         .bind(&placeholder)
         .bind(&r.site)
@@ -204,9 +190,27 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx:
         .bind(&r.scores)
         .bind(&r.client_scores)
         .bind(i64::from(r.score_mismatch))
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?
-        .get(0);
+        .map(|row| row.get(0));
+        let Some(id) = inserted else {
+            let row = sqlx::query("SELECT id, reference, body_hash, scores FROM responses WHERE site = $1 AND idempotency_key = $2")
+                .bind(&r.site)
+                .bind(&r.idempotency_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            let hash: String = row.get(2);
+            out.push(if hash == r.body_hash {
+                Stored::Replayed(StoredRef {
+                    id: row.get(0),
+                    reference: row.get(1),
+                    scores: row.get(3),
+                })
+            } else {
+                Stored::Conflict
+            });
+            continue;
+        };
         let reference = crate::reference::from_id(id);
         sqlx::query("UPDATE responses SET reference = $1 WHERE id = $2")
             .bind(&reference)
