@@ -97,3 +97,30 @@ test("FFT with the keyboard alone: error summary takes focus, then send and see 
   assert.match(metrics, /chorus_responses_stored_total 1\b/);
   await page.close();
 });
+
+test("offline: the response is kept, then arrives exactly once when the browser is back online", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.locator("chorus-fft input[type=radio]").first().waitFor();
+  const before = Number((await (await fetch(`${server.url}/metrics`)).text()).match(/chorus_responses_stored_total (\d+)/)[1]);
+  await page.locator("chorus-fft #fft-very_good").check();
+  await context.setOffline(true);
+  await page.locator("chorus-fft button[type=submit]").click();
+  const queued = page.locator("chorus-fft [part=queued]");
+  await queued.waitFor({ timeout: 20_000 });
+  assert.match(await queued.textContent(), /saved on this device/);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chorus:queue:")).length), 1);
+  await context.setOffline(false);
+  const panel = page.locator("chorus-fft .chorus-panel");
+  await panel.waitFor({ timeout: 20_000 });
+  assert.match(await panel.textContent(), /CH-/);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chorus:queue:")).length), 0);
+  // A reload (the "next visit" path) finds nothing left to send: stored exactly once.
+  await page.reload();
+  await page.locator("chorus-fft input[type=radio]").first().waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  const after = Number((await (await fetch(`${server.url}/metrics`)).text()).match(/chorus_responses_stored_total (\d+)/)[1]);
+  assert.equal(after - before, 1);
+  await context.close();
+});

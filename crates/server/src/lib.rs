@@ -12,7 +12,7 @@ pub mod reference;
 pub mod store;
 pub mod users;
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -78,7 +78,9 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
                 .is_ok_and(|o| allowed.config.any_site_allows(o))
         }))
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([header::CONTENT_TYPE]);
+        .allow_headers([header::CONTENT_TYPE])
+        // Patients on slow connections should not pay a preflight per submission.
+        .max_age(Duration::from_secs(3600));
     let api = Router::new()
         .route("/v1/responses", post(api::post_response))
         .route("/v1/instruments", get(api::list_instruments))
@@ -87,12 +89,13 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(api::json_errors))
         .layer(cors)
+        .layer(axum::middleware::from_fn(api_headers))
         // A slow client must not hold a connection for ever. If the timeout fires while a
         // commit is under way the response may still be stored; the retry with the same
         // idempotency key then gets the original receipt, so nothing is lost or doubled.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            std::time::Duration::from_secs(15),
+            Duration::from_secs(15),
         ))
         .with_state(state.clone());
     // The bundle is fetched cross-origin with SRI, so it needs CORS too; .br/.gz twins are
@@ -107,6 +110,11 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
+        ))
+        // Trust pages that isolate themselves (COEP) may still load the bundle.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -114,6 +122,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .nest("/api", api)
         .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -125,21 +134,15 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         ))
 }
 
-/// Content-hashed bundle files never change: cache them for a year. `chorus.js` keeps its name
-/// across releases (it is what web teams paste), so it is revalidated after five minutes.
+/// Content-hashed bundle files (`chorus-63cde26b13.wasm`) never change: cache them for a year.
+/// `chorus.js` keeps its name across releases (it is what web teams paste, with its SRI hash),
+/// so it is revalidated after five minutes.
 async fn embed_cache_control(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let name = req
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let hashed = is_hashed_name(req.uri().path().rsplit('/').next().unwrap_or(""));
     let mut res = next.run(req).await;
-    let hashed = name.starts_with("chorus-") && name.contains(".wasm");
     let value = if hashed {
         "public, max-age=31536000, immutable"
     } else {
@@ -152,7 +155,98 @@ async fn embed_cache_control(
     res
 }
 
+/// `name-<8 or more hex digits>.ext…`: the name changes whenever the content does.
+fn is_hashed_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("");
+    stem.rsplit_once('-').is_some_and(|(base, hash)| {
+        !base.is_empty() && hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    }) && name.contains('.')
+}
+
+/// Headers on every API answer: no caching unless the endpoint says otherwise (receipts are
+/// personal), nothing to frame or run, and never a cookie (the API is cookie-free by design:
+/// no consent banner is needed, and no session can be ridden by another site).
+async fn api_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.remove(header::SET_COOKIE);
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+/// Background upkeep of a running server: every minute, forget idle rate-limit keys; at start
+/// and every hour, apply each site's retention rule.
+pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        for minute in 0u64.. {
+            tick.tick().await;
+            state.limits.forget_idle();
+            if minute % 60 == 0 {
+                apply_retention(&state).await;
+            }
+        }
+    })
+}
+
+/// Delete responses older than each configured site's `retention_days`; returns how many.
+/// Responses of sites no longer in the configuration are kept: removing a site from the file
+/// by mistake must not delete its data.
+pub async fn apply_retention(state: &AppState) -> u64 {
+    let mut total = 0;
+    for site in &state.config.sites {
+        match state
+            .store
+            .purge(&site.id, site.retention_days, std::time::SystemTime::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                state.metrics.purged(n);
+                tracing::info!(site = %site.id, deleted = n, days = site.retention_days, "retention: deleted old responses");
+                total += n;
+            }
+            Err(e) => {
+                tracing::warn!(site = %site.id, error = %e, "retention: delete failed; will retry next hour")
+            }
+        }
+    }
+    total
+}
+
 /// Unknown paths under `/api/` get a JSON 404 like every other API rejection.
 async fn api_not_found() -> api::ApiError {
     api::ApiError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashed_names_are_recognised() {
+        for n in [
+            "chorus-63cde26b13.wasm",
+            "chorus-63cde26b13.wasm.br",
+            "theme-deadbeef.css",
+        ] {
+            assert!(super::is_hashed_name(n), "{n}");
+        }
+        for n in [
+            "chorus.js",
+            "chorus.js.br",
+            "manifest.json",
+            "chorus-widgets.js",
+            "-12345678.js",
+        ] {
+            assert!(!super::is_hashed_name(n), "{n}");
+        }
+    }
 }

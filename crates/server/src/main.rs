@@ -6,7 +6,12 @@ use std::{
     path::PathBuf,
 };
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+/// Used when neither a flag, the environment nor the config file names a database.
+const DEFAULT_DATABASE: &str = "sqlite://data/chorus.db";
+/// Used when neither a flag, the environment nor the config file names an address.
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
 #[command(name = "chorus", version, about = "Chorus collector server")]
@@ -19,27 +24,22 @@ struct Cli {
 enum Command {
     /// Serve the API, the embed bundle (`/embed/`) and the demo site (`/`).
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "CHORUS_ADDR", default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
+        /// Address to listen on [default: the config file's `addr`, else 127.0.0.1:8080].
+        #[arg(long, env = "CHORUS_ADDR")]
+        addr: Option<SocketAddr>,
         /// Folder holding the built embed bundle.
         #[arg(long, env = "CHORUS_PKG_DIR", default_value = "pkg")]
         pkg_dir: PathBuf,
         /// Folder holding the demo site.
         #[arg(long, env = "CHORUS_WWW_DIR", default_value = "www")]
         www_dir: PathBuf,
-        /// Configuration file (sites, origins, services); without one, a local demo site.
-        #[arg(long, env = "CHORUS_CONFIG")]
-        config: Option<PathBuf>,
-        /// Database URL (SQLite file by default).
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
-        database: String,
+        #[command(flatten)]
+        db: Db,
     },
     /// Create or update the database schema, then exit.
     Migrate {
-        /// Database URL.
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
-        database: String,
+        #[command(flatten)]
+        db: Db,
     },
     /// Re-score a JSONL file of responses offline: one score report per line on stdout, the
     /// same numbers the server computes.
@@ -57,9 +57,8 @@ enum Command {
     },
     /// Export stored responses (free text redacted) as CSV.
     Export {
-        /// Database URL.
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
-        database: String,
+        #[command(flatten)]
+        db: Db,
         /// Only this site.
         #[arg(long)]
         site: Option<String>,
@@ -86,10 +85,65 @@ enum UserAction {
         /// admin, analyst or viewer.
         #[arg(long, default_value = "admin")]
         role: String,
-        /// Database URL.
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chorus.db")]
-        database: String,
+        #[command(flatten)]
+        db: Db,
     },
+}
+
+/// Where the data is: shared by every command that opens the database.
+#[derive(Args)]
+struct Db {
+    /// Database URL: `sqlite://path/file.db` (created if missing) or `postgres://…`
+    /// [default: the config file's `database`, else sqlite://data/chorus.db].
+    #[arg(long, env = "DATABASE_URL")]
+    database: Option<String>,
+    /// Configuration file (sites, origins, services, instruments, retention, limits);
+    /// without one, a permissive local demo site.
+    #[arg(long, env = "CHORUS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl Db {
+    /// The configuration (file or demo) and the database URL it resolves to.
+    fn resolve(&self) -> anyhow::Result<(chorus_server::config::Config, String)> {
+        let config = match &self.config {
+            Some(path) => chorus_server::config::Config::load(path)?,
+            None => chorus_server::config::Config::demo(),
+        };
+        let url = self
+            .database
+            .clone()
+            .or_else(|| config.database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+        Ok((config, url))
+    }
+
+    async fn open(&self) -> anyhow::Result<chorus_server::store::Store> {
+        let (_, url) = self.resolve()?;
+        chorus_server::store::Store::open(&url).await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd, Docker and the test harness send), so
+/// in-flight requests finish and their commits are answered before the process exits.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down: finishing requests in flight");
 }
 
 #[tokio::main]
@@ -114,34 +168,38 @@ async fn main() -> anyhow::Result<()> {
             addr,
             pkg_dir,
             www_dir,
-            database,
-            config,
+            db,
         } => {
-            let config = match &config {
-                Some(path) => chorus_server::config::Config::load(path)?,
-                None => {
-                    tracing::info!("no --config given: serving the local demo site only");
-                    chorus_server::config::Config::demo()
-                }
+            let (config, database) = db.resolve()?;
+            if db.config.is_none() {
+                tracing::info!(
+                    "no --config given: serving the local demo site only (site \"demo\", pages on 127.0.0.1 and localhost)"
+                );
+            }
+            let addr = match addr.or(config.addr) {
+                Some(a) => a,
+                None => DEFAULT_ADDR.parse()?,
             };
             let store = chorus_server::store::Store::open(&database).await?;
-            tracing::info!(%database, "storage ready");
+            tracing::info!(database = %redact_url(&database), "storage ready");
             let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
-            let app = chorus_server::router(state, chorus_server::Paths { pkg_dir, www_dir });
+            let housekeeping = chorus_server::spawn_housekeeping(state.clone());
+            let app = chorus_server::router(state.clone(), chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown_signal())
             .await?;
+            housekeeping.abort();
+            state.store.pool().close().await;
         }
-        Command::Migrate { database } => {
+        Command::Migrate { db } => {
+            let (_, database) = db.resolve()?;
             chorus_server::store::Store::open(&database).await?;
-            println!("{database}: schema is up to date");
+            println!("{}: schema is up to date", redact_url(&database));
         }
         Command::Score { instrument, file } => {
             let inst = match chorus_core::library::get(&instrument) {
@@ -188,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
                     email,
                     site,
                     role,
-                    database,
+                    db,
                 },
         } => {
             if std::io::stdin().is_terminal() {
@@ -200,17 +258,17 @@ async fn main() -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let store = chorus_server::store::Store::open(&database).await?;
+            let store = db.open().await?;
             let id = chorus_server::users::add(&store, &email, password, &site, &role).await?;
             println!("user {id} ({email}) is {role} on {site}");
         }
         Command::Export {
-            database,
+            db,
             site,
             instrument,
             out,
         } => {
-            let store = chorus_server::store::Store::open(&database).await?;
+            let store = db.open().await?;
             let n = match out {
                 Some(path) => {
                     let f = std::fs::File::create(&path)?;
@@ -236,4 +294,18 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A database URL fit for logs: the password, if any, replaced by `***`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }

@@ -22,6 +22,7 @@ pub struct Metrics {
     stored: AtomicU64,
     mismatches: AtomicU64,
     rate_limited: AtomicU64,
+    purged: AtomicU64,
 }
 
 impl Metrics {
@@ -47,6 +48,11 @@ impl Metrics {
     /// A submission was refused by a rate limit.
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Relaxed);
+    }
+
+    /// The retention task deleted `n` responses.
+    pub fn purged(&self, n: u64) {
+        self.purged.fetch_add(n, Relaxed);
     }
 
     /// A client score differed from the server's.
@@ -100,6 +106,17 @@ pub async fn render(State(app): State<Arc<AppState>>) -> impl IntoResponse {
         m.stored.load(Relaxed),
         m.mismatches.load(Relaxed),
         m.rate_limited.load(Relaxed)
+    );
+    let w = app.store.stats();
+    body += &format!(
+        "# HELP chorus_commits_total Write transactions committed (group commit: many responses each).\n# TYPE chorus_commits_total counter\nchorus_commits_total {}\n\
+         # HELP chorus_committed_rows_total Submissions written in those transactions (rows / commits = mean group size).\n# TYPE chorus_committed_rows_total counter\nchorus_committed_rows_total {}\n\
+         # HELP chorus_commit_failures_total Write transactions that failed; nothing in them was acknowledged.\n# TYPE chorus_commit_failures_total counter\nchorus_commit_failures_total {}\n\
+         # HELP chorus_retention_deleted_total Responses deleted by the retention rules.\n# TYPE chorus_retention_deleted_total counter\nchorus_retention_deleted_total {}\n",
+        w.commits.load(Relaxed),
+        w.rows.load(Relaxed),
+        w.failures.load(Relaxed),
+        m.purged.load(Relaxed)
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -80,22 +80,26 @@ pub fn score_jsonl(
     Ok(summary)
 }
 
-/// Write stored responses as CSV (free text is already redacted in storage).
+/// Write stored responses as CSV (free text is already redacted in storage), oldest first.
+///
+/// Read in pages of [`EXPORT_PAGE`] rows by id (keyset paging), so memory stays flat however
+/// many responses a trust has, and no long read transaction holds back the writer.
 pub async fn export_csv(
     store: &Store,
     site: Option<&str>,
     instrument: Option<&str>,
     out: impl Write,
 ) -> anyhow::Result<u64> {
-    let rows = sqlx::query(
-        "SELECT id, reference, received_at, site, service, instrument, version, locale, answers, scores
-         FROM responses WHERE ($1 IS NULL OR site = $1) AND ($2 IS NULL OR instrument = $2) ORDER BY id",
-    )
+    let filter = "($1 IS NULL OR site = $1) AND ($2 IS NULL OR instrument = $2)";
+    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM responses WHERE {filter}"
+    )))
     .bind(site)
     .bind(instrument)
-    .fetch_all(store.pool())
-    .await?;
-    let bar = progress(Some(rows.len() as u64), "exporting");
+    .fetch_one(store.pool())
+    .await?
+    .get(0);
+    let bar = progress(Some(total.max(0) as u64), "exporting");
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
@@ -109,25 +113,46 @@ pub async fn export_csv(
         "answers",
         "scores",
     ])?;
-    for row in &rows {
-        let id: i64 = row.get(0);
-        let version: i64 = row.get(6);
-        let service: Option<String> = row.get(4);
-        w.write_record([
-            id.to_string(),
-            row.get::<String, _>(1),
-            row.get::<String, _>(2),
-            row.get::<String, _>(3),
-            service.unwrap_or_default(),
-            row.get::<String, _>(5),
-            version.to_string(),
-            row.get::<String, _>(7),
-            row.get::<String, _>(8),
-            row.get::<String, _>(9),
-        ])?;
-        bar.inc(1);
+    let mut last = 0i64;
+    let mut written = 0u64;
+    loop {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, reference, received_at, site, service, instrument, version, locale, answers, scores
+             FROM responses WHERE {filter} AND id > $3 ORDER BY id LIMIT {EXPORT_PAGE}"
+        )))
+        .bind(site)
+        .bind(instrument)
+        .bind(last)
+        .fetch_all(store.pool())
+        .await?;
+        for row in &rows {
+            let id: i64 = row.get(0);
+            let version: i64 = row.get(6);
+            let service: Option<String> = row.get(4);
+            w.write_record([
+                id.to_string(),
+                row.get::<String, _>(1),
+                row.get::<String, _>(2),
+                row.get::<String, _>(3),
+                service.unwrap_or_default(),
+                row.get::<String, _>(5),
+                version.to_string(),
+                row.get::<String, _>(7),
+                row.get::<String, _>(8),
+                row.get::<String, _>(9),
+            ])?;
+            last = id;
+        }
+        written += rows.len() as u64;
+        bar.inc(rows.len() as u64);
+        if rows.len() < EXPORT_PAGE {
+            break;
+        }
     }
     w.flush()?;
     bar.finish_and_clear();
-    Ok(rows.len() as u64)
+    Ok(written)
 }
+
+/// Rows per page read by [`export_csv`].
+pub const EXPORT_PAGE: usize = 2000;

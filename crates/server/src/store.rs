@@ -13,7 +13,13 @@
 //! Both backends go through sqlx's `Any` driver with one set of queries (`$n` placeholders,
 //! which both accept) and a migration folder per backend.
 
-use std::str::FromStr;
+use std::{
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+};
 
 use serde::Serialize;
 use sqlx::{
@@ -82,6 +88,19 @@ const MAX_BATCH: usize = 512;
 pub struct Store {
     pool: AnyPool,
     writer: mpsc::Sender<Job>,
+    stats: Arc<WriterStats>,
+}
+
+/// What the writer has done, for `/metrics`: rows ÷ commits is the mean group size, which
+/// shows group commit at work (near 1 when idle, large under load).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Rows written in them (new responses, retries and conflicts included).
+    pub rows: AtomicU64,
+    /// Transactions that failed (nothing in them was acknowledged).
+    pub failures: AtomicU64,
 }
 
 impl Store {
@@ -115,9 +134,44 @@ impl Store {
         } else {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         }
+        // Bounded: under overload requests wait here (and time out as 408) rather than
+        // queueing without limit.
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(writer(pool.clone(), rx));
-        Ok(Store { pool, writer: tx })
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(writer(pool.clone(), rx, stats.clone()));
+        Ok(Store {
+            pool,
+            writer: tx,
+            stats,
+        })
+    }
+
+    /// Writer counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Delete `site`'s responses received more than `days` days before `now`; returns how
+    /// many. Goes straight to the pool, not the writer: a delete of old rows never touches a
+    /// row being inserted, and WAL (or PostgreSQL's MVCC) lets it run beside the writer.
+    pub async fn purge(
+        &self,
+        site: &str,
+        days: u32,
+        now: std::time::SystemTime,
+    ) -> anyhow::Result<u64> {
+        let secs = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()) as i64;
+        let cutoff = iso_utc(secs - i64::from(days) * 86_400);
+        Ok(
+            sqlx::query("DELETE FROM responses WHERE site = $1 AND received_at < $2")
+                .bind(site)
+                .bind(&cutoff)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Store a response; resolves only after its transaction has committed.
@@ -145,16 +199,28 @@ impl Store {
     }
 }
 
-async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+/// The single writer: take everything waiting (up to [`MAX_BATCH`]), write it in one
+/// transaction, commit, then answer each request. While one batch commits, the next gathers
+/// in the channel, so the batch size grows with the load and one fsync serves many responses.
+async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Requests whose caller has gone (timed out) need no write: they were never
+        // acknowledged, and the client's retry will bring them back.
+        batch.retain(|(_, reply)| !reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         match write_batch(&pool, &batch).await {
             Ok(results) => {
+                stats.commits.fetch_add(1, Relaxed);
+                stats.rows.fetch_add(batch.len() as u64, Relaxed);
                 for ((_, reply), result) in batch.drain(..).zip(results) {
                     let _ = reply.send(Ok(result));
                 }
             }
             Err(e) => {
+                stats.failures.fetch_add(1, Relaxed);
                 tracing::error!(error = %e, n = batch.len(), "group commit failed; nothing in it was acknowledged");
                 for (_, reply) in batch.drain(..) {
                     let _ = reply.send(Err(e.to_string()));
@@ -246,4 +312,37 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// `secs` since the epoch as the stored timestamp format, `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC),
+/// which sorts as text in time order on both backends. Days to a civil date by Howard
+/// Hinnant's algorithm, to avoid a date-time dependency for one conversion.
+pub fn iso_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_match_the_stored_format() {
+        assert_eq!(super::iso_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::iso_utc(951_782_400), "2000-02-29T00:00:00.000Z");
+        assert_eq!(super::iso_utc(1_795_371_825), "2026-11-22T18:23:45.000Z");
+    }
 }

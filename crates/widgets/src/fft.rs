@@ -80,9 +80,13 @@ const MAX_TEXT: usize = 1200;
 
 #[derive(Clone, PartialEq)]
 enum Phase {
-    Editing { error: bool },
+    Editing {
+        error: bool,
+    },
     Sending,
     Sent(String),
+    /// Kept on this device; will be sent when the connection is back.
+    Queued,
     Failed(SendError),
 }
 
@@ -103,7 +107,7 @@ pub fn fft(props: &FftProps) -> Html {
         use_effect_with((*phase).clone(), move |p| {
             let target = match p {
                 Phase::Editing { error: true } | Phase::Failed(_) => summary.cast::<HtmlElement>(),
-                Phase::Sent(_) => panel.cast::<HtmlElement>(),
+                Phase::Sent(_) | Phase::Queued => panel.cast::<HtmlElement>(),
                 _ => None,
             };
             if let Some(el) = target {
@@ -146,13 +150,38 @@ pub fn fft(props: &FftProps) -> Html {
                 .get_attribute("site")
                 .unwrap_or_else(|| "default".into());
             let service = host.get_attribute("service");
-            let (phase, host) = (phase.clone(), host.clone());
+            let prepared = send::prepare(&endpoint, &site, service.as_deref(), &response);
+            let (phase, host, key) = (phase.clone(), host.clone(), (*key).clone());
             phase.set(Phase::Sending);
             wasm_bindgen_futures::spawn_local(async move {
-                match send::send(&endpoint, &site, service.as_deref(), &response).await {
+                match send::send(&prepared).await {
                     Ok(reference) => {
                         send::dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
                         phase.set(Phase::Sent(reference));
+                    }
+                    // Offline or server down: keep it on the device and send it when the
+                    // connection returns (here, or on the next page that loads Chorus).
+                    Err(SendError::Unreachable)
+                        if send::queue::push(&key, &prepared.url, &prepared.body) =>
+                    {
+                        send::dispatch(&host, "chorus:queued", &[("key", &key)]);
+                        phase.set(Phase::Queued);
+                        let phase = phase.clone();
+                        crate::on_online(move || {
+                            let (phase, host, key) = (phase.clone(), host.clone(), key.clone());
+                            wasm_bindgen_futures::spawn_local(async move {
+                                for (k, reference) in send::queue::flush().await {
+                                    if k == key {
+                                        send::dispatch(
+                                            &host,
+                                            "chorus:submitted",
+                                            &[("reference", &reference)],
+                                        );
+                                        phase.set(Phase::Sent(reference));
+                                    }
+                                }
+                            });
+                        });
                     }
                     Err(err) => {
                         let code = match &err {
@@ -174,6 +203,17 @@ pub fn fft(props: &FftProps) -> Html {
                 <p class="chorus-panel__body">
                     { l.t("Your reference is ", "Eich cyfeirnod yw ") }<strong>{ reference.clone() }</strong>
                 </p>
+            </div>
+        };
+    }
+
+    if let Phase::Queued = &*phase {
+        return html! {
+            <div class="chorus-inset" part="queued" tabindex="-1" ref={panel} role="status">
+                <h2 class="chorus-panel__title chorus-queued__title">{ l.t("Your feedback is saved on this device", "Mae eich adborth wedi'i gadw ar y ddyfais hon") }</h2>
+                <p>{ l.t(
+                    "We could not reach our server just now. We will send your feedback automatically when you are back online. You do not need to fill in the form again.",
+                    "Nid oeddem yn gallu cyrraedd ein gweinydd ar hyn o bryd. Byddwn yn anfon eich adborth yn awtomatig pan fyddwch ar-lein eto. Nid oes angen i chi lenwi'r ffurflen eto.") }</p>
             </div>
         };
     }

@@ -11,7 +11,7 @@
 pub mod fft;
 pub mod send;
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::Element;
 
 /// A mounted widget. The loader keeps it on the host element and calls [`Mounted::destroy`]
@@ -31,11 +31,35 @@ impl Mounted {
     }
 }
 
+/// Run `f` each time the browser comes back online.
+pub fn on_online(f: impl Fn() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    if let Some(w) = web_sys::window() {
+        let cb = Closure::<dyn Fn()>::new(f);
+        let _ = w.add_event_listener_with_callback("online", cb.as_ref().unchecked_ref());
+        // The listener lives as long as the page.
+        cb.forget();
+    }
+}
+
+/// Deliver anything an earlier visit left queued (offline at the time), once per page load.
+/// (A widget that queues during this visit flushes on the `online` event itself.)
+fn flush_queue_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::Relaxed) {
+        wasm_bindgen_futures::spawn_local(async {
+            send::queue::flush().await;
+        });
+    }
+}
+
 /// Mount the widget named by `tag` (the custom element's local name) into `root`, a `<div>`
 /// inside the host element's shadow root. `host` is the custom element itself, from which
 /// attributes (`locale`, `endpoint`, …) are read.
 #[wasm_bindgen]
 pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
+    flush_queue_once();
     let locale = fft::Locale::from_host(&host);
     match tag {
         "chorus-fft" => {

@@ -30,21 +30,33 @@ pub fn new_key() -> String {
 /// Delays between attempts: quick first, then backing off.
 const BACKOFF_MS: [u64; 4] = [0, 500, 1500, 4000];
 
-/// Post the response; resolves to the receipt's reference.
-pub async fn send(
-    endpoint: &str,
-    site: &str,
-    service: Option<&str>,
-    response: &Response,
-) -> Result<String, SendError> {
-    let body = submission_json(site, service, response);
-    let url = format!("{}/api/v1/responses", endpoint.trim_end_matches('/'));
+/// A submission ready to post: where, and the JSON body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared {
+    /// `…/api/v1/responses` on the configured endpoint.
+    pub url: String,
+    /// The submission JSON.
+    pub body: String,
+}
+
+/// Build the request for a response.
+pub fn prepare(endpoint: &str, site: &str, service: Option<&str>, response: &Response) -> Prepared {
+    Prepared {
+        url: format!("{}/api/v1/responses", endpoint.trim_end_matches('/')),
+        body: submission_json(site, service, response),
+    }
+}
+
+/// Post, retrying with backoff on network errors, 5xx and 429; resolves to the receipt's
+/// reference.
+pub async fn send(p: &Prepared) -> Result<String, SendError> {
+    let (url, body) = (p.url.as_str(), p.body.as_str());
     let mut last = SendError::Unreachable;
     for delay in BACKOFF_MS {
         if delay > 0 {
             yew::platform::time::sleep(Duration::from_millis(delay)).await;
         }
-        match attempt(&url, &body).await {
+        match attempt(url, body).await {
             Ok((status, json)) if status == 200 || status == 201 => {
                 return field(&json, "reference").ok_or(SendError::Rejected("bad_receipt".into()));
             }
@@ -157,5 +169,59 @@ pub fn dispatch(host: &Element, name: &str, detail: &[(&str, &str)]) {
     init.set_detail(&obj);
     if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = host.dispatch_event(&ev);
+    }
+}
+
+/// Responses that could not be sent (offline, server down) wait in `localStorage` under
+/// `chorus:queue:<idempotency key>` until they are delivered — on the `online` event or on the
+/// next page that loads Chorus. The key makes delivery exactly once: a copy that reaches the
+/// server twice is stored once and gets the same receipt.
+pub mod queue {
+    use super::*;
+
+    const PREFIX: &str = "chorus:queue:";
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    /// Keep a submission for later. Returns false if storage is unavailable or full, so the
+    /// widget can tell the patient their answers were not kept.
+    pub fn push(key: &str, url: &str, body: &str) -> bool {
+        let entry = format!("{}\n{}", url, body);
+        storage().is_some_and(|s| s.set_item(&format!("{PREFIX}{key}"), &entry).is_ok())
+    }
+
+    /// Try to deliver every waiting submission; delivered ones are removed. Returns the
+    /// (idempotency key, reference) of each delivered.
+    pub async fn flush() -> Vec<(String, String)> {
+        let Some(s) = storage() else { return vec![] };
+        let mut waiting = Vec::new();
+        for i in 0..s.length().unwrap_or(0) {
+            if let Ok(Some(k)) = s.key(i)
+                && let Some(key) = k.strip_prefix(PREFIX)
+                && let Ok(Some(v)) = s.get_item(&k)
+                && let Some((url, body)) = v.split_once('\n')
+            {
+                waiting.push((key.to_string(), url.to_string(), body.to_string()));
+            }
+        }
+        let mut delivered = Vec::new();
+        for (key, url, body) in waiting {
+            match attempt(&url, &body).await {
+                Ok((status, json)) if status == 200 || status == 201 => {
+                    let _ = s.remove_item(&format!("{PREFIX}{key}"));
+                    delivered.push((key, field(&json, "reference").unwrap_or_default()));
+                }
+                // Refused for good (e.g. the form changed): drop it rather than retry forever.
+                Ok((status, _))
+                    if (400..500).contains(&status) && status != 408 && status != 429 =>
+                {
+                    let _ = s.remove_item(&format!("{PREFIX}{key}"));
+                }
+                _ => {}
+            }
+        }
+        delivered
     }
 }
