@@ -184,7 +184,8 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(database = %redact_url(&database), "storage ready");
             let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
             let housekeeping = chorus_server::spawn_housekeeping(state.clone());
-            let app = chorus_server::router(state.clone(), chorus_server::Paths { pkg_dir, www_dir });
+            let app =
+                chorus_server::router(state.clone(), chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);
             axum::serve(
