@@ -1,10 +1,16 @@
 //! Streaming, mergeable aggregates and their publication.
 //!
-//! Each accumulator holds a fixed number of integers (constant memory per instrument) and
-//! merging is integer addition, so aggregating parts and merging equals aggregating the whole,
-//! exactly — whatever order the server's shards or months are combined in. Means are kept
-//! exact by scaling every value by [`SCALE`], a common multiple of every denominator a score
-//! can have (1–16 for theme means, 27 for CollaboRATE, 9 for SDM-Q-9).
+//! Why this shape: the server adds responses one at a time (streaming), keeps one aggregate per
+//! instrument, service and month (constant memory: a fixed set of integers per instrument,
+//! bounded by its statements and themes), and combines shards, days and services afterwards.
+//! Merging is integer addition, so aggregating parts and merging equals aggregating the whole,
+//! *exactly*, in any order — the property tests prove it.
+//!
+//! Means stay exact by scaling every score by [`SCALE`], a common multiple of every denominator
+//! a score can have, so each score becomes an integer. Intervals (a mean's 95% interval, the
+//! Wilson interval of a proportion) are computed from those integers with `f64` using only
+//! `+ − × ÷` and `sqrt`, which IEEE 754 defines exactly, so every platform prints the same
+//! digits.
 //!
 //! Publication applies the brief's small-number rule: counts below [`SUPPRESS_BELOW`] are
 //! shown as `*`, and so is any percentage or mean made from them.
@@ -14,20 +20,29 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::{
-    num::{Ratio, Score, f64_display_1dp},
+    num::{Score, f64_display_1dp, round_half_even},
     score::{FftCategory, ScoreReport},
 };
 
-/// lcm(1..=16) × 3 = 2⁴·3³·5·7·11·13: every score denominator divides it.
-pub const SCALE: i128 = 2_162_160;
+/// The common scale of every score: lcm(1..=16)² = 720720².
+///
+/// Why this number: a theme score is a mean of at most
+/// [`MAX_THEME_STATEMENTS`](crate::instrument::MAX_THEME_STATEMENTS) = 16 multiples of 25, so
+/// its denominator divides lcm(1..=16); the overall score is a mean of at most
+/// [`MAX_THEMES`](crate::instrument::MAX_THEMES) = 16 theme scores, so its denominator divides
+/// lcm(1..=16)²; CollaboRATE's 27 and SDM-Q-9's 9 and 2 divide it too. Every score × `SCALE`
+/// is therefore an integer, and a 0–100 score × `SCALE` (< 2^46) is recovered exactly from its
+/// `f64` by rounding. Sums of squares still leave room for ~6·10¹⁰ responses in an `i128`.
+pub const SCALE: i128 = 720_720 * 720_720;
 
-/// Counts below this are suppressed in publications.
+/// Counts below this are suppressed in publications (the brief: "counts below 5").
 pub const SUPPRESS_BELOW: u64 = 5;
 
-/// z for a two-sided 95% interval.
+/// z for a two-sided 95% interval (normal approximation, as NHS publications use).
 const Z: f64 = 1.96;
 
-/// Mean with a 95% interval: n, Σx and Σx² of values scaled by [`SCALE`], as exact integers.
+/// Mean with a 95% interval: n, Σx and Σx² of values scaled by [`SCALE`], as exact integers,
+/// so the accumulator is three numbers whatever the volume, and merges exactly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeanAcc {
     /// Values added.
@@ -39,60 +54,76 @@ pub struct MeanAcc {
 }
 
 impl MeanAcc {
-    /// Add an exact value.
-    pub fn add_ratio(&mut self, r: Ratio) {
-        self.add_scaled(r.num() as i128 * SCALE / r.den() as i128);
+    /// Add an exact value. Values whose denominator does not divide [`SCALE`] (none of the
+    /// brief's scores) are rounded half to even to the nearest 1/SCALE, deterministically.
+    pub fn add_ratio(&mut self, r: crate::num::Ratio) {
+        self.add_scaled(round_half_even(
+            r.num() as i128 * SCALE,
+            r.den().max(1) as i128,
+        ));
     }
 
-    /// Add a score from a report. Scores are ratios whose denominators divide [`SCALE`], so
-    /// `value × SCALE` is within a rounding error of an integer; rounding recovers it exactly.
+    /// Add a score from a report (as stored, so as an `f64`). Scores are exact ratios whose
+    /// denominators divide [`SCALE`], so `value × SCALE` is within 0.02 of an integer and
+    /// rounding recovers the exact value. Every score Chorus makes is 0–100: anything else
+    /// (a tampered or corrupt report) is not a score and is ignored, so it cannot poison a
+    /// published figure or overflow the sums.
     pub fn add_score(&mut self, s: &Score) {
-        let scaled = s.value * SCALE as f64;
-        if scaled.is_finite() && scaled.abs() < 1e15 {
-            self.add_scaled(scaled.round() as i128);
+        if !(0.0..=100.0).contains(&s.value) {
+            return;
         }
+        self.add_scaled((s.value * SCALE as f64).round() as i128);
     }
 
     fn add_scaled(&mut self, x: i128) {
-        self.n += 1;
-        self.sum += x;
-        self.sum_sq += x * x;
+        self.n = self.n.saturating_add(1);
+        self.sum = self.sum.saturating_add(x);
+        self.sum_sq = self.sum_sq.saturating_add(x.saturating_mul(x));
     }
 
-    /// Combine with another part.
+    /// Combine with another part (another shard, day or service): plain integer addition, so
+    /// the result is exactly the aggregate of the combined responses.
     pub fn merge(&mut self, o: &MeanAcc) {
-        self.n += o.n;
-        self.sum += o.sum;
-        self.sum_sq += o.sum_sq;
+        self.n = self.n.saturating_add(o.n);
+        self.sum = self.sum.saturating_add(o.sum);
+        self.sum_sq = self.sum_sq.saturating_add(o.sum_sq);
     }
 
-    /// The exact mean.
-    pub fn mean(&self) -> Option<Ratio> {
-        (self.n > 0).then(|| {
-            // sum / (n·SCALE) may not fit i64 for huge n; reduce via f64-free integer steps.
-            let den = self.n as i128 * SCALE;
-            let g = crate::num::gcd(self.sum, den);
-            Ratio::new((self.sum / g) as i64, (den / g) as i64)
-        })
+    /// The exact mean, rounded for display on the exact value; `None` when empty.
+    pub fn mean(&self) -> Option<Score> {
+        (self.n > 0).then(|| Score::exact(self.sum, self.n as i128 * SCALE))
     }
 
-    /// mean ± 1.96·s/√n with s the sample standard deviation; `None` for n < 2.
+    /// mean ± 1.96·s/√n, with s the sample standard deviation; `None` for n < 2 (no spread
+    /// to estimate). Exact integers as far as they go, then only `÷` and `√`.
     pub fn interval(&self) -> Option<(f64, f64)> {
         if self.n < 2 {
             return None;
         }
         let n = self.n as i128;
-        // n·Σx² − (Σx)² is exact; one conversion, then only ÷ and √.
-        let spread = (n * self.sum_sq - self.sum * self.sum).max(0) as f64;
+        let nf = self.n as f64;
         let scale = SCALE as f64;
-        let var = spread / (n as f64 * (n - 1) as f64) / (scale * scale);
-        let half = Z * (var / n as f64).sqrt();
-        let mean = self.sum as f64 / (n as f64 * scale);
+        let mean = self.sum as f64 / (nf * scale);
+        // n·Σx² − (Σx)² is exact while it fits (millions of responses); beyond that the same
+        // quantity from f64 moments, still deterministic on every IEEE target.
+        let var = match n.checked_mul(self.sum_sq).and_then(|a| {
+            self.sum
+                .checked_mul(self.sum)
+                .and_then(|b| a.checked_sub(b))
+        }) {
+            Some(spread) => spread.max(0) as f64 / (nf * (nf - 1.0)) / (scale * scale),
+            None => {
+                let ex2 = self.sum_sq as f64 / nf / (scale * scale);
+                ((ex2 - mean * mean) * nf / (nf - 1.0)).max(0.0)
+            }
+        };
+        let half = Z * (var / nf).sqrt();
         Some((mean - half, mean + half))
     }
 }
 
-/// A proportion k of n, with the Wilson 95% interval.
+/// A proportion k of n, with the Wilson 95% interval (which, unlike the simple ± interval,
+/// stays inside 0–100% and behaves for small n and for 0% or 100%).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proportion {
     /// Successes.
@@ -104,28 +135,28 @@ pub struct Proportion {
 impl Proportion {
     /// Count one trial.
     pub fn add(&mut self, success: bool) {
-        self.n += 1;
-        self.k += u64::from(success);
+        self.n = self.n.saturating_add(1);
+        self.k = self.k.saturating_add(u64::from(success));
     }
 
-    /// Combine with another part.
+    /// Combine with another part: integer addition, so exact.
     pub fn merge(&mut self, o: &Proportion) {
-        self.k += o.k;
-        self.n += o.n;
+        self.k = self.k.saturating_add(o.k);
+        self.n = self.n.saturating_add(o.n);
     }
 
-    /// k / n × 100, exactly.
-    pub fn percent(&self) -> Option<Ratio> {
-        (self.n > 0).then(|| Ratio::new(self.k as i64 * 100, self.n as i64))
+    /// k / n × 100, exactly, rounded for display on the exact value; `None` when n = 0.
+    pub fn percent(&self) -> Option<Score> {
+        (self.n > 0).then(|| Score::exact(self.k as i128 * 100, self.n as i128))
     }
 
-    /// Wilson score interval, as percentages.
+    /// Wilson score interval, as percentages; `None` when n = 0.
     pub fn wilson(&self) -> Option<(f64, f64)> {
         if self.n == 0 {
             return None;
         }
         let n = self.n as f64;
-        let p = self.k as f64 / n;
+        let p = self.k.min(self.n) as f64 / n;
         let z2 = Z * Z;
         let denom = 1.0 + z2 / n;
         let centre = (p + z2 / (2.0 * n)) / denom;
@@ -137,7 +168,9 @@ impl Proportion {
     }
 }
 
-/// Everything Chorus reports about one instrument's responses.
+/// Everything Chorus reports about one instrument's responses. One struct for every scoring
+/// rule (sections a rule does not use stay empty) so the server keeps a single type per
+/// instrument, service and period, and serialises it as it is.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstrumentAggregate {
     /// Responses added.
@@ -167,36 +200,39 @@ pub struct InstrumentAggregate {
 /// One theme's accumulators.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThemeAcc {
-    /// Reported theme scores.
+    /// Reported theme scores (one per respondent whose theme score was reported).
     pub score: MeanAcc,
-    /// Statement answers that agree (agree or strongly agree) of those scored.
+    /// Statement answers that agree (agree or strongly agree) of those scored ("does not
+    /// apply" is not a scored answer, so it is in neither count).
     pub agree: Proportion,
 }
 
-/// FFT answer ids in count order.
+/// FFT answer ids in count order (re-exported here because counts are indexed by it).
 pub use crate::instrument::FFT_ANSWER_IDS;
 
 impl InstrumentAggregate {
-    /// Add one response's score report.
+    /// Add one response's score report. The report is the server's own (re-scored), but
+    /// anything malformed in it is skipped rather than trusted.
     pub fn add(&mut self, r: &ScoreReport) {
-        self.responses += 1;
+        self.responses = self.responses.saturating_add(1);
         if let Some(a) = r.fft.as_ref().and_then(|f| f.answer.as_deref())
             && let Some(i) = FFT_ANSWER_IDS.iter().position(|x| *x == a)
         {
-            self.fft[i] += 1;
+            self.fft[i] = self.fft[i].saturating_add(1);
         }
         if let Some(s) = &r.i_statements {
             for st in &s.statements {
                 if let Some(v) = st.score {
+                    let agrees = v >= 75;
                     self.statements
                         .entry(st.item.clone())
                         .or_default()
-                        .add(v >= 75);
+                        .add(agrees);
                     self.themes
                         .entry(st.theme.clone())
                         .or_default()
                         .agree
-                        .add(v >= 75);
+                        .add(agrees);
                 }
             }
             for t in &s.themes {
@@ -213,7 +249,8 @@ impl InstrumentAggregate {
             }
         }
         if let Some(t) = r.sure.as_ref().and_then(|s| s.total) {
-            self.sure[usize::from(t.min(4))] += 1;
+            let i = usize::from(t.min(4));
+            self.sure[i] = self.sure[i].saturating_add(1);
         }
         if let Some(c) = &r.collaborate {
             if let Some(top) = c.top_score {
@@ -228,23 +265,25 @@ impl InstrumentAggregate {
         }
         if let Some(k) = &r.knowledge {
             self.knowledge.merge(&Proportion {
-                k: u64::from(k.correct),
+                k: u64::from(k.correct.min(k.answered)),
                 n: u64::from(k.answered),
             });
         }
         if let Some(l) = &r.lean {
-            *self
+            let e = self
                 .lean
                 .entry(l.towards.clone().unwrap_or_default())
-                .or_default() += 1;
+                .or_default();
+            *e = e.saturating_add(1);
         }
     }
 
-    /// Combine with another part (another shard, day or service).
+    /// Combine with another part (another shard, day or service). Exact: the result equals
+    /// the aggregate of both parts' responses added one by one.
     pub fn merge(&mut self, o: &InstrumentAggregate) {
-        self.responses += o.responses;
-        for i in 0..6 {
-            self.fft[i] += o.fft[i];
+        self.responses = self.responses.saturating_add(o.responses);
+        for (a, b) in self.fft.iter_mut().zip(o.fft) {
+            *a = a.saturating_add(b);
         }
         for (k, v) in &o.themes {
             let t = self.themes.entry(k.clone()).or_default();
@@ -255,36 +294,47 @@ impl InstrumentAggregate {
             self.statements.entry(k.clone()).or_default().merge(v);
         }
         self.overall.merge(&o.overall);
-        for i in 0..5 {
-            self.sure[i] += o.sure[i];
+        for (a, b) in self.sure.iter_mut().zip(o.sure) {
+            *a = a.saturating_add(b);
         }
         self.collaborate_top.merge(&o.collaborate_top);
         self.collaborate_mean.merge(&o.collaborate_mean);
         self.sdm_q_9.merge(&o.sdm_q_9);
         self.knowledge.merge(&o.knowledge);
         for (k, v) in &o.lean {
-            *self.lean.entry(k.clone()).or_default() += v;
+            let e = self.lean.entry(k.clone()).or_default();
+            *e = e.saturating_add(*v);
         }
     }
 
-    /// FFT answers total (all six, don't know included).
+    /// FFT answers total (all six, don't know included: the brief's denominator).
     pub fn fft_total(&self) -> u64 {
-        self.fft.iter().sum()
+        self.fft.iter().fold(0u64, |a, b| a.saturating_add(*b))
     }
 
-    /// FFT % positive: (very good + good) / all × 100.
+    /// FFT % positive: (very good + good) / all responses (don't know included) × 100.
     pub fn fft_positive(&self) -> Proportion {
         Proportion {
-            k: self.fft[0] + self.fft[1],
+            k: self.fft[0].saturating_add(self.fft[1]),
             n: self.fft_total(),
         }
     }
 
-    /// FFT % negative: (poor + very poor) / all × 100.
+    /// FFT % negative: (poor + very poor) / all responses (don't know included) × 100.
     pub fn fft_negative(&self) -> Proportion {
         Proportion {
-            k: self.fft[3] + self.fft[4],
+            k: self.fft[3].saturating_add(self.fft[4]),
             n: self.fft_total(),
+        }
+    }
+
+    /// SURE: respondents screening positive for decisional conflict (total below 4), of
+    /// those with a SURE total.
+    pub fn sure_conflict(&self) -> Proportion {
+        let n = self.sure.iter().fold(0u64, |a, b| a.saturating_add(*b));
+        Proportion {
+            k: n - self.sure[4].min(n),
+            n,
         }
     }
 
@@ -318,6 +368,43 @@ impl InstrumentAggregate {
             negative: publish_percent(&self.fft_negative()),
         }
     }
+
+    /// Everything publishable about these responses, small numbers suppressed. Sections with
+    /// no data at all are left out, so an FFT summary carries no empty SDM-Q-9 section.
+    pub fn summary(&self) -> Summary {
+        let ist = !self.themes.is_empty() || !self.statements.is_empty() || self.overall.n > 0;
+        let collaborate = self.collaborate_top.n > 0 || self.collaborate_mean.n > 0;
+        Summary {
+            responses: Pub::count(self.responses),
+            fft: (self.fft_total() > 0).then(|| self.fft_summary()),
+            i_statements: ist.then(|| IStatementSummary {
+                overall: publish_mean(&self.overall),
+                themes: self.theme_summaries(),
+                statements: self
+                    .statements
+                    .iter()
+                    .map(|(k, p)| (k.clone(), publish_percent(p)))
+                    .collect(),
+            }),
+            sure: (self.sure_conflict().n > 0).then(|| SureSummary {
+                scored: Pub::count(self.sure_conflict().n),
+                totals: self.sure.iter().map(|n| Pub::count(*n)).collect(),
+                conflict: publish_percent(&self.sure_conflict()),
+            }),
+            collaborate: collaborate.then(|| CollaborateSummary {
+                top_score: publish_percent(&self.collaborate_top),
+                mean_score: publish_mean(&self.collaborate_mean),
+            }),
+            sdm_q_9: (self.sdm_q_9.n > 0).then(|| publish_mean(&self.sdm_q_9)),
+            knowledge: (self.knowledge.n > 0).then(|| publish_percent(&self.knowledge)),
+            lean: (!self.lean.is_empty()).then(|| {
+                self.lean
+                    .iter()
+                    .map(|(k, n)| (k.clone(), Pub::count(*n)))
+                    .collect()
+            }),
+        }
+    }
 }
 
 /// Category of each FFT count position, for reports that group them.
@@ -330,7 +417,8 @@ pub const FFT_CATEGORIES: [FftCategory; 6] = [
     FftCategory::DontKnow,
 ];
 
-/// A published figure: the value, or `*` when suppressed.
+/// A published figure: the value, or `*` when suppressed. A type rather than an `Option` so
+/// a suppressed figure cannot be published by accident: it serialises as the string `"*"`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pub<T> {
     /// Shown.
@@ -380,12 +468,14 @@ pub struct PublishedPercent {
     pub high: String,
 }
 
-/// Suppressed when its numerator or denominator is below [`SUPPRESS_BELOW`].
+/// A percentage for publication: suppressed when its numerator or its denominator is a count
+/// below [`SUPPRESS_BELOW`] (the brief: a percentage made from a suppressed count is
+/// suppressed too).
 pub fn publish_percent(p: &Proportion) -> Pub<PublishedPercent> {
     match (p.percent(), p.wilson()) {
-        (Some(pct), Some((lo, hi))) if p.k >= SUPPRESS_BELOW && p.n >= SUPPRESS_BELOW => {
+        (Some(percent), Some((lo, hi))) if p.k >= SUPPRESS_BELOW && p.n >= SUPPRESS_BELOW => {
             Pub::Value(PublishedPercent {
-                percent: pct.into(),
+                percent,
                 low: f64_display_1dp(lo),
                 high: f64_display_1dp(hi),
             })
@@ -407,12 +497,12 @@ pub struct PublishedMean {
     pub high: String,
 }
 
-/// Suppressed when made from fewer than [`SUPPRESS_BELOW`] values.
+/// A mean for publication: suppressed when made from fewer than [`SUPPRESS_BELOW`] values.
 pub fn publish_mean(m: &MeanAcc) -> Pub<PublishedMean> {
     match (m.mean(), m.interval()) {
         (Some(mean), Some((lo, hi))) if m.n >= SUPPRESS_BELOW => Pub::Value(PublishedMean {
             n: m.n,
-            mean: mean.into(),
+            mean,
             low: f64_display_1dp(lo),
             high: f64_display_1dp(hi),
         }),
@@ -420,7 +510,8 @@ pub fn publish_mean(m: &MeanAcc) -> Pub<PublishedMean> {
     }
 }
 
-/// FFT figures for publication.
+/// FFT figures for publication (the shape of the NHS England monthly return: counts per
+/// answer, % positive, % negative).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FftSummary {
     /// All responses.
@@ -440,4 +531,132 @@ pub struct ThemeSummary {
     pub score: Pub<PublishedMean>,
     /// % of statement answers that agree, with the Wilson interval.
     pub agree: Pub<PublishedPercent>,
+}
+
+/// I Statement figures for publication: the brief's "mean with 95% interval, and % agreeing
+/// with a Wilson 95% interval", for the overall score, each theme and each statement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IStatementSummary {
+    /// Mean overall score with its interval.
+    pub overall: Pub<PublishedMean>,
+    /// Per theme id.
+    pub themes: BTreeMap<String, ThemeSummary>,
+    /// Per statement (item id): % agreeing, of those who gave a scored answer.
+    pub statements: BTreeMap<String, Pub<PublishedPercent>>,
+}
+
+/// SURE figures for publication.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SureSummary {
+    /// Respondents with a SURE total.
+    pub scored: Pub<u64>,
+    /// Respondents per total, 0 to 4.
+    pub totals: Vec<Pub<u64>>,
+    /// % screening positive for decisional conflict (total below 4).
+    pub conflict: Pub<PublishedPercent>,
+}
+
+/// CollaboRATE figures for publication: the published instrument reports both.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CollaborateSummary {
+    /// % of respondents with the top score (all three items 9).
+    pub top_score: Pub<PublishedPercent>,
+    /// Mean score (sum / 27 × 100) with its interval.
+    pub mean_score: Pub<PublishedMean>,
+}
+
+/// Every publishable figure for one instrument's responses.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Responses behind the figures.
+    pub responses: Pub<u64>,
+    /// Friends and Family Test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fft: Option<FftSummary>,
+    /// I Statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub i_statements: Option<IStatementSummary>,
+    /// SURE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sure: Option<SureSummary>,
+    /// CollaboRATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collaborate: Option<CollaborateSummary>,
+    /// SDM-Q-9 mean score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdm_q_9: Option<Pub<PublishedMean>>,
+    /// Knowledge check: % of answered questions answered rightly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knowledge: Option<Pub<PublishedPercent>>,
+    /// Decision aid leans: respondents per option (key `""`: no clear lean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lean: Option<Vec<(String, Pub<u64>)>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::Ratio;
+
+    #[test]
+    fn every_score_denominator_divides_the_scale() {
+        for d in 1..=16i128 {
+            for k in 1..=16i128 {
+                assert_eq!(SCALE % (d * k), 0, "{d}×{k}");
+            }
+        }
+        assert_eq!(SCALE % 27, 0);
+    }
+
+    #[test]
+    fn a_score_comes_back_exactly() {
+        // 100·(1/7 + 1/11 + … ) style values: every theme/overall denominator.
+        for den in [3i64, 7, 9, 11, 13, 16, 27, 48, 112, 176, 208, 256] {
+            for num in [1i64, 5, 13, 50, 99] {
+                let r = Ratio::new(num * 100, den * 2);
+                if r.to_f64() > 100.0 {
+                    continue;
+                }
+                let (mut a, mut b) = (MeanAcc::default(), MeanAcc::default());
+                a.add_ratio(r);
+                b.add_score(&r.into());
+                assert_eq!(a, b, "{num}/{den}");
+                assert_eq!(a.mean(), Some(r.into()));
+            }
+        }
+    }
+
+    #[test]
+    fn scores_outside_0_100_are_ignored() {
+        let mut m = MeanAcc::default();
+        for v in [f64::NAN, f64::INFINITY, -1.0, 100.5, 1e300] {
+            m.add_score(&Score {
+                value: v,
+                display: String::new(),
+            });
+        }
+        assert_eq!(m, MeanAcc::default());
+    }
+
+    #[test]
+    fn huge_counts_do_not_overflow() {
+        let m = MeanAcc {
+            n: u64::MAX / 2,
+            sum: 50 * SCALE * (u64::MAX / 2) as i128,
+            sum_sq: i128::MAX,
+        };
+        let (lo, hi) = m.interval().unwrap();
+        assert!(lo.is_finite() && hi.is_finite());
+        assert_eq!(m.mean().unwrap().display, "50.0");
+    }
+
+    #[test]
+    fn aggregate_round_trips_through_json() {
+        let mut m = InstrumentAggregate::default();
+        m.overall.add_ratio(Ratio::new(175, 3));
+        m.fft[2] = 7;
+        let json = serde_json::to_string(&m).unwrap();
+        let back: InstrumentAggregate = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
 }

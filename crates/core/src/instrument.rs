@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::{Locale, Text};
 
-/// Which of the brief's scoring rules applies to an instrument's responses.
+/// Which of the brief's scoring rules applies to an instrument's responses. Declared by the
+/// instrument, not guessed from its items, so [`crate::score::score`] applies exactly one rule
+/// and validation can check the items that rule needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scoring {
@@ -32,7 +34,9 @@ pub enum Scoring {
     None,
 }
 
-/// How an item is answered.
+/// How an item is answered. The kinds are the question patterns of the brief (FFT, I
+/// Statements, decision aids, shared-decision measures); each maps to one answer shape, so
+/// validation and widgets need no per-instrument code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
@@ -61,14 +65,16 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    /// Can a patient answer this kind of item?
+    /// Can a patient answer this kind of item? Grids and information are shown, not
+    /// answered: an answer to one is an error, and one cannot be required.
     pub fn answerable(self) -> bool {
         !matches!(self, ItemKind::OptionGrid | ItemKind::Info)
     }
 }
 
 /// Agreement answers in scale order, with their values (the brief: 4 … 0; "does not apply"
-/// is not scored).
+/// is not scored). One table shared by validation, scoring and widgets, so the ids a widget
+/// sends are by construction the ids the scorer knows.
 pub const AGREEMENT_ANSWERS: [(&str, Option<u8>); 6] = [
     ("strongly_agree", Some(4)),
     ("agree", Some(3)),
@@ -78,7 +84,8 @@ pub const AGREEMENT_ANSWERS: [(&str, Option<u8>); 6] = [
     ("does_not_apply", None),
 ];
 
-/// A complete instrument definition.
+/// A complete instrument definition: data, not code, so trusts can choose, translate and
+/// version forms without a release, and the browser and server read the same file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Instrument {
     /// Stable id, e.g. `fft-ae`. Responses name it.
@@ -110,7 +117,8 @@ pub struct Instrument {
     pub items: Vec<Item>,
 }
 
-/// A theme or section grouping items.
+/// A theme or section grouping items: I Statement theme scores are computed per theme, and
+/// long forms show one theme per page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Theme {
     /// Id items refer to.
@@ -119,7 +127,9 @@ pub struct Theme {
     pub title: Text,
 }
 
-/// An option of a choice or knowledge item, or an option a decision aid compares.
+/// An option of a choice or knowledge item, or an option a decision aid compares. Answers
+/// store the stable `id`, never the label, so a reworded or translated label does not change
+/// stored data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     /// Stable id stored in answers.
@@ -131,7 +141,8 @@ pub struct Choice {
     pub symbol: Option<String>,
 }
 
-/// A row of an option grid: a question patients ask, answered for each option.
+/// A row of an option grid: a question patients ask, answered for each option (the brief's
+/// "options × the questions patients ask, each cell plain text").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GridRow {
     /// Row id.
@@ -143,6 +154,8 @@ pub struct GridRow {
 }
 
 /// One item. Which fields matter depends on `kind`; [`Instrument::validate`] checks them.
+/// Flat rather than an enum per kind so serde's code (and so the wasm bundle) stays small
+/// and validation can report every problem with a path instead of the parser's first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     /// Stable id, the key of its answer.
@@ -197,11 +210,23 @@ pub struct Item {
     pub explanation: Option<Text>,
 }
 
-/// Most statements a theme may hold: aggregation keeps means exact with a fixed common
-/// denominator that covers theme sizes up to this (see [`crate::aggregate`]).
+/// Most statements a theme may hold. Why a limit: aggregation keeps means exact with one
+/// fixed common denominator ([`crate::aggregate::SCALE`]) that covers theme sizes up to this;
+/// and a theme longer than a page is two themes.
 pub const MAX_THEME_STATEMENTS: usize = 16;
 
-/// A problem in a definition, with where it is.
+/// Most themes an I Statement form may have, for the same reason as
+/// [`MAX_THEME_STATEMENTS`]: the overall score is a mean of theme scores, and its denominator
+/// must divide [`crate::aggregate::SCALE`].
+pub const MAX_THEMES: usize = 16;
+
+/// Item roles the scoring rules understand, with the kind each needs: `fft` marks the FFT
+/// question (a single choice), `sure` marks a SURE item inside a decision aid (yes/no).
+pub const ROLES: [(&str, ItemKind); 2] =
+    [("fft", ItemKind::SingleChoice), ("sure", ItemKind::YesNo)];
+
+/// A problem in a definition, with where it is: authors fix all problems in one pass, and
+/// a stable `code` lets tools translate or group them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinitionProblem {
     /// JSON path, e.g. `$.items[3].options`.
@@ -213,11 +238,14 @@ pub struct DefinitionProblem {
 }
 
 impl Instrument {
-    /// Parse and validate. Returns every problem found, never panics.
+    /// Parse and validate. Returns every problem found, never panics: definitions come
+    /// from trusts' files and the network, so bad input is expected, not exceptional.
     pub fn from_json(json: &str) -> Result<Instrument, Vec<DefinitionProblem>> {
         let instrument: Instrument = serde_json::from_str(json).map_err(|e| {
             vec![DefinitionProblem {
-                path: format!("$ (line {}, column {})", e.line(), e.column()),
+                // The root: serde stops at the first shape error, so there is no finer
+                // path to give; the line and column are in the message.
+                path: "$".into(),
                 code: "invalid_json".into(),
                 message: e.to_string(),
             }]
@@ -230,12 +258,13 @@ impl Instrument {
         }
     }
 
-    /// The item with this id.
+    /// The item with this id (responses address items by id, not position).
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
     }
 
-    /// Every problem in the definition.
+    /// Every problem in the definition (empty when valid). Separate from parsing so a
+    /// definition built in code, or deserialised by a caller, can be checked too.
     pub fn validate(&self) -> Vec<DefinitionProblem> {
         let mut p = Problems(Vec::new());
         if self.id.trim().is_empty() {
@@ -297,6 +326,21 @@ impl Instrument {
                 "unknown_theme",
                 &format!("no theme has id \"{t}\""),
             );
+        }
+        if let Some(role) = &item.role {
+            match ROLES.iter().find(|(r, _)| r == role) {
+                None => p.add(
+                    &format!("{at}.role"),
+                    "unknown_role",
+                    &format!("\"{role}\" is not a role; roles are \"fft\" and \"sure\""),
+                ),
+                Some((_, kind)) if *kind != item.kind => p.add(
+                    &format!("{at}.role"),
+                    "role_kind_mismatch",
+                    &format!("an item with role \"{role}\" must be of kind {kind:?}"),
+                ),
+                _ => {}
+            }
         }
         if item.required && !item.kind.answerable() {
             p.add(
@@ -493,6 +537,16 @@ impl Instrument {
                         );
                     }
                 }
+                if self.themes.len() > MAX_THEMES {
+                    p.add(
+                        "$.themes",
+                        "too_many_themes",
+                        &format!(
+                            "{} themes; an I Statement form has at most {MAX_THEMES}",
+                            self.themes.len()
+                        ),
+                    );
+                }
                 for t in &self.themes {
                     let n = self
                         .items
@@ -560,7 +614,9 @@ impl Instrument {
     }
 }
 
-/// The six FFT answer ids in the mandated order.
+/// The six FFT answer ids in the mandated order. Fixed, because the FFT is a national
+/// standard: every FFT variant must use them so results can be compared and returned to NHS
+/// England.
 pub const FFT_ANSWER_IDS: [&str; 6] = [
     "very_good",
     "good",
@@ -571,7 +627,8 @@ pub const FFT_ANSWER_IDS: [&str; 6] = [
 ];
 
 impl Item {
-    /// The inclusive range of a scale (importance: always 0–10; default 0–10).
+    /// The inclusive range of a scale (importance: always 0–10; default 0–10), in one place
+    /// so validation and scoring cannot disagree about a missing bound.
     pub fn range(&self) -> (i64, i64) {
         (self.min.unwrap_or(0), self.max.unwrap_or(10))
     }

@@ -6,7 +6,7 @@
 //!
 //! - [`instrument`]: what is asked (versioned JSON definitions) and checking a definition;
 //! - [`response`]: what was answered, and checking it against its instrument;
-//! - [`score`]: the brief's scoring rules, exactly, behind one [`score::score`] entry point;
+//! - [`score`](mod@score): the brief's scoring rules, exactly, behind one [`score::score`] entry point;
 //! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
 //! - [`redact`]: removing personal data from free text before it is stored;
 //! - [`library`] (feature `library`): the instruments Chorus ships.
@@ -32,5 +32,6 @@ pub use response::{Answer, ErrorCode, Response, ResponseError, validate_response
 pub use score::{ScoreReport, score};
 pub use text::{Locale, Text};
 
-/// The mandated Friends and Family Test question, a public NHS England standard.
+/// The mandated Friends and Family Test question, a public NHS England standard: a constant so
+/// widgets and tests use the exact wording, which may not be altered.
 pub const FFT_QUESTION_EN: &str = "Overall, how was your experience of our service?";

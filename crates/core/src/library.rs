@@ -5,7 +5,8 @@
 
 use crate::instrument::Instrument;
 
-/// (id, JSON) of every built-in instrument.
+/// (id, JSON) of every built-in instrument, as text: the server serves them as they are and
+/// hashes them for ETags without re-serialising.
 pub const SOURCES: &[(&str, &str)] = &[
     (
         "aid-blood-pressure",
@@ -63,7 +64,8 @@ pub fn all() -> Vec<Instrument> {
         .collect()
 }
 
-/// The built-in instrument with this id.
+/// The built-in instrument with this id, parsed and validated on each call (cheap, and it
+/// keeps no global state, which the core avoids so it runs anywhere).
 pub fn get(id: &str) -> Option<Instrument> {
     SOURCES
         .iter()
@@ -97,6 +99,44 @@ mod tests {
             "{statements} statements, {} themes",
             i.themes.len()
         );
+    }
+
+    #[test]
+    fn welsh_is_flagged_as_awaiting_review() {
+        for i in all() {
+            let status = i.translation_status.get("cy").map(String::as_str);
+            assert!(
+                status.is_some_and(|s| s.contains("awaiting review")),
+                "{}: {status:?}",
+                i.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_fft_variant_asks_the_mandated_question_and_a_follow_up() {
+        let ffts: Vec<_> = all()
+            .into_iter()
+            .filter(|i| i.scoring == crate::Scoring::Fft)
+            .collect();
+        assert!(ffts.len() >= 9, "the FFT, seven settings and easy read");
+        for i in ffts {
+            let q = i.items.iter().find(|x| x.role.as_deref() == Some("fft"));
+            assert_eq!(
+                q.map(|q| q.text.en.as_str()),
+                Some(crate::FFT_QUESTION_EN),
+                "{}",
+                i.id
+            );
+            assert!(q.is_some_and(|q| q.required), "{}", i.id);
+            assert!(
+                i.items.iter().any(|x| x.kind == crate::ItemKind::FreeText),
+                "{}",
+                i.id
+            );
+        }
+        let easy = get("fft-easy-read").unwrap();
+        assert!(easy.items[0].options.iter().all(|o| o.symbol.is_some()));
     }
 
     #[test]

@@ -7,14 +7,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An exact non-negative or negative rational `num / den`, always in lowest terms, `den > 0`.
+/// An exact rational `num / den`, always in lowest terms, `den > 0`. Scores are computed in
+/// these so that no binary rounding happens before the final display rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ratio {
     num: i64,
     den: i64,
 }
 
-/// Greatest common divisor (at least 1), shared by ratios and the aggregates' exact means.
+/// Greatest common divisor (at least 1, so it is always a safe divisor), shared by ratios and
+/// the aggregates' exact means.
 pub(crate) fn gcd(mut a: i128, mut b: i128) -> i128 {
     a = a.abs();
     b = b.abs();
@@ -39,17 +41,17 @@ impl Ratio {
         }
     }
 
-    /// A whole number.
+    /// A whole number, without a needless gcd.
     pub fn int(n: i64) -> Ratio {
         Ratio { num: n, den: 1 }
     }
 
-    /// Numerator (lowest terms).
+    /// Numerator (lowest terms), for exact consumers such as the aggregates.
     pub fn num(self) -> i64 {
         self.num
     }
 
-    /// Denominator (lowest terms, positive).
+    /// Denominator (lowest terms, positive), for exact consumers such as the aggregates.
     pub fn den(self) -> i64 {
         self.den
     }
@@ -59,12 +61,14 @@ impl Ratio {
         self.num as f64 / self.den as f64
     }
 
-    /// The value in tenths, rounded half to even: the brief's display rule.
+    /// The value in tenths, rounded half to even: the brief's display rule, decided on the
+    /// exact value so that 12.25 is a tie (→ 12.2) on every platform.
     pub fn tenths_half_even(self) -> i64 {
         round_half_even(self.num as i128 * 10, self.den as i128) as i64
     }
 
-    /// Display with one decimal place, rounded half to even (`12.25` → `"12.2"`).
+    /// Display with one decimal place, rounded half to even (`12.25` → `"12.2"`): the text
+    /// people see, identical in browser and server.
     pub fn display_1dp(self) -> String {
         tenths_to_string(self.tenths_half_even())
     }
@@ -92,18 +96,21 @@ impl std::ops::Div for Ratio {
     }
 }
 
-/// `n / d` rounded to the nearest integer, ties to even. `d > 0`.
+/// `n / d` rounded to the nearest integer, ties to even (`d > 0`): integer arithmetic only,
+/// so it is exact and the same everywhere.
 pub fn round_half_even(n: i128, d: i128) -> i128 {
     let q = n.div_euclid(d);
     let r = n.rem_euclid(d);
-    match (2 * r).cmp(&d) {
+    // r against d − r rather than 2r against d: the same test, and it cannot overflow.
+    match r.cmp(&(d - r)) {
         std::cmp::Ordering::Less => q,
         std::cmp::Ordering::Greater => q + 1,
         std::cmp::Ordering::Equal => q + (q & 1),
     }
 }
 
-/// Format a count of tenths as `"-1.5"`, `"0.0"`, `"100.0"`.
+/// Format a count of tenths as `"-1.5"`, `"0.0"`, `"100.0"`, without going through a
+/// float formatter (whose rounding is not the brief's).
 pub fn tenths_to_string(t: i64) -> String {
     let sign = if t < 0 { "-" } else { "" };
     let a = t.unsigned_abs();
@@ -111,7 +118,8 @@ pub fn tenths_to_string(t: i64) -> String {
 }
 
 /// Round an `f64` (from an interval computation) to one decimal place, half to even, decided
-/// on the exact binary value so every target agrees.
+/// on the exact binary value so every target agrees (and not via `format!`, whose rounding is
+/// not the brief's).
 pub fn f64_display_1dp(x: f64) -> String {
     if !x.is_finite() {
         return "-".to_string();
@@ -142,7 +150,8 @@ pub fn f64_display_1dp(x: f64) -> String {
 }
 
 /// A score as it travels in a report: the exact value's nearest `f64` for machines and the
-/// rounded one-decimal text for people.
+/// rounded one-decimal text for people. Both are derived from the exact value, so two
+/// reports of the same response are equal field for field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     /// The value (0–100 for most scores).
@@ -151,11 +160,36 @@ pub struct Score {
     pub display: String,
 }
 
+/// Why a conversion and not a constructor: every score starts life as an exact [`Ratio`], so
+/// the only way to make a `Score` is from one (or from exact integer parts, [`Score::exact`]).
 impl From<Ratio> for Score {
     fn from(r: Ratio) -> Score {
         Score {
             value: r.to_f64(),
             display: r.display_1dp(),
+        }
+    }
+}
+
+impl Score {
+    /// The score of the exact fraction `num / den` (`den > 0`) held in wide integers: an
+    /// aggregate's mean has a denominator (responses × the common scale) that outgrows an
+    /// `i64` ratio, but must still be rounded for display on the exact value. A zero or
+    /// negative denominator yields 0 rather than panicking.
+    pub fn exact(num: i128, den: i128) -> Score {
+        if den <= 0 {
+            return Ratio::int(0).into();
+        }
+        let g = gcd(num, den);
+        let (num, den) = (num / g, den / g);
+        // Lowest terms first: when both fit 53 bits this is the one correctly rounded
+        // division, bit-equal to `Ratio::to_f64` of the same value.
+        Score {
+            value: num as f64 / den as f64,
+            display: tenths_to_string(
+                round_half_even(num.saturating_mul(10), den)
+                    .clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            ),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What was found.
+/// What was found: the widget names it to the patient ("we removed a phone number").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedactionKind {
@@ -27,7 +27,8 @@ pub enum RedactionKind {
 }
 
 impl RedactionKind {
-    /// The token that replaces the span.
+    /// The token that replaces the span: labelled, so staff reading feedback know something
+    /// was there, and bracketed, so no detector matches it again (idempotence).
     pub fn token(self) -> &'static str {
         match self {
             RedactionKind::NhsNumber => "[NHS number]",
@@ -40,7 +41,8 @@ impl RedactionKind {
     }
 }
 
-/// A replaced span of the original text.
+/// A replaced span of the original text, so the widget can highlight exactly what will not
+/// be stored before the patient sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedactedSpan {
     /// What it was.
@@ -49,13 +51,14 @@ pub struct RedactedSpan {
     pub start: usize,
     /// Byte offset just past the span.
     pub end: usize,
-    /// The same offsets in UTF-16 code units, for JavaScript strings.
+    /// The same offsets in UTF-16 code units: JavaScript strings (and the DOM's selection
+    /// ranges) index in these, not in bytes.
     pub start_utf16: usize,
     /// See `start_utf16`.
     pub end_utf16: usize,
 }
 
-/// Redacted text and what was replaced.
+/// Redacted text and what was replaced (the preview needs both).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redacted {
     /// The text with each span replaced by its token.
@@ -64,7 +67,9 @@ pub struct Redacted {
     pub spans: Vec<RedactedSpan>,
 }
 
-/// Redact `input`.
+/// Redact `input`: every NHS number, UK phone number, e-mail address, UK postcode and full
+/// date is replaced by its token. Idempotent (redacting the result changes nothing), so the
+/// widget's preview and the server's stored text agree whoever redacts first.
 pub fn redact(input: &str) -> Redacted {
     let chars: Vec<(usize, char)> = input.char_indices().collect();
     let mut found: Vec<(usize, usize, RedactionKind)> = Vec::new(); // char index range
@@ -86,9 +91,25 @@ pub fn redact(input: &str) -> Redacted {
             .sum::<usize>();
         utf16
     };
-    for (s, e, kind) in found {
+    for (mut s, e, kind) in found {
         if s < at {
-            continue; // overlaps a span already taken
+            // Overlaps a span already taken. An e-mail's local part may have reached back
+            // into it ("07700 900123-jo@example.org"): keep the address, starting after the
+            // taken span, exactly as a second pass over the redacted text would find it.
+            // Anything else is dropped. This is what keeps redaction idempotent.
+            let at_sign = chars[s..e].iter().position(|c| c.1 == '@').map(|p| s + p);
+            match (kind, at_sign) {
+                (RedactionKind::EmailAddress, Some(k)) if k > at => {
+                    s = at;
+                    while s < k && !chars[s].1.is_ascii_alphanumeric() {
+                        s += 1;
+                    }
+                    if s == k {
+                        continue;
+                    }
+                }
+                _ => continue,
+            }
         }
         out.push_str(&input[byte(at)..byte(s)]);
         out.push_str(kind.token());
@@ -135,27 +156,34 @@ fn emails(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)
         while s < k && !chars[s].1.is_ascii_alphanumeric() {
             s += 1;
         }
-        let mut e = k + 1;
-        while e < chars.len() && domain(chars[e].1) {
-            e += 1;
+        // A domain is at most 253 characters (RFC 1035): the cap keeps this linear.
+        let mut run = k + 1;
+        while run < chars.len() && run <= k + 253 && domain(chars[run].1) {
+            run += 1;
         }
-        while e > k + 1 && !chars[e - 1].1.is_ascii_alphanumeric() {
-            e -= 1;
-        }
-        let dom: String = chars[k + 1..e].iter().map(|c| c.1).collect();
-        let tld = dom.rsplit('.').next().unwrap_or("");
-        if s < k
-            && dom.contains('.')
-            && tld.len() >= 2
-            && tld.chars().all(|c| c.is_ascii_alphabetic())
-        {
+        // The longest domain within the run that ends a label (next character not a letter
+        // or digit) with an alphabetic top-level domain: "jo@example.org-943 476 5919" is the
+        // address "jo@example.org", then a number, on the first pass as on a second.
+        let valid = |e: usize| {
+            let dom = &chars[k + 1..e];
+            let last_dot = dom.iter().rposition(|c| c.1 == '.');
+            let tld = last_dot.map_or(&dom[..0], |d| &dom[d + 1..]);
+            chars[e - 1].1.is_ascii_alphanumeric()
+                && !chars.get(e).is_some_and(|c| c.1.is_ascii_alphanumeric())
+                && dom[0].1.is_ascii_alphanumeric()
+                && tld.len() >= 2
+                && tld.iter().all(|c| c.1.is_ascii_alphabetic())
+        };
+        let end = (k + 2..=run).rev().find(|&e| valid(e));
+        if let (true, Some(e)) = (s < k, end) {
             found.push((s, e, RedactionKind::EmailAddress));
         }
     }
 }
 
 /// Modulus 11: weights 10…2 on the first nine digits; 11 − (sum mod 11) is the check digit,
-/// 11 means 0 and 10 means the number is invalid.
+/// 11 means 0 and 10 means the number is invalid. Checking it means ten-digit references,
+/// order numbers and the like are not mistaken for NHS numbers.
 pub fn nhs_number_valid(digits: &[u8]) -> bool {
     if digits.len() != 10 || digits.iter().any(|d| *d > 9) {
         return false;
@@ -189,7 +217,7 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
             continue;
         }
         // Walk the run, remembering each position just past a digit.
-        let mut digit_ends: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut digit_ends: Vec<(usize, usize)> = Vec::new(); // (end, digits so far)
         let mut digits = Vec::new();
         let mut j = i;
         let mut last_gap = false; // a space or dash just seen: never two in a row
@@ -199,7 +227,7 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
             let prev_digit = j > 0 && chars[j - 1].1.is_ascii_digit();
             if d.is_ascii_digit() {
                 digits.push(d as u8 - b'0');
-                digit_ends.push((j + 1, digits.clone()));
+                digit_ends.push((j + 1, digits.len()));
                 last_gap = false;
             } else if d == ' ' || d == '-' {
                 if last_gap {
@@ -215,7 +243,8 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
         }
         let plus = c == '+';
         let mut matched = None;
-        for (end, ds) in digit_ends.iter().rev() {
+        for (end, count) in digit_ends.iter().rev() {
+            let ds = &digits[..*count];
             if !ends_word(chars, *end) || chars.get(*end).is_some_and(|c| c.1.is_ascii_digit()) {
                 continue;
             }
@@ -300,17 +329,26 @@ fn month_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
     while e < chars.len() && chars[e].1.is_alphabetic() {
         e += 1;
     }
-    let word: String = chars[i..e]
-        .iter()
-        .flat_map(|c| c.1.to_lowercase())
-        .collect();
+    // Month names are ASCII and 3–10 letters: anything else is not one. Compared in a stack
+    // buffer, because this runs at every word of every comment (no allocation per word).
+    let len = e - i;
+    if !(3..=10).contains(&len) {
+        return None;
+    }
+    let mut buf = [0u8; 10];
+    for (b, c) in buf.iter_mut().zip(&chars[i..e]) {
+        if !c.1.is_ascii_alphabetic() {
+            return None;
+        }
+        *b = c.1.to_ascii_lowercase() as u8;
+    }
+    let word = &buf[..len];
     let ok = MONTHS.iter().enumerate().any(|(n, m)| {
-        *m == word
+        m.as_bytes() == word
             || (n < 12
-                && word.len() >= 3
-                && word.len() <= 4
-                && m.starts_with(&word)
-                && (word.len() == 3 || word == "sept"))
+                && len <= 4
+                && m.as_bytes().starts_with(word)
+                && (len == 3 || word == b"sept"))
     });
     let mut end = e;
     if ok && chars.get(e).is_some_and(|c| c.1 == '.') {
@@ -345,7 +383,10 @@ fn skip(chars: &[(usize, char)], mut i: usize, what: &str) -> usize {
 /// A day with an optional ordinal suffix: returns (day, end).
 fn day_at(chars: &[(usize, char)], i: usize) -> Option<(u32, usize)> {
     let (d, _, mut e) = digits_at(chars, i, 2)?;
-    for suffix in ["st", "nd", "rd", "th", "ain", "ed", "fed", "ydd"] {
+    // English ordinals, then Welsh (1af, 2il/2ail, 3ydd, 5ed, 7fed, 11eg, 21ain).
+    for suffix in [
+        "st", "nd", "rd", "th", "af", "ail", "il", "ydd", "ed", "fed", "eg", "ain",
+    ] {
         let n = suffix.chars().count();
         if e + n <= chars.len()
             && chars[e..e + n]
@@ -382,8 +423,29 @@ fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>
     }
 }
 
-/// `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy` (one separator kind throughout).
+/// `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy`, or ISO `yyyy-mm-dd` (one separator kind
+/// throughout). Day first is the UK order; ISO is what forms and exports produce.
 fn numeric_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    day_first_date(chars, i).or_else(|| iso_date(chars, i))
+}
+
+fn iso_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
+    let (_, 4, e) = digits_at(chars, i, 4)? else {
+        return None;
+    };
+    let sep = chars.get(e)?.1;
+    if !"/-.".contains(sep) {
+        return None;
+    }
+    let (m, _, e) = digits_at(chars, e + 1, 2)?;
+    if chars.get(e)?.1 != sep {
+        return None;
+    }
+    let (d, _, e) = digits_at(chars, e + 1, 2)?;
+    ((1..=31).contains(&d) && (1..=12).contains(&m) && ends_word(chars, e)).then_some(e)
+}
+
+fn day_first_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
     let (d, _, e) = digits_at(chars, i, 2)?;
     let sep = chars.get(e)?.1;
     if !"/-.".contains(sep) {
@@ -424,14 +486,15 @@ fn written_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
     year_at(chars, skip(chars, e, " ,"))
 }
 
-/// "born", "birth", "dob", "d.o.b", Welsh "geni" within 30 characters before a date.
+/// "born", "birth", "dob", "d.o.b", Welsh "geni" (birth), "ganwyd" or "ganed" (was born) within 30
+/// characters before a date: the cue that makes a date a date of birth.
 fn birth_cue(chars: &[(usize, char)], i: usize) -> bool {
     let from = i.saturating_sub(30);
     let before: String = chars[from..i]
         .iter()
         .flat_map(|c| c.1.to_lowercase())
         .collect();
-    ["born", "birth", "dob", "d.o.b", "geni"]
+    ["born", "birth", "dob", "d.o.b", "geni", "ganwyd", "ganed"]
         .iter()
         .any(|w| before.contains(w))
 }

@@ -1,4 +1,7 @@
 //! Responses: what a patient answered, and checking it against its instrument.
+//!
+//! The widget validates before sending (to show errors in place) and the server validates
+//! again (it trusts nothing it is sent): the same function, so they agree on what is valid.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,7 +76,8 @@ impl<'de> Deserialize<'de> for Answer {
     }
 }
 
-/// A submitted response.
+/// A submitted response: the JSON the widget posts and the server stores. It names the
+/// instrument *and version* so an answer is always read against the questions it answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     /// Instrument id.
@@ -94,7 +98,8 @@ pub struct Response {
     pub client_scores: Option<ScoreReport>,
 }
 
-/// Stable error codes, for translation and for clients to act on.
+/// Stable error codes, for translation and for clients to act on: widgets show their own
+/// English or Welsh sentence per code, so the codes are part of the API and never renamed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -122,7 +127,8 @@ pub enum ErrorCode {
     NotAnswerable,
 }
 
-/// One problem with a response.
+/// One problem with a response, tied to its item so a widget can put the message next to
+/// the question and link to it from the error summary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseError {
     /// What is wrong.
@@ -142,10 +148,13 @@ fn err(code: ErrorCode, item: Option<&str>, message: String) -> ResponseError {
     }
 }
 
-/// Longest idempotency key accepted; keys are random tokens, not documents.
+/// Longest idempotency key accepted; keys are random tokens, not documents, and a cap keeps
+/// the server's idempotency index small.
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
-/// Check a response against its instrument. Returns every problem, in item order.
+/// Check a response against its instrument. Returns every problem at once (unknown items,
+/// then item order), because a patient should fix everything in one go; a wrong instrument or
+/// version returns only that, as nothing else can be judged against the wrong questions.
 pub fn validate_response(instrument: &Instrument, r: &Response) -> Result<(), Vec<ResponseError>> {
     use ErrorCode::*;
     let mut errors = Vec::new();

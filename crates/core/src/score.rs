@@ -15,6 +15,8 @@ use crate::{
 };
 
 /// Everything a response scores to. Sections not used by the instrument's rule are absent.
+/// Serialisable and `PartialEq` because the widget sends its own report and the server
+/// compares it with its re-score, value for value, to prove the two agree.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScoreReport {
     /// Instrument id.
@@ -44,7 +46,8 @@ pub struct ScoreReport {
     pub lean: Option<LeanScore>,
 }
 
-/// FFT categories (the brief: positive = very good or good; negative = poor or very poor).
+/// FFT categories (the brief: positive = very good or good; negative = poor or very poor),
+/// the grouping NHS England publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FftCategory {
@@ -58,7 +61,8 @@ pub enum FftCategory {
     DontKnow,
 }
 
-/// The FFT answer and its category; absent answer → `None` fields.
+/// The FFT answer and its category; absent answer → `None` fields. The answer is kept with
+/// the category because the monthly return counts each of the six answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FftScore {
     /// The answer id.
@@ -67,7 +71,7 @@ pub struct FftScore {
     pub category: Option<FftCategory>,
 }
 
-/// Category of an FFT answer id.
+/// Category of an FFT answer id; `None` for anything else, so a bad id is never counted.
 pub fn fft_category(answer: &str) -> Option<FftCategory> {
     Some(match answer {
         "very_good" | "good" => FftCategory::Positive,
@@ -78,7 +82,8 @@ pub fn fft_category(answer: &str) -> Option<FftCategory> {
     })
 }
 
-/// One statement: its agreement value × 25, or `None` for "does not apply" / unanswered.
+/// One statement: its agreement value × 25 (0–100, the brief's statement score), or `None`
+/// for "does not apply" / unanswered, which the brief does not score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatementScore {
     /// Item id.
@@ -89,7 +94,8 @@ pub struct StatementScore {
     pub score: Option<u8>,
 }
 
-/// One theme: mean of its answered statements, reported only if at least half were answered.
+/// One theme: mean of its answered statements, reported only if at least half were answered
+/// (the brief), so a theme is never represented by one statement out of many.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThemeScore {
     /// Theme id.
@@ -102,7 +108,7 @@ pub struct ThemeScore {
     pub score: Option<Score>,
 }
 
-/// I Statement scores.
+/// I Statement scores at every level the brief defines: statement, theme and overall.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IStatementScore {
     /// Per statement, in item order.
@@ -113,7 +119,8 @@ pub struct IStatementScore {
     pub overall: Option<Score>,
 }
 
-/// SURE: one point per yes; below 4 screens positive for decisional conflict.
+/// SURE: one point per yes; below 4 screens positive for decisional conflict, which is what a
+/// clinician needs to know before the decision is made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SureScore {
     /// 0–4, or `None` if any item is unanswered (a partial SURE is not scored).
@@ -122,7 +129,8 @@ pub struct SureScore {
     pub conflict: Option<bool>,
 }
 
-/// CollaboRATE (three items 0–9).
+/// CollaboRATE (three items 0–9), with both published scorings: the top-score flag (the
+/// recommended headline) and the mean.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollaborateScore {
     /// All three items 9.
@@ -131,7 +139,8 @@ pub struct CollaborateScore {
     pub mean_score: Option<Score>,
 }
 
-/// SDM-Q-9 (nine items 0–5).
+/// SDM-Q-9 (nine items 0–5), with the count answered so a report can say why a score is
+/// missing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SdmQ9Score {
     /// Items answered.
@@ -141,7 +150,8 @@ pub struct SdmQ9Score {
     pub score: Option<Score>,
 }
 
-/// Knowledge check.
+/// Knowledge check: how many right of those answered, and which were wrong, so the summary
+/// can show those explanations first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KnowledgeScore {
     /// Right answers.
@@ -154,7 +164,8 @@ pub struct KnowledgeScore {
     pub wrong: Vec<String>,
 }
 
-/// Values-clarification lean: lean_o = Σ w_c · s_{o,c}.
+/// Values-clarification lean: lean_o = Σ w_c · s_{o,c}, in integers. Every option's lean
+/// is kept, not just the winner, so the summary can show the patient how close it was.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LeanScore {
     /// Each option's lean, in option order.
@@ -166,7 +177,7 @@ pub struct LeanScore {
     pub towards: Option<String>,
 }
 
-/// One option's lean.
+/// One option's lean (named by option id so it survives reordering).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptionLean {
     /// Option id.
@@ -175,8 +186,9 @@ pub struct OptionLean {
     pub lean: i64,
 }
 
-/// Score a response. Call [`crate::validate_response`] first: invalid answers are ignored
-/// here (scored as unanswered) rather than trusted.
+/// Score a response by its instrument's rule: the one entry point, so the widget and the
+/// server cannot apply different rules. Call [`crate::validate_response`] first: invalid
+/// answers are ignored here (scored as unanswered) rather than trusted, and nothing panics.
 pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
     let mut report = ScoreReport {
         instrument: instrument.id.clone(),
@@ -190,13 +202,16 @@ pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
         lean: None,
     };
     let a = &response.answers;
-    let numbers = |kind: ItemKind| -> Vec<Option<i64>> {
+    // Scale answers within the rule's own range (CollaboRATE 0–9, SDM-Q-9 0–5), whatever
+    // the definition says: a score is only meaningful on the published scale, and this keeps
+    // the arithmetic small on a definition that was never validated.
+    let numbers = |max: i64| -> Vec<Option<i64>> {
         instrument
             .items
             .iter()
-            .filter(|i| i.kind == kind)
+            .filter(|i| i.kind == ItemKind::Scale)
             .map(|i| match a.get(&i.id) {
-                Some(Answer::Number(n)) if (i.range().0..=i.range().1).contains(n) => Some(*n),
+                Some(Answer::Number(n)) if (0..=max).contains(n) => Some(*n),
                 _ => None,
             })
             .collect()
@@ -219,7 +234,7 @@ pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
         Scoring::IStatements => report.i_statements = Some(i_statements(instrument, response)),
         Scoring::Sure => report.sure = Some(sure(instrument, response, |_| true)),
         Scoring::Collaborate => {
-            let v = numbers(ItemKind::Scale);
+            let v = numbers(9);
             let all: Option<Vec<i64>> = v.into_iter().collect();
             report.collaborate = Some(match all {
                 Some(v) if v.len() == 3 => CollaborateScore {
@@ -233,11 +248,13 @@ pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
             });
         }
         Scoring::SdmQ9 => {
-            let v = numbers(ItemKind::Scale);
+            let v = numbers(5);
             let answered: Vec<i64> = v.iter().flatten().copied().collect();
             let n = answered.len() as i64;
             let sum: i64 = answered.iter().sum();
-            let score = match v.len() as i64 - n {
+            // Nine items or no score: the formula is only the published one for nine.
+            let missing = if v.len() == 9 { 9 - n } else { i64::MAX };
+            let score = match missing {
                 // sum × 20 / 9
                 0 => Some(Ratio::new(sum * 20, 9)),
                 // (mean of the eight × 9) × 20 / 9 = sum × 20 / 8

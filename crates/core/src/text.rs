@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An interface language. Welsh is first-class: every shipped text has a Welsh form.
+/// An interface language. Welsh is first-class (NHS Wales bodies must offer it): every
+/// shipped text has a Welsh form.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -16,10 +17,10 @@ pub enum Locale {
 }
 
 impl Locale {
-    /// Every locale Chorus supports, for checks that each text has each form.
+    /// Every locale Chorus supports, so checks that each text has each form cannot miss one.
     pub const ALL: [Locale; 2] = [Locale::En, Locale::Cy];
 
-    /// The BCP 47 tag, for `lang` attributes.
+    /// The BCP 47 tag, for `lang` attributes (screen readers pick their voice from it).
     pub fn tag(self) -> &'static str {
         match self {
             Locale::En => "en",
@@ -27,7 +28,8 @@ impl Locale {
         }
     }
 
-    /// Parse a tag such as `cy`, `cy-GB` or `en-GB`; anything else is English, the default.
+    /// Parse a tag such as `cy`, `cy-GB` or `en-GB`; anything else is English, the default,
+    /// because a page or browser language is a hint, never an error.
     pub fn from_tag(tag: &str) -> Locale {
         let primary = tag.split(['-', '_']).next().unwrap_or("");
         if primary.eq_ignore_ascii_case("cy") {
@@ -51,7 +53,7 @@ pub struct Text {
 }
 
 impl Text {
-    /// The text in `locale`, falling back to English.
+    /// The text in `locale`, falling back to English, so a patient always sees a question.
     pub fn get(&self, locale: Locale) -> &str {
         match locale {
             Locale::Cy => self
@@ -63,7 +65,7 @@ impl Text {
         }
     }
 
-    /// Is there a non-empty form for `locale`?
+    /// Is there a non-empty form for `locale`? Validation uses it to report untranslated text.
     pub fn has(&self, locale: Locale) -> bool {
         match locale {
             Locale::En => !self.en.trim().is_empty(),

@@ -1,52 +1,155 @@
 //! Property tests: the core never panics on any input, aggregation is exactly mergeable, and
-//! redaction is idempotent.
+//! redaction is idempotent. Native only (proptest does not target wasm); the shared vectors
+//! cover wasm.
 #![cfg(not(target_arch = "wasm32"))]
 
 use chorus_core::{
-    Instrument, Response, aggregate::InstrumentAggregate, library, redact::redact, score,
-    validate_response,
+    Instrument, ItemKind, Response, ScoreReport, aggregate::InstrumentAggregate, library,
+    redact::redact, score, validate_response,
 };
 use proptest::prelude::*;
+use serde_json::{Value, json};
 
-/// Arbitrary JSON values, a few levels deep.
-fn json() -> impl Strategy<Value = serde_json::Value> {
+/// Arbitrary JSON values, a few levels deep, with strings the core cares about mixed in so
+/// that some of them reach past the parser into validation and scoring.
+fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_map(serde_json::Value::from),
-        ".{0,20}".prop_map(serde_json::Value::from),
-        prop_oneof![
-            Just("fft"),
-            Just("good"),
-            Just("agree"),
-            Just("q1"),
-            Just("sure-sure")
-        ]
-        .prop_map(serde_json::Value::from),
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-20i64..20).prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+        prop::sample::select(vec![
+            "fft",
+            "good",
+            "agree",
+            "does_not_apply",
+            "q1",
+            "sure-sure",
+            "yes",
+            "surgery",
+            "scale",
+            "agreement",
+            "i_statements",
+            "decision_aid",
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
             prop::collection::btree_map(".{0,12}", inner, 0..8)
-                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
+/// Replace the `n`th node (pre-order, modulo the node count) of `v` with `with`.
+fn replace_node(v: &mut Value, n: usize, with: Value) {
+    fn count(v: &Value) -> usize {
+        1 + match v {
+            Value::Array(a) => a.iter().map(count).sum(),
+            Value::Object(o) => o.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+    fn walk(v: &mut Value, n: &mut usize, with: &mut Option<Value>) {
+        if *n == 0 {
+            if let Some(w) = with.take() {
+                *v = w;
+            }
+            return;
+        }
+        *n -= 1;
+        match v {
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, n, with)),
+            Value::Object(o) => o.values_mut().for_each(|x| walk(x, n, with)),
+            _ => {}
+        }
+    }
+    let mut n = n % count(v);
+    walk(v, &mut n, &mut Some(with));
+}
+
+/// A random answer of the right shape for each item, so responses are valid and score.
+fn answer_for(item: &chorus_core::Item, pick: usize) -> Option<Value> {
+    let agreement = [
+        "strongly_agree",
+        "agree",
+        "neither",
+        "disagree",
+        "strongly_disagree",
+        "does_not_apply",
+    ];
+    if pick % 7 == 6 && !item.required {
+        return None; // sometimes unanswered
+    }
+    Some(match item.kind {
+        ItemKind::SingleChoice | ItemKind::Knowledge => {
+            json!(item.options[pick % item.options.len()].id)
+        }
+        ItemKind::MultipleChoice => json!([item.options[pick % item.options.len()].id]),
+        ItemKind::Agreement => json!(agreement[pick % 6]),
+        ItemKind::Scale | ItemKind::Importance => {
+            let (lo, hi) = item.range();
+            json!(lo + (pick as i64 % (hi - lo + 1)))
+        }
+        ItemKind::YesNo => json!(!pick.is_multiple_of(3)),
+        ItemKind::FreeText => json!("Kind staff. Call 07700 900123."),
+        ItemKind::OptionGrid | ItemKind::Info => return None,
+    })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // 512 cases by default; PROPTEST_CASES raises it for a long soak.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
-    fn no_panic_on_any_instrument_json(v in json(), s in ".{0,200}") {
+    fn no_panic_on_any_instrument_json(v in json_value(), s in ".{0,200}") {
         let _ = Instrument::from_json(&v.to_string());
         let _ = Instrument::from_json(&s);
     }
 
+    /// Definitions near the real ones (one node of a shipped instrument replaced by anything)
+    /// get past the parser and reach every check; scoring an unvalidated definition must not
+    /// panic either.
     #[test]
-    fn no_panic_on_any_response(answers in prop::collection::btree_map(".{0,12}", json(), 0..12), id in 0usize..15) {
+    fn no_panic_on_a_mutated_definition(id in 0usize..64, node in any::<usize>(), with in json_value(), answers in prop::collection::btree_map("[a-z0-9-]{1,16}", json_value(), 0..8)) {
+        let (_, src) = library::SOURCES[id % library::SOURCES.len()];
+        let mut v: Value = serde_json::from_str(src).unwrap();
+        replace_node(&mut v, node, with);
+        let _ = Instrument::from_json(&v.to_string());
+        if let Ok(inst) = serde_json::from_value::<Instrument>(v) {
+            let _ = inst.validate();
+            let body = json!({"instrument": inst.id, "version": inst.version, "idempotency_key": "prop-key-0001", "answers": answers});
+            if let Ok(r) = serde_json::from_value::<Response>(body) {
+                let _ = validate_response(&inst, &r);
+                let _ = score(&inst, &r);
+            }
+        }
+    }
+
+    #[test]
+    fn no_panic_on_any_response(answers in prop::collection::btree_map(".{0,12}", json_value(), 0..12), id in 0usize..64) {
         let inst = library::all().swap_remove(id % library::SOURCES.len());
-        let body = serde_json::json!({"instrument": inst.id, "version": inst.version, "idempotency_key": "prop-key-0001", "answers": answers});
+        let body = json!({"instrument": inst.id, "version": inst.version, "idempotency_key": "prop-key-0001", "answers": answers});
+        if let Ok(r) = serde_json::from_value::<Response>(body) {
+            let _ = validate_response(&inst, &r);
+            let _ = score(&inst, &r);
+        }
+    }
+
+    /// Whole response bodies of any shape, including real item ids with any value.
+    #[test]
+    fn no_panic_on_any_response_body(v in json_value(), id in 0usize..64, values in prop::collection::vec(json_value(), 0..30)) {
+        let inst = library::all().swap_remove(id % library::SOURCES.len());
+        let _ = serde_json::from_value::<Response>(v);
+        let answers: serde_json::Map<String, Value> = inst.items.iter().zip(values).map(|(i, v)| (i.id.clone(), v)).collect();
+        let body = json!({"instrument": inst.id, "version": inst.version, "idempotency_key": "prop-key-0001", "answers": answers});
         if let Ok(r) = serde_json::from_value::<Response>(body) {
             let _ = validate_response(&inst, &r);
             let _ = score(&inst, &r);
@@ -54,35 +157,84 @@ proptest! {
     }
 
     #[test]
-    fn redaction_is_idempotent(s in "[0-9a-zA-Z @.+()/\\-:,]{0,80}", t in ".{0,60}") {
-        for input in [s, t] {
+    fn redaction_is_idempotent(
+        s in "[0-9a-zA-Z @.+()/\\-:,]{0,80}",
+        t in ".{0,60}",
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "943 476 5919", "4010232137", "07700 900123", "+44 (0)20 7946 0018", "jo@example.org",
+            "SW1A 1AA", "cf10 3nq", "born ", "DOB ", "3/4/1980", "12th March 1954", "2024-11-02",
+            "[NHS number]", "[date of birth]", "[phone number]", "[postcode]", "[date]", "[email address]",
+            " ", "-", "0", "7", "@", ".", "é", "😀", "x", "Sept", "Mawrth", "1af", "(", ")",
+        ]), 0..16),
+    ) {
+        let glued: String = parts.concat();
+        for input in [s, t, glued] {
             let once = redact(&input);
-            prop_assert_eq!(&redact(&once.text).text, &once.text);
+            prop_assert_eq!(&redact(&once.text).text, &once.text, "input {:?}", input);
+            let mut last = 0;
             for span in &once.spans {
-                prop_assert!(span.start < span.end && span.end <= input.len());
+                prop_assert!(last <= span.start && span.start < span.end && span.end <= input.len());
+                prop_assert!(input.is_char_boundary(span.start) && input.is_char_boundary(span.end));
+                prop_assert!(span.start_utf16 < span.end_utf16);
+                last = span.end;
             }
         }
     }
 
+    /// Aggregating responses whole equals aggregating any split into parts and merging the
+    /// parts in any order, for every shipped instrument at once.
     #[test]
-    fn aggregation_of_a_split_equals_the_whole(picks in prop::collection::vec((0usize..6, prop::collection::vec(0usize..6, 25)), 0..40), cut in 0usize..40) {
-        let fft = library::get("fft").unwrap();
-        let ist = library::get("i-statements").unwrap();
-        let fft_ids = ["very_good", "good", "neither", "poor", "very_poor", "dont_know"];
-        let agree = ["strongly_agree", "agree", "neither", "disagree", "strongly_disagree", "does_not_apply"];
-        let reports: Vec<_> = picks.iter().enumerate().flat_map(|(n, (f, a))| {
-            let r1: Response = serde_json::from_value(serde_json::json!({"instrument": "fft", "version": 1, "idempotency_key": format!("k-{n:08}"), "answers": {"fft": fft_ids[*f]}})).unwrap();
-            let answers: serde_json::Map<_, _> = ist.items.iter().filter(|i| i.kind == chorus_core::ItemKind::Agreement).zip(a).map(|(i, v)| (i.id.clone(), serde_json::json!(agree[*v]))).collect();
-            let r2: Response = serde_json::from_value(serde_json::json!({"instrument": "i-statements", "version": 1, "idempotency_key": format!("i-{n:08}"), "answers": answers})).unwrap();
-            [score(&fft, &r1), score(&ist, &r2)]
+    fn aggregation_of_a_split_equals_the_whole(
+        picks in prop::collection::vec((0usize..64, prop::collection::vec(0usize..1000, 30)), 0..60),
+        cuts in prop::collection::vec(0usize..60, 0..4),
+        reverse in any::<bool>(),
+    ) {
+        let lib = library::all();
+        let reports: Vec<ScoreReport> = picks.iter().enumerate().map(|(n, (which, p))| {
+            let inst = &lib[which % lib.len()];
+            let answers: serde_json::Map<String, Value> = inst.items.iter().zip(p)
+                .filter_map(|(i, p)| answer_for(i, *p).map(|a| (i.id.clone(), a)))
+                .collect();
+            let r: Response = serde_json::from_value(json!({"instrument": inst.id, "version": inst.version, "idempotency_key": format!("k-{n:08}"), "answers": answers})).unwrap();
+            score(inst, &r)
         }).collect();
-        let cut = cut.min(reports.len());
         let mut whole = InstrumentAggregate::default();
         reports.iter().for_each(|r| whole.add(r));
-        let (mut a, mut b) = (InstrumentAggregate::default(), InstrumentAggregate::default());
-        reports[..cut].iter().for_each(|r| a.add(r));
-        reports[cut..].iter().for_each(|r| b.add(r));
-        b.merge(&a);
-        prop_assert_eq!(whole, b);
+
+        let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (reports.len() + 1)).collect();
+        bounds.push(0);
+        bounds.push(reports.len());
+        bounds.sort_unstable();
+        let mut parts: Vec<InstrumentAggregate> = bounds.windows(2).map(|w| {
+            let mut a = InstrumentAggregate::default();
+            reports[w[0]..w[1]].iter().for_each(|r| a.add(r));
+            a
+        }).collect();
+        if reverse {
+            parts.reverse();
+        }
+        let mut merged = InstrumentAggregate::default();
+        parts.iter().for_each(|p| merged.merge(p));
+        prop_assert_eq!(&whole, &merged);
+        prop_assert_eq!(whole.summary(), merged.summary());
+        // And the aggregate survives storage as JSON exactly.
+        let back: InstrumentAggregate = serde_json::from_str(&serde_json::to_string(&whole).unwrap()).unwrap();
+        prop_assert_eq!(back, whole);
+    }
+
+    /// Every valid generated response validates, and its score report round-trips through
+    /// JSON bit for bit (the server compares client and server reports this way).
+    #[test]
+    fn valid_responses_validate_and_reports_round_trip(which in 0usize..64, p in prop::collection::vec(0usize..1000, 30)) {
+        let lib = library::all();
+        let inst = &lib[which % lib.len()];
+        let answers: serde_json::Map<String, Value> = inst.items.iter().zip(&p)
+            .filter_map(|(i, p)| answer_for(i, *p).map(|a| (i.id.clone(), a)))
+            .collect();
+        let r: Response = serde_json::from_value(json!({"instrument": inst.id, "version": inst.version, "idempotency_key": "prop-key-0001", "answers": answers})).unwrap();
+        prop_assert_eq!(validate_response(inst, &r), Ok(()));
+        let s = score(inst, &r);
+        let back: ScoreReport = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        prop_assert_eq!(back, s);
     }
 }

@@ -1,7 +1,11 @@
 //! The shared test vectors (`crates/core/vectors/*.json`), run natively by `cargo test` and
-//! in wasm under Node by `cargo xtask test`: the same files, so browser and server agree by
-//! proof. The expected values were written by an independent reference implementation of the
-//! brief's rules, not by this crate.
+//! in wasm under Node by `cargo xtask test`: the same files (embedded with `include_str!`, so
+//! no filesystem is needed), so browser and server agree by proof. The expected values were
+//! written by an independent reference implementation of the brief's rules
+//! (`vectors/reference.py`, exact fractions), not by this crate.
+//!
+//! Each case names the brief rule it traces to (`rule`); `rules_are_all_traced` checks that
+//! every rule of the brief has cases.
 
 use chorus_core::{
     ErrorCode, Instrument, Response, aggregate::InstrumentAggregate, library, redact::redact,
@@ -13,22 +17,42 @@ use serde_json::{Value, json};
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const SCORING: &str = include_str!("../vectors/scoring.json");
+const SCORING_INLINE: &str = include_str!("../vectors/scoring-inline.json");
 const VALIDATION: &str = include_str!("../vectors/validation.json");
 const REDACTION: &str = include_str!("../vectors/redaction.json");
 const AGGREGATION: &str = include_str!("../vectors/aggregation.json");
 const AGGREGATION_IST: &str = include_str!("../vectors/aggregation-i-statements.json");
+const AGGREGATION_MEASURES: &str = include_str!("../vectors/aggregation-measures.json");
 const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
+
+const ALL: [&str; 8] = [
+    SCORING,
+    SCORING_INLINE,
+    VALIDATION,
+    REDACTION,
+    AGGREGATION,
+    AGGREGATION_IST,
+    AGGREGATION_MEASURES,
+    DEFINITIONS,
+];
 
 fn cases(src: &str) -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(src).expect("vector file is JSON")
 }
 
-fn instrument(id: &str) -> Instrument {
-    library::get(id).unwrap_or_else(|| panic!("no library instrument {id}"))
+/// A library instrument by id, or an inline definition (which must be valid).
+fn instrument(v: &Value) -> Instrument {
+    match v {
+        Value::String(id) => {
+            library::get(id).unwrap_or_else(|| panic!("no library instrument {id}"))
+        }
+        def => Instrument::from_json(&def.to_string())
+            .unwrap_or_else(|p| panic!("inline instrument is invalid: {p:?}")),
+    }
 }
 
 /// Every key in `expect` must be present in `actual` with an equal value (recursively), so a
-/// vector states only what its rule decides.
+/// vector states only what its rule decides. `null` expects the key to be absent or null.
 fn subset(path: &str, expect: &Value, actual: &Value, failures: &mut Vec<String>) {
     match (expect, actual) {
         (Value::Object(e), Value::Object(a)) => {
@@ -43,12 +67,20 @@ fn subset(path: &str, expect: &Value, actual: &Value, failures: &mut Vec<String>
     }
 }
 
-#[test]
-fn scoring_vectors() {
+fn report(failures: Vec<String>, total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn scoring(src: &str) {
     let mut failures = Vec::new();
-    let all = cases(SCORING);
+    let all = cases(src);
     for c in &all {
-        let inst = instrument(c["instrument"].as_str().unwrap());
+        let inst = instrument(&c["instrument"]);
         let response: Response = serde_json::from_value(json!({
             "instrument": inst.id, "version": inst.version,
             "idempotency_key": "vector-key-0001", "answers": c["answers"],
@@ -62,30 +94,51 @@ fn scoring_vectors() {
             failures.push(format!("{}: vector response is invalid: {e:?}", c["name"]));
             continue;
         }
-        let report = serde_json::to_value(score(&inst, &response)).unwrap();
+        let scored = score(&inst, &response);
+        // The report survives JSON unchanged: what the widget sends is what the server
+        // compares, bit for bit.
+        let text = serde_json::to_string(&scored).unwrap();
+        if serde_json::from_str::<chorus_core::ScoreReport>(&text).ok() != Some(scored.clone()) {
+            failures.push(format!("{}: report does not round-trip", c["name"]));
+        }
         let mut f = Vec::new();
-        subset("", &c["expect"], &report, &mut f);
+        subset(
+            "",
+            &c["expect"],
+            &serde_json::to_value(&scored).unwrap(),
+            &mut f,
+        );
         failures.extend(
             f.into_iter()
                 .map(|m| format!("{} [{}]: {m}", c["name"], c["rule"])),
         );
     }
-    assert!(all.len() >= 150, "only {} scoring vectors", all.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
+    report(failures, all.len());
+}
+
+#[test]
+fn scoring_vectors() {
+    scoring(SCORING);
+}
+
+#[test]
+fn scoring_inline_vectors() {
+    scoring(SCORING_INLINE);
 }
 
 #[test]
 fn validation_vectors() {
     let mut failures = Vec::new();
-    for c in &cases(VALIDATION) {
-        let inst = instrument(c["instrument"].as_str().unwrap());
-        let response: Response = serde_json::from_value(c["response"].clone()).unwrap();
+    let all = cases(VALIDATION);
+    for c in &all {
+        let inst = instrument(&c["instrument"]);
+        let response: Response = match serde_json::from_value(c["response"].clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{}: response does not parse: {e}", c["name"]));
+                continue;
+            }
+        };
         let got: Vec<Value> = match validate_response(&inst, &response) {
             Ok(()) => vec![],
             Err(errors) => errors
@@ -102,13 +155,14 @@ fn validation_vectors() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    report(failures, all.len());
 }
 
 #[test]
 fn redaction_vectors() {
     let mut failures = Vec::new();
-    for c in &cases(REDACTION) {
+    let all = cases(REDACTION);
+    for c in &all {
         let input = c["input"].as_str().unwrap();
         let r = redact(input);
         let kinds: Vec<Value> = r.spans.iter().map(|s| json!(s.kind)).collect();
@@ -117,10 +171,24 @@ fn redaction_vectors() {
         {
             failures.push(format!("{}: got {:?} {:?}", c["name"], r.text, kinds));
         }
+        if let Some(spans) = c.get("expect_spans") {
+            let got: Vec<Value> = r
+                .spans
+                .iter()
+                .map(|s| json!([s.start, s.end, s.start_utf16, s.end_utf16]))
+                .collect();
+            if &Value::Array(got.clone()) != spans {
+                failures.push(format!(
+                    "{}: spans expected {spans}, got {}",
+                    c["name"],
+                    Value::Array(got)
+                ));
+            }
+        }
         // Spans point at the original text, in bytes and in UTF-16 units.
+        let utf16: Vec<u16> = input.encode_utf16().collect();
         for s in &r.spans {
             let bytes = &input[s.start..s.end];
-            let utf16: Vec<u16> = input.encode_utf16().collect();
             let via16 = String::from_utf16(&utf16[s.start_utf16..s.end_utf16]).unwrap();
             if bytes != via16 {
                 failures.push(format!(
@@ -133,23 +201,59 @@ fn redaction_vectors() {
             failures.push(format!("{}: not idempotent", c["name"]));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    report(failures, all.len());
+}
+
+/// Aggregate the reports whole, and as two parts merged: the brief needs them equal.
+fn aggregate(
+    reports: &[chorus_core::ScoreReport],
+    name: &Value,
+    failures: &mut Vec<String>,
+) -> InstrumentAggregate {
+    let mut whole = InstrumentAggregate::default();
+    reports.iter().for_each(|r| whole.add(r));
+    let cut = reports.len() / 3;
+    let (mut a, mut b) = (
+        InstrumentAggregate::default(),
+        InstrumentAggregate::default(),
+    );
+    reports[..cut].iter().for_each(|r| a.add(r));
+    reports[cut..].iter().for_each(|r| b.add(r));
+    b.merge(&a);
+    if b != whole {
+        failures.push(format!("{name}: merged parts differ from the whole"));
+    }
+    whole
+}
+
+fn reports(inst: &Instrument, answers: &[Value]) -> Vec<chorus_core::ScoreReport> {
+    answers
+        .iter()
+        .enumerate()
+        .map(|(n, a)| {
+            let r: Response = serde_json::from_value(json!({
+                "instrument": inst.id, "version": inst.version,
+                "idempotency_key": format!("vector-key-{n:04}"), "answers": a,
+            }))
+            .unwrap();
+            score(inst, &r)
+        })
+        .collect()
 }
 
 #[test]
 fn aggregation_vectors() {
-    let fft = instrument("fft");
+    let fft = library::get("fft").unwrap();
     let mut failures = Vec::new();
-    for c in &cases(AGGREGATION) {
-        let mut agg = InstrumentAggregate::default();
-        for (n, a) in c["fft_answers"].as_array().unwrap().iter().enumerate() {
-            let r: Response = serde_json::from_value(json!({
-                "instrument": "fft", "version": 1, "idempotency_key": format!("vector-key-{n:04}"),
-                "answers": {"fft": a},
-            }))
-            .unwrap();
-            agg.add(&score(&fft, &r));
-        }
+    let all = cases(AGGREGATION);
+    for c in &all {
+        let answers: Vec<Value> = c["fft_answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| json!({"fft": a}))
+            .collect();
+        let agg = aggregate(&reports(&fft, &answers), &c["name"], &mut failures);
         let got = serde_json::to_value(agg.fft_summary()).unwrap();
         let mut f = Vec::new();
         subset("", &c["expect_fft"], &got, &mut f);
@@ -161,14 +265,58 @@ fn aggregation_vectors() {
         }
         failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    report(failures, all.len());
+}
+
+#[test]
+fn i_statement_aggregation_vectors() {
+    let ist = library::get("i-statements").unwrap();
+    let mut failures = Vec::new();
+    let all = cases(AGGREGATION_IST);
+    for c in &all {
+        let agg = aggregate(
+            &reports(&ist, c["responses"].as_array().unwrap()),
+            &c["name"],
+            &mut failures,
+        );
+        let got = serde_json::to_value(agg.theme_summaries()).unwrap();
+        let mut f = Vec::new();
+        subset("", &c["expect_themes"], &got, &mut f);
+        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
+    }
+    report(failures, all.len());
+}
+
+#[test]
+fn measure_aggregation_vectors() {
+    let mut failures = Vec::new();
+    let all = cases(AGGREGATION_MEASURES);
+    for c in &all {
+        let inst = instrument(&c["instrument"]);
+        let agg = aggregate(
+            &reports(&inst, c["responses"].as_array().unwrap()),
+            &c["name"],
+            &mut failures,
+        );
+        let got = serde_json::to_value(agg.summary()).unwrap();
+        let mut f = Vec::new();
+        subset("", &c["expect_summary"], &got, &mut f);
+        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
+    }
+    report(failures, all.len());
 }
 
 #[test]
 fn definition_vectors() {
     let mut failures = Vec::new();
-    for c in &cases(DEFINITIONS) {
-        let got: Vec<Value> = match Instrument::from_json(&c["definition"].to_string()) {
+    let all = cases(DEFINITIONS);
+    for c in &all {
+        // A string is raw JSON text (possibly malformed); anything else is the definition.
+        let text = match &c["definition"] {
+            Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        let got: Vec<Value> = match Instrument::from_json(&text) {
             Ok(_) => vec![],
             Err(problems) => problems
                 .iter()
@@ -184,26 +332,102 @@ fn definition_vectors() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    report(failures, all.len());
 }
 
+/// The floor, and traceability: every scoring rule of the brief, every response
+/// error code and every definition problem code has at least one vector.
 #[test]
-fn i_statement_aggregation_vectors() {
-    let ist = instrument("i-statements");
-    let mut failures = Vec::new();
-    for c in &cases(AGGREGATION_IST) {
-        let mut agg = InstrumentAggregate::default();
-        for (n, answers) in c["responses"].as_array().unwrap().iter().enumerate() {
-            let r: Response = serde_json::from_value(json!({
-                "instrument": "i-statements", "version": 1, "idempotency_key": format!("vector-key-{n:04}"), "answers": answers,
-            }))
-            .unwrap();
-            agg.add(&score(&ist, &r));
-        }
-        let got = serde_json::to_value(agg.theme_summaries()).unwrap();
-        let mut f = Vec::new();
-        subset("", &c["expect_themes"], &got, &mut f);
-        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
+fn rules_are_all_traced() {
+    let every: Vec<Value> = ALL.iter().flat_map(|s| cases(s)).collect();
+    assert!(every.len() >= 150, "only {} vectors", every.len());
+    let rules: Vec<String> = every
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap_or("").to_lowercase())
+        .collect();
+    for rule in [
+        "rounding",
+        "fft categor",
+        "fft %",
+        "i statement score",
+        "i statement theme",
+        "does not apply",
+        "i statement: mean",
+        "sure",
+        "collaborate",
+        "sdm-q-9",
+        "values lean",
+        "knowledge",
+        "suppression",
+        "wilson",
+        "redaction",
+        "response validation",
+        "definition validation",
+    ] {
+        assert!(
+            rules.iter().any(|r| r.contains(rule)),
+            "no vector traces to {rule:?}"
+        );
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let text = ALL.join("");
+    for code in [
+        "wrong_instrument",
+        "wrong_version",
+        "invalid_idempotency_key",
+        "unknown_item",
+        "required_missing",
+        "wrong_type",
+        "invalid_option",
+        "duplicate_option",
+        "text_too_long",
+        "out_of_range",
+        "not_answerable",
+    ] {
+        assert!(
+            text.contains(&format!("\"code\": \"{code}\"")),
+            "no vector for {code}"
+        );
+    }
+    for code in [
+        "invalid_json",
+        "missing_id",
+        "invalid_version",
+        "missing_translation",
+        "empty_items",
+        "duplicate_id",
+        "unknown_theme",
+        "not_answerable",
+        "unknown_role",
+        "role_kind_mismatch",
+        "empty_options",
+        "missing_answer",
+        "unknown_option",
+        "missing_explanation",
+        "invalid_range",
+        "invalid_stance",
+        "missing_max_length",
+        "invalid_max_length",
+        "invalid_option_count",
+        "empty_rows",
+        "cell_count",
+        "scoring_mismatch",
+        "missing_theme",
+        "theme_too_large",
+        "too_many_themes",
+    ] {
+        assert!(
+            DEFINITIONS.contains(&format!("\"code\": \"{code}\"")),
+            "no definition vector for {code}"
+        );
+    }
+    for kind in [
+        "nhs_number",
+        "phone_number",
+        "email_address",
+        "postcode",
+        "date_of_birth",
+        "\"date\"",
+    ] {
+        assert!(text.contains(kind), "no redaction vector for {kind}");
+    }
 }
