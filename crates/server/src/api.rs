@@ -120,7 +120,11 @@ pub struct ErrorBody {
 /// One rejection: a stable code, a sentence, and for invalid responses the per-item problems.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code, e.g. `invalid_response`, `rate_limited`.
+    /// Stable code: `invalid_json`, `unsupported_media_type`, `body_too_large`, `invalid_site`,
+    /// `unknown_site`, `origin_not_allowed`, `unknown_service`, `instrument_not_allowed`,
+    /// `unknown_instrument`, `invalid_response`, `rejected`, `idempotency_conflict`,
+    /// `rate_limited`, `timeout`, `not_found`, `method_not_allowed`, `storage_unavailable`,
+    /// `internal_error`.
     pub code: String,
     /// A sentence a web team can act on.
     pub message: String,
@@ -171,6 +175,7 @@ pub struct Receipt {
         (status = 200, description = "A retry of a stored response (same idempotency key and body): the original receipt", body = Receipt),
         (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`)", body = ErrorBody),
         (status = 403, description = "The page's origin is not one of the site's (`origin_not_allowed`)", body = ErrorBody),
+        (status = 408, description = "The request took longer than the configured timeout (`timeout`); retry with the same key", body = ErrorBody),
         (status = 409, description = "The idempotency key was used for a different response (`idempotency_conflict`)", body = ErrorBody),
         (status = 413, description = "Body over 32 KiB (`body_too_large`)", body = ErrorBody),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = ErrorBody),
@@ -237,9 +242,6 @@ pub async fn post_response(
             "site must be 1 to 64 characters",
         ));
     }
-    if let Err(hit) = app.limits.check_site(&submission.site) {
-        return Ok(rate_limited(&app, hit));
-    }
     let Some(site) = app.config.site(&submission.site) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -250,6 +252,10 @@ pub async fn post_response(
             ),
         ));
     };
+    // Only configured sites are counted, so made-up site ids cannot grow the limiter's map.
+    if let Err(hit) = app.limits.check_site(&site.id) {
+        return Ok(rate_limited(&app, hit));
+    }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
         && !site.allows_origin(origin)
         && !same_origin(origin, &headers)
@@ -423,22 +429,72 @@ struct InstrumentSummary<'a> {
     example: bool,
 }
 
+/// A JSON document served with an ETag: serialised and hashed once at start-up (instruments do
+/// not change while the server runs), then answered from memory, or with 304 when the client
+/// already has it.
+pub struct CachedJson {
+    body: axum::body::Bytes,
+    etag: String,
+}
+
+impl CachedJson {
+    /// Serialise `value`; the ETag is `name`, then a content hash.
+    pub fn new(name: &str, value: &impl Serialize) -> CachedJson {
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        let etag = format!("\"{name}-{}\"", &hex(&Sha256::digest(&body))[..16]);
+        CachedJson {
+            body: body.into(),
+            etag,
+        }
+    }
+
+    /// The instrument list, as `GET /api/v1/instruments` serves it.
+    pub fn instrument_list<'a>(instruments: impl Iterator<Item = &'a Instrument>) -> CachedJson {
+        let list: Vec<_> = instruments
+            .map(|i| InstrumentSummary {
+                id: &i.id,
+                version: i.version,
+                scoring: i.scoring,
+                title: &i.title,
+                example: i.example,
+            })
+            .collect();
+        CachedJson::new("instruments", &list)
+    }
+
+    /// 200 with the body, or 304 if `If-None-Match` names our ETag (or `*`).
+    fn respond(&self, headers: &HeaderMap) -> Response {
+        let cache = [
+            (header::ETAG, self.etag.clone()),
+            (header::CACHE_CONTROL, "public, max-age=300".to_string()),
+        ];
+        let matched = headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == self.etag);
+        if matched {
+            return (StatusCode::NOT_MODIFIED, cache).into_response();
+        }
+        (
+            cache,
+            [(header::CONTENT_TYPE, "application/json")],
+            self.body.clone(),
+        )
+            .into_response()
+    }
+}
+
 /// `GET /api/v1/instruments`.
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments",
-    responses((status = 200, description = "Every instrument this server knows: id, version, scoring, title, example")))]
-pub async fn list_instruments(State(app): State<Arc<AppState>>) -> Response {
-    let list: Vec<_> = app
-        .instruments
-        .values()
-        .map(|i| InstrumentSummary {
-            id: &i.id,
-            version: i.version,
-            scoring: i.scoring,
-            title: &i.title,
-            example: i.example,
-        })
-        .collect();
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(list)).into_response()
+    responses(
+        (status = 200, description = "Every instrument this server knows: id, version, scoring, title, example"),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+    ))]
+pub async fn list_instruments(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    app.instrument_list.respond(&headers)
 }
 
 /// `GET /api/v1/instruments/{id}`, with an ETag so widgets revalidate cheaply.
@@ -454,30 +510,12 @@ pub async fn get_instrument(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some(i) = app.instruments.get(&id) else {
+    let Some(doc) = app.instrument_docs.get(&id) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_instrument",
             format!("there is no instrument \"{id}\""),
         ));
     };
-    let body = serde_json::to_vec(i).unwrap_or_default();
-    let etag = format!(
-        "\"{}-v{}-{}\"",
-        i.id,
-        i.version,
-        &hex(&Sha256::digest(&body))[..16]
-    );
-    let cache = [
-        (header::ETAG, etag.clone()),
-        (header::CACHE_CONTROL, "public, max-age=300".to_string()),
-    ];
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
-        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
-    }
-    Ok((cache, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(doc.respond(&headers))
 }

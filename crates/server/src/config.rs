@@ -44,6 +44,13 @@ pub struct Limits {
     /// address (and one limit), or, with it on and no proxy, a client could pick its own.
     #[serde(default)]
     pub trust_forwarded_for: bool,
+    /// Longest an API request may take, reading the body included (408 `timeout` after).
+    #[serde(default = "default_timeout")]
+    pub request_timeout_seconds: u64,
+}
+
+fn default_timeout() -> u64 {
+    15
 }
 
 impl Default for Limits {
@@ -52,6 +59,7 @@ impl Default for Limits {
             per_ip_per_minute: default_per_ip(),
             per_site_per_minute: default_per_site(),
             trust_forwarded_for: false,
+            request_timeout_seconds: default_timeout(),
         }
     }
 }

@@ -48,16 +48,29 @@ pub struct AppState {
     pub config: config::Config,
     /// Per-IP and per-site submission limits.
     pub limits: ratelimit::Limiters,
+    /// `GET /api/v1/instruments`, ready to serve.
+    pub instrument_list: api::CachedJson,
+    /// `GET /api/v1/instruments/{id}`, ready to serve.
+    pub instrument_docs: BTreeMap<String, api::CachedJson>,
 }
 
 impl AppState {
     /// State with the built-in instrument library.
     pub fn new(store: store::Store, config: config::Config) -> AppState {
+        let instruments: BTreeMap<String, Instrument> = chorus_core::library::all()
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
         AppState {
-            instruments: chorus_core::library::all()
-                .into_iter()
-                .map(|i| (i.id.clone(), i))
+            instrument_list: api::CachedJson::instrument_list(instruments.values()),
+            instrument_docs: instruments
+                .values()
+                .map(|i| {
+                    let name = format!("{}-v{}", i.id, i.version);
+                    (i.id.clone(), api::CachedJson::new(&name, i))
+                })
                 .collect(),
+            instruments,
             store,
             metrics: metrics::Metrics::default(),
             limits: ratelimit::Limiters::new(&config.limits),
@@ -87,16 +100,17 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/v1/instruments/{id}", get(api::get_instrument))
         .route("/v1/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
-        .layer(axum::middleware::from_fn(api::json_errors))
-        .layer(cors)
-        .layer(axum::middleware::from_fn(api_headers))
         // A slow client must not hold a connection for ever. If the timeout fires while a
         // commit is under way the response may still be stored; the retry with the same
         // idempotency key then gets the original receipt, so nothing is lost or doubled.
+        // Inside `json_errors`, so the 408 has a JSON body like every other rejection.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(15),
+            Duration::from_secs(state.config.limits.request_timeout_seconds.max(1)),
         ))
+        .layer(axum::middleware::from_fn(api::json_errors))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(api_headers))
         .with_state(state.clone());
     // The bundle is fetched cross-origin with SRI, so it needs CORS too; .br/.gz twins are
     // served to browsers that accept them.
@@ -117,7 +131,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             HeaderValue::from_static("cross-origin"),
         ));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(metrics::render).with_state(state.clone()))
         .nest("/api", api)
         .nest_service("/embed", embed)
@@ -221,6 +235,27 @@ pub async fn apply_retention(state: &AppState) -> u64 {
         }
     }
     total
+}
+
+/// `GET /healthz`: `ok` only if a response could be stored now (the writer runs and the
+/// database answers within two seconds), so a load balancer stops sending patients to an
+/// instance that would only answer 503.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let healthy = tokio::time::timeout(Duration::from_secs(2), state.store.healthy())
+        .await
+        .unwrap_or(false);
+    if healthy {
+        "ok".into_response()
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"error": {"code": "storage_unavailable", "message": "the database is not answering"}})),
+        )
+            .into_response()
+    }
 }
 
 /// Unknown paths under `/api/` get a JSON 404 like every other API rejection.

@@ -188,12 +188,25 @@ async fn main() -> anyhow::Result<()> {
                 chorus_server::router(state.clone(), chorus_server::Paths { pkg_dir, www_dir });
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Chorus listening on http://{}", listener.local_addr()?);
-            axum::serve(
+            // On a signal: stop accepting, let requests in flight finish (each is answered
+            // after its commit). Connections a client keeps open get ten seconds, then we
+            // exit anyway: anything acknowledged is already committed.
+            let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+            let server = axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stopping.send(true);
+            });
+            tokio::select! {
+                done = async { server.await } => done?,
+                _ = async {
+                    let _ = stopped.wait_for(|&s| s).await;
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                } => tracing::warn!("connections still open ten seconds after the signal; exiting"),
+            }
             housekeeping.abort();
             state.store.pool().close().await;
         }

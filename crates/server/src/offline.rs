@@ -117,7 +117,7 @@ pub async fn export_csv(
     let mut written = 0u64;
     loop {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, reference, received_at, site, service, instrument, version, locale, answers, scores
+            "SELECT id, received_at, site, service, instrument, version, locale, answers, scores
              FROM responses WHERE {filter} AND id > $3 ORDER BY id LIMIT {EXPORT_PAGE}"
         )))
         .bind(site)
@@ -127,19 +127,19 @@ pub async fn export_csv(
         .await?;
         for row in &rows {
             let id: i64 = row.get(0);
-            let version: i64 = row.get(6);
-            let service: Option<String> = row.get(4);
+            let service: Option<String> = row.get(3);
+            let version: i64 = row.get(5);
             w.write_record([
                 id.to_string(),
+                crate::reference::from_id(id),
                 row.get::<String, _>(1),
                 row.get::<String, _>(2),
-                row.get::<String, _>(3),
                 service.unwrap_or_default(),
-                row.get::<String, _>(5),
+                row.get::<String, _>(4),
                 version.to_string(),
+                row.get::<String, _>(6),
                 row.get::<String, _>(7),
                 row.get::<String, _>(8),
-                row.get::<String, _>(9),
             ])?;
             last = id;
         }

@@ -99,7 +99,7 @@ mod tests {
         let l = Limiters::new(&Limits {
             per_ip_per_minute: 100,
             per_site_per_minute: 3,
-            trust_forwarded_for: false,
+            ..Limits::default()
         });
         for n in 0..3u8 {
             assert_eq!(l.check(Some(IpAddr::from([10, 0, 0, n])), "a"), Ok(()));

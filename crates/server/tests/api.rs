@@ -10,6 +10,7 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use chorus_server::{AppState, Paths, router, store::Store};
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -20,21 +21,46 @@ enum Backend {
     Postgres,
 }
 
+/// What a test leaves behind, removed after it passes (a failed test keeps it to look at).
+struct Leftovers {
+    dir: std::path::PathBuf,
+    schema: Option<(String, String)>,
+}
+
+impl Leftovers {
+    async fn remove(self, state: Arc<AppState>) {
+        state.store.pool().close().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((base, schema)) = self.schema {
+            let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
 /// A router over a fresh database, or `None` (with a printed reason) when the backend is not
 /// available here.
-async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> {
+    let dir = std::env::temp_dir().join(format!(
+        "chorus-api-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let mut schema_made = None;
     let url = match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "chorus-api-{}-{}",
-                std::process::id(),
-                rand_suffix()
-            ));
-            format!("sqlite://{}", dir.join("t.db").display())
-        }
+        Backend::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
         Backend::Postgres => {
             let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
-                eprintln!("skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL");
+                // Straight to stderr, past libtest's capture, so the skip is seen.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL"
+                );
                 return None;
             };
             // An isolated schema per test, so tests never see each other's rows.
@@ -50,7 +76,9 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
                 .unwrap();
             admin.close().await;
             let sep = if base.contains('?') { '&' } else { '?' };
-            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            schema_made = Some((base, schema));
+            url
         }
     };
     let store = Store::open(&url)
@@ -58,13 +86,32 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>)> {
         .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
     let mut config = chorus_server::config::Config::demo();
     config.limits.per_ip_per_minute = 5; // only requests that carry a peer address are per-IP limited
+    config.limits.request_timeout_seconds = 3;
     let state = Arc::new(AppState::new(store, config));
-    let dir = std::env::temp_dir();
-    let paths = Paths {
-        pkg_dir: dir.join("no-pkg"),
-        www_dir: dir.join("no-www"),
+    // A stand-in bundle and site: what `cargo xtask dist` writes, in miniature.
+    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
+    std::fs::create_dir_all(&pkg_dir).unwrap();
+    std::fs::create_dir_all(&www_dir).unwrap();
+    for (name, bytes) in [
+        ("chorus.js", &b"console.log('chorus')"[..]),
+        ("chorus.js.br", b"brotli bytes"),
+        ("chorus.js.gz", b"gzip bytes"),
+        ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
+        ("chorus-0123456789.wasm.br", b"brotli wasm"),
+    ] {
+        std::fs::write(pkg_dir.join(name), bytes).unwrap();
+    }
+    std::fs::write(
+        www_dir.join("index.html"),
+        "<!doctype html><title>Chorus</title>",
+    )
+    .unwrap();
+    let paths = Paths { pkg_dir, www_dir };
+    let leftovers = Leftovers {
+        dir,
+        schema: schema_made,
     };
-    Some((router(state.clone(), paths), state))
+    Some((router(state.clone(), paths), state, leftovers))
 }
 
 /// Each case runs on both backends.
@@ -73,15 +120,17 @@ macro_rules! on_both {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let (app, state) = super::app_on(super::Backend::Sqlite).await.unwrap();
-                super::$name(app, state).await;
+                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(app, state.clone()).await;
+                leftovers.remove(state).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some((app, state)) = super::app_on(super::Backend::Postgres).await {
-                    super::$name(app, state).await;
+                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
+                    super::$name(app, state.clone()).await;
+                    leftovers.remove(state).await;
                 }
             })*
         }
@@ -103,6 +152,11 @@ on_both!(
     a_flood_from_one_address_is_rate_limited,
     openapi_and_metrics_describe_the_service,
     staff_accounts_hash_passwords_and_hold_roles_per_site,
+    the_bundle_and_site_are_served_with_the_right_types_and_caching,
+    api_answers_carry_security_headers_and_never_cookies,
+    retention_deletes_only_old_responses_of_configured_sites,
+    junk_from_a_flooding_address_is_refused_before_it_is_read,
+    a_stalled_upload_times_out_with_a_json_error,
 );
 
 fn rand_suffix() -> u64 {
@@ -167,6 +221,17 @@ async fn stores_a_valid_response_and_returns_a_receipt(app: Router, state: Arc<A
     assert_eq!(receipt["scores"]["fft"]["category"], "positive");
     assert_eq!(receipt["replayed"], false);
     assert_eq!(state.store.count().await.unwrap(), 1);
+    // Staff can find the response from the reference a patient reads out.
+    let found = state
+        .store
+        .find_reference(&receipt["reference"].as_str().unwrap().to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.0, found.1.as_str()),
+        (receipt["id"].as_i64().unwrap(), "demo")
+    );
 }
 
 async fn a_retry_returns_the_original_receipt_and_stores_nothing_new(
@@ -253,7 +318,21 @@ async fn a_wrong_client_score_is_stored_but_never_trusted(app: Router, state: Ar
         .await
         .unwrap();
     assert_eq!(mismatch, 1);
-    let (_, _, _) = send(&app, "GET", "/metrics", None, Body::empty()).await;
+    let client: String = sqlx::query_scalar("SELECT client_scores FROM responses")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        client.contains("\"positive\""),
+        "the client's report is kept to compare: {client}"
+    );
+    let res = get(&app, "/metrics", None).await;
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.lines().any(|l| l == "chorus_score_mismatches_total 1"),
+        "{text}"
+    );
 }
 
 async fn each_bad_input_gets_a_clear_json_error_and_stores_nothing(
@@ -424,6 +503,18 @@ async fn instruments_are_listed_and_cacheable(app: Router, state: Arc<AppState>)
         app.clone().oneshot(req).await.unwrap().status(),
         StatusCode::NOT_MODIFIED
     );
+    // The list revalidates the same way.
+    let (_, _, h) = send(&app, "GET", "/api/v1/instruments", None, Body::empty()).await;
+    let list_etag = h[header::ETAG].to_str().unwrap().to_string();
+    assert_ne!(list_etag, etag);
+    let req = Request::get("/api/v1/instruments")
+        .header(header::IF_NONE_MATCH, format!("\"other\", W/{list_etag}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
     let (s, e, _) = send(&app, "GET", "/api/v1/instruments/nope", None, Body::empty()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(e["error"]["code"], "unknown_instrument");
@@ -437,6 +528,9 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
     let vectors: Vec<Value> =
         serde_json::from_str(include_str!("../../core/vectors/scoring.json")).unwrap();
     let mut posted = 0;
+    // Per instrument: the responses as JSONL for `chorus score`, and the API's reports.
+    let mut by_instrument: std::collections::BTreeMap<String, (Vec<String>, Vec<Value>)> =
+        Default::default();
     for (n, c) in vectors.iter().enumerate() {
         let id = c["instrument"].as_str().unwrap();
         let inst = chorus_core::library::get(id).unwrap();
@@ -454,9 +548,43 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
             "{}",
             c["name"]
         );
+        let entry = by_instrument.entry(id.to_string()).or_default();
+        entry.0.push(serde_json::to_string(&response).unwrap());
+        entry.1.push(r["scores"].clone());
         posted += 1;
     }
     assert!(posted >= 140, "only {posted} vectors went through the API");
+    // The offline command gives the API's reports, line for line, byte-equal as JSON values.
+    let dir = std::env::temp_dir().join(format!(
+        "chorus-vectors-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (id, (lines, api_reports)) in by_instrument {
+        let file = dir.join(format!("{id}.jsonl"));
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+            .args(["score", "--instrument", &id])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cli: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            cli, api_reports,
+            "chorus score and the API disagree on {id}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState>) {
@@ -484,6 +612,15 @@ async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState
     );
     let (s, _) = post_from("http://127.0.0.1:8080", fft("origin-0000002", "good", "")).await;
     assert_eq!(s, StatusCode::CREATED);
+    // The demo site takes local pages on any port (a dev server beside Chorus).
+    let (s, _) = post_from("http://localhost:45123", fft("origin-0000004", "good", "")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = post_from(
+        "http://localhost.evil.example",
+        fft("origin-0000005", "good", ""),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let mut other = fft("origin-0000003", "good", "");
     other["site"] = json!("nope");
     let (s, v) = post_from("http://127.0.0.1:8080", other).await;
@@ -496,6 +633,7 @@ async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState
     for (origin, granted) in [
         ("https://evil.example", false),
         ("http://localhost:8080", true),
+        ("http://127.0.0.1:3000", true),
     ] {
         let req = Request::options("/api/v1/responses")
             .header(header::ORIGIN, origin)
@@ -511,7 +649,7 @@ async fn origins_services_and_sites_are_checked(app: Router, state: Arc<AppState
             "{origin}"
         );
     }
-    assert_eq!(state.store.count().await.unwrap(), 1);
+    assert_eq!(state.store.count().await.unwrap(), 2);
 }
 
 async fn export_writes_parseable_csv_with_redacted_text(app: Router, state: Arc<AppState>) {
@@ -604,7 +742,7 @@ async fn openapi_and_metrics_describe_the_service(app: Router, state: Arc<AppSta
         .as_object()
         .unwrap();
     for code in [
-        "200", "201", "400", "403", "409", "413", "415", "422", "429",
+        "200", "201", "400", "403", "408", "409", "413", "415", "422", "429", "503",
     ] {
         assert!(
             statuses.contains_key(code),
@@ -626,12 +764,35 @@ async fn openapi_and_metrics_describe_the_service(app: Router, state: Arc<AppSta
         "chorus_http_requests_total{class=\"4xx\"} 1",
         "chorus_http_request_duration_seconds_count 3",
         "chorus_rate_limited_total 0",
+        "chorus_committed_rows_total 1",
+        "chorus_commit_failures_total 0",
     ] {
         assert!(
             text.lines().any(|l| l == line),
             "missing {line:?} in\n{text}"
         );
     }
+    let res = get(&app, "/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // With the database gone, the instance says so (a load balancer then skips it).
+    let hdir = std::env::temp_dir().join(format!(
+        "chorus-health-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let store = Store::open(&format!("sqlite://{}", hdir.join("h.db").display()))
+        .await
+        .unwrap();
+    let broken = Arc::new(AppState::new(store, chorus_server::config::Config::demo()));
+    broken.store.pool().close().await;
+    let dir = std::env::temp_dir();
+    let paths = Paths {
+        pkg_dir: dir.clone(),
+        www_dir: dir,
+    };
+    let res = get(&router(broken, paths), "/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let _ = std::fs::remove_dir_all(&hdir);
 }
 
 async fn staff_accounts_hash_passwords_and_hold_roles_per_site(app: Router, state: Arc<AppState>) {
@@ -717,4 +878,189 @@ async fn staff_accounts_hash_passwords_and_hold_roles_per_site(app: Router, stat
         .await
         .unwrap();
     assert!(stored.starts_with("$argon2id$") && !stored.contains("horse"));
+}
+
+async fn get(app: &Router, uri: &str, accept_encoding: Option<&str>) -> axum::response::Response {
+    let mut req = Request::get(uri);
+    if let Some(e) = accept_encoding {
+        req = req.header(header::ACCEPT_ENCODING, e);
+    }
+    app.clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+fn header_of(res: &axum::response::Response, name: header::HeaderName) -> &str {
+    res.headers().get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+async fn the_bundle_and_site_are_served_with_the_right_types_and_caching(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let _ = &state;
+    let js = get(&app, "/embed/chorus.js", None).await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(header_of(&js, header::CONTENT_TYPE), "text/javascript");
+    assert_eq!(header_of(&js, header::CACHE_CONTROL), "public, max-age=300");
+    assert_eq!(header_of(&js, header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    assert_eq!(
+        header_of(&js, "cross-origin-resource-policy".parse().unwrap()),
+        "cross-origin"
+    );
+    // A browser that takes brotli gets the precompressed twin, with the original's type.
+    let br = get(&app, "/embed/chorus.js", Some("gzip, deflate, br")).await;
+    assert_eq!(header_of(&br, header::CONTENT_ENCODING), "br");
+    assert_eq!(header_of(&br, header::CONTENT_TYPE), "text/javascript");
+    assert_eq!(
+        &br.into_body().collect().await.unwrap().to_bytes()[..],
+        b"brotli bytes"
+    );
+    let gz = get(&app, "/embed/chorus.js", Some("gzip")).await;
+    assert_eq!(header_of(&gz, header::CONTENT_ENCODING), "gzip");
+    let wasm = get(&app, "/embed/chorus-0123456789.wasm", Some("br")).await;
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(header_of(&wasm, header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(header_of(&wasm, header::CONTENT_ENCODING), "br");
+    assert_eq!(
+        header_of(&wasm, header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        get(&app, "/embed/nope.js", None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let site = get(&app, "/", None).await;
+    assert_eq!(site.status(), StatusCode::OK);
+    assert!(header_of(&site, header::CONTENT_TYPE).starts_with("text/html"));
+    assert_eq!(header_of(&site, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+}
+
+async fn api_answers_carry_security_headers_and_never_cookies(app: Router, state: Arc<AppState>) {
+    let _ = &state;
+    let req = Request::post("/api/v1/responses")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, "session=abc")
+        .body(Body::from(fft("headers-000001", "good", "").to_string()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    for res in [res, get(&app, "/api/v1/nothing", None).await] {
+        assert!(!res.headers().contains_key(header::SET_COOKIE));
+        assert_eq!(header_of(&res, header::CACHE_CONTROL), "no-store");
+        assert_eq!(
+            header_of(&res, header::CONTENT_SECURITY_POLICY),
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(header_of(&res, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(header_of(&res, header::X_FRAME_OPTIONS), "DENY");
+    }
+    // Instruments are public and cacheable: their own Cache-Control stands.
+    let res = get(&app, "/api/v1/instruments/fft", None).await;
+    assert_eq!(
+        header_of(&res, header::CACHE_CONTROL),
+        "public, max-age=300"
+    );
+}
+
+async fn retention_deletes_only_old_responses_of_configured_sites(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    post(&app, &fft("retain-000001", "good", "")).await;
+    post(&app, &fft("retain-000002", "poor", "")).await;
+    // Backdate one response by three years, and one of an unconfigured site likewise.
+    sqlx::query("UPDATE responses SET received_at = $1 WHERE idempotency_key = $2")
+        .bind("2020-01-01T00:00:00.000Z")
+        .bind("retain-000001")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE responses SET received_at = $1, site = $2 WHERE idempotency_key = $3")
+        .bind("2020-01-01T00:00:00.000Z")
+        .bind("retired-site")
+        .bind("retain-000002")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    post(&app, &fft("retain-000003", "good", "")).await;
+    assert_eq!(chorus_server::apply_retention(&state).await, 1);
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT idempotency_key FROM responses ORDER BY idempotency_key")
+            .fetch_all(state.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, ["retain-000002", "retain-000003"]);
+    // A fresh response of the configured site is untouched by a second run.
+    assert_eq!(chorus_server::apply_retention(&state).await, 0);
+    let res = get(&app, "/metrics", None).await;
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "chorus_retention_deleted_total 1"),
+        "{text}"
+    );
+}
+
+async fn junk_from_a_flooding_address_is_refused_before_it_is_read(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let junk = |ip: [u8; 4], forwarded: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut req =
+                Request::post("/api/v1/responses").header(header::CONTENT_TYPE, "application/json");
+            if let Some(f) = forwarded {
+                req = req.header("x-forwarded-for", f);
+            }
+            let mut req = req.body(Body::from("{not json")).unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    ip, 40000,
+                ))));
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let v: Value =
+                serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap();
+            (status, v["error"]["code"].as_str().unwrap().to_string())
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(junk([10, 9, 9, 9], None).await.0, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        junk([10, 9, 9, 9], None).await,
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".to_string())
+    );
+    // X-Forwarded-For is ignored unless the config trusts a proxy: a client cannot dodge the
+    // limit by inventing addresses.
+    assert_eq!(
+        junk([10, 9, 9, 9], Some("1.2.3.4")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(state.store.count().await.unwrap(), 0);
+}
+
+async fn a_stalled_upload_times_out_with_a_json_error(app: Router, state: Arc<AppState>) {
+    // Half a body, then nothing: a slow-loris client.
+    let first: Result<axum::body::Bytes, std::io::Error> =
+        Ok(axum::body::Bytes::from_static(b"{\"site\":\"demo\","));
+    let stalled = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+    let req = Request::post("/api/v1/responses")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(header_of(&res, header::CACHE_CONTROL), "no-store");
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(v["error"]["code"], "timeout", "{v}");
+    assert_eq!(state.store.count().await.unwrap(), 0);
 }
