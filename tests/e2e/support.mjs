@@ -43,6 +43,7 @@ export async function startServer() {
   }
   return {
     url,
+    database: `sqlite://${join(dir, "chorus.db")}`,
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
@@ -66,4 +67,23 @@ export async function launchBrowser() {
       "--disable-quic",
     ],
   });
+}
+
+/**
+ * Fill a running server's database with demo data (`chorus seed`: generated responses sent
+ * through the same validate/score/redact/store path) and create a dashboard admin.
+ * Resolves to { email, password }.
+ */
+export async function seedDemo(server, { months = 4, perMonth = 120, email = "e2e@chorus.example", password = "e2e-password-123" } = {}) {
+  const bin = process.env.CHORUS_BIN ?? join(root, "target/debug/chorus");
+  const args = ["seed", "--months", String(months), "--per-month", String(perMonth), "--admin-email", email, "--admin-password", password];
+  const child = spawn(bin, args, {
+    env: { ...process.env, DATABASE_URL: server.database, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise((r) => child.once("exit", r));
+  if (code !== 0) throw new Error(`chorus seed exited with ${code}: ${out}`);
+  return { email, password, output: out };
 }

@@ -26,6 +26,9 @@ pub struct Config {
     /// Rate limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Staff dashboard sign-in settings.
+    #[serde(default)]
+    pub dashboard: crate::dashboard::DashboardConfig,
 }
 
 /// Rate limits on submissions. A patient sends a handful of responses; a script sends
@@ -95,6 +98,12 @@ pub struct Site {
     /// Days responses are kept (the retention task deletes older ones).
     #[serde(default = "default_retention")]
     pub retention_days: u32,
+    /// ODS code of the organisation (trust or practice), for the NHS England FFT return.
+    #[serde(default)]
+    pub org_code: String,
+    /// ODS site code, for the NHS England FFT return.
+    #[serde(default)]
+    pub site_code: String,
 }
 
 fn default_retention() -> u32 {
@@ -165,8 +174,11 @@ impl Config {
                 services: vec![],
                 instruments: vec![],
                 retention_days: default_retention(),
+                org_code: "DEMO1".into(),
+                site_code: "DEMO1-01".into(),
             }],
             limits: Limits::default(),
+            dashboard: Default::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod dashboard;
 pub mod metrics;
 pub mod offline;
 pub mod openapi;
@@ -134,6 +135,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(metrics::render).with_state(state.clone()))
         .nest("/api", api)
+        .nest("/dashboard", dashboard::router(state.clone()))
         .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -216,22 +218,46 @@ pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
 /// Responses of sites no longer in the configuration are kept: removing a site from the file
 /// by mistake must not delete its data.
 pub async fn apply_retention(state: &AppState) -> u64 {
+    apply_retention_as(state, "system").await
+}
+
+/// [`apply_retention`] on behalf of `actor` (`system` for the hourly task, or an admin's
+/// e-mail address); every site's outcome, failures included, goes in the audit log.
+pub async fn apply_retention_as(state: &AppState, actor: &str) -> u64 {
     let mut total = 0;
     for site in &state.config.sites {
-        match state
+        let outcome = match state
             .store
             .purge(&site.id, site.retention_days, std::time::SystemTime::now())
             .await
         {
-            Ok(0) => {}
             Ok(n) => {
-                state.metrics.purged(n);
-                tracing::info!(site = %site.id, deleted = n, days = site.retention_days, "retention: deleted old responses");
+                if n > 0 {
+                    state.metrics.purged(n);
+                    tracing::info!(site = %site.id, deleted = n, days = site.retention_days, "retention: deleted old responses");
+                }
                 total += n;
+                format!(
+                    "deleted {n} responses older than {} days",
+                    site.retention_days
+                )
             }
             Err(e) => {
-                tracing::warn!(site = %site.id, error = %e, "retention: delete failed; will retry next hour")
+                tracing::warn!(site = %site.id, error = %e, "retention: delete failed; will retry next hour");
+                format!("delete failed ({e}); will retry next hour")
             }
+        };
+        if let Err(e) = dashboard::audit::record(
+            &state.store,
+            None,
+            actor,
+            "retention",
+            Some(&site.id),
+            &outcome,
+        )
+        .await
+        {
+            tracing::warn!(site = %site.id, error = %e, "retention: could not write the audit entry");
         }
     }
     total

@@ -55,6 +55,30 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Fill the database with several months of generated demo responses (deterministic for a
+    /// seed; running it again adds nothing) and create a demo admin for the dashboard.
+    Seed {
+        #[command(flatten)]
+        db: Db,
+        /// Site the responses are for.
+        #[arg(long, default_value = "demo")]
+        site: String,
+        /// Months of data, ending now.
+        #[arg(long, default_value_t = 6)]
+        months: u32,
+        /// Responses per month.
+        #[arg(long, default_value_t = 300)]
+        per_month: u32,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// E-mail of the demo admin (made admin of the site).
+        #[arg(long, default_value = "demo@chorus.example")]
+        admin_email: String,
+        /// Password of the demo admin; without it, a random one is made and printed.
+        #[arg(long, env = "CHORUS_DEMO_PASSWORD")]
+        admin_password: Option<String>,
+    },
     /// Export stored responses (free text redacted) as CSV.
     Export {
         #[command(flatten)]
@@ -275,6 +299,44 @@ async fn main() -> anyhow::Result<()> {
             let store = db.open().await?;
             let id = chorus_server::users::add(&store, &email, password, &site, &role).await?;
             println!("user {id} ({email}) is {role} on {site}");
+        }
+        Command::Seed {
+            db,
+            site,
+            months,
+            per_month,
+            seed,
+            admin_email,
+            admin_password,
+        } => {
+            let (config, database) = db.resolve()?;
+            anyhow::ensure!(
+                config.site(&site).is_some(),
+                "there is no site \"{site}\" in the configuration"
+            );
+            let store = chorus_server::store::Store::open(&database).await?;
+            let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
+            let opts = chorus_server::dashboard::seed::SeedOptions {
+                site: site.clone(),
+                months,
+                per_month,
+                seed,
+                now: chorus_server::dashboard::now_secs(),
+            };
+            let started = std::time::Instant::now();
+            let report = chorus_server::dashboard::seed::seed(&state, &opts).await?;
+            let password = admin_password
+                .unwrap_or_else(|| chorus_server::dashboard::random_token()[..20].to_string());
+            chorus_server::users::add(&state.store, &admin_email, &password, &site, "admin")
+                .await?;
+            println!(
+                "seeded {} responses ({} already there) for site {site} in {:.1} s",
+                report.created,
+                report.replayed,
+                started.elapsed().as_secs_f64()
+            );
+            println!("dashboard sign-in: {admin_email} / {password}");
+            state.store.pool().close().await;
         }
         Command::Export {
             db,

@@ -1,0 +1,541 @@
+//! Signing in and out, sessions, CSRF and the slowing and locking of repeated failures.
+//!
+//! - A session is a random 256-bit token in an `HttpOnly; SameSite=Strict` cookie (`Secure`
+//!   with the `__Host-` prefix behind TLS). The database keeps only its SHA-256, with an expiry.
+//! - Every session has its own CSRF token, put in every form it renders and checked on every
+//!   `POST`. The sign-in form, before there is a session, uses a double-submit token: a random
+//!   value in a short-lived cookie that the form must echo.
+//! - Failed sign-ins are counted per account and per client address. Each failure is answered
+//!   more slowly than the last (doubling, capped at five seconds); after `lock_after` failures
+//!   the account is locked for `lock_minutes` (even the right password is refused), and an
+//!   address is locked after `ip_lock_after` failures across any accounts.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use axum::{
+    Form,
+    extract::{FromRequestParts, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use maud::html;
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::{audit, now_iso, now_secs, random_token, same_secret, sha256_hex, templates};
+use crate::{AppState, store::iso_utc};
+
+/// A role on a site, weakest first so `>=` reads as "at least".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads the reports.
+    Viewer,
+    /// Also reads and tags free text, and exports.
+    Analyst,
+    /// Also reads the audit log and runs retention.
+    Admin,
+}
+
+impl Role {
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "analyst" => Some(Role::Analyst),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The signed-in member of staff.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    /// User id.
+    pub user_id: i64,
+    /// E-mail address.
+    pub email: String,
+    /// Role per site.
+    pub roles: BTreeMap<String, Role>,
+    /// This session's CSRF token.
+    pub csrf: String,
+    token_hash: String,
+}
+
+impl Staff {
+    /// The role on `site`, if any.
+    pub fn role_on(&self, site: &str) -> Option<Role> {
+        self.roles.get(site).copied()
+    }
+
+    /// Is this person at least `min` on some site?
+    pub fn is_any(&self, min: Role) -> bool {
+        self.roles.values().any(|r| *r >= min)
+    }
+
+    /// `Ok` if at least `min` on `site`, else the 403 page.
+    pub fn require(&self, site: &str, min: Role) -> Result<(), Response> {
+        if self.role_on(site).is_some_and(|r| r >= min) {
+            Ok(())
+        } else {
+            Err(forbidden(self, min, site))
+        }
+    }
+
+    /// `Ok` if the form's token is this session's, else the 403 page.
+    pub fn check_csrf(&self, form_token: Option<&str>) -> Result<(), Response> {
+        match form_token {
+            Some(t) if same_secret(t, &self.csrf) => Ok(()),
+            _ => Err(csrf_failed(Some(self))),
+        }
+    }
+}
+
+/// The page a member of staff sees when their role does not allow something.
+pub fn forbidden(staff: &Staff, min: Role, site: &str) -> Response {
+    let body = html! {
+        h1 { "You do not have access to this" }
+        p { "This needs the " strong { (min.name()) } " role on site " strong { (site) } ". "
+            "Ask an administrator for your trust if you need it." }
+        p { a href="/dashboard" { "Back to the dashboard" } }
+    };
+    (
+        StatusCode::FORBIDDEN,
+        templates::page("You do not have access", Some(staff), "", body),
+    )
+        .into_response()
+}
+
+fn csrf_failed(staff: Option<&Staff>) -> Response {
+    let body = html! {
+        h1 { "This form has expired" }
+        p { "The form was not sent from a page of this dashboard, or it is too old. Nothing was changed." }
+        p { "Go back, reload the page and try again." }
+    };
+    (
+        StatusCode::FORBIDDEN,
+        templates::page("This form has expired", staff, "", body),
+    )
+        .into_response()
+}
+
+/// Cookie names: `__Host-` needs `Secure`, `Path=/` and no domain, which only holds behind TLS.
+fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-chorus_session"
+    } else {
+        "chorus_session"
+    }
+}
+
+fn login_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-chorus_login"
+    } else {
+        "chorus_login"
+    }
+}
+
+/// Should cookies be `Secure` for this request?
+pub fn secure(app: &AppState, headers: &HeaderMap) -> bool {
+    app.config.dashboard.secure_cookies.unwrap_or_else(|| {
+        app.config.limits.trust_forwarded_for
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+    })
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    // `Path=/` for both: `__Host-` requires it, and the cookies are useless elsewhere anyway
+    // (SameSite=Strict, HttpOnly, and only /dashboard reads them).
+    let flags = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{flags}")
+}
+
+/// The value of cookie `name` in the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Why there is no signed-in member of staff.
+pub enum NotSignedIn {
+    /// Go to the sign-in page.
+    Redirect,
+    /// The database failed.
+    Error(anyhow::Error),
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::Redirect => Redirect::to("/dashboard/login").into_response(),
+            NotSignedIn::Error(e) => templates::server_error(&e),
+        }
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Staff {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<Staff, NotSignedIn> {
+        let secure = secure(app, &parts.headers);
+        let Some(token) = cookie(&parts.headers, session_cookie_name(secure)) else {
+            return Err(NotSignedIn::Redirect);
+        };
+        session(app, &token)
+            .await
+            .map_err(NotSignedIn::Error)?
+            .ok_or(NotSignedIn::Redirect)
+    }
+}
+
+/// The member of staff a session token belongs to, if it is live.
+pub async fn session(app: &AppState, token: &str) -> anyhow::Result<Option<Staff>> {
+    let hash = sha256_hex(token);
+    let row = sqlx::query(
+        "SELECT s.user_id, u.email, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(&hash)
+    .bind(now_iso())
+    .fetch_optional(app.store.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user_id: i64 = row.get(0);
+    let roles = sqlx::query("SELECT site, role FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(app.store.pool())
+        .await?
+        .iter()
+        .filter_map(|r| Some((r.get::<String, _>(0), Role::parse(&r.get::<String, _>(1))?)))
+        .collect();
+    Ok(Some(Staff {
+        user_id,
+        email: row.get(1),
+        roles,
+        csrf: row.get(2),
+        token_hash: hash,
+    }))
+}
+
+/// `GET /dashboard/login`.
+pub async fn login_page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let secure = secure(&app, &headers);
+    if let Some(t) = cookie(&headers, session_cookie_name(secure))
+        && matches!(session(&app, &t).await, Ok(Some(_)))
+    {
+        return Redirect::to("/dashboard").into_response();
+    }
+    login_form(&app, &headers, StatusCode::OK, None, "")
+}
+
+/// The sign-in form with a fresh double-submit token (and the cookie that carries it).
+fn login_form(
+    app: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let secure = secure(app, headers);
+    let token = random_token();
+    let body = html! {
+        @if let Some(e) = error {
+            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                h2 id="error-summary-title" { "There is a problem" }
+                ul { li { a href="#email" { (e) } } }
+            }
+        }
+        h1 { "Sign in" }
+        p { "Sign in with your staff account to read patient feedback." }
+        form method="post" action="/dashboard/login" novalidate {
+            input type="hidden" name="csrf" value=(token);
+            div class=(if error.is_some() { "field field-error" } else { "field" }) {
+                label for="email" { "Email address" }
+                @if let Some(e) = error { p class="error-message" id="email-error" { span class="visually-hidden" { "Error: " } (e) } }
+                input id="email" name="email" type="email" autocomplete="username" spellcheck="false" value=(email)
+                    aria-describedby=[error.map(|_| "email-error")];
+            }
+            div class="field" {
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password";
+            }
+            button type="submit" class="button" { "Sign in" }
+        }
+    };
+    let mut res = (status, templates::page("Sign in", None, "", body)).into_response();
+    if let Ok(v) = set_cookie(login_cookie_name(secure), &token, 3600, secure).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The sign-in form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Where a failure count stands.
+struct Lock {
+    locked: bool,
+}
+
+/// Is `key` locked now?
+async fn locked(app: &AppState, key: &str) -> anyhow::Result<Lock> {
+    let until: Option<Option<String>> =
+        sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1")
+            .bind(key)
+            .fetch_optional(app.store.pool())
+            .await?
+            .map(|r| r.get(0));
+    Ok(Lock {
+        locked: until.flatten().is_some_and(|u| u > now_iso()),
+    })
+}
+
+/// Count a failure against `key`; lock it when it reaches `limit`. Returns the count and
+/// whether this failure locked it.
+async fn count_failure(app: &AppState, key: &str, limit: u32) -> anyhow::Result<(i64, bool)> {
+    let d = &app.config.dashboard;
+    let now = now_secs();
+    let forget_before = iso_utc(now - i64::from(d.lock_minutes) * 60);
+    let failures: i64 = sqlx::query(
+        "INSERT INTO login_failures (key, failures, last_failure, locked_until) VALUES ($1, 1, $2, NULL)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN login_failures.last_failure < $3 THEN 1 ELSE login_failures.failures + 1 END,
+           last_failure = $2
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(iso_utc(now))
+    .bind(&forget_before)
+    .fetch_one(app.store.pool())
+    .await?
+    .get(0);
+    let locks = failures >= i64::from(limit.max(1));
+    if locks {
+        sqlx::query("UPDATE login_failures SET locked_until = $2 WHERE key = $1")
+            .bind(key)
+            .bind(iso_utc(now + i64::from(d.lock_minutes) * 60))
+            .execute(app.store.pool())
+            .await?;
+    }
+    Ok((failures, locks && failures == i64::from(limit.max(1))))
+}
+
+/// `POST /dashboard/login`.
+pub async fn login(
+    State(app): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match login_inner(&app, peer.map(|p| p.0.0.ip()), &headers, form).await {
+        Ok(r) => r,
+        Err(e) => templates::server_error(&e),
+    }
+}
+
+async fn login_inner(
+    app: &AppState,
+    ip: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    form: LoginForm,
+) -> anyhow::Result<Response> {
+    let secure = secure(app, headers);
+    let expected = cookie(headers, login_cookie_name(secure));
+    if !expected.is_some_and(|c| !c.is_empty() && same_secret(&c, &form.csrf)) {
+        return Ok(csrf_failed(None));
+    }
+    let email = form.email.trim().to_lowercase();
+    if email.is_empty() || form.password.is_empty() {
+        return Ok(login_form(
+            app,
+            headers,
+            StatusCode::BAD_REQUEST,
+            Some("Enter your email address and password"),
+            &email,
+        ));
+    }
+    let ip = crate::ratelimit::client_ip(ip, headers, app.config.limits.trust_forwarded_for);
+    let ip_key = format!(
+        "ip:{}",
+        ip.map_or_else(|| "unknown".into(), |i| i.to_string())
+    );
+    let account_key = format!("account:{email}");
+    if locked(app, &account_key).await?.locked || locked(app, &ip_key).await?.locked {
+        let mut res = login_form(
+            app,
+            headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many failed sign-ins. Try again in {} minutes, or ask an administrator to help",
+                app.config.dashboard.lock_minutes
+            )),
+            &email,
+        );
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            (u64::from(app.config.dashboard.lock_minutes) * 60).into(),
+        );
+        return Ok(res);
+    }
+    let Some(user_id) = crate::users::verify(&app.store, &email, &form.password).await? else {
+        let d = &app.config.dashboard;
+        let (n, account_locked) = count_failure(app, &account_key, d.lock_after).await?;
+        let (m, ip_locked) = count_failure(app, &ip_key, d.ip_lock_after).await?;
+        audit::record(
+            &app.store,
+            None,
+            &email,
+            "sign_in_failed",
+            None,
+            &format!("failure {n} for this account, {m} from this address"),
+        )
+        .await?;
+        if account_locked {
+            audit::record(
+                &app.store,
+                None,
+                &email,
+                "account_locked",
+                None,
+                &format!("locked for {} minutes after {n} failures", d.lock_minutes),
+            )
+            .await?;
+        }
+        if ip_locked {
+            audit::record(
+                &app.store,
+                None,
+                "system",
+                "address_locked",
+                None,
+                &format!("{ip_key} locked for {} minutes", d.lock_minutes),
+            )
+            .await?;
+        }
+        // Slower with every failure: guessing costs time, a typo costs a moment.
+        let step = u32::try_from(n.max(m).clamp(1, 16) - 1).unwrap_or(15);
+        let delay = d.failure_delay_ms.saturating_mul(1u64 << step).min(5000);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        let message = if account_locked || ip_locked {
+            format!(
+                "Too many failed sign-ins. Try again in {} minutes, or ask an administrator to help",
+                d.lock_minutes
+            )
+        } else {
+            "The email address or password is not right".to_string()
+        };
+        return Ok(login_form(
+            app,
+            headers,
+            StatusCode::UNAUTHORIZED,
+            Some(&message),
+            &email,
+        ));
+    };
+    sqlx::query("DELETE FROM login_failures WHERE key = $1")
+        .bind(&account_key)
+        .execute(app.store.pool())
+        .await?;
+    // Old sessions go whenever someone signs in: no separate sweeper needed.
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now_iso())
+        .execute(app.store.pool())
+        .await?;
+    let token = random_token();
+    let hours = i64::from(app.config.dashboard.session_hours.max(1));
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(sha256_hex(&token))
+    .bind(user_id)
+    .bind(random_token())
+    .bind(now_iso())
+    .bind(iso_utc(now_secs() + hours * 3600))
+    .execute(app.store.pool())
+    .await?;
+    audit::record(&app.store, Some(user_id), &email, "sign_in", None, "").await?;
+    let mut res = Redirect::to("/dashboard").into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = set_cookie(session_cookie_name(secure), &token, hours * 3600, secure).parse() {
+        h.append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = set_cookie(login_cookie_name(secure), "", 0, secure).parse() {
+        h.append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// A form with only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    /// The session's token.
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// `POST /dashboard/logout`.
+pub async fn logout(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
+        return r;
+    }
+    let done = async {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&staff.token_hash)
+            .execute(app.store.pool())
+            .await?;
+        audit::record(
+            &app.store,
+            Some(staff.user_id),
+            &staff.email,
+            "sign_out",
+            None,
+            "",
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = done {
+        return templates::server_error(&e);
+    }
+    let secure = secure(&app, &headers);
+    let mut res = Redirect::to("/dashboard/login").into_response();
+    if let Ok(v) = set_cookie(session_cookie_name(secure), "", 0, secure).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}

@@ -1,0 +1,304 @@
+//! Exports (analysts and admins), each one audited: responses as CSV (free text was redacted
+//! before storage), and the NHS England FFT monthly return.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    extract::{Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use chorus_core::{Scoring, aggregate::InstrumentAggregate};
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    audit,
+    auth::{Role, Staff},
+    reports::{self, FilterQuery, Report},
+    templates,
+};
+use crate::AppState;
+
+/// `GET /dashboard/exports`.
+pub async fn exports_page(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    let f = match reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let form = match reports::filter_form(&app, &staff, &f, Report::All, Role::Analyst).await {
+        Ok(f) => f,
+        Err(e) => return templates::server_error(&e),
+    };
+    let last_month = {
+        let today = crate::store::iso_utc(super::now_secs());
+        let (y, m) = (
+            today[..4].parse::<i32>().unwrap_or(1970),
+            today[5..7].parse::<i32>().unwrap_or(1),
+        );
+        if m == 1 {
+            format!("{:04}-12", y - 1)
+        } else {
+            format!("{y:04}-{:02}", m - 1)
+        }
+    };
+    let body = html! {
+        h1 { "Exports" }
+        p { "Every export is recorded in the audit log with your name." }
+        h2 { "Responses" }
+        p { "One row per response: when, where, the answers (free text with personal details already removed) and the scores. Choose the responses with the filter, then download." }
+        (form)
+        p { a class="button" id="download-responses" href={ "/dashboard/exports/responses.csv?" (f.query()) } { "Download responses (CSV)" } }
+        h2 { "NHS England FFT monthly return" }
+        p { "Counts per answer for one calendar month, one row per setting and service, with your organisation and site codes, ready for the monthly FFT data collection. Counts are not suppressed: NHS England applies its own rules before publishing." }
+        form class="filters" method="get" action="/dashboard/exports/fft-return.csv" {
+            input type="hidden" name="site" value=(f.site);
+            div class="field" {
+                label for="month" { "Month" }
+                p class="hint" id="month-hint" { "For example, " (last_month) }
+                input type="month" id="month" name="month" value=(last_month) aria-describedby="month-hint";
+            }
+            button type="submit" class="button" { "Download the FFT return (CSV)" }
+        }
+    };
+    templates::page("Exports", Some(&staff), "exports", body).into_response()
+}
+
+/// A cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return gets a leading apostrophe.
+pub fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /dashboard/exports/responses.csv`.
+pub async fn responses_csv(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    let f = match reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let run = async {
+        let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::All)).await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "id",
+            "reference",
+            "received_at",
+            "site",
+            "service",
+            "instrument",
+            "version",
+            "locale",
+            "answers",
+            "scores",
+        ])?;
+        for r in &rows {
+            w.write_record([
+                r.id.to_string(),
+                crate::reference::from_id(r.id),
+                r.received_at.clone(),
+                safe_cell(&f.site),
+                safe_cell(r.service.as_deref().unwrap_or("")),
+                r.instrument.clone(),
+                r.version.to_string(),
+                r.locale.clone(),
+                safe_cell(&r.answers),
+                safe_cell(&r.scores),
+            ])?;
+        }
+        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        audit::record(
+            &app.store,
+            Some(staff.user_id),
+            &staff.email,
+            "export_responses",
+            Some(&f.site),
+            &format!("{} responses; filter {}", rows.len(), f.query()),
+        )
+        .await?;
+        anyhow::Ok(csv_response(
+            &format!("chorus-responses-{}.csv", f.site),
+            bytes,
+        ))
+    };
+    match run.await {
+        Ok(r) => r,
+        Err(e) => templates::server_error(&e),
+    }
+}
+
+/// The query of the FFT return.
+#[derive(Debug, Deserialize)]
+pub struct ReturnQuery {
+    site: Option<String>,
+    month: Option<String>,
+}
+
+/// The return's setting for an FFT instrument variant.
+pub fn setting(instrument: &str) -> &'static str {
+    match instrument {
+        "fft-ae" => "A&E",
+        "fft-inpatient" => "Inpatient",
+        "fft-outpatient" => "Outpatient",
+        "fft-gp" => "GP practice",
+        "fft-maternity" => "Maternity",
+        "fft-mental-health" => "Mental health",
+        "fft-community" => "Community",
+        _ => "Other",
+    }
+}
+
+/// Header of the FFT return.
+pub const RETURN_HEADER: [&str; 13] = [
+    "Period",
+    "Organisation code",
+    "Site code",
+    "Setting",
+    "Service",
+    "Very good",
+    "Good",
+    "Neither good nor poor",
+    "Poor",
+    "Very poor",
+    "Don't know",
+    "Total responses",
+    "Mode of collection",
+];
+
+/// `GET /dashboard/exports/fft-return.csv?site=…&month=YYYY-MM`.
+pub async fn fft_return_csv(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    Query(q): Query<ReturnQuery>,
+) -> Response {
+    let fq = FilterQuery::default();
+    let mut f = match reports::check_filter(
+        &app,
+        &staff,
+        &FilterQuery {
+            site: q.site.clone(),
+            ..fq
+        },
+        Report::Fft,
+        Role::Analyst,
+    ) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let month = q.month.as_deref().unwrap_or("").trim().to_string();
+    let first = format!("{month}-01");
+    let Some(start) = reports::parse_date(&first).filter(|_| month.len() == 7) else {
+        return templates::bad_request(
+            &staff,
+            "exports",
+            &[(
+                "month".into(),
+                "Month must be a real month, like 2026-03".into(),
+            )],
+        );
+    };
+    // The last day: the day before the first of the next month.
+    let next = {
+        let (y, m) = (
+            month[..4].parse::<i32>().unwrap_or(1970),
+            month[5..7].parse::<i32>().unwrap_or(1),
+        );
+        let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        reports::parse_date(&format!("{y:04}-{m:02}-01")).unwrap_or(start + 31)
+    };
+    f.from = Some(first);
+    f.to = Some(crate::store::iso_utc((next - 1) * 86_400)[..10].to_string());
+    let run = async {
+        let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::Fft)).await?;
+        // (setting, service) → counts, straight from the core's aggregate.
+        let mut groups: BTreeMap<(&'static str, String), InstrumentAggregate> = BTreeMap::new();
+        for r in &rows {
+            if !app
+                .instruments
+                .get(&r.instrument)
+                .is_some_and(|i| i.scoring == Scoring::Fft)
+            {
+                continue;
+            }
+            let Ok(report) = serde_json::from_str(&r.scores) else {
+                continue;
+            };
+            groups
+                .entry((
+                    setting(&r.instrument),
+                    r.service.clone().unwrap_or_default(),
+                ))
+                .or_default()
+                .add(&report);
+        }
+        let site = app.config.site(&f.site);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(RETURN_HEADER)?;
+        for ((setting, service), a) in &groups {
+            let mut rec = vec![
+                month.clone(),
+                safe_cell(site.map_or("", |s| s.org_code.as_str())),
+                safe_cell(site.map_or("", |s| s.site_code.as_str())),
+                (*setting).to_string(),
+                safe_cell(service),
+            ];
+            rec.extend(a.fft.iter().map(|n| n.to_string()));
+            rec.push(a.fft_total().to_string());
+            rec.push("Online".into());
+            w.write_record(&rec)?;
+        }
+        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        audit::record(
+            &app.store,
+            Some(staff.user_id),
+            &staff.email,
+            "export_fft_return",
+            Some(&f.site),
+            &format!("{month}: {} rows, {} responses", groups.len(), rows.len()),
+        )
+        .await?;
+        anyhow::Ok(csv_response(
+            &format!("fft-return-{}-{month}.csv", f.site),
+            bytes,
+        ))
+    };
+    match run.await {
+        Ok(r) => r,
+        Err(e) => templates::server_error(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(super::safe_cell("=1+1"), "'=1+1");
+        assert_eq!(super::safe_cell("-x"), "'-x");
+        assert_eq!(super::safe_cell("{\"a\":1}"), "{\"a\":1}");
+    }
+}

@@ -1,0 +1,1048 @@
+//! Staff dashboard tests: sign-in, wrong password, lockout, CSRF, roles, every report on seeded
+//! data (checked against the core's own aggregates), both exports (parsed as CSV), tags and a
+//! retention run. Each runs on SQLite and, when `CHORUS_TEST_POSTGRES_URL` is set, on
+//! PostgreSQL (a fresh schema per test), like `tests/api.rs`.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use chorus_core::{
+    ScoreReport,
+    aggregate::{InstrumentAggregate, Pub},
+};
+use chorus_server::{AppState, Paths, dashboard, router, store::Store, users};
+use http_body_util::BodyExt;
+use serde_json::json;
+use sqlx::Row;
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+struct Leftovers {
+    dir: std::path::PathBuf,
+    schema: Option<(String, String)>,
+}
+
+impl Leftovers {
+    async fn remove(self, state: Arc<AppState>) {
+        state.store.pool().close().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((base, schema)) = self.schema {
+            let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+}
+
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> {
+    let dir = std::env::temp_dir().join(format!(
+        "chorus-dash-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let mut schema_made = None;
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
+        Backend::Postgres => {
+            let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL"
+                );
+                return None;
+            };
+            sqlx::any::install_default_drivers();
+            let schema = format!("d_{}_{}", std::process::id(), rand_suffix());
+            let admin = sqlx::AnyPool::connect(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            schema_made = Some((base, schema));
+            url
+        }
+    };
+    let store = Store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    let mut config = chorus_server::config::Config::demo();
+    // Quick failures and an early lock, so the lockout test takes moments.
+    config.dashboard.failure_delay_ms = 1;
+    config.dashboard.lock_after = 3;
+    config.sites.push(chorus_server::config::Site {
+        id: "other".into(),
+        name: "Another trust".into(),
+        origins: vec![],
+        services: vec![],
+        instruments: vec![],
+        retention_days: 30,
+        org_code: "OTH".into(),
+        site_code: "OTH01".into(),
+    });
+    let state = Arc::new(AppState::new(store, config));
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    let paths = Paths {
+        pkg_dir: dir.join("pkg"),
+        www_dir: dir.join("www"),
+    };
+    Some((
+        router(state.clone(), paths),
+        state,
+        Leftovers {
+            dir,
+            schema: schema_made,
+        },
+    ))
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(app, state.clone()).await;
+                leftovers.remove(state).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
+                    super::$name(app, state.clone()).await;
+                    leftovers.remove(state).await;
+                }
+            })*
+        }
+    };
+}
+
+on_both!(
+    signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it,
+    a_wrong_password_is_refused_and_audited,
+    repeated_failures_lock_the_account,
+    forms_without_the_right_csrf_token_change_nothing,
+    roles_limit_what_staff_can_see_and_do,
+    bad_filters_get_a_clear_error,
+    reports_show_the_cores_figures_on_seeded_data,
+    exports_parse_as_csv_and_match_the_stored_responses,
+    comments_are_redacted_and_can_be_tagged,
+    a_retention_run_deletes_old_responses_and_is_audited,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser in miniature: keeps cookies between requests.
+struct Client {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf field in {}", self.body));
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    fn new(app: &Router) -> Client {
+        Client {
+            app: app.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, c.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form_body(f))
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send("GET", uri, None).await
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", uri, Some(form)).await
+    }
+
+    /// Open the sign-in page and send the form.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let page = self.get("/dashboard/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = page.csrf();
+        self.post(
+            "/dashboard/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
+    users::add(&state.store, email, PASSWORD, site, role)
+        .await
+        .unwrap();
+    let mut c = Client::new(app);
+    let p = c.sign_in(email, PASSWORD).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    c
+}
+
+async fn audit_actions(state: &AppState) -> Vec<(String, String, String)> {
+    sqlx::query("SELECT actor, action, detail FROM audit_log ORDER BY id")
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+async fn seed(state: &Arc<AppState>) {
+    let opts = dashboard::seed::SeedOptions {
+        site: "demo".into(),
+        months: 3,
+        per_month: 70,
+        seed: 42,
+        now: dashboard::now_secs(),
+    };
+    let r = dashboard::seed::seed(state, &opts).await.unwrap();
+    assert_eq!(r.created, 210);
+    // Deterministic keys: a second run stores nothing new.
+    let again = dashboard::seed::seed(state, &opts).await.unwrap();
+    assert_eq!((again.created, again.replayed), (0, 210));
+    assert_eq!(state.store.count().await.unwrap(), 210);
+}
+
+/// (id, service, instrument, received_at, scores) of every stored response.
+async fn stored(state: &AppState) -> Vec<(i64, Option<String>, String, String, ScoreReport)> {
+    sqlx::query("SELECT id, service, instrument, received_at, scores FROM responses ORDER BY id")
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                serde_json::from_str(&r.get::<String, _>(4)).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn aggregate_of<'a>(reports: impl Iterator<Item = &'a ScoreReport>) -> InstrumentAggregate {
+    let mut a = InstrumentAggregate::default();
+    for r in reports {
+        a.add(r);
+    }
+    a
+}
+
+/// How a published figure starts on the page: its display value, or `*`.
+fn shown<T>(p: &Pub<T>, display: impl Fn(&T) -> String) -> String {
+    match p {
+        Pub::Value(v) => display(v),
+        Pub::Suppressed => "<span title=\"Suppressed: fewer than 5\">*".into(),
+    }
+}
+
+fn assert_accessible_chart(body: &str, id: &str) {
+    let at = body
+        .find(&format!("<svg id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let svg = &body[at..at + body[at..].find("</svg>").unwrap()];
+    assert!(svg.contains("role=\"img\""), "{svg}");
+    assert!(
+        svg.contains(&format!("aria-labelledby=\"{id}-title {id}-desc\"")),
+        "{svg}"
+    );
+    assert!(svg.contains(&format!("<title id=\"{id}-title\">")), "{svg}");
+    assert!(svg.contains(&format!("<desc id=\"{id}-desc\">")), "{svg}");
+}
+
+async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    // Not signed in: every page sends you to sign in.
+    let mut anon = Client::new(&app);
+    let p = anon.get("/dashboard/fft").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location(), "/dashboard/login");
+
+    users::add(
+        &state.store,
+        "Admin@Trust.nhs.uk",
+        PASSWORD,
+        "demo",
+        "admin",
+    )
+    .await
+    .unwrap();
+    let mut c = Client::new(&app);
+    let login = c.get("/dashboard/login").await;
+    assert!(login.body.contains("<label for=\"email\">"));
+    let csp = login.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    let p = c
+        .post(
+            "/dashboard/login",
+            &[
+                ("csrf", &login.csrf()),
+                ("email", "admin@trust.nhs.uk"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location(), "/dashboard");
+    let cookie = p
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("chorus_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // The token is 256 bits, and only its hash is stored.
+    let token = cookie["chorus_session=".len()..cookie.find(';').unwrap()].to_string();
+    assert_eq!(token.len(), 64);
+    let hashes: Vec<String> = sqlx::query("SELECT token_hash FROM sessions")
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(hashes.len(), 1);
+    assert_ne!(hashes[0], token);
+
+    let home = c.get("/dashboard").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Signed in as admin@trust.nhs.uk"));
+    assert_eq!(home.headers[header::CACHE_CONTROL], "no-store");
+
+    // Signing out ends the session on the server, not only in the browser.
+    let csrf = home.csrf();
+    let out = c.post("/dashboard/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let mut replay = Client::new(&app);
+    replay.cookies.insert("chorus_session".into(), token);
+    assert_eq!(replay.get("/dashboard").await.status, StatusCode::SEE_OTHER);
+    let actions: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
+    assert_eq!(actions, ["sign_in", "sign_out"]);
+
+    // Behind TLS: Secure and the __Host- prefix.
+    let mut config = state.config.clone();
+    config.dashboard.secure_cookies = Some(true);
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        std::env::temp_dir()
+            .join(format!("chorus-dash-tls-{}", rand_suffix()))
+            .join("t.db")
+            .display()
+    ))
+    .await
+    .unwrap();
+    users::add(&store, "tls@trust.nhs.uk", PASSWORD, "demo", "viewer")
+        .await
+        .unwrap();
+    let tls = router(
+        Arc::new(AppState::new(store, config)),
+        Paths {
+            pkg_dir: "pkg".into(),
+            www_dir: "www".into(),
+        },
+    );
+    let mut t = Client::new(&tls);
+    let p = t.sign_in("tls@trust.nhs.uk", PASSWORD).await;
+    let cookie = p
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("__Host-chorus_session="))
+        .expect("a __Host- session cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/;"),
+        "{cookie}"
+    );
+    assert_eq!(t.get("/dashboard").await.status, StatusCode::OK);
+}
+
+async fn a_wrong_password_is_refused_and_audited(app: Router, state: Arc<AppState>) {
+    users::add(&state.store, "a@trust.nhs.uk", PASSWORD, "demo", "admin")
+        .await
+        .unwrap();
+    let mut c = Client::new(&app);
+    let p = c.sign_in("a@trust.nhs.uk", "not the password").await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        p.body
+            .contains("The email address or password is not right")
+    );
+    assert!(p.body.contains("There is a problem"));
+    assert!(!c.cookies.contains_key("chorus_session"));
+    // An unknown account reads the same.
+    let p = c.sign_in("nobody@trust.nhs.uk", PASSWORD).await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        p.body
+            .contains("The email address or password is not right")
+    );
+    // Empty fields are a clear error, not a failure count.
+    let p = c.sign_in("", "").await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("Enter your email address and password"));
+    let failed: Vec<_> = audit_actions(&state)
+        .await
+        .into_iter()
+        .filter(|a| a.1 == "sign_in_failed")
+        .map(|a| a.0)
+        .collect();
+    assert_eq!(failed, ["a@trust.nhs.uk", "nobody@trust.nhs.uk"]);
+}
+
+async fn repeated_failures_lock_the_account(app: Router, state: Arc<AppState>) {
+    users::add(&state.store, "l@trust.nhs.uk", PASSWORD, "demo", "analyst")
+        .await
+        .unwrap();
+    let mut c = Client::new(&app);
+    for i in 1..=3 {
+        let p = c.sign_in("l@trust.nhs.uk", "wrong guess").await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert_eq!(
+            p.body.contains("Too many failed sign-ins"),
+            i == 3,
+            "attempt {i}"
+        );
+    }
+    // Locked: even the right password is refused, with a Retry-After.
+    let p = c.sign_in("l@trust.nhs.uk", PASSWORD).await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(p.headers.contains_key(header::RETRY_AFTER));
+    assert!(!c.cookies.contains_key("chorus_session"));
+    let actions: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "account_locked").count(), 1);
+    // Another account from elsewhere is not affected...
+    users::add(&state.store, "m@trust.nhs.uk", PASSWORD, "demo", "viewer")
+        .await
+        .unwrap();
+    let mut other = Client::new(&app);
+    assert_eq!(
+        other.sign_in("m@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // ...and once the lock has run out, the right password works and clears the count.
+    sqlx::query("UPDATE login_failures SET locked_until = $1, last_failure = $1")
+        .bind("2000-01-01T00:00:00.000Z")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        c.sign_in("l@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let left: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE key = $1")
+        .bind("account:l@trust.nhs.uk")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
+
+async fn forms_without_the_right_csrf_token_change_nothing(app: Router, state: Arc<AppState>) {
+    users::add(&state.store, "c@trust.nhs.uk", PASSWORD, "demo", "admin")
+        .await
+        .unwrap();
+    // Sign-in without the double-submit cookie's value.
+    let mut c = Client::new(&app);
+    c.get("/dashboard/login").await;
+    let p = c
+        .post(
+            "/dashboard/login",
+            &[
+                ("csrf", "0000"),
+                ("email", "c@trust.nhs.uk"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("This form has expired"));
+    assert!(!c.cookies.contains_key("chorus_session"));
+
+    let mut c = signed_in(&app, &state, "c@trust.nhs.uk", "demo", "admin").await;
+    let before = audit_actions(&state).await.len();
+    // Sign-out, a tag and a retention run, each without and with a wrong token.
+    assert_eq!(
+        c.post("/dashboard/logout", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.post("/dashboard/logout", &[("csrf", "wrong")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.post("/dashboard/retention", &[("csrf", "wrong")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = c
+        .post(
+            "/dashboard/comments/1/tags",
+            &[("csrf", "wrong"), ("action", "add"), ("tag", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Still signed in, and nothing was done.
+    assert_eq!(c.get("/dashboard").await.status, StatusCode::OK);
+    assert_eq!(audit_actions(&state).await.len(), before);
+}
+
+async fn roles_limit_what_staff_can_see_and_do(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    let mut viewer = signed_in(&app, &state, "v@trust.nhs.uk", "demo", "viewer").await;
+    assert_eq!(viewer.get("/dashboard/fft").await.status, StatusCode::OK);
+    for denied in [
+        "/dashboard/comments",
+        "/dashboard/exports",
+        "/dashboard/exports/responses.csv",
+        "/dashboard/exports/fft-return.csv?site=demo&month=2026-01",
+        "/dashboard/audit",
+        "/dashboard/fft?site=other",
+    ] {
+        let p = viewer.get(denied).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{denied}");
+        assert!(p.body.contains("You do not have access"), "{denied}");
+    }
+    let home = viewer.get("/dashboard").await;
+    assert!(!home.body.contains("href=\"/dashboard/audit\""));
+    let csrf = home.csrf();
+    assert_eq!(
+        viewer
+            .post(
+                "/dashboard/comments/1/tags",
+                &[("csrf", &csrf), ("action", "add"), ("tag", "x")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        viewer
+            .post("/dashboard/retention", &[("csrf", &csrf)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut analyst = signed_in(&app, &state, "an@trust.nhs.uk", "demo", "analyst").await;
+    assert_eq!(
+        analyst.get("/dashboard/comments").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        analyst.get("/dashboard/exports/responses.csv").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        analyst.get("/dashboard/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // An admin of another site sees nothing of this one.
+    let mut other = signed_in(&app, &state, "o@trust.nhs.uk", "other", "admin").await;
+    assert_eq!(
+        other.get("/dashboard/fft?site=demo").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let page = other.get("/dashboard/fft").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No responses match this filter."));
+}
+
+async fn bad_filters_get_a_clear_error(app: Router, state: Arc<AppState>) {
+    let mut c = signed_in(&app, &state, "f@trust.nhs.uk", "demo", "admin").await;
+    let p = c
+        .get("/dashboard/fft?from=2026-02-30&to=soon&instrument=sure")
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    for msg in [
+        "From date must be a real date",
+        "To date must be a real date",
+        "There is no instrument &quot;sure&quot; in this report",
+    ] {
+        assert!(p.body.contains(msg), "{msg}: {}", p.body);
+    }
+    assert!(p.body.contains("href=\"#from\""));
+    let p = c.get("/dashboard/fft?from=2026-03-02&to=2026-03-01").await;
+    assert!(
+        p.body
+            .contains("To date must be the same as or after the from date")
+    );
+    let p = c
+        .get("/dashboard/exports/fft-return.csv?site=demo&month=2026-13")
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("Month must be a real month"));
+}
+
+async fn reports_show_the_cores_figures_on_seeded_data(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    let rows = stored(&state).await;
+    let scoring = |id: &str| state.instruments[id].scoring;
+    use chorus_core::Scoring::*;
+    let mut c = signed_in(&app, &state, "r@trust.nhs.uk", "demo", "viewer").await;
+
+    // FFT: headline figures, one table row per month, services compared.
+    let fft = aggregate_of(rows.iter().filter(|r| scoring(&r.2) == Fft).map(|r| &r.4));
+    assert!(fft.fft_total() > 50);
+    let s = fft.fft_summary();
+    let p = c.get("/dashboard/fft").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let positive = s
+        .positive
+        .value()
+        .expect("enough to publish")
+        .percent
+        .display
+        .clone();
+    assert!(
+        p.body
+            .contains(&format!("id=\"fft-positive\">{positive}% ")),
+        "expected {positive}%"
+    );
+    assert!(p.body.contains(&format!(
+        "id=\"fft-negative\">{}",
+        shown(&s.negative, |v| format!("{}% ", v.percent.display))
+    )));
+    let months: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| scoring(&r.2) == Fft)
+        .map(|r| &r.3[..7])
+        .collect();
+    let table = &p.body[p.body.find("id=\"fft-months\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), months.len() + 1);
+    assert_accessible_chart(&p.body, "fft-trend");
+    assert_accessible_chart(&p.body, "fft-services");
+    // Narrowed to one service, the figure is that service's.
+    let er = aggregate_of(
+        rows.iter()
+            .filter(|r| scoring(&r.2) == Fft && r.1.as_deref() == Some("emergency"))
+            .map(|r| &r.4),
+    );
+    let p = c.get("/dashboard/fft?service=emergency").await;
+    assert!(p.body.contains(&format!(
+        "id=\"fft-positive\">{}",
+        shown(&er.fft_summary().positive, |v| format!(
+            "{}% ",
+            v.percent.display
+        ))
+    )));
+
+    // I Statements: overall, themes with intervals, statements needing attention.
+    let ist = aggregate_of(
+        rows.iter()
+            .filter(|r| scoring(&r.2) == IStatements)
+            .map(|r| &r.4),
+    );
+    let summary = ist.summary().i_statements.expect("I Statement data");
+    let p = c.get("/dashboard/i-statements").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains(&format!(
+        "id=\"overall-score\">{}",
+        shown(&summary.overall, |m| format!("{} ", m.mean.display))
+    )));
+    for t in summary.themes.values() {
+        assert!(p.body.contains(&shown(&t.score, |m| format!(
+            "{} <span class=\"hint\">({} to {})",
+            m.mean.display, m.low, m.high
+        ))));
+    }
+    assert_accessible_chart(&p.body, "theme-scores");
+    assert!(p.body.contains("id=\"attention\""));
+
+    // Decisions: completions, SURE, CollaboRATE, SDM-Q-9.
+    let dec = aggregate_of(
+        rows.iter()
+            .filter(|r| matches!(scoring(&r.2), Sure | Collaborate | SdmQ9 | DecisionAid))
+            .map(|r| &r.4),
+    );
+    let ds = dec.summary();
+    let p = c.get("/dashboard/decisions").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let sure = ds.sure.as_ref().expect("SURE data");
+    assert!(p.body.contains(&format!(
+        "id=\"sure-conflict\">{}",
+        shown(&sure.conflict, |v| format!("{}% ", v.percent.display))
+    )));
+    let collaborate = ds.collaborate.as_ref().expect("CollaboRATE data");
+    assert!(p.body.contains(&format!(
+        "id=\"collaborate-top\">{}",
+        shown(&collaborate.top_score, |v| format!(
+            "{}% ",
+            v.percent.display
+        ))
+    )));
+    assert!(p.body.contains(&format!(
+        "id=\"sdm-mean\">{}",
+        shown(ds.sdm_q_9.as_ref().expect("SDM-Q-9 data"), |m| format!(
+            "{} ",
+            m.mean.display
+        ))
+    )));
+    assert_accessible_chart(&p.body, "completions");
+    assert_accessible_chart(&p.body, "sure-totals");
+}
+
+async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    let mut c = signed_in(&app, &state, "e@trust.nhs.uk", "demo", "analyst").await;
+    let rows = stored(&state).await;
+
+    let p = c
+        .get("/dashboard/exports/responses.csv?service=emergency")
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        p.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(head[..3], ["id", "reference", "received_at"]);
+    let recs: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let want: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.1.as_deref() == Some("emergency"))
+        .map(|r| r.0)
+        .collect();
+    let got: Vec<i64> = recs.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(got, want);
+    for rec in &recs {
+        assert_eq!(&rec[4], "emergency");
+        let _: serde_json::Value = serde_json::from_str(&rec[8]).unwrap();
+        let _: ScoreReport = serde_json::from_str(&rec[9]).unwrap();
+    }
+
+    // The NHS England FFT return for the month with most data.
+    let mut per_month: BTreeMap<String, Vec<&(i64, Option<String>, String, String, ScoreReport)>> =
+        BTreeMap::new();
+    for r in rows.iter().filter(|r| r.2.starts_with("fft")) {
+        per_month.entry(r.3[..7].to_string()).or_default().push(r);
+    }
+    let (month, in_month) = per_month.iter().max_by_key(|(_, v)| v.len()).unwrap();
+    let p = c
+        .get(&format!(
+            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
+        ))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(head, dashboard::export::RETURN_HEADER);
+    let mut total = 0u64;
+    let mut seen = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        assert_eq!(&rec[0], month.as_str());
+        assert_eq!(&rec[1], "DEMO1");
+        assert_eq!(&rec[2], "DEMO1-01");
+        let counts: Vec<u64> = (5..11).map(|i| rec[i].parse().unwrap()).collect();
+        let row_total: u64 = rec[11].parse().unwrap();
+        assert_eq!(counts.iter().sum::<u64>(), row_total);
+        // Each row is that setting and service's counts, as the core aggregates them.
+        let want = aggregate_of(
+            in_month
+                .iter()
+                .filter(|r| {
+                    dashboard::export::setting(&r.2) == &rec[3] && r.1.as_deref() == Some(&rec[4])
+                })
+                .map(|r| &r.4),
+        );
+        assert_eq!(counts, want.fft.to_vec(), "{rec:?}");
+        total += row_total;
+        seen += 1;
+    }
+    assert!(seen >= 3);
+    assert_eq!(total, in_month.len() as u64);
+    let exports: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .map(|a| a.1)
+        .filter(|a| a.starts_with("export"))
+        .collect();
+    assert_eq!(exports, ["export_responses", "export_fft_return"]);
+}
+
+async fn comments_are_redacted_and_can_be_tagged(app: Router, state: Arc<AppState>) {
+    let post = |key: &str, why: &str| {
+        let body = json!({"site": "demo", "service": "ward-7", "response": {
+            "instrument": "fft-inpatient", "version": 1, "locale": "en", "idempotency_key": key,
+            "answers": {"fft": "poor", "why": why}}});
+        let app = app.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::post("/api/v1/responses")
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    };
+    post(
+        "comment-0001",
+        "Call me on 07700 900461 or write to jo@example.com <b>now</b>",
+    )
+    .await;
+    post("comment-0002", "The food was cold").await;
+    let mut c = signed_in(&app, &state, "t@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/comments").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(
+            "Call me on [phone number] or write to [email address] &lt;b&gt;now&lt;/b&gt;"
+        )
+    );
+    assert!(!page.body.contains("07700"));
+    assert!(page.body.contains("The food was cold"));
+    let id: i64 = sqlx::query("SELECT id FROM responses WHERE idempotency_key = $1")
+        .bind("comment-0002")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let csrf = page.csrf();
+    let uri = format!("/dashboard/comments/{id}/tags");
+    let p = c
+        .post(
+            &uri,
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("tag", "  Food  Quality "),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // Bad tags are a clear error and change nothing.
+    let p = c
+        .post(
+            &uri,
+            &[("csrf", &csrf), ("action", "add"), ("tag", "<script>")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("Enter a tag of 1 to 40 letters"));
+    let tagged = c.get("/dashboard/comments?tag=food+quality").await;
+    assert!(tagged.body.contains("The food was cold"));
+    assert!(!tagged.body.contains("[phone number]"));
+    let p = c
+        .post(
+            &uri,
+            &[
+                ("csrf", &csrf),
+                ("action", "remove"),
+                ("tag", "food quality"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let tagged = c.get("/dashboard/comments?tag=food+quality").await;
+    assert!(tagged.body.contains("No comments match this filter."));
+    let actions: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
+    assert!(
+        actions.contains(&"tag_added".to_string()) && actions.contains(&"tag_removed".to_string())
+    );
+}
+
+async fn a_retention_run_deletes_old_responses_and_is_audited(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    // Ten responses made older than the demo site's 730 days; one of them tagged.
+    let old: Vec<i64> = stored(&state).await.iter().take(10).map(|r| r.0).collect();
+    for id in &old {
+        sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
+            .bind("2020-01-01T00:00:00.000Z")
+            .bind(*id)
+            .execute(state.store.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO comment_tags (response_id, tag, added_at) VALUES ($1, 'old', '2020-01-02T00:00:00.000Z')")
+        .bind(old[0])
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(chorus_server::apply_retention(&state).await, 10);
+    assert_eq!(state.store.count().await.unwrap(), 200);
+    let tags: i64 = sqlx::query("SELECT COUNT(*) FROM comment_tags")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tags, 0, "tags go with their response");
+    let audit = audit_actions(&state).await;
+    assert!(audit.contains(&(
+        "system".into(),
+        "retention".into(),
+        "deleted 10 responses older than 730 days".into()
+    )));
+    // An admin can run it from the dashboard; that run is audited under their name.
+    let mut c = signed_in(&app, &state, "ret@trust.nhs.uk", "demo", "admin").await;
+    let page = c.get("/dashboard/audit").await;
+    assert!(
+        page.body
+            .contains("deleted 10 responses older than 730 days")
+    );
+    let p = c
+        .post("/dashboard/retention", &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let audit = audit_actions(&state).await;
+    assert!(audit.contains(&(
+        "ret@trust.nhs.uk".into(),
+        "retention".into(),
+        "deleted 0 responses older than 730 days".into()
+    )));
+    assert_eq!(state.store.count().await.unwrap(), 200);
+}

@@ -1,0 +1,105 @@
+// The staff dashboard in a real browser: sign in through the form, read every report with its
+// charts, with no JavaScript at all, no WCAG 2.2 A/AA violations (axe-core), nothing wider
+// than a 320px screen, and a CSP that allows no script.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
+import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+let server;
+let browser;
+let login;
+before(async () => {
+  server = await startServer();
+  login = await seedDemo(server);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(page) {
+  await page.goto(`${server.url}/dashboard/fft`);
+  // Not signed in: sent to the sign-in page.
+  assert.match(page.url(), /\/dashboard\/login$/);
+  await page.getByLabel("Email address").fill(login.email);
+  await page.getByLabel("Password").fill(login.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/dashboard$/);
+}
+
+async function expectNoViolations(page, what) {
+  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target).join(" ")}`);
+  assert.deepEqual(found, [], `${what}: axe found violations`);
+  assert.ok(result.passes.length > 0, `${what}: axe checked nothing`);
+}
+
+test("a wrong password is refused with an error summary", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/dashboard/login`);
+  await page.getByLabel("Email address").fill(login.email);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("The email address or password is not right").first().waitFor();
+  assert.match(page.url(), /\/dashboard\/login$/);
+  await context.close();
+});
+
+test("staff sign in and see every report's charts, without JavaScript", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const violations = [];
+  page.on("console", (m) => m.type() === "error" && violations.push(m.text()));
+  await signIn(page);
+  await page.getByRole("link", { name: "Friends and Family Test" }).first().click();
+  for (const [path, charts] of [
+    ["fft", ["fft-trend", "fft-services"]],
+    ["i-statements", ["theme-scores"]],
+    ["decisions", ["completions", "sure-totals"]],
+  ]) {
+    await page.goto(`${server.url}/dashboard/${path}`);
+    for (const id of charts) {
+      const svg = page.locator(`svg#${id}[role=img]`);
+      await svg.waitFor();
+      const box = await svg.boundingBox();
+      assert.ok(box && box.width > 200 && box.height > 100, `${id} is drawn (${JSON.stringify(box)})`);
+      // Named by its title and description, as a screen reader hears it.
+      const name = await svg.getAttribute("aria-labelledby");
+      assert.equal(name, `${id}-title ${id}-desc`);
+      assert.ok((await page.locator(`#${id}-desc`).textContent()).length > 20);
+    }
+    assert.ok((await page.locator("table").count()) >= charts.length, `${path}: a data table per chart`);
+  }
+  // The FFT headline is a real percentage from the seeded data.
+  await page.goto(`${server.url}/dashboard/fft`);
+  assert.match(await page.locator("#fft-positive").textContent(), /^\d+\.\d% \(/);
+  await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/dashboard-fft.png`, fullPage: true });
+  // Filtering by service narrows the figures (a GET form: works without script).
+  await page.getByLabel("Service").selectOption("emergency");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/service=emergency/);
+  assert.match(await page.locator("#fft-positive").textContent(), /^(\d+\.\d% \(|\*)/);
+  assert.deepEqual(violations, [], "no console errors (a CSP violation would show here)");
+  await context.close();
+});
+
+test("dashboard pages have no WCAG A/AA violations and fit a 320px screen", async () => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/dashboard/login`);
+  await expectNoViolations(page, "sign-in");
+  await signIn(page);
+  for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/audit"]) {
+    await page.goto(`${server.url}/dashboard${path}`);
+    await expectNoViolations(page, `dashboard${path}`);
+    // Reflow: the page itself never scrolls sideways (wide tables scroll inside their box).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `dashboard${path} is ${overflow}px wider than the screen`);
+  }
+  await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/dashboard-audit-320.png`, fullPage: true });
+  await context.close();
+});
