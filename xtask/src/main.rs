@@ -44,24 +44,22 @@ fn main() -> anyhow::Result<()> {
         Task::Demo { addr } => {
             setup::run()?;
             dist::run()?;
+            let chorus = |args: &[&str]| {
+                util::cmd("cargo")
+                    .args(["run", "--profile", "server", "--package", "chorus-server"])
+                    .args(["--bin", "chorus", "--"])
+                    .args(args)
+                    .current_dir(util::root())
+                    .status_checked()
+            };
+            util::step("Seeding months of demo responses and a dashboard account");
+            chorus(&["seed", "--admin-password", "chorus-demo-password"])?;
             util::step("Starting the Chorus server (SQLite) with the demo site");
             println!("    open http://{addr}/  (Ctrl-C to stop)");
-            util::cmd("cargo")
-                .args([
-                    "run",
-                    "--profile",
-                    "server",
-                    "--package",
-                    "chorus-server",
-                    "--bin",
-                    "chorus",
-                    "--",
-                    "serve",
-                    "--addr",
-                    &addr,
-                ])
-                .current_dir(util::root())
-                .status_checked()
+            println!(
+                "    dashboard: http://{addr}/dashboard  (demo@chorus.example / chorus-demo-password)"
+            );
+            chorus(&["serve", "--addr", &addr])
         }
         Task::Test { native_only } => test::run(native_only),
     }
