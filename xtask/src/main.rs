@@ -1,6 +1,7 @@
 //! `cargo xtask`: Chorus's build, bundle, demo and test tasks, in Rust rather than in shell
 //! scripts scattered about (matklad's pattern). Run `cargo xtask --help`.
 
+mod bench;
 mod dist;
 mod setup;
 mod test;
@@ -29,6 +30,9 @@ enum Task {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
     },
+    /// Benchmarks side by side with peers (bundle bytes, time to form, interaction, server
+    /// throughput, core); writes BENCHMARKS.md.
+    Bench(bench::Options),
     /// Run everything: fmt, clippy, native tests, wasm tests, browser end-to-end tests.
     Test {
         /// Skip the wasm and browser steps (quick native loop).
@@ -62,5 +66,6 @@ fn main() -> anyhow::Result<()> {
             chorus(&["serve", "--addr", &addr])
         }
         Task::Test { native_only } => test::run(native_only),
+        Task::Bench(opts) => bench::run(opts),
     }
 }
