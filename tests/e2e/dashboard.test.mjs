@@ -79,7 +79,7 @@ test("staff sign in and see every report's charts, without JavaScript", async ()
   assert.match(await page.locator("#fft-positive").textContent(), /^\d+\.\d% \(/);
   await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/dashboard-fft.png`, fullPage: true });
   // Filtering by service narrows the figures (a GET form: works without script).
-  await page.getByLabel("Service").selectOption("emergency");
+  await page.getByLabel("Service", { exact: true }).selectOption("emergency");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await page.waitForURL(/service=emergency/);
   assert.match(await page.locator("#fft-positive").textContent(), /^(\d+\.\d% \(|\*)/);

@@ -317,8 +317,11 @@ async fn seed(state: &Arc<AppState>) {
     assert_eq!(state.store.count().await.unwrap(), 210);
 }
 
-/// (id, service, instrument, received_at, scores) of every stored response.
-async fn stored(state: &AppState) -> Vec<(i64, Option<String>, String, String, ScoreReport)> {
+/// (id, service, instrument, received_at, scores) of a stored response.
+type Stored = (i64, Option<String>, String, String, ScoreReport);
+
+/// Every stored response.
+async fn stored(state: &AppState) -> Vec<Stored> {
     sqlx::query("SELECT id, service, instrument, received_at, scores FROM responses ORDER BY id")
         .fetch_all(state.store.pool())
         .await
@@ -858,8 +861,7 @@ async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state:
     }
 
     // The NHS England FFT return for the month with most data.
-    let mut per_month: BTreeMap<String, Vec<&(i64, Option<String>, String, String, ScoreReport)>> =
-        BTreeMap::new();
+    let mut per_month: BTreeMap<String, Vec<&Stored>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.2.starts_with("fft")) {
         per_month.entry(r.3[..7].to_string()).or_default().push(r);
     }

@@ -104,7 +104,7 @@ pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
             button type="submit" class="button button-secondary" { "Apply retention now" }
         }
         h2 { "Events" }
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label="Audit events" {
             table {
                 caption class="visually-hidden" { "Audit events, newest first" }
                 thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Site" } th scope="col" { "Details" } } }

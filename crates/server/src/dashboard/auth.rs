@@ -83,6 +83,8 @@ impl Staff {
     }
 
     /// `Ok` if at least `min` on `site`, else the 403 page.
+    // The error is the page to answer with, built once per refused request: its size does not matter.
+    #[allow(clippy::result_large_err)]
     pub fn require(&self, site: &str, min: Role) -> Result<(), Response> {
         if self.role_on(site).is_some_and(|r| r >= min) {
             Ok(())
@@ -92,6 +94,8 @@ impl Staff {
     }
 
     /// `Ok` if the form's token is this session's, else the 403 page.
+    // The error is the page to answer with, built once per refused request: its size does not matter.
+    #[allow(clippy::result_large_err)]
     pub fn check_csrf(&self, form_token: Option<&str>) -> Result<(), Response> {
         match form_token {
             Some(t) if same_secret(t, &self.csrf) => Ok(()),

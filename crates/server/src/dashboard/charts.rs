@@ -33,7 +33,7 @@ pub fn line_chart(
     labels: &[String],
     series: &[Series],
 ) -> Markup {
-    let (left, right, top, bottom) = (56.0, W - 20.0, 16.0, 250.0);
+    let (left, right, top, bottom) = (56.0, W - 44.0, 16.0, 250.0);
     let h = 300.0;
     let n = labels.len().max(1);
     let x = |i: usize| {

@@ -177,6 +177,8 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 
 /// Check a query against what this member of staff may see. `Err` is the page to answer
 /// with: 403 for a site they have no role on, 400 listing every bad value otherwise.
+// The error is the page to answer with (see `Staff::require`).
+#[allow(clippy::result_large_err)]
 pub fn check_filter(
     app: &AppState,
     staff: &Staff,
@@ -764,7 +766,7 @@ pub async fn fft_page(
             }
             p class="hint" { "Percentages are of all responses, \"don't know\" included. Ranges in brackets are 95% intervals." }
             h2 { "Answers" }
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Responses per answer" {
                 table id="fft-counts" {
                     caption class="visually-hidden" { "Responses per answer" }
                     thead { tr { th scope="col" { "Answer" } th scope="col" class="num" { "Responses" } } }
@@ -779,7 +781,7 @@ pub async fn fft_page(
             h2 { "Trend by month" }
             div class="chart-pair" {
                 (charts::line_chart("fft-trend", "Positive and negative by month", &trend_desc, &month_labels, &series))
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Positive and negative by month" {
                     table id="fft-months" {
                         caption { "Positive and negative by month" }
                         thead { tr { th scope="col" { "Month" } th scope="col" class="num" { "Responses" } th scope="col" { "% positive" } th scope="col" { "% negative" } } }
@@ -794,7 +796,7 @@ pub async fn fft_page(
             h2 { "Services compared" }
             div class="chart-pair" {
                 (charts::interval_bars("fft-services", "Percentage positive by service", &service_desc, &service_bars))
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Services compared" {
                     table id="fft-services-table" {
                         caption { "Services compared" }
                         thead { tr { th scope="col" { "Service" } th scope="col" class="num" { "Responses" } th scope="col" { "% positive" } th scope="col" { "% negative" } } }
@@ -912,7 +914,7 @@ pub async fn i_statements_page(
             h2 { "Themes" }
             div class="chart-pair" {
                 (charts::interval_bars("theme-scores", "Theme scores with 95% intervals", &desc, &bars))
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Theme scores" {
                     table id="themes" {
                         caption { "Theme scores" }
                         thead { tr { th scope="col" { "Theme" } th scope="col" { "Score (out of 100)" } th scope="col" { "% agreeing" } } }
@@ -936,7 +938,7 @@ pub async fn i_statements_page(
                 }
             }
             h2 { "Every statement" }
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Agreement with each statement" {
                 table id="statements" {
                     caption class="visually-hidden" { "Agreement with each statement" }
                     thead { tr { th scope="col" { "Statement" } th scope="col" { "Theme" } th scope="col" class="num" { "Answered" } th scope="col" { "% agreeing" } } }
@@ -1019,7 +1021,7 @@ pub async fn decisions_page(
             h2 { "Completions" }
             div class="chart-pair" {
                 (charts::count_bars("completions", "Completed questionnaires", &completions_desc, &completions))
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Completed questionnaires" {
                     table id="completions-table" {
                         caption { "Completed questionnaires" }
                         thead { tr { th scope="col" { "Decision aid or measure" } th scope="col" class="num" { "Completed" } } }
@@ -1036,7 +1038,7 @@ pub async fn decisions_page(
                 p { "People screening positive for decisional conflict (fewer than 4 yes answers): " strong id="sure-conflict" { (pct(&sure.conflict)) } " of " (count(&sure.scored)) "." }
                 div class="chart-pair" {
                     (charts::count_bars("sure-totals", "SURE totals", &sure_desc, &sure_bars))
-                    div class="table-wrap" {
+                    div class="table-wrap" tabindex="0" role="region" aria-label="SURE totals" {
                         table id="sure-table" {
                             caption { "SURE totals" }
                             thead { tr { th scope="col" { "SURE total" } th scope="col" class="num" { "People" } } }
@@ -1052,7 +1054,7 @@ pub async fn decisions_page(
                 p { "No SURE answers match this filter." }
             }
             h2 { "Shared decision measures" }
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Shared decision measures" {
                 table id="measures" {
                     caption class="visually-hidden" { "Shared decision measures" }
                     thead { tr { th scope="col" { "Measure" } th scope="col" { "Result (95% interval)" } } }
@@ -1067,7 +1069,7 @@ pub async fn decisions_page(
             @for (id, x) in &aids {
                 @let inst = app.instruments.get(*id);
                 h3 { "Where answers leaned: " (title(id)) }
-                div class="table-wrap" {
+                div class="table-wrap" tabindex="0" role="region" aria-label={ "Where answers leaned: " (title(id)) } {
                     table {
                         caption class="visually-hidden" { "Where answers leaned" }
                         thead { tr { th scope="col" { "Option" } th scope="col" class="num" { "People" } } }

@@ -291,7 +291,7 @@ pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
                 ("i-statements", svc, 0.72 + 0.02 * f64::from(m).min(4.0))
             } else {
                 let which = rng.below(5);
-                let svc = if which % 2 == 0 {
+                let svc = if which.is_multiple_of(2) {
                     "orthopaedics"
                 } else {
                     "gp-surgery"
