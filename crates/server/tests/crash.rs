@@ -1,0 +1,565 @@
+//! Crash safety under load: the brief's promise that a response a patient was told is sent is
+//! never lost or doubled, tested against the real `chorus` binary.
+//!
+//! Many clients submit responses as fast as they can, each with its own idempotency key, and
+//! retry whatever was not acknowledged (a refused connection, a reset, a 5xx, a timeout) with
+//! the same key and body, as the widget does. Meanwhile the server is killed with SIGKILL (no
+//! shutdown, no flush) and restarted several times. Some clients give up on a request the
+//! server may or may not have stored (a patient closing the tab). At the end the server is
+//! stopped with SIGTERM and the database is read directly:
+//!
+//! - every acknowledged response is stored exactly once, under the id its receipt named, with
+//!   exactly the answers (redacted) and scores the server would store for that body;
+//! - no row is half written, and no row exists that no client sent;
+//! - an abandoned request is either absent or stored whole;
+//! - a retry of an acknowledged response gets the same receipt (`replayed`).
+//!
+//! Size: `CHORUS_CRASH_SCALE` (default 1: 12 clients, 3 kills, a few seconds per database);
+//! `CHORUS_CRASH_SCALE=10` is a longer soak. The figures are printed on stderr.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    io::{Read, Write},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        let p =
+            std::env::temp_dir().join(format!("chorus-{what}-{}-{}", std::process::id(), nanos()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// Straight to stderr, past libtest's capture, so the figures are always seen.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A small deterministic generator (xorshift64*), seeded per run and printed, so a failing
+/// schedule of kills can be told apart from another.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A running server, killed if the test fails before it is stopped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `chorus serve` on a free port; returns the server and its address.
+fn serve(database: &str, dir: &Path) -> (Server, String) {
+    use std::io::BufRead;
+    let config = dir.join("crash.toml");
+    // No per-address limit: every client here is 127.0.0.1.
+    std::fs::write(
+        &config,
+        "[[sites]]\nid = \"crash\"\n[limits]\nper_ip_per_minute = 100000000\nper_site_per_minute = 100000000\nrequest_timeout_seconds = 5\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--pkg-dir"])
+        .arg(dir)
+        .arg("--www-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(&config)
+        .env("DATABASE_URL", database)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("chorus exited before listening")
+            .unwrap();
+        if let Some((_, rest)) = line.split_once("Chorus listening on http://") {
+            break rest
+                .split(|c: char| c == '"' || c.is_whitespace())
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    // Keep draining the log, or the server would block on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (Server(child), addr)
+}
+
+/// One HTTP/1.1 POST over a fresh connection: (status, JSON body). Any transport failure (the
+/// server is down, the connection was reset mid-answer) is an `Err`: not acknowledged.
+fn post(addr: &str, body: &str) -> std::io::Result<(u16, Value)> {
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        s,
+        "POST /api/v1/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8(raw).map_err(std::io::Error::other)?;
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {text:?}")))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    // A body cut short by the kill is a transport failure, not an answer.
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX))
+        })
+        .unwrap_or(body.len());
+    if body.len() != length {
+        return Err(std::io::Error::other("truncated answer"));
+    }
+    let v = serde_json::from_str(body).map_err(std::io::Error::other)?;
+    Ok((status, v))
+}
+
+/// Free text that exercises redaction, Welsh, right-to-left text, emoji and control characters.
+const TEXTS: &[&str] = &[
+    "",
+    "Kind staff, short wait.",
+    "Ring me on 07700 900123 about my NHS number 943 476 5919",
+    "Roedd y staff yn garedig iawn 🙂",
+    "شكرا لكم — the nurse explained everything",
+    "Tab\tand new\nline, e-mail a.patient@example.com",
+    "👩🏽‍⚕️👍 born 12/03/1954, postcode LS1 4AP",
+];
+
+/// The submission client `c` sends as its `i`th response: a pure function of `(c, i)`, so a
+/// retry sends exactly the same body.
+fn submission(c: usize, i: usize) -> Value {
+    let key = format!("crash-{c:03}-{i:07}");
+    let response = if (c + i) % 5 == 4 {
+        // SDM-Q-9 (numbers, one missing now and then).
+        let answers: serde_json::Map<String, Value> = (1..=9)
+            .filter(|q| (i + q) % 11 != 0)
+            .map(|q| (format!("q{q}"), json!((c + i + q) % 6)))
+            .collect();
+        json!({"instrument": "sdm-q-9", "version": 1, "locale": "en", "idempotency_key": key, "answers": answers})
+    } else {
+        let fft = chorus_core::instrument::FFT_ANSWER_IDS[(c * 7 + i) % 6];
+        let why = TEXTS[(c + 3 * i) % TEXTS.len()];
+        json!({"instrument": "fft", "version": 1, "locale": if i % 3 == 0 { "cy" } else { "en" },
+            "idempotency_key": key, "answers": {"fft": fft, "why": why}})
+    };
+    json!({"site": "crash", "service": "ward-12", "response": response})
+}
+
+/// What a client saw.
+#[derive(Default)]
+struct ClientLog {
+    /// Key → (row id, reference) from the first receipt.
+    acked: BTreeMap<String, (i64, String)>,
+    /// Keys given up on after a transport failure: stored or not, never acknowledged.
+    abandoned: BTreeSet<String>,
+    /// Attempts that failed and were retried.
+    retries: usize,
+    /// Deliberate re-sends of acknowledged responses that got the same receipt back.
+    replays_checked: usize,
+    /// Anything that breaks the promise: described for the failure message.
+    problems: Vec<String>,
+}
+
+fn client(c: usize, seed: u64, addr: Arc<Mutex<String>>, stop: Arc<AtomicBool>) -> ClientLog {
+    let mut rng = Rng((seed ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1);
+    let mut log = ClientLog::default();
+    for i in 0.. {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let sub = submission(c, i);
+        let key = sub["response"]["idempotency_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let body = sub.to_string();
+        loop {
+            let at = addr.lock().unwrap().clone();
+            match post(&at, &body) {
+                Ok((201 | 200, v)) => {
+                    let (Some(id), Some(reference)) = (v["id"].as_i64(), v["reference"].as_str())
+                    else {
+                        log.problems
+                            .push(format!("{key}: a receipt without id: {v}"));
+                        break;
+                    };
+                    log.acked.insert(key.clone(), (id, reference.to_string()));
+                    // Now and then the widget's retry arrives after the receipt did.
+                    if rng.below(8) == 0
+                        && let Ok((status, again)) = post(&at, &body)
+                    {
+                        if status == 200
+                            && again["replayed"] == true
+                            && again["id"] == v["id"]
+                            && again["reference"] == v["reference"]
+                        {
+                            log.replays_checked += 1;
+                        } else if status != 503 && status != 408 {
+                            log.problems
+                                .push(format!("{key}: a retry got {status} {again}, not {v}"));
+                        }
+                    }
+                    break;
+                }
+                Ok((503 | 408 | 500 | 502, _)) | Err(_) => {
+                    // Not acknowledged. A patient may give up (unless the run is ending:
+                    // then every client finishes what it started).
+                    if !stop.load(Ordering::Relaxed) && rng.below(10) == 0 {
+                        log.abandoned.insert(key.clone());
+                        break;
+                    }
+                    log.retries += 1;
+                    std::thread::sleep(Duration::from_millis(5 + rng.below(40)));
+                }
+                Ok((status, v)) => {
+                    log.problems
+                        .push(format!("{key}: unexpected {status} {v} for a valid body"));
+                    break;
+                }
+            }
+        }
+    }
+    log
+}
+
+/// One stored row, as read back.
+struct Row {
+    id: i64,
+    key: String,
+    site: String,
+    service: Option<String>,
+    instrument: String,
+    version: i64,
+    locale: String,
+    body_hash: String,
+    answers: String,
+    scores: String,
+    received_at: String,
+}
+
+/// The answers and scores the server should have stored for this submission, and its hash.
+fn expected_row(sub: &Value) -> (Value, Value, String) {
+    let parsed: chorus_server::api::Submission = serde_json::from_value(sub.clone()).unwrap();
+    let r = &parsed.response;
+    let inst = chorus_core::library::get(&r.instrument).unwrap();
+    let answers: BTreeMap<String, chorus_core::Answer> = r
+        .answers
+        .iter()
+        .map(|(k, a)| {
+            let a = match a {
+                chorus_core::Answer::Text(t) => {
+                    chorus_core::Answer::Text(chorus_core::redact::redact(t).text)
+                }
+                other => other.clone(),
+            };
+            (k.clone(), a)
+        })
+        .collect();
+    let scores = serde_json::to_value(chorus_core::score(&inst, r)).unwrap();
+    let hash: String = Sha256::digest(serde_json::to_vec(&parsed).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (serde_json::to_value(answers).unwrap(), scores, hash)
+}
+
+/// Read every row (and, for SQLite, run the integrity check) after the server has stopped.
+fn read_back(database: &str) -> (Vec<Row>, Option<String>) {
+    use sqlx::Row as _;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(database).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT id, idempotency_key, site, service, instrument, version, locale, body_hash, answers, scores, received_at FROM responses ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| Row {
+            id: r.get(0),
+            key: r.get(1),
+            site: r.get(2),
+            service: r.get(3),
+            instrument: r.get(4),
+            version: r.get(5),
+            locale: r.get(6),
+            body_hash: r.get(7),
+            answers: r.get(8),
+            scores: r.get(9),
+            received_at: r.get(10),
+        })
+        .collect();
+        let integrity = if database.starts_with("sqlite:") {
+            Some(
+                sqlx::query_scalar::<_, String>("PRAGMA integrity_check")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap(),
+            )
+        } else {
+            None
+        };
+        pool.close().await;
+        (rows, integrity)
+    })
+}
+
+fn scale() -> usize {
+    std::env::var("CHORUS_CRASH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+fn crash_test(name: &str, database: &str, dir: &Path) {
+    let scale = scale();
+    let (clients, kills) = (12 * scale, 3 * scale);
+    let seed = (nanos() as u64) | 1;
+    let mut rng = Rng(seed);
+    let started = Instant::now();
+
+    let (mut child, first) = serve(database, dir);
+    let addr = Arc::new(Mutex::new(first));
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (addr, stop) = (addr.clone(), stop.clone());
+            std::thread::spawn(move || client(c, seed, addr, stop))
+        })
+        .collect();
+    for _ in 0..kills {
+        // Long enough for commits to be under way, short enough to land in the middle of one.
+        std::thread::sleep(Duration::from_millis(300 + rng.below(700)));
+        child.0.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        child.0.wait().unwrap();
+        // Clients hammer a dead address for a moment, as they would in real life.
+        std::thread::sleep(Duration::from_millis(rng.below(200)));
+        let (next, at) = serve(database, dir);
+        child = next;
+        *addr.lock().unwrap() = at;
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    stop.store(true, Ordering::Relaxed);
+    let logs: Vec<ClientLog> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+
+    // SIGTERM (what systemd, Docker and the e2e harness send) is a clean, prompt exit.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+
+    let mut acked: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    let mut abandoned = BTreeSet::new();
+    let mut problems = Vec::new();
+    let (mut retries, mut replays) = (0, 0);
+    for log in logs {
+        acked.extend(log.acked);
+        abandoned.extend(log.abandoned);
+        problems.extend(log.problems);
+        retries += log.retries;
+        replays += log.replays_checked;
+    }
+
+    let (rows, integrity) = read_back(database);
+    let mut by_key: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for row in &rows {
+        by_key.entry(row.key.as_str()).or_default().push(row);
+    }
+    let duplicates: usize = by_key.values().map(|v| v.len() - 1).sum();
+    // Every acknowledged response: there once, under the id its receipt named.
+    let mut stored_once = 0;
+    for (key, (id, reference)) in &acked {
+        match by_key.get(key.as_str()).map(Vec::as_slice) {
+            Some([row])
+                if row.id == *id && chorus_server::reference::from_id(row.id) == *reference =>
+            {
+                stored_once += 1
+            }
+            Some([row]) => problems.push(format!(
+                "{key}: receipt said id {id} ({reference}), stored as id {}",
+                row.id
+            )),
+            Some(_) => {}
+            None => problems.push(format!("{key}: acknowledged as {reference} but LOST")),
+        }
+    }
+    // Every row: sent by a client, acknowledged or abandoned, and whole.
+    let (mut half_written, mut unaccounted, mut abandoned_stored) = (0, 0, 0);
+    for row in &rows {
+        let Some((c, i)) = row
+            .key
+            .strip_prefix("crash-")
+            .and_then(|k| k.split_once('-'))
+            .and_then(|(c, i)| Some((c.parse().ok()?, i.parse().ok()?)))
+        else {
+            unaccounted += 1;
+            problems.push(format!("row {}: key {:?} no client sent", row.id, row.key));
+            continue;
+        };
+        if !acked.contains_key(&row.key) {
+            if abandoned.contains(&row.key) {
+                abandoned_stored += 1;
+            } else {
+                unaccounted += 1;
+                problems.push(format!(
+                    "row {}: {} is stored but was neither acknowledged nor abandoned",
+                    row.id, row.key
+                ));
+            }
+        }
+        let sub = submission(c, i);
+        let (answers, scores, hash) = expected_row(&sub);
+        let r = &sub["response"];
+        let whole = row.site == "crash"
+            && row.service.as_deref() == Some("ward-12")
+            && row.instrument == r["instrument"]
+            && row.version == 1
+            && row.locale == r["locale"]
+            && row.body_hash == hash
+            && serde_json::from_str::<Value>(&row.answers).ok() == Some(answers)
+            && serde_json::from_str::<Value>(&row.scores).ok() == Some(scores)
+            && row.received_at.len() >= 20;
+        if !whole {
+            half_written += 1;
+            problems.push(format!(
+                "row {} ({}) is not what was sent: answers {} scores {}",
+                row.id, row.key, row.answers, row.scores
+            ));
+        }
+    }
+
+    report(&format!(
+        "crash test ({name}, seed {seed}, scale {scale}): {clients} clients, {kills} SIGKILLs in {:.1} s; \
+         {} acknowledged, {stored_once} stored exactly once, {duplicates} duplicates, \
+         {} rows in all, {} abandoned unacknowledged ({abandoned_stored} of them stored whole, {} absent), \
+         {half_written} half-written, {unaccounted} unaccounted for; {retries} retries, {replays} replays with the same receipt; \
+         integrity {}",
+        started.elapsed().as_secs_f64(),
+        acked.len(),
+        rows.len(),
+        abandoned.len(),
+        abandoned.len() - abandoned_stored,
+        integrity.as_deref().unwrap_or("n/a"),
+    ));
+    problems.truncate(20);
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+    assert_eq!(stored_once, acked.len(), "{name}: acknowledged = stored");
+    assert_eq!(duplicates, 0, "{name}: duplicates");
+    assert_eq!((half_written, unaccounted), (0, 0), "{name}");
+    assert_eq!(rows.len(), acked.len() + abandoned_stored, "{name}");
+    if let Some(check) = integrity {
+        assert_eq!(check, "ok", "{name}: SQLite integrity check");
+    }
+    // The test is only worth something if the kills landed among live traffic.
+    assert!(
+        acked.len() >= 50 * scale,
+        "{name}: only {} acknowledged",
+        acked.len()
+    );
+    assert!(
+        retries > 0,
+        "{name}: no request ever failed: the kills missed"
+    );
+}
+
+#[test]
+fn acknowledged_responses_survive_repeated_kill_9_exactly_once_sqlite() {
+    let dir = TempDir::new("crash");
+    let database = format!("sqlite://{}", dir.0.join("chorus.db").display());
+    crash_test("SQLite", &database, &dir.0);
+}
+
+#[test]
+fn acknowledged_responses_survive_repeated_kill_9_exactly_once_postgres() {
+    let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
+        report("skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL");
+        return;
+    };
+    let dir = TempDir::new("crash-pg");
+    let schema = format!("crash_{}_{}", std::process::id(), nanos());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let admin = |sql: String| {
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    };
+    // The name is made of digits we generated: safe to splice.
+    admin(format!("CREATE SCHEMA {schema}"));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    crash_test(
+        "PostgreSQL",
+        &format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+        &dir.0,
+    );
+    admin(format!("DROP SCHEMA {schema} CASCADE"));
+}
