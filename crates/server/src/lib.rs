@@ -136,6 +136,10 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/metrics", get(metrics::render).with_state(state.clone()))
         .nest("/api", api)
         .nest("/dashboard", dashboard::router(state.clone()))
+        .route(
+            "/dashboard/",
+            get(|| async { axum::response::Redirect::permanent("/dashboard") }),
+        )
         .nest_service("/embed", embed)
         .fallback_service(ServeDir::new(&paths.www_dir))
         .layer(tower_http::trace::TraceLayer::new_for_http())

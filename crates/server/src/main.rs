@@ -298,6 +298,15 @@ async fn main() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let store = db.open().await?;
             let id = chorus_server::users::add(&store, &email, password, &site, &role).await?;
+            chorus_server::dashboard::audit::record(
+                &store,
+                None,
+                "command line",
+                "user_role_set",
+                Some(&site),
+                &format!("{email} is {role}"),
+            )
+            .await?;
             println!("user {id} ({email}) is {role} on {site}");
         }
         Command::Seed {

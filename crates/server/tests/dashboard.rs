@@ -156,6 +156,7 @@ on_both!(
     exports_parse_as_csv_and_match_the_stored_responses,
     comments_are_redacted_and_can_be_tagged,
     a_retention_run_deletes_old_responses_and_is_audited,
+    reports_and_exports_read_more_than_one_page,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -431,6 +432,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
     assert_eq!(hashes.len(), 1);
     assert_ne!(hashes[0], token);
 
+    assert_eq!(c.get("/dashboard/").await.location(), "/dashboard");
     let home = c.get("/dashboard").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Signed in as admin@trust.nhs.uk"));
@@ -1047,4 +1049,45 @@ async fn a_retention_run_deletes_old_responses_and_is_audited(app: Router, state
         "deleted 0 responses older than 730 days".into()
     )));
     assert_eq!(state.store.count().await.unwrap(), 200);
+}
+
+async fn reports_and_exports_read_more_than_one_page(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    // 210 seeded responses copied ten times over: more than one page (2,000 rows) to read.
+    for copy in 1..=10 {
+        sqlx::query(
+            "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
+             SELECT site, service, instrument, version, locale, idempotency_key || $1, body_hash, answers, scores, score_mismatch, received_at
+             FROM responses WHERE idempotency_key LIKE 'seed-%' AND idempotency_key NOT LIKE '%-copy-%'",
+        )
+        .bind(format!("-copy-{copy}"))
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    }
+    let rows = stored(&state).await;
+    assert_eq!(rows.len(), 2310);
+    let mut c = signed_in(&app, &state, "p@trust.nhs.uk", "demo", "analyst").await;
+    let fft = aggregate_of(rows.iter().filter(|r| r.2.starts_with("fft")).map(|r| &r.4));
+    let p = c.get("/dashboard/fft").await;
+    assert!(p.body.contains(&format!(
+        "<span class=\"big-number\">{}</span>responses",
+        fft.fft_total()
+    )));
+    assert!(p.body.contains(&format!(
+        "id=\"fft-positive\">{}% ",
+        fft.fft_summary().positive.value().unwrap().percent.display
+    )));
+    let csv_page = c.get("/dashboard/exports/responses.csv").await;
+    let ids: Vec<i64> = csv::Reader::from_reader(csv_page.body.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect();
+    assert_eq!(ids, rows.iter().map(|r| r.0).collect::<Vec<_>>());
+    let audit = audit_actions(&state).await;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.1 == "export_responses" && a.2.starts_with("2310 responses"))
+    );
 }

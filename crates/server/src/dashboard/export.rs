@@ -92,7 +92,11 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// `GET /dashboard/exports/responses.csv`.
+/// `GET /dashboard/exports/responses.csv`: streamed a page at a time, so an export of years
+/// of responses needs no more memory than one page. The export is audited (with its row
+/// count) before the first byte goes out. If the database fails part-way, the response is
+/// aborted rather than ended, so the browser reports a failed download instead of saving a
+/// short file that looks complete.
 pub async fn responses_csv(
     State(app): State<Arc<AppState>>,
     staff: Staff,
@@ -102,54 +106,112 @@ pub async fn responses_csv(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let run = async {
-        let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::All)).await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "id",
-            "reference",
-            "received_at",
-            "site",
-            "service",
-            "instrument",
-            "version",
-            "locale",
-            "answers",
-            "scores",
-        ])?;
-        for r in &rows {
-            w.write_record([
-                r.id.to_string(),
-                crate::reference::from_id(r.id),
-                r.received_at.clone(),
-                safe_cell(&f.site),
-                safe_cell(r.service.as_deref().unwrap_or("")),
-                r.instrument.clone(),
-                r.version.to_string(),
-                r.locale.clone(),
-                safe_cell(&r.answers),
-                safe_cell(&r.scores),
-            ])?;
-        }
-        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let query = reports::RowQuery::new(&f, &reports::report_instruments(&app, Report::All), true);
+    let started = async {
+        let n = usize::try_from(query.count(&app).await?).unwrap_or(0);
         audit::record(
             &app.store,
             Some(staff.user_id),
             &staff.email,
             "export_responses",
             Some(&f.site),
-            &format!("{} responses; filter {}", rows.len(), f.query()),
+            &format!("{n} responses; filter {}", f.query()),
         )
         .await?;
-        anyhow::Ok(csv_response(
-            &format!("chorus-responses-{}.csv", f.site),
-            bytes,
-        ))
+        anyhow::Ok(n)
     };
-    match run.await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
-    }
+    let total = match started.await {
+        Ok(n) => n,
+        Err(e) => return templates::server_error(&e),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let site = f.site.clone();
+    tokio::spawn(async move {
+        let mut head = csv::Writer::from_writer(Vec::new());
+        let _ = head.write_record(RESPONSES_HEADER);
+        if tx
+            .send(Ok(head.into_inner().unwrap_or_default()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut last = 0;
+        let mut sent = 0usize;
+        // Stop at the audited count: rows stored while the export runs wait for the next one.
+        while sent < total {
+            let rows = match query.page(&app, last).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "responses export failed part-way; aborting the download");
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            };
+            let Some(end) = rows.last().map(|r| r.id) else {
+                break;
+            };
+            let take = rows.len().min(total - sent);
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            for r in &rows[..take] {
+                let _ = w.write_record(response_record(&site, r));
+            }
+            if tx
+                .send(Ok(w.into_inner().unwrap_or_default()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            sent += take;
+            last = end;
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"chorus-responses-{}.csv\"", f.site),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Columns of the responses export.
+pub const RESPONSES_HEADER: [&str; 10] = [
+    "id",
+    "reference",
+    "received_at",
+    "site",
+    "service",
+    "instrument",
+    "version",
+    "locale",
+    "answers",
+    "scores",
+];
+
+fn response_record(site: &str, r: &reports::Row) -> [String; 10] {
+    [
+        r.id.to_string(),
+        crate::reference::from_id(r.id),
+        r.received_at.clone(),
+        safe_cell(site),
+        safe_cell(r.service.as_deref().unwrap_or("")),
+        r.instrument.clone(),
+        r.version.to_string(),
+        r.locale.clone(),
+        safe_cell(&r.answers),
+        safe_cell(&r.scores),
+    ]
 }
 
 /// The query of the FFT return.

@@ -293,7 +293,7 @@ pub struct Row {
 }
 
 /// Rows read per query: memory stays bounded per page, and no read holds the writer back.
-const PAGE: i64 = 2000;
+pub const PAGE: i64 = 2000;
 
 /// `WHERE` clause and its values (`$1`, `$2`, … in order) for a filter over `instruments`;
 /// callers number their own placeholders after these.
@@ -330,25 +330,53 @@ fn where_clause(f: &Filter, instruments: &[String]) -> (String, Vec<String>) {
     (sql, binds)
 }
 
-/// Every response matching `f` among `instruments`, oldest first, read in pages by id.
-pub async fn load(app: &AppState, f: &Filter, instruments: &[String]) -> anyhow::Result<Vec<Row>> {
-    let (clause, binds) = where_clause(f, instruments);
-    let after = binds.len() + 1;
-    let sql = format!(
-        "SELECT id, service, instrument, received_at, version, locale, answers, scores FROM responses
-         WHERE {clause} AND id > ${after} ORDER BY id LIMIT {PAGE}"
-    );
-    let mut out = Vec::new();
-    let mut last = 0i64;
-    loop {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
+/// A filtered read of responses, page by page in id order (keyset paging): memory stays
+/// bounded whatever the number of responses, and no long read holds back the writer.
+#[derive(Debug, Clone)]
+pub struct RowQuery {
+    sql: String,
+    count_sql: String,
+    binds: Vec<String>,
+}
+
+impl RowQuery {
+    /// Responses matching `f` among `instruments`; the answers column only when asked for
+    /// (reports need the scores alone).
+    pub fn new(f: &Filter, instruments: &[String], with_answers: bool) -> RowQuery {
+        let (clause, binds) = where_clause(f, instruments);
+        let after = binds.len() + 1;
+        let answers = if with_answers { "answers" } else { "''" };
+        RowQuery {
+            sql: format!(
+                "SELECT id, service, instrument, received_at, version, locale, {answers}, scores FROM responses
+                 WHERE {clause} AND id > ${after} ORDER BY id LIMIT {PAGE}"
+            ),
+            count_sql: format!("SELECT COUNT(*) FROM responses WHERE {clause}"),
+            binds,
+        }
+    }
+
+    /// How many responses match now.
+    pub async fn count(&self, app: &AppState) -> anyhow::Result<i64> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.count_sql.clone()));
+        for b in &self.binds {
             q = q.bind(b.clone());
         }
-        let rows = q.bind(last).fetch_all(app.store.pool()).await?;
-        let n = rows.len();
-        for r in rows {
-            let row = Row {
+        Ok(q.fetch_one(app.store.pool()).await?.get(0))
+    }
+
+    /// The next page: up to [`PAGE`] rows with ids above `after`. A page shorter than
+    /// [`PAGE`] is the last.
+    pub async fn page(&self, app: &AppState, after: i64) -> anyhow::Result<Vec<Row>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql.clone()));
+        for b in &self.binds {
+            q = q.bind(b.clone());
+        }
+        Ok(q.bind(after)
+            .fetch_all(app.store.pool())
+            .await?
+            .iter()
+            .map(|r| Row {
                 id: r.get(0),
                 service: r.get(1),
                 instrument: r.get(2),
@@ -357,15 +385,43 @@ pub async fn load(app: &AppState, f: &Filter, instruments: &[String]) -> anyhow:
                 locale: r.get(5),
                 answers: r.get(6),
                 scores: r.get(7),
-            };
-            last = row.id;
-            out.push(row);
-        }
-        if (n as i64) < PAGE {
-            break;
+            })
+            .collect())
+    }
+}
+
+/// Every response matching `f` among `instruments`, oldest first, scores only.
+pub async fn load(app: &AppState, f: &Filter, instruments: &[String]) -> anyhow::Result<Vec<Row>> {
+    let q = RowQuery::new(f, instruments, false);
+    let mut out = Vec::new();
+    loop {
+        let rows = q.page(app, out.last().map_or(0, |r: &Row| r.id)).await?;
+        let last_page = (rows.len() as i64) < PAGE;
+        out.extend(rows);
+        if last_page {
+            return Ok(out);
         }
     }
-    Ok(out)
+}
+
+/// Aggregate every response matching `f` among `instruments`, a page at a time (no rows are
+/// kept, so a report over years of responses needs no more memory than one over a week).
+pub async fn aggregate(
+    app: &AppState,
+    f: &Filter,
+    instruments: &[String],
+) -> anyhow::Result<Aggregates> {
+    let q = RowQuery::new(f, instruments, false);
+    let mut a = Aggregates::default();
+    let mut last = 0;
+    loop {
+        let rows = q.page(app, last).await?;
+        a.add(&rows);
+        match rows.last() {
+            Some(r) if (rows.len() as i64) == PAGE => last = r.id,
+            _ => return Ok(a),
+        }
+    }
 }
 
 /// Aggregates of a set of responses: in all, per month, per service and per instrument.
@@ -386,6 +442,13 @@ impl Aggregates {
     /// (only possible if the database was edited by hand) is logged and left out.
     pub fn of(rows: &[Row]) -> Aggregates {
         let mut a = Aggregates::default();
+        a.add(rows);
+        a
+    }
+
+    /// Add more rows.
+    pub fn add(&mut self, rows: &[Row]) {
+        let a = self;
         for r in rows {
             let report: ScoreReport = match serde_json::from_str(&r.scores) {
                 Ok(x) => x,
@@ -408,7 +471,6 @@ impl Aggregates {
                 .or_default()
                 .add(&report);
         }
-        a
     }
 }
 
@@ -668,15 +730,15 @@ async fn prepare(
     staff: &Staff,
     q: &FilterQuery,
     report: Report,
-) -> Result<(Filter, Markup, Vec<Row>), Response> {
+) -> Result<(Filter, Markup, Aggregates), Response> {
     let f = check_filter(app, staff, q, report, Role::Viewer)?;
     let form = filter_form(app, staff, &f, report, Role::Viewer)
         .await
         .map_err(|e| templates::server_error(&e))?;
-    let rows = load(app, &f, &report_instruments(app, report))
+    let a = aggregate(app, &f, &report_instruments(app, report))
         .await
         .map_err(|e| templates::server_error(&e))?;
-    Ok((f, form, rows))
+    Ok((f, form, a))
 }
 
 /// `GET /dashboard/fft`.
@@ -685,11 +747,10 @@ pub async fn fft_page(
     staff: Staff,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    let (_, form, rows) = match prepare(&app, &staff, &q, Report::Fft).await {
+    let (_, form, a) = match prepare(&app, &staff, &q, Report::Fft).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let a = Aggregates::of(&rows);
     let s = a.total.fft_summary();
     let labels = fft_answer_labels(&app);
     let months: Vec<(&String, chorus_core::aggregate::FftSummary)> = a
@@ -756,7 +817,7 @@ pub async fn fft_page(
     let body = html! {
         h1 { "Friends and Family Test" }
         (form)
-        @if rows.is_empty() {
+        @if a.total.responses == 0 {
             p { "No responses match this filter." }
         } @else {
             div class="cards" {
@@ -819,11 +880,10 @@ pub async fn i_statements_page(
     staff: Staff,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    let (f, form, rows) = match prepare(&app, &staff, &q, Report::IStatements).await {
+    let (f, form, a) = match prepare(&app, &staff, &q, Report::IStatements).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let a = Aggregates::of(&rows);
     let summary = a.total.summary();
     // Titles and statement wording from the instruments in the report.
     let insts: Vec<&Instrument> = app
@@ -903,7 +963,7 @@ pub async fn i_statements_page(
     let body = html! {
         h1 { "I Statements" }
         (form)
-        @if rows.is_empty() {
+        @if a.total.responses == 0 {
             p { "No responses match this filter." }
         } @else {
             div class="cards" {
@@ -960,11 +1020,10 @@ pub async fn decisions_page(
     staff: Staff,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    let (_, form, rows) = match prepare(&app, &staff, &q, Report::Decisions).await {
+    let (_, form, a) = match prepare(&app, &staff, &q, Report::Decisions).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let a = Aggregates::of(&rows);
     let s = a.total.summary();
     let title = |id: &str| {
         app.instruments
@@ -1015,7 +1074,7 @@ pub async fn decisions_page(
     let body = html! {
         h1 { "Decision aids and shared decisions" }
         (form)
-        @if rows.is_empty() {
+        @if a.total.responses == 0 {
             p { "No responses match this filter." }
         } @else {
             h2 { "Completions" }
