@@ -121,10 +121,10 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: `invalid_json`, `unsupported_media_type`, `body_too_large`, `invalid_site`,
-    /// `unknown_site`, `origin_not_allowed`, `unknown_service`, `instrument_not_allowed`,
-    /// `unknown_instrument`, `invalid_response`, `rejected`, `idempotency_conflict`,
-    /// `rate_limited`, `timeout`, `not_found`, `method_not_allowed`, `storage_unavailable`,
-    /// `internal_error`.
+    /// `unknown_site`, `origin_not_allowed`, `invalid_service`, `unknown_service`,
+    /// `instrument_not_allowed`, `unknown_instrument`, `invalid_response`, `rejected`,
+    /// `idempotency_conflict`, `rate_limited`, `timeout`, `not_found`, `method_not_allowed`,
+    /// `storage_unavailable`, `internal_error`.
     pub code: String,
     /// A sentence a web team can act on.
     pub message: String,
@@ -221,7 +221,18 @@ pub async fn post_response(
             format!("a response may be at most {BODY_LIMIT} bytes"),
         )
     })?;
-    let submission: Submission = serde_json::from_slice(&bytes).map_err(|e| {
+    // Checked first so the error names the problem ("invalid unicode code point" otherwise).
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!(
+                "the body is not valid UTF-8 (at byte {}); send JSON encoded as UTF-8",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let submission: Submission = serde_json::from_str(text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -267,6 +278,17 @@ pub async fn post_response(
                 "pages on {origin} may not submit for site \"{}\"; add the origin to the site's configuration",
                 site.id
             ),
+        ));
+    }
+    // Stored as given where a site accepts any service: keep it short and printable (a NUL
+    // byte would also make PostgreSQL refuse the whole group commit it travels in).
+    if let Some(service) = submission.service.as_deref()
+        && (service.chars().count() > 64 || service.chars().any(char::is_control))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_service",
+            "service must be at most 64 characters, with no control characters",
         ));
     }
     if !site.allows_service(submission.service.as_deref()) {
