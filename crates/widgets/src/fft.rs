@@ -4,52 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use chorus_core::{Answer, Response, redact::redact};
-use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
+use chorus_core::{Answer, Response};
+use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
-use crate::send::{self, SendError};
+use crate::{
+    send::{self, Outcome, SendError},
+    ui,
+};
 
-/// Interface language. Welsh is a first-class locale, not an afterthought.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Locale {
-    /// English.
-    En,
-    /// Welsh (Cymraeg).
-    Cy,
-}
-
-impl Locale {
-    /// The `locale` attribute wins; otherwise the nearest `lang` on the host page, so a Welsh
-    /// page gets a Welsh form with no configuration.
-    pub fn from_host(host: &Element) -> Self {
-        let attr = host.get_attribute("locale").or_else(|| {
-            host.closest("[lang]")
-                .ok()
-                .flatten()
-                .and_then(|e| e.get_attribute("lang"))
-        });
-        match attr.as_deref().map(|s| s.get(..2).unwrap_or(s)) {
-            Some("cy") => Locale::Cy,
-            _ => Locale::En,
-        }
-    }
-
-    fn core(self) -> chorus_core::Locale {
-        match self {
-            Locale::En => chorus_core::Locale::En,
-            Locale::Cy => chorus_core::Locale::Cy,
-        }
-    }
-
-    /// Pick the string for this locale.
-    fn t(self, en: &'static str, cy: &'static str) -> &'static str {
-        match self {
-            Locale::En => en,
-            Locale::Cy => cy,
-        }
-    }
-}
+pub use crate::i18n::Locale;
 
 /// Properties of the FFT widget.
 #[derive(Properties, PartialEq)]
@@ -151,107 +115,56 @@ pub fn fft(props: &FftProps) -> Html {
                 .unwrap_or_else(|| "default".into());
             let service = host.get_attribute("service");
             let prepared = send::prepare(&endpoint, &site, service.as_deref(), &response);
-            let (phase, host, key) = (phase.clone(), host.clone(), (*key).clone());
             phase.set(Phase::Sending);
-            wasm_bindgen_futures::spawn_local(async move {
-                match send::send(&prepared).await {
-                    Ok(reference) => {
-                        send::dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
-                        phase.set(Phase::Sent(reference));
-                    }
-                    // Offline or server down: keep it on the device and send it when the
-                    // connection returns (here, or on the next page that loads Chorus).
-                    Err(SendError::Unreachable)
-                        if send::queue::push(&key, &prepared.url, &prepared.body) =>
-                    {
-                        send::dispatch(&host, "chorus:queued", &[("key", &key)]);
-                        phase.set(Phase::Queued);
-                        let phase = phase.clone();
-                        crate::on_online(move || {
-                            let (phase, host, key) = (phase.clone(), host.clone(), key.clone());
-                            wasm_bindgen_futures::spawn_local(async move {
-                                for (k, reference) in send::queue::flush().await {
-                                    if k == key {
-                                        send::dispatch(
-                                            &host,
-                                            "chorus:submitted",
-                                            &[("reference", &reference)],
-                                        );
-                                        phase.set(Phase::Sent(reference));
-                                    }
-                                }
-                            });
-                        });
-                    }
-                    Err(err) => {
-                        let code = match &err {
-                            SendError::Unreachable => "unreachable".to_string(),
-                            SendError::Rejected(c) => c.clone(),
-                        };
-                        send::dispatch(&host, "chorus:error", &[("code", &code)]);
-                        phase.set(Phase::Failed(err));
-                    }
-                }
-            });
+            let phase = phase.clone();
+            send::submit(
+                host.clone(),
+                prepared,
+                (*key).clone(),
+                Callback::from(move |o| {
+                    phase.set(match o {
+                        Outcome::Sent(r) => Phase::Sent(r),
+                        Outcome::Queued => Phase::Queued,
+                        Outcome::Failed(e) => Phase::Failed(e),
+                    })
+                }),
+            );
         })
     };
 
-    if let Phase::Sent(reference) = &*phase {
-        return html! {
-            <div class="chorus-panel" part="confirmation" tabindex="-1" ref={panel} role="status">
-                <h2 class="chorus-panel__title">{ l.t("Thank you, your feedback has been sent", "Diolch, mae eich adborth wedi'i anfon") }</h2>
-                <p class="chorus-panel__body">
-                    { l.t("Your reference is ", "Eich cyfeirnod yw ") }<strong>{ reference.clone() }</strong>
-                </p>
-            </div>
-        };
-    }
-
-    if let Phase::Queued = &*phase {
-        return html! {
-            <div class="chorus-inset" part="queued" tabindex="-1" ref={panel} role="status">
-                <h2 class="chorus-panel__title chorus-queued__title">{ l.t("Your feedback is saved on this device", "Mae eich adborth wedi'i gadw ar y ddyfais hon") }</h2>
-                <p>{ l.t(
-                    "We could not reach our server just now. We will send your feedback automatically when you are back online. You do not need to fill in the form again.",
-                    "Nid oeddem yn gallu cyrraedd ein gweinydd ar hyn o bryd. Byddwn yn anfon eich adborth yn awtomatig pan fyddwch ar-lein eto. Nid oes angen i chi lenwi'r ffurflen eto.") }</p>
-            </div>
-        };
+    match &*phase {
+        Phase::Sent(r) => {
+            if let Some(p) = ui::outcome_panel(l, &Outcome::Sent(r.clone()), &panel) {
+                return p;
+            }
+        }
+        Phase::Queued => {
+            if let Some(p) = ui::outcome_panel(l, &Outcome::Queued, &panel) {
+                return p;
+            }
+        }
+        _ => {}
     }
 
     let error = matches!(*phase, Phase::Editing { error: true });
     let failed = match &*phase {
-        Phase::Failed(SendError::Unreachable) => Some(l.t(
-            "We could not send your feedback. Check your connection and try again; your answers are still here.",
-            "Nid oeddem yn gallu anfon eich adborth. Gwiriwch eich cysylltiad a rhowch gynnig arall arni; mae eich atebion yma o hyd.",
-        )),
-        Phase::Failed(SendError::Rejected(_)) => Some(l.t(
-            "Sorry, something went wrong and your feedback was not accepted. Please try again later.",
-            "Mae'n ddrwg gennym, aeth rhywbeth o'i le ac ni dderbyniwyd eich adborth. Rhowch gynnig arall arni yn nes ymlaen.",
-        )),
+        Phase::Failed(e) => Some(ui::failure_message(l, e)),
         _ => None,
     };
     let missing = l.t(
         "Select how your experience was",
         "Dewiswch sut oedd eich profiad",
     );
-    let redacted = redact(&text);
-    let over = text.chars().count().saturating_sub(MAX_TEXT);
-    let remaining = MAX_TEXT.saturating_sub(text.chars().count());
+    let entries = if error {
+        vec![("fft-very_good".to_string(), missing.to_string())]
+    } else {
+        Vec::new()
+    };
 
     html! {
         <form class="chorus" part="form" novalidate=true onsubmit={on_submit}>
             if error || failed.is_some() {
-                <div class="chorus-error-summary" part="error-summary" role="alert" tabindex="-1" ref={summary} aria-labelledby="chorus-error-title">
-                    <h2 class="chorus-error-summary__title" id="chorus-error-title">{ l.t("There is a problem", "Mae problem") }</h2>
-                    <ul class="chorus-error-summary__list">
-                        if error {
-                            <li><a href="#fft-very_good">{ missing }</a></li>
-                        }
-                        if let Some(f) = failed {
-                            <li>{ f }</li>
-                        }
-                    </ul>
-                </div>
+                { ui::error_summary(l, &entries, failed, &summary) }
             }
             <div class={classes!("chorus-form-group", error.then_some("chorus-form-group--error"))}>
                 <fieldset class="chorus-fieldset" aria-describedby={error.then_some("fft-error")}>
@@ -279,32 +192,18 @@ pub fn fft(props: &FftProps) -> Html {
                     </div>
                 </fieldset>
             </div>
-            <div class="chorus-form-group">
-                <label class="chorus-label" for="fft-why">{ l.t("Please tell us why you gave that answer (optional)", "Dywedwch wrthym pam y rhoesoch yr ateb hwnnw (dewisol)") }</label>
-                <p class="chorus-hint" id="fft-why-hint">{ l.t(
+            { ui::free_text(
+                l,
+                "fft-why",
+                html! { { l.t("Please tell us why you gave that answer (optional)", "Dywedwch wrthym pam y rhoesoch yr ateb hwnnw (dewisol)") } },
+                Some(l.t(
                     "Do not include your name or other details that could identify you.",
-                    "Peidiwch â chynnwys eich enw na manylion eraill a allai ddangos pwy ydych chi.") }</p>
-                <textarea class="chorus-textarea" part="textarea" id="fft-why" name="why" rows="5"
-                    aria-describedby="fft-why-hint fft-why-count" value={(*text).clone()}
-                    oninput={ let text = text.clone(); Callback::from(move |e: InputEvent| {
-                        if let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() { text.set(t.value()); }
-                    }) } />
-                <p class="chorus-hint" id="fft-why-count" aria-live="polite">
-                    if over > 0 {
-                        { format!("{over} {}", l.t("characters too many", "nod yn ormod")) }
-                    } else {
-                        { format!("{remaining} {}", l.t("characters remaining", "nod ar ôl")) }
-                    }
-                </p>
-                if !redacted.spans.is_empty() {
-                    <div class="chorus-inset" part="redaction-preview">
-                        <p>{ l.t(
-                            "To protect your privacy, we will remove personal details before your comment is stored. It will be saved as:",
-                            "Er mwyn diogelu eich preifatrwydd, byddwn yn dileu manylion personol cyn i'ch sylw gael ei gadw. Bydd yn cael ei gadw fel:") }</p>
-                        <p class="chorus-redacted">{ redacted.text.clone() }</p>
-                    </div>
-                }
-            </div>
+                    "Peidiwch â chynnwys eich enw na manylion eraill a allai ddangos pwy ydych chi.")),
+                None,
+                &text,
+                MAX_TEXT,
+                { let text = text.clone(); Callback::from(move |v: String| text.set(v)) },
+            ) }
             <button class="chorus-button" part="button" type="submit" disabled={matches!(*phase, Phase::Sending)}>
                 { if matches!(*phase, Phase::Sending) { l.t("Sending…", "Yn anfon…") } else { l.t("Send feedback", "Anfon adborth") } }
             </button>

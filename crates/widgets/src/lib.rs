@@ -8,8 +8,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aid;
 pub mod fft;
+pub mod i18n;
+pub mod model;
 pub mod send;
+pub mod survey;
+pub mod ui;
 
 use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::Element;
@@ -18,14 +23,14 @@ use web_sys::Element;
 /// when the element leaves the page, so re-inserting an element never leaks a second app.
 #[wasm_bindgen]
 pub struct Mounted {
-    destroy: Option<Box<dyn FnOnce()>>,
+    destroy: Option<App>,
 }
 
 #[wasm_bindgen]
 impl Mounted {
     /// Unmount the Yew app and free its state.
     pub fn destroy(&mut self) {
-        if let Some(f) = self.destroy.take() {
+        if let Some(App(f)) = self.destroy.take() {
             f();
         }
     }
@@ -61,19 +66,39 @@ fn flush_queue_once() {
 pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
     flush_queue_once();
     let locale = fft::Locale::from_host(&host);
-    match tag {
+    let app = match tag {
         "chorus-fft" => {
-            let app = yew::Renderer::<fft::Fft>::with_root_and_props(
-                root,
-                fft::FftProps { locale, host },
-            )
-            .render();
-            Ok(Mounted {
-                destroy: Some(Box::new(move || app.destroy())),
-            })
+            yew::Renderer::<fft::Fft>::with_root_and_props(root, fft::FftProps { locale, host })
+                .render()
+                .into()
         }
-        other => Err(JsValue::from_str(&format!(
-            "Chorus: unknown widget <{other}>"
-        ))),
+        "chorus-form" | "chorus-decision-aid" => {
+            let mode = if tag == "chorus-form" {
+                survey::Mode::Form
+            } else {
+                survey::Mode::Aid
+            };
+            yew::Renderer::<survey::Survey>::with_root_and_props(
+                root,
+                survey::SurveyProps { locale, host, mode },
+            )
+            .render()
+            .into()
+        }
+        other => {
+            return Err(JsValue::from_str(&format!(
+                "Chorus: unknown widget <{other}>"
+            )));
+        }
+    };
+    Ok(Mounted { destroy: Some(app) })
+}
+
+/// A running Yew app, whatever its root component, so [`mount`] can return one type.
+struct App(Box<dyn FnOnce()>);
+
+impl<C: yew::BaseComponent> From<yew::AppHandle<C>> for App {
+    fn from(h: yew::AppHandle<C>) -> Self {
+        App(Box::new(move || h.destroy()))
     }
 }

@@ -75,6 +75,56 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
     Err(last)
 }
 
+/// What became of a submission, for the widget to tell the patient.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Stored; the receipt's reference.
+    Sent(String),
+    /// Kept on this device, to be sent when the connection is back.
+    Queued,
+    /// Not sent and not kept.
+    Failed(SendError),
+}
+
+/// Send a submission with retries; if the server cannot be reached, keep it on the device and
+/// deliver it on `online` (or on the next page that loads Chorus). Tells the host page with
+/// `chorus:submitted` / `chorus:queued` / `chorus:error`, and the widget through `done` — a
+/// queued submission reports again when it is delivered. One path for every widget, so the
+/// exactly-once rules live in one place.
+pub fn submit(host: Element, prepared: Prepared, key: String, done: yew::Callback<Outcome>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match send(&prepared).await {
+            Ok(reference) => {
+                dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
+                done.emit(Outcome::Sent(reference));
+            }
+            Err(SendError::Unreachable) if queue::push(&key, &prepared.url, &prepared.body) => {
+                dispatch(&host, "chorus:queued", &[("key", &key)]);
+                done.emit(Outcome::Queued);
+                crate::on_online(move || {
+                    let (done, host, key) = (done.clone(), host.clone(), key.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        for (k, reference) in queue::flush().await {
+                            if k == key {
+                                dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
+                                done.emit(Outcome::Sent(reference));
+                            }
+                        }
+                    });
+                });
+            }
+            Err(err) => {
+                let code = match &err {
+                    SendError::Unreachable => "unreachable",
+                    SendError::Rejected(c) => c.as_str(),
+                };
+                dispatch(&host, "chorus:error", &[("code", code)]);
+                done.emit(Outcome::Failed(err));
+            }
+        }
+    });
+}
+
 /// The submission as JSON, written by hand: serde's generic serialiser for the core's types
 /// (score reports included) costs tens of KB in the bundle for a few lines of output.
 pub fn submission_json(site: &str, service: Option<&str>, r: &Response) -> String {

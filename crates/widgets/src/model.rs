@@ -1,0 +1,287 @@
+//! Getting an instrument into the widget: from an inline `<script type="application/json">`
+//! child of the element, or from the collector's `GET /api/v1/instruments/{id}`.
+//!
+//! Why not `serde_json`: the browser already has a fast, well-tested JSON parser
+//! (`JSON.parse`, or `Response.json()`), and serde's generated deserialisers plus serde_json's
+//! parser would cost more bytes than the rest of a widget. So the text is parsed by the browser
+//! and this module walks the resulting object into the core's [`Instrument`], then runs the
+//! core's own definition checks, so a web team's inline instrument gets the same scrutiny as
+//! one loaded on the server.
+
+use std::collections::BTreeMap;
+
+use chorus_core::{
+    Instrument, Item, ItemKind, Scoring, Text,
+    instrument::{Choice, GridRow, Theme},
+};
+use js_sys::{Array, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, RequestCredentials, RequestInit, RequestMode};
+
+/// Why an instrument could not be used. Shown to the web team in the console and, briefly,
+/// to the patient ("this form is not available").
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadError(pub String);
+
+type R<T> = Result<T, LoadError>;
+
+fn bad(path: &str, what: &str) -> LoadError {
+    LoadError(format!("{path}: {what}"))
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn string(v: &JsValue, key: &str, path: &str) -> R<String> {
+    get(v, key)
+        .as_string()
+        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected a string"))
+}
+
+fn opt_string(v: &JsValue, key: &str, path: &str) -> R<Option<String>> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(None);
+    }
+    x.as_string()
+        .map(Some)
+        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected a string"))
+}
+
+/// A whole number within `lo..=hi` (JSON numbers are doubles in the browser).
+fn int(x: &JsValue, path: &str, lo: i64, hi: i64) -> R<i64> {
+    match x.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= lo as f64 && f <= hi as f64 => Ok(f as i64),
+        _ => Err(bad(path, "expected a whole number in range")),
+    }
+}
+
+fn opt_int(v: &JsValue, key: &str, path: &str, lo: i64, hi: i64) -> R<Option<i64>> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(None);
+    }
+    int(&x, &format!("{path}.{key}"), lo, hi).map(Some)
+}
+
+fn flag(v: &JsValue, key: &str, path: &str) -> R<bool> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(false);
+    }
+    x.as_bool()
+        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected true or false"))
+}
+
+fn text(v: &JsValue, path: &str) -> R<Text> {
+    if !v.is_object() {
+        return Err(bad(path, "expected a text object {\"en\": …, \"cy\": …}"));
+    }
+    Ok(Text {
+        en: string(v, "en", path)?,
+        cy: opt_string(v, "cy", path)?,
+    })
+}
+
+fn opt_text(v: &JsValue, key: &str, path: &str) -> R<Option<Text>> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(None);
+    }
+    text(&x, &format!("{path}.{key}")).map(Some)
+}
+
+/// Each element of an optional array, through `f`.
+fn list<T>(v: &JsValue, key: &str, path: &str, f: impl Fn(&JsValue, &str) -> R<T>) -> R<Vec<T>> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(Vec::new());
+    }
+    let a = x
+        .dyn_into::<Array>()
+        .map_err(|_| bad(&format!("{path}.{key}"), "expected a list"))?;
+    (0..a.length())
+        .map(|i| f(&a.get(i), &format!("{path}.{key}[{i}]")))
+        .collect()
+}
+
+/// Each own property of an optional object, through `f`.
+fn map<T>(
+    v: &JsValue,
+    key: &str,
+    path: &str,
+    f: impl Fn(&JsValue, &str) -> R<T>,
+) -> R<BTreeMap<String, T>> {
+    let x = get(v, key);
+    if absent(&x) {
+        return Ok(BTreeMap::new());
+    }
+    let o = x
+        .dyn_into::<js_sys::Object>()
+        .map_err(|_| bad(&format!("{path}.{key}"), "expected an object"))?;
+    let mut out = BTreeMap::new();
+    for e in js_sys::Object::entries(&o).iter() {
+        let pair: Array = e.unchecked_into();
+        let k = pair.get(0).as_string().unwrap_or_default();
+        let p = format!("{path}.{key}.{k}");
+        out.insert(k, f(&pair.get(1), &p)?);
+    }
+    Ok(out)
+}
+
+/// A snake_case name through a table (the same names the core's serde derive accepts).
+fn name<T: Copy>(v: &JsValue, key: &str, path: &str, table: &[(&str, T)]) -> R<T> {
+    let s = string(v, key, path)?;
+    table
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| bad(&format!("{path}.{key}"), &format!("unknown value \"{s}\"")))
+}
+
+const SCORINGS: [(&str, Scoring); 7] = [
+    ("fft", Scoring::Fft),
+    ("i_statements", Scoring::IStatements),
+    ("sure", Scoring::Sure),
+    ("collaborate", Scoring::Collaborate),
+    ("sdm_q_9", Scoring::SdmQ9),
+    ("decision_aid", Scoring::DecisionAid),
+    ("none", Scoring::None),
+];
+
+const KINDS: [(&str, ItemKind); 10] = [
+    ("single_choice", ItemKind::SingleChoice),
+    ("multiple_choice", ItemKind::MultipleChoice),
+    ("agreement", ItemKind::Agreement),
+    ("scale", ItemKind::Scale),
+    ("yes_no", ItemKind::YesNo),
+    ("free_text", ItemKind::FreeText),
+    ("option_grid", ItemKind::OptionGrid),
+    ("importance", ItemKind::Importance),
+    ("knowledge", ItemKind::Knowledge),
+    ("info", ItemKind::Info),
+];
+
+fn choice(v: &JsValue, path: &str) -> R<Choice> {
+    Ok(Choice {
+        id: string(v, "id", path)?,
+        text: text(&get(v, "text"), &format!("{path}.text"))?,
+        symbol: opt_string(v, "symbol", path)?,
+    })
+}
+
+fn item(v: &JsValue, path: &str) -> R<Item> {
+    Ok(Item {
+        id: string(v, "id", path)?,
+        kind: name(v, "kind", path, &KINDS)?,
+        text: text(&get(v, "text"), &format!("{path}.text"))?,
+        hint: opt_text(v, "hint", path)?,
+        theme: opt_string(v, "theme", path)?,
+        required: flag(v, "required", path)?,
+        role: opt_string(v, "role", path)?,
+        options: list(v, "options", path, choice)?,
+        min: opt_int(v, "min", path, i64::MIN >> 11, i64::MAX >> 11)?,
+        max: opt_int(v, "max", path, i64::MIN >> 11, i64::MAX >> 11)?,
+        min_label: opt_text(v, "min_label", path)?,
+        max_label: opt_text(v, "max_label", path)?,
+        max_length: opt_int(v, "max_length", path, 0, u32::MAX.into())?.map(|n| n as u32),
+        rows: list(v, "rows", path, |r, p| {
+            Ok(GridRow {
+                id: string(r, "id", p)?,
+                question: text(&get(r, "question"), &format!("{p}.question"))?,
+                cells: list(r, "cells", p, text)?,
+            })
+        })?,
+        stances: map(v, "stances", path, |x, p| {
+            int(x, p, i8::MIN.into(), i8::MAX.into()).map(|n| n as i8)
+        })?,
+        answer: opt_string(v, "answer", path)?,
+        explanation: opt_text(v, "explanation", path)?,
+    })
+}
+
+/// Walk a parsed JSON value into an [`Instrument`] and check it with the core's definition
+/// rules. Every shape error names its JSON path; definition problems are listed together.
+pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
+    if !v.is_object() {
+        return Err(bad("$", "expected an instrument object"));
+    }
+    let p = "$";
+    let instrument = Instrument {
+        id: string(v, "id", p)?,
+        version: int(&get(v, "version"), "$.version", 0, u32::MAX.into())? as u32,
+        scoring: name(v, "scoring", p, &SCORINGS)?,
+        title: text(&get(v, "title"), "$.title")?,
+        intro: opt_text(v, "intro", p)?,
+        example: flag(v, "example", p)?,
+        translation_status: map(v, "translation_status", p, |x, q| {
+            x.as_string().ok_or_else(|| bad(q, "expected a string"))
+        })?,
+        themes: list(v, "themes", p, |t, q| {
+            Ok(Theme {
+                id: string(t, "id", q)?,
+                title: text(&get(t, "title"), &format!("{q}.title"))?,
+            })
+        })?,
+        options: list(v, "options", p, choice)?,
+        items: list(v, "items", p, item)?,
+    };
+    let problems = instrument.validate();
+    if problems.is_empty() {
+        Ok(instrument)
+    } else {
+        Err(LoadError(
+            problems
+                .iter()
+                .map(|d| format!("{}: {}", d.path, d.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ))
+    }
+}
+
+/// The instrument for a widget: an inline `<script type="application/json">` child wins (so
+/// a decision aid works with no server at all); otherwise `instrument` is fetched from
+/// `endpoint`.
+pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
+    if let Ok(Some(script)) = host.query_selector(":scope > script[type='application/json']") {
+        let json = js_sys::JSON::parse(&script.text_content().unwrap_or_default())
+            .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?;
+        return instrument_from_js(&json);
+    }
+    let id = host
+        .get_attribute("instrument")
+        .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
+    let endpoint = host.get_attribute("endpoint").unwrap_or_default();
+    let url = format!(
+        "{}/api/v1/instruments/{}",
+        endpoint.trim_end_matches('/'),
+        String::from(js_sys::encode_uri_component(&id))
+    );
+    let fetched = async {
+        let init = RequestInit::new();
+        init.set_mode(RequestMode::Cors);
+        init.set_credentials(RequestCredentials::Omit);
+        let window = web_sys::window().ok_or(JsValue::NULL)?;
+        let res: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await?
+            .dyn_into()?;
+        if !res.ok() {
+            return Err(JsValue::from_f64(res.status().into()));
+        }
+        JsFuture::from(res.json()?).await
+    };
+    match fetched.await {
+        Ok(json) => instrument_from_js(&json),
+        Err(e) => Err(LoadError(match e.as_f64() {
+            Some(status) => format!("{url} answered {status}"),
+            None => format!("{url} could not be reached"),
+        })),
+    }
+}

@@ -1,0 +1,727 @@
+//! `<chorus-form>` and `<chorus-decision-aid>`: any instrument, drawn from the core's model.
+//!
+//! One renderer serves both: an instrument's items are grouped into pages by theme (one theme
+//! per page, with progress shown); each page is checked with the core's own
+//! [`validate_response`] before moving on, so the messages a patient sees are exactly the
+//! rules the server applies. A form ends with "check your answers" and sending; a decision aid
+//! ends with a summary page (the lean the core computes, the knowledge check, SURE), which can
+//! be printed, saved as a file and, if the trust wants it, sent anonymously.
+
+use std::{collections::BTreeMap, rc::Rc};
+
+use chorus_core::{
+    Answer, ErrorCode, Instrument, Item, ItemKind, Response, instrument::AGREEMENT_ANSWERS,
+    redact::redact, score, validate_response,
+};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+use crate::{
+    i18n::Locale,
+    send::{self, Outcome, SendError},
+    ui,
+};
+
+/// Which ending the instrument gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Check your answers, then send (`<chorus-form>`).
+    Form,
+    /// A summary to keep, print or save; sending is optional (`<chorus-decision-aid>`).
+    Aid,
+}
+
+/// Properties shared by both elements.
+#[derive(Properties, PartialEq)]
+pub struct SurveyProps {
+    /// Interface language.
+    pub locale: Locale,
+    /// The custom element, for attributes, the inline instrument and events.
+    pub host: Element,
+    /// Form or decision aid.
+    pub mode: Mode,
+}
+
+/// Loads the instrument (inline or from the server), then shows it.
+#[function_component(Survey)]
+pub fn survey(props: &SurveyProps) -> Html {
+    let l = props.locale;
+    let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
+    {
+        let (loaded, host) = (loaded.clone(), props.host.clone());
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = crate::model::load(&host).await;
+                if let Err(e) = &r {
+                    // For the web team: exactly what is wrong with the instrument.
+                    web_sys::console::error_1(&format!("Chorus: {}", e.0).into());
+                    send::dispatch(
+                        &host,
+                        "chorus:error",
+                        &[("code", "instrument_unavailable"), ("message", &e.0)],
+                    );
+                }
+                loaded.set(Some(r.map(Rc::new).map_err(|_| ())));
+            });
+        });
+    }
+    match &*loaded {
+        None => {
+            html! { <p class="chorus-hint" role="status">{ l.t("Loading…", "Wrthi'n llwytho…") }</p> }
+        }
+        Some(Err(())) => html! {
+            <div class="chorus-inset" role="alert">
+                <p>{ l.t("Sorry, this form is not available at the moment. Please try again later.",
+                         "Mae'n ddrwg gennym, nid yw'r ffurflen hon ar gael ar hyn o bryd. Rhowch gynnig arall arni yn nes ymlaen.") }</p>
+            </div>
+        },
+        Some(Ok(i)) => html! {
+            <Runner instrument={i.clone()} locale={l} host={props.host.clone()} mode={props.mode} />
+        },
+    }
+}
+
+/// Properties of a loaded survey.
+#[derive(Properties, PartialEq)]
+pub struct RunnerProps {
+    /// The checked instrument.
+    pub instrument: Rc<Instrument>,
+    /// Interface language.
+    pub locale: Locale,
+    /// The custom element.
+    pub host: Element,
+    /// Form or decision aid.
+    pub mode: Mode,
+}
+
+/// A page: the items of one theme (or a run of items with none), in instrument order.
+#[derive(Debug, PartialEq)]
+pub struct Page {
+    /// The theme, if the items have one.
+    pub theme: Option<String>,
+    /// Indices into the instrument's items.
+    pub items: Vec<usize>,
+}
+
+/// Group items into pages: one per theme, in order of first appearance; items with no theme
+/// make a page of their own wherever they fall.
+pub fn pages(i: &Instrument) -> Vec<Page> {
+    let mut pages: Vec<Page> = Vec::new();
+    for (n, it) in i.items.iter().enumerate() {
+        let found = match &it.theme {
+            Some(_) => pages.iter_mut().find(|p| p.theme == it.theme),
+            None => pages.last_mut().filter(|p| p.theme.is_none()),
+        };
+        match found {
+            Some(p) => p.items.push(n),
+            None => pages.push(Page {
+                theme: it.theme.clone(),
+                items: vec![n],
+            }),
+        }
+    }
+    pages
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    Page(usize),
+    /// Check your answers (form) or the summary (decision aid).
+    End,
+    /// The form was sent or queued.
+    Done(Outcome),
+}
+
+/// Field id of an item's first control (what labels, hints and error links point at).
+fn field(it: &Item) -> String {
+    format!("q-{}", it.id)
+}
+
+/// The patient's sentence for an error code.
+fn message(l: Locale, code: ErrorCode, it: &Item) -> String {
+    match code {
+        ErrorCode::RequiredMissing if it.kind == ItemKind::FreeText => {
+            l.t("Enter an answer", "Rhowch ateb").into()
+        }
+        ErrorCode::RequiredMissing => l.t("Select an answer", "Dewiswch ateb").into(),
+        ErrorCode::TextTooLong => format!(
+            "{} {} {}",
+            l.t("Your answer must be", "Rhaid i'ch ateb fod yn"),
+            it.max_length.unwrap_or(0),
+            l.t("characters or fewer", "nod neu lai")
+        ),
+        _ => l.t("Check this answer", "Gwiriwch yr ateb hwn").into(),
+    }
+}
+
+const AGREEMENT_LABELS: [(&str, &str); 6] = [
+    ("Strongly agree", "Cytuno'n gryf"),
+    ("Agree", "Cytuno"),
+    (
+        "Neither agree nor disagree",
+        "Ddim yn cytuno nac yn anghytuno",
+    ),
+    ("Disagree", "Anghytuno"),
+    ("Strongly disagree", "Anghytuno'n gryf"),
+    ("Does not apply to me", "Ddim yn berthnasol i mi"),
+];
+
+/// Every answer an item offers as a radio or checkbox: (label, answer).
+fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
+    let cl = l.core();
+    match it.kind {
+        ItemKind::Agreement => AGREEMENT_ANSWERS
+            .iter()
+            .zip(AGREEMENT_LABELS)
+            .map(|((id, _), (en, cy))| (l.t(en, cy).to_string(), Answer::Text(id.to_string())))
+            .collect(),
+        ItemKind::YesNo => vec![
+            (l.t("Yes", "Ie").into(), Answer::Bool(true)),
+            (l.t("No", "Na").into(), Answer::Bool(false)),
+        ],
+        ItemKind::Scale | ItemKind::Importance => {
+            let (lo, hi) = it.range();
+            (lo..=hi)
+                .map(|n| (n.to_string(), Answer::Number(n)))
+                .collect()
+        }
+        ItemKind::OptionGrid => i
+            .options
+            .iter()
+            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .collect(),
+        _ => it
+            .options
+            .iter()
+            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .collect(),
+    }
+}
+
+/// How an answer reads back on "check your answers" and in the summary (free text as it will
+/// be stored, after redaction).
+fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> String {
+    let not = l.t("Not answered", "Heb ei ateb");
+    let Some(a) = a else { return not.into() };
+    if let Answer::Text(t) = a
+        && it.kind == ItemKind::FreeText
+    {
+        return redact(t).text;
+    }
+    let all = choices(i, it, l);
+    let label = |x: &Answer| {
+        all.iter()
+            .find(|(_, v)| v == x)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default()
+    };
+    match a {
+        Answer::List(ids) if ids.is_empty() => not.into(),
+        Answer::List(ids) => ids
+            .iter()
+            .map(|id| label(&Answer::Text(id.clone())))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Answer::Number(n) if it.kind != ItemKind::SingleChoice => {
+            format!("{n} {} {}", l.t("out of", "allan o"), it.range().1)
+        }
+        other => label(other),
+    }
+}
+
+type Set = Callback<(String, Option<Answer>)>;
+
+/// One item, drawn by its kind.
+fn item_view(
+    i: &Instrument,
+    it: &Item,
+    l: Locale,
+    value: Option<&Answer>,
+    error: Option<&str>,
+    set: &Set,
+) -> Html {
+    let cl = l.core();
+    let text = it.text.get(cl).to_string();
+    let hint = it.hint.as_ref().map(|h| h.get(cl).to_string());
+    match it.kind {
+        ItemKind::Info => html! { <p class="chorus-body" part="info">{ text }</p> },
+        ItemKind::OptionGrid => grid_view(i, it, l),
+        ItemKind::FreeText => {
+            let (set, id) = (set.clone(), it.id.clone());
+            let v = match value {
+                Some(Answer::Text(t)) => t.as_str(),
+                _ => "",
+            };
+            ui::free_text(
+                l,
+                &field(it),
+                html! { { text } },
+                hint.as_deref(),
+                error,
+                v,
+                it.max_length.unwrap_or(1200) as usize,
+                Callback::from(move |s: String| {
+                    let a = (!s.is_empty()).then_some(Answer::Text(s));
+                    set.emit((id.clone(), a))
+                }),
+            )
+        }
+        _ => choice_view(i, it, l, text, hint, value, error, set),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn choice_view(
+    i: &Instrument,
+    it: &Item,
+    l: Locale,
+    text: String,
+    hint: Option<String>,
+    value: Option<&Answer>,
+    error: Option<&str>,
+    set: &Set,
+) -> Html {
+    let cl = l.core();
+    let multiple = it.kind == ItemKind::MultipleChoice;
+    let inline = matches!(it.kind, ItemKind::Scale | ItemKind::Importance);
+    // Scales say what their ends mean.
+    let hint = hint.or_else(|| {
+        if !inline {
+            return None;
+        }
+        let (lo, hi) = it.range();
+        let end = |t: &Option<chorus_core::Text>, n: i64| {
+            t.as_ref()
+                .map(|t| format!("{n} = {}", t.get(cl)))
+                .unwrap_or_else(|| n.to_string())
+        };
+        Some(format!(
+            "{}, {}",
+            end(&it.min_label, lo),
+            end(&it.max_label, hi)
+        ))
+    });
+    let id = field(it);
+    let described = [
+        hint.as_ref().map(|_| format!("{id}-hint")),
+        error.map(|_| format!("{id}-error")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let chosen: Vec<String> = match value {
+        Some(Answer::List(l)) => l.clone(),
+        _ => Vec::new(),
+    };
+    let options = choices(i, it, l);
+    let kind = if multiple { "checkbox" } else { "radio" };
+    let feedback = (it.kind == ItemKind::Knowledge)
+        .then(|| value.and_then(|v| knowledge_feedback(it, v, l)))
+        .flatten();
+    html! {
+        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
+            <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
+                <legend class="chorus-legend chorus-legend--s">{ text }</legend>
+                if let Some(h) = hint {
+                    <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
+                }
+                if let Some(e) = error {
+                    <p class="chorus-error-message" id={format!("{id}-error")}>
+                        <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e }
+                    </p>
+                }
+                <div class={classes!("chorus-radios", inline.then_some("chorus-radios--inline"))}>
+                    { for options.into_iter().enumerate().map(|(n, (label, ans))| {
+                        let input_id = if n == 0 { id.clone() } else { format!("{id}-{n}") };
+                        let checked = if multiple {
+                            matches!(&ans, Answer::Text(t) if chosen.contains(t))
+                        } else {
+                            value == Some(&ans)
+                        };
+                        let onchange = {
+                            let (set, item, chosen, ans) = (set.clone(), it.id.clone(), chosen.clone(), ans.clone());
+                            Callback::from(move |_: Event| {
+                                let next = match (&ans, multiple) {
+                                    (Answer::Text(t), true) => {
+                                        let mut c = chosen.clone();
+                                        if let Some(p) = c.iter().position(|x| x == t) { c.remove(p); } else { c.push(t.clone()); }
+                                        (!c.is_empty()).then_some(Answer::List(c))
+                                    }
+                                    _ => Some(ans.clone()),
+                                };
+                                set.emit((item.clone(), next))
+                            })
+                        };
+                        let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
+                        html! { <>
+                            if divider { <p class="chorus-radios__divider">{ l.t("or", "neu") }</p> }
+                            <div class={if multiple { "chorus-radio chorus-checkbox" } else { "chorus-radio" }}>
+                                <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
+                                <label class="chorus-radio__label" for={input_id}>{ label }</label>
+                            </div>
+                        </> }
+                    }) }
+                </div>
+                if let Some(f) = feedback {
+                    <div class="chorus-inset" part="feedback" aria-live="polite">{ f }</div>
+                }
+            </fieldset>
+        </div>
+    }
+}
+
+/// Right or not, and why: shown as soon as a knowledge question is answered.
+fn knowledge_feedback(it: &Item, v: &Answer, l: Locale) -> Option<Html> {
+    let cl = l.core();
+    let right = it.answer.as_deref()?;
+    let correct = matches!(v, Answer::Text(t) if t == right);
+    let right_text = it
+        .options
+        .iter()
+        .find(|o| o.id == right)
+        .map(|o| o.text.get(cl))
+        .unwrap_or_default();
+    Some(html! { <>
+        <p class="chorus-label">{ if correct { l.t("That's right.", "Cywir.").to_string() } else {
+            format!("{} {right_text}", l.t("Not quite. The answer is:", "Ddim yn hollol. Yr ateb yw:")) } }</p>
+        if let Some(e) = &it.explanation { <p>{ e.get(cl) }</p> }
+    </> })
+}
+
+/// The option grid: a table on wide screens; on narrow ones each cell stacks under its
+/// option's name (CSS, from `data-label`).
+fn grid_view(i: &Instrument, it: &Item, l: Locale) -> Html {
+    let cl = l.core();
+    html! {
+        <div class="chorus-grid-wrap" part="option-grid">
+            <table class="chorus-grid">
+                <caption class="chorus-legend chorus-legend--s">{ it.text.get(cl) }</caption>
+                <thead><tr>
+                    <td></td>
+                    { for i.options.iter().map(|o| html! { <th scope="col">{ o.text.get(cl) }</th> }) }
+                </tr></thead>
+                <tbody>
+                    { for it.rows.iter().map(|r| html! { <tr>
+                        <th scope="row">{ r.question.get(cl) }</th>
+                        { for r.cells.iter().zip(&i.options).map(|(c, o)| html! {
+                            <td data-label={o.text.get(cl).to_string()}>{ c.get(cl) }</td>
+                        }) }
+                    </tr> }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The response as it stands (blank free text left out).
+fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Answer>) -> Response {
+    let mut answers = answers.clone();
+    answers.retain(|_, a| !matches!(a, Answer::Text(t) if t.trim().is_empty()));
+    Response {
+        instrument: i.id.clone(),
+        version: i.version,
+        locale: l.core(),
+        idempotency_key: key.to_string(),
+        answers,
+        client_scores: None,
+    }
+}
+
+/// The loaded survey: pages, then the ending.
+#[function_component(Runner)]
+pub fn runner(props: &RunnerProps) -> Html {
+    let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
+    let cl = l.core();
+    let pages = use_memo(i.clone(), |i| pages(i));
+    let answers = use_state(BTreeMap::<String, Answer>::new);
+    let step = use_state(|| Step::Page(0));
+    let errors = use_state(Vec::<(String, String)>::new);
+    let back_to_end = use_state(|| false);
+    let failed = use_state(|| None::<SendError>);
+    let sending = use_state(|| false);
+    let key = use_memo((), |_| send::new_key());
+    // What to focus after the next render: `Some("")` = the page heading (or the error
+    // summary if there are errors); `Some(id)` = that field. Never on first load.
+    let focus = use_state(|| None::<String>);
+    let (heading, summary, panel) = (use_node_ref(), use_node_ref(), use_node_ref());
+    {
+        let (heading, summary, panel) = (heading.clone(), summary.clone(), panel.clone());
+        let deps = (
+            (*focus).clone(),
+            (*step).clone(),
+            errors.len(),
+            failed.is_some(),
+        );
+        use_effect_with(deps, move |(f, step, errs, failed)| {
+            let Some(f) = f else { return };
+            let el = if *errs > 0 || *failed {
+                summary.cast::<HtmlElement>()
+            } else if matches!(step, Step::Done(_)) {
+                panel.cast::<HtmlElement>()
+            } else if !f.is_empty() {
+                if let Some(h) = heading.cast::<Element>() {
+                    ui::focus_in_widget(&h, f);
+                }
+                None
+            } else {
+                heading.cast::<HtmlElement>()
+            };
+            if let Some(el) = el {
+                let _ = el.focus();
+            }
+        });
+    }
+    let go = {
+        let (step, focus, errors) = (step.clone(), focus.clone(), errors.clone());
+        move |s: Step, target: &str| {
+            errors.set(Vec::new());
+            step.set(s);
+            focus.set(Some(target.to_string()));
+        }
+    };
+    let set: Set = {
+        let answers = answers.clone();
+        Callback::from(move |(id, a): (String, Option<Answer>)| {
+            let mut next = (*answers).clone();
+            match a {
+                Some(a) => next.insert(id, a),
+                None => next.remove(&id),
+            };
+            answers.set(next);
+        })
+    };
+
+    if let Step::Done(o) = &*step
+        && let Some(p) = ui::outcome_panel(l, o, &panel)
+    {
+        return p;
+    }
+
+    let n = pages.len();
+    let title = i.title.get(cl).to_string();
+    let errors_for = |p: &Page| -> Vec<(String, String)> {
+        let r = response(&i, l, &key, &answers);
+        match validate_response(&i, &r) {
+            Ok(()) => Vec::new(),
+            Err(es) => es
+                .iter()
+                .filter_map(|e| {
+                    let it = p
+                        .items
+                        .iter()
+                        .map(|&k| &i.items[k])
+                        .find(|it| Some(&it.id) == e.item.as_ref())?;
+                    Some((it.id.clone(), message(l, e.code, it)))
+                })
+                .collect(),
+        }
+    };
+
+    match &*step {
+        Step::Page(p) => {
+            let p = (*p).min(n.saturating_sub(1));
+            let page = &pages[p];
+            let onsubmit = {
+                let (errors, focus, back_to_end) = (errors.clone(), focus.clone(), *back_to_end);
+                let found = errors_for(page);
+                let go = go.clone();
+                Callback::from(move |e: SubmitEvent| {
+                    e.prevent_default();
+                    if found.is_empty() {
+                        let next = if back_to_end || p + 1 >= n {
+                            Step::End
+                        } else {
+                            Step::Page(p + 1)
+                        };
+                        go(next, "");
+                    } else {
+                        errors.set(found.clone());
+                        focus.set(Some(String::new()));
+                    }
+                })
+            };
+            let back = (p > 0).then(|| {
+                let go = go.clone();
+                Callback::from(move |_: MouseEvent| go(Step::Page(p - 1), ""))
+            });
+            let heading_text = page
+                .theme
+                .as_ref()
+                .and_then(|t| i.themes.iter().find(|x| &x.id == t))
+                .map(|t| t.title.get(cl).to_string())
+                .unwrap_or_else(|| title.clone());
+            let entries: Vec<(String, String)> = errors
+                .iter()
+                .map(|(id, m)| {
+                    let q = i.item(id).map(|it| it.text.get(cl)).unwrap_or_default();
+                    (format!("q-{id}"), format!("{m}: {q}"))
+                })
+                .collect();
+            html! {
+                <form class="chorus" part="form" novalidate=true {onsubmit}>
+                    if let Some(onclick) = back {
+                        <button type="button" class="chorus-back-link" {onclick}>{ l.t("Back", "Yn ôl") }</button>
+                    }
+                    if !entries.is_empty() {
+                        { ui::error_summary(l, &entries, None, &summary) }
+                    }
+                    <h2 class="chorus-heading" tabindex="-1" ref={heading}>
+                        if n > 1 {
+                            <span class="chorus-caption" part="progress">
+                                { format!("{title} – {} {} {} {n}", l.t("page", "tudalen"), p + 1, l.t("of", "o")) }
+                            </span>
+                        }
+                        { heading_text }
+                    </h2>
+                    if p == 0 {
+                        if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.get(cl) }</p> }
+                    }
+                    { for page.items.iter().map(|&k| {
+                        let it = &i.items[k];
+                        let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
+                        item_view(&i, it, l, answers.get(&it.id), err, &set)
+                    }) }
+                    <button class="chorus-button" part="button" type="submit">{
+                        if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
+                        else if p + 1 < n { l.t("Continue", "Parhau") }
+                        else if mode == Mode::Aid { l.t("See your summary", "Gweld eich crynodeb") }
+                        else { l.t("Check your answers", "Gwirio eich atebion") }
+                    }</button>
+                </form>
+            }
+        }
+        _ => {
+            let r = response(&i, l, &key, &answers);
+            let on_send = {
+                let (host, failed, sending, focus, step) = (
+                    props.host.clone(),
+                    failed.clone(),
+                    sending.clone(),
+                    focus.clone(),
+                    step.clone(),
+                );
+                let r = r.clone();
+                Callback::from(move |_: MouseEvent| {
+                    let endpoint = host.get_attribute("endpoint").unwrap_or_default();
+                    let site = host
+                        .get_attribute("site")
+                        .unwrap_or_else(|| "default".into());
+                    let service = host.get_attribute("service");
+                    let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
+                    sending.set(true);
+                    failed.set(None);
+                    let (failed, sending, focus, step) =
+                        (failed.clone(), sending.clone(), focus.clone(), step.clone());
+                    send::submit(
+                        host.clone(),
+                        prepared,
+                        r.idempotency_key.clone(),
+                        Callback::from(move |o: Outcome| {
+                            sending.set(false);
+                            focus.set(Some(String::new()));
+                            match o {
+                                Outcome::Failed(e) => failed.set(Some(e)),
+                                o => step.set(Step::Done(o)),
+                            }
+                        }),
+                    );
+                })
+            };
+            let back_to = {
+                let (go, back_to_end) = (go.clone(), back_to_end.clone());
+                move |p: usize, target: String, keep: bool| {
+                    let (go, back_to_end) = (go.clone(), back_to_end.clone());
+                    Callback::from(move |_: MouseEvent| {
+                        back_to_end.set(keep);
+                        go(Step::Page(p), &target);
+                    })
+                }
+            };
+            let failure = failed.as_ref().map(|e| ui::failure_message(l, e));
+            let send_label = if *sending {
+                l.t("Sending…", "Yn anfon…")
+            } else if mode == Mode::Aid {
+                l.t("Send my answers anonymously", "Anfon fy atebion yn ddienw")
+            } else {
+                l.t("Send answers", "Anfon atebion")
+            };
+            let send_button = html! {
+                <button class="chorus-button" part="button" type="button" disabled={*sending} onclick={on_send}>{ send_label }</button>
+            };
+            html! {
+                <div class="chorus" part="form">
+                    <button type="button" class="chorus-back-link" onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                    if let Some(f) = failure {
+                        { ui::error_summary(l, &[], Some(f), &summary) }
+                    }
+                    if mode == Mode::Form {
+                        <h2 class="chorus-heading" tabindex="-1" ref={heading}>{ l.t("Check your answers before sending", "Gwiriwch eich atebion cyn anfon") }</h2>
+                        { for pages.iter().enumerate().map(|(p, page)| {
+                            let rows: Vec<&Item> = page.items.iter().map(|&k| &i.items[k]).filter(|it| it.kind.answerable()).collect();
+                            if rows.is_empty() { return html! {}; }
+                            let theme = page.theme.as_ref().and_then(|t| i.themes.iter().find(|x| &x.id == t)).map(|t| t.title.get(cl).to_string());
+                            html! { <>
+                                if let Some(t) = theme { <h3 class="chorus-subheading">{ t }</h3> }
+                                <dl class="chorus-summary-list">
+                                    { for rows.into_iter().map(|it| { let q = it.text.get(cl); html! {
+                                        <div class="chorus-summary-list__row">
+                                            <dt class="chorus-summary-list__key">{ q }</dt>
+                                            <dd class="chorus-summary-list__value">{ answer_label(&i, it, r.answers.get(&it.id), l) }</dd>
+                                            <dd class="chorus-summary-list__actions">
+                                                <button type="button" class="chorus-link" onclick={back_to(p, field(it), true)}>
+                                                    { l.t("Change", "Newid") }<span class="chorus-visually-hidden">{ format!(" {q}") }</span>
+                                                </button>
+                                            </dd>
+                                        </div>
+                                    } }) }
+                                </dl>
+                            </> }
+                        }) }
+                        { send_button }
+                    } else {
+                        { crate::aid::summary(&i, &score(&i, &r), &r, l, &heading) }
+                        <div class="chorus-actions chorus-no-print">
+                            <button class="chorus-button chorus-button--secondary" type="button" onclick={Callback::from(|_: MouseEvent| {
+                                if let Some(w) = web_sys::window() { let _ = w.print(); }
+                            })}>{ l.t("Print your summary", "Argraffu eich crynodeb") }</button>
+                            <button class="chorus-button chorus-button--secondary" type="button" onclick={{
+                                let text = crate::aid::summary_text(&i, &score(&i, &r), &r, l);
+                                Callback::from(move |_: MouseEvent| save(&text))
+                            }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
+                            <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                        </div>
+                        if props.host.has_attribute("send") {
+                            <div class="chorus-inset chorus-no-print">
+                                <p>{ l.t(
+                                    "You can send your answers to the team who made this aid, to help them improve it. They will not know who you are.",
+                                    "Gallwch anfon eich atebion at y tîm a wnaeth y cymorth hwn, i'w helpu i'w wella. Ni fyddant yn gwybod pwy ydych chi.") }</p>
+                                { send_button }
+                            </div>
+                        }
+                    }
+                </div>
+            }
+        }
+    }
+}
+
+/// Offer the summary as a plain-text file (a `data:` link with `download`: no server, no
+/// cookie, nothing kept).
+fn save(text: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(a) = doc.create_element("a") {
+        let href = format!(
+            "data:text/plain;charset=utf-8,{}",
+            String::from(js_sys::encode_uri_component(text))
+        );
+        let _ = a.set_attribute("href", &href);
+        let _ = a.set_attribute("download", "decision-summary.txt");
+        if let Ok(a) = a.dyn_into::<HtmlElement>() {
+            a.click();
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// <chorus-form> and <chorus-decision-aid> in a real browser: the I Statement journey across
+// pages (error summary, check your answers, change an answer, send, receipt stored), the
+// decision aid to its summary (lean, print view, saved file, anonymous send), Welsh, and
+// axe-core on every state of both.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
+import { launchBrowser, startServer } from "./support.mjs";
+
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+const artifacts = process.env.CHORUS_ARTIFACTS;
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  if (artifacts) mkdirSync(artifacts, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function axe(page, tag, state) {
+  const result = await new AxeBuilder({ page }).withTags(TAGS).include(tag).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
+  assert.ok(result.passes.length > 0, `${state}: axe checked nothing`);
+  if (artifacts) await page.screenshot({ path: join(artifacts, `${tag}-${state.replace(/\W+/g, "-")}.png`), fullPage: true });
+}
+
+const REQUIRED_FORM = JSON.stringify({
+  id: "e2e-required", version: 1, scoring: "i_statements",
+  title: { en: "Short form", cy: "Ffurflen fer" },
+  themes: [{ id: "t", title: { en: "Being heard", cy: "Cael eich clywed" } }],
+  items: [
+    { id: "s1", kind: "agreement", theme: "t", required: true, text: { en: "Staff listened to me.", cy: "Roedd staff yn gwrando arnaf." } },
+    { id: "s2", kind: "agreement", theme: "t", text: { en: "I could ask questions.", cy: "Roeddwn i'n gallu gofyn cwestiynau." } },
+  ],
+});
+
+test("a required statement left out: the error summary takes focus and its link reaches the field", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/`);
+  await page.evaluate((json) => {
+    const el = document.createElement("chorus-form");
+    const s = document.createElement("script");
+    s.type = "application/json";
+    s.textContent = json;
+    el.append(s);
+    document.querySelector("main").append(el);
+  }, REQUIRED_FORM);
+  const form = page.locator("chorus-form");
+  await form.locator("input[type=radio]").first().waitFor();
+  await axe(page, "chorus-form", "inline first view");
+  await form.locator("button[type=submit]").focus();
+  await page.keyboard.press("Enter");
+  const summary = form.locator(".chorus-error-summary");
+  await summary.waitFor();
+  assert.equal(await page.evaluate(() => document.querySelector("chorus-form").shadowRoot.activeElement.className), "chorus-error-summary");
+  await axe(page, "chorus-form", "inline error");
+  // Keyboard: Tab to the link, Enter → focus on the statement's first radio.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.querySelector("chorus-form").shadowRoot.activeElement.id), "q-s1");
+  // Arrow keys move within the radio group and select; then send on to check answers.
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await form.getByLabel("Agree", { exact: true }).first().isChecked(), true);
+  await form.locator("button[type=submit]").click();
+  await form.getByText("Check your answers before sending").waitFor();
+  await page.close();
+});
+
+test("the I Statement form across its pages: check your answers, change one, send, stored once", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/feedback.html`);
+  const form = page.locator("chorus-form");
+  await form.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+  const progress = async () => (await form.locator("[part=progress]").textContent()).trim();
+  assert.match(await progress(), /page 1 of \d+/);
+  const pages = Number((await progress()).match(/of (\d+)/)[1]);
+  assert.ok(pages >= 6, `one page per theme, got ${pages}`);
+  // Answer the first statement on every page ("Agree"), then continue.
+  for (let p = 1; p <= pages; p++) {
+    assert.match(await progress(), new RegExp(`page ${p} of ${pages}`));
+    const first = form.locator("fieldset").first();
+    if ((await first.locator("input[type=radio]").count()) > 0) await first.getByLabel("Agree", { exact: true }).check();
+    else await form.locator("textarea").fill("The nurse, Sam, was kind. Call me on 07700 900123.");
+    if (p === 1) await axe(page, "chorus-form", "page 1 answered");
+    await form.locator("button[type=submit]").click();
+  }
+  await form.getByText("Check your answers before sending").waitFor();
+  await axe(page, "chorus-form", "check your answers");
+  const check = await form.locator("[part=form]").textContent();
+  assert.match(check, /\[phone number\]/);
+  assert.doesNotMatch(check, /07700/);
+  // Change the first answer: back on page 1 with that field focused, then straight back.
+  await form.locator(".chorus-summary-list__row button").first().click();
+  assert.match(await progress(), /page 1 of/);
+  assert.match(await page.evaluate(() => document.querySelector("chorus-form").shadowRoot.activeElement.id), /^q-/);
+  await form.locator("fieldset").first().getByLabel("Strongly agree").check();
+  await form.getByRole("button", { name: "Save and go back" }).click();
+  await form.getByText("Check your answers before sending").waitFor();
+  assert.match(await form.locator(".chorus-summary-list__row").first().textContent(), /Strongly agree/);
+  // Send: the receipt's reference is shown and announced to the page.
+  const submitted = page.evaluate(
+    () => new Promise((ok) => document.querySelector("chorus-form").addEventListener("chorus:submitted", (e) => ok(e.detail.reference))),
+  );
+  await form.getByRole("button", { name: "Send answers" }).click();
+  const reference = await submitted;
+  assert.match(reference, /^CH-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  const panel = form.locator("[part=confirmation]");
+  await panel.waitFor();
+  assert.match(await panel.textContent(), new RegExp(reference));
+  await axe(page, "chorus-form", "sent");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the decision aid: grid, values, knowledge, SURE, then a summary to print, save and send", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/decision-aid.html`);
+  const aid = page.locator("chorus-decision-aid");
+  await aid.locator("table").waitFor({ timeout: 15_000 });
+  await axe(page, "chorus-decision-aid", "option grid");
+  // Narrow screens stack the grid: no horizontal scrolling at 320 px.
+  await page.setViewportSize({ width: 320, height: 800 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 320), true, "no horizontal scroll at 320px");
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await aid.locator("button[type=submit]").click();
+  // Values: leave them out once to see the error summary, then rate each.
+  await aid.locator("button[type=submit]").click();
+  await aid.locator(".chorus-error-summary").waitFor();
+  await axe(page, "chorus-decision-aid", "values error");
+  const groups = aid.locator("fieldset");
+  const n = await groups.count();
+  for (let i = 0; i < n; i++) await groups.nth(i).getByLabel(String((i * 3) % 11), { exact: true }).check();
+  await aid.locator("button[type=submit]").click();
+  // Knowledge: each answer gets feedback at once.
+  const questions = aid.locator("fieldset");
+  for (let i = 0; i < (await questions.count()); i++) await questions.nth(i).locator("input").first().check();
+  assert.ok((await aid.locator("[part=feedback]").count()) > 0);
+  await axe(page, "chorus-decision-aid", "knowledge feedback");
+  await aid.locator("button[type=submit]").click();
+  // SURE.
+  const sure = aid.locator("fieldset");
+  for (let i = 0; i < (await sure.count()); i++) await sure.nth(i).getByLabel("Yes", { exact: true }).check();
+  await aid.locator("button[type=submit]").click();
+  const summary = aid.locator("[part=summary]");
+  await summary.waitFor();
+  const text = await summary.textContent();
+  assert.match(text, /Your answers (lean towards: .+|do not lean clearly towards one option)\./);
+  assert.match(text, /You answered \d of \d questions correctly/);
+  await axe(page, "chorus-decision-aid", "summary");
+  // Print view: the buttons are hidden, the summary is not.
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await aid.getByRole("button", { name: "Print your summary" }).isVisible(), false);
+  assert.equal(await summary.isVisible(), true);
+  if (artifacts) await page.screenshot({ path: join(artifacts, "chorus-decision-aid-print.png"), fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  // Save: a text file with the same summary.
+  const [download] = await Promise.all([page.waitForEvent("download"), aid.getByRole("button", { name: "Save your summary" }).click()]);
+  assert.equal(download.suggestedFilename(), "decision-summary.txt");
+  const saved = readFileSync(await download.path(), "utf8");
+  assert.match(saved, /Your summary/);
+  assert.match(saved, /questions correctly/);
+  // Anonymous sending (the page opted in with `send`).
+  await aid.getByRole("button", { name: "Send my answers anonymously" }).click();
+  await aid.locator("[part=confirmation]").waitFor();
+  assert.match(await aid.locator("[part=confirmation]").textContent(), /CH-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+  await context.close();
+});
+
+test("the Welsh page gets both widgets in Welsh", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/cy.html`);
+  const form = page.locator("chorus-form");
+  await form.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+  assert.match(await form.locator("[part=progress]").textContent(), /tudalen 1 o \d+/);
+  assert.ok(await form.getByLabel("Cytuno'n gryf").first().isVisible());
+  await axe(page, "chorus-form", "welsh first view");
+  await form.locator("button[type=submit]").click();
+  assert.match(await form.locator("[part=progress]").textContent(), /tudalen 2 o/);
+  await page.close();
+});
