@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod fuzz;
 mod setup;
 mod test;
 mod toolchain;
@@ -33,6 +34,9 @@ enum Task {
     /// Benchmarks side by side with peers (bundle bytes, time to form, interaction, server
     /// throughput, core); writes BENCHMARKS.md.
     Bench(bench::Options),
+    /// Bounded fuzzing: libFuzzer on the core (instrument, response, redaction), then
+    /// Schemathesis against the running server's OpenAPI document.
+    Fuzz(fuzz::Options),
     /// Run everything: fmt, clippy, native tests, wasm tests, browser end-to-end tests.
     Test {
         /// Skip the wasm and browser steps (quick native loop).
@@ -67,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Test { native_only } => test::run(native_only),
         Task::Bench(opts) => bench::run(opts),
+        Task::Fuzz(opts) => fuzz::run(opts),
     }
 }

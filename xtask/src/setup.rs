@@ -14,6 +14,7 @@ use crate::{
 const WASM_PACKAGES: &[&str] = &["rustc-web", "rust-web-src", "lld-22"];
 const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
 const DB_PACKAGES: &[&str] = &["postgresql"];
+const PYTHON_PACKAGES: &[&str] = &["python3-venv"];
 
 /// Run every setup step.
 pub fn run() -> anyhow::Result<()> {
@@ -22,7 +23,52 @@ pub fn run() -> anyhow::Result<()> {
     npm_packages()?;
     browser()?;
     postgres()?;
+    fuzz_tools()?;
     Ok(())
+}
+
+/// cargo-fuzz (libFuzzer driver) and Schemathesis (API fuzzer), for `cargo xtask fuzz`.
+pub fn fuzz_tools() -> anyhow::Result<()> {
+    step("cargo-fuzz (from crates.io) for the core's fuzz targets");
+    if util::cargo_bin("cargo-fuzz").exists() {
+        skip("already installed")?;
+    } else {
+        util::cmd(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["install", "cargo-fuzz", "--version", "^0.13"])
+            .status_checked()?;
+    }
+    let version = crate::fuzz::SCHEMATHESIS_VERSION;
+    step(&format!(
+        "Schemathesis {version} (from PyPI, in a virtualenv under target/)"
+    ));
+    let bin = crate::fuzz::schemathesis_bin();
+    let have = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version));
+    if have {
+        return skip("already installed");
+    }
+    let venv = bin
+        .parent()
+        .and_then(|b| b.parent())
+        .expect("venv/bin/schemathesis");
+    if Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(venv)
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        // Debian splits venv (and its bundled pip) out of python3.
+        apt_install(PYTHON_PACKAGES)?;
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(venv)
+            .status_checked()?;
+    }
+    Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", &format!("schemathesis=={version}")])
+        .status_checked()
 }
 
 fn wasm_target() -> anyhow::Result<()> {

@@ -2,8 +2,9 @@
 //! `N passed, N failed`. Exits non-zero on any failure. CI runs exactly this.
 //!
 //! Steps: fmt check, clippy `-D warnings`, native tests (SQLite and, where it can be started,
-//! PostgreSQL), the core's shared test vectors compiled to wasm and run under Node, widget
-//! component tests in headless Chromium, and the browser end-to-end suite.
+//! PostgreSQL), bounded fuzzing (libFuzzer on the core, Schemathesis on the API), the core's
+//! shared test vectors compiled to wasm and run under Node, widget component tests in headless
+//! Chromium, and the browser end-to-end suite.
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -16,6 +17,10 @@ use crate::{
     toolchain::Wasm,
     util::{self, CommandExt, root, step},
 };
+
+/// Seconds per libFuzzer target, and Schemathesis examples per API operation, in CI.
+const FUZZ_SECONDS: u64 = 20;
+const FUZZ_EXAMPLES: u32 = 100;
 
 /// Pass/fail counts of one step.
 #[derive(Default, Clone, Copy)]
@@ -80,6 +85,23 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
     record("native", counted(&mut native));
 
     if !native_only {
+        // Bounded, so CI time stays predictable: `cargo xtask fuzz` runs longer.
+        step("Fuzzing: libFuzzer on the core, Schemathesis on the API (bounded)");
+        let mut fuzzed = crate::fuzz::fuzz_targets(FUZZ_SECONDS);
+        match crate::fuzz::server_binary() {
+            Ok(bin) => fuzzed.push(crate::fuzz::schemathesis(FUZZ_EXAMPLES, &bin)),
+            Err(e) => record("schemathesis", failed_step(&format!("{e:#}"))),
+        }
+        for o in fuzzed {
+            record(
+                &o.name,
+                Counts {
+                    passed: usize::from(o.ok),
+                    failed: usize::from(!o.ok),
+                },
+            );
+        }
+
         match Wasm::for_tests() {
             Err(e) => record("wasm", failed_step(&e.to_string())),
             Ok(wasm) => {
