@@ -206,6 +206,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let store = chorus_server::store::Store::open(&database).await?;
             tracing::info!(database = %redact_url(&database), "storage ready");
+            let config_text = match &db.config {
+                Some(path) => std::fs::read_to_string(path)?,
+                None => "built-in demo configuration".to_string(),
+            };
+            chorus_server::dashboard::audit::record_config(&store, &config_text, &config).await?;
             let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
             let housekeeping = chorus_server::spawn_housekeeping(state.clone());
             let app =

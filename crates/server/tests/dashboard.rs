@@ -157,6 +157,7 @@ on_both!(
     comments_are_redacted_and_can_be_tagged,
     a_retention_run_deletes_old_responses_and_is_audited,
     reports_and_exports_read_more_than_one_page,
+    configuration_changes_are_audited,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1089,5 +1090,40 @@ async fn reports_and_exports_read_more_than_one_page(app: Router, state: Arc<App
         audit
             .iter()
             .any(|a| a.1 == "export_responses" && a.2.starts_with("2310 responses"))
+    );
+}
+
+async fn configuration_changes_are_audited(app: Router, state: Arc<AppState>) {
+    let _ = app;
+    let record = |text: &'static str| {
+        let state = state.clone();
+        async move {
+            dashboard::audit::record_config(&state.store, text, &state.config)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        record("[[sites]]\nid = \"demo\"").await,
+        "first start is recorded"
+    );
+    assert!(
+        !record("[[sites]]\nid = \"demo\"").await,
+        "a restart with the same file is not"
+    );
+    assert!(
+        record("[[sites]]\nid = \"demo\"\nretention_days = 30").await,
+        "a change is"
+    );
+    let changes: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .filter(|a| a.1 == "config_changed")
+        .map(|a| a.2)
+        .collect();
+    assert_eq!(changes.len(), 2);
+    assert!(
+        changes[1].contains("demo (3 origins, retention 730 days)"),
+        "{changes:?}"
     );
 }

@@ -40,6 +40,50 @@ pub async fn record(
     Ok(())
 }
 
+/// Record the configuration the server starts with when it differs from the last one
+/// recorded (or none was): the audit log then shows every change to sites, origins or
+/// retention, with when it took effect. `text` is the file's content (or a description of
+/// the built-in demo configuration). Returns whether an entry was written.
+pub async fn record_config(
+    store: &Store,
+    text: &str,
+    config: &crate::config::Config,
+) -> anyhow::Result<bool> {
+    let hash = &super::sha256_hex(text)[..16];
+    let last: Option<String> = sqlx::query(
+        "SELECT detail FROM audit_log WHERE action = 'config_changed' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(store.pool())
+    .await?
+    .map(|r| r.get(0));
+    let tag = format!("config {hash}:");
+    if last.is_some_and(|d| d.starts_with(&tag)) {
+        return Ok(false);
+    }
+    let sites: Vec<String> = config
+        .sites
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({} origins, retention {} days)",
+                s.id,
+                s.origins.len(),
+                s.retention_days
+            )
+        })
+        .collect();
+    record(
+        store,
+        None,
+        "system",
+        "config_changed",
+        None,
+        &format!("{tag} sites {}", sites.join(", ")),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// One audit entry.
 #[derive(Debug, Clone)]
 pub struct Entry {
