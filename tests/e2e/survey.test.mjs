@@ -3,6 +3,7 @@
 // decision aid to its summary (lean, print view, saved file, anonymous send), Welsh, and
 // axe-core on every state of both.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -42,7 +43,7 @@ const REQUIRED_FORM = JSON.stringify({
 });
 
 test("a required statement left out: the error summary takes focus and its link reaches the field", async () => {
-  const page = await browser.newPage();
+  const page = await (await browser.newContext()).newPage();
   await page.goto(`${server.url}/`);
   await page.evaluate((json) => {
     const el = document.createElement("chorus-form");
@@ -74,7 +75,7 @@ test("a required statement left out: the error summary takes focus and its link 
 });
 
 test("the I Statement form across its pages: check your answers, change one, send, stored once", async () => {
-  const page = await browser.newPage();
+  const page = await (await browser.newContext()).newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${server.url}/feedback.html`);
@@ -117,6 +118,15 @@ test("the I Statement form across its pages: check your answers, change one, sen
   await panel.waitFor();
   assert.match(await panel.textContent(), new RegExp(reference));
   await axe(page, "chorus-form", "sent");
+  // Stored exactly once, with the answer as changed and the comment redacted.
+  const csv = execFileSync(process.env.CHORUS_BIN ?? join(import.meta.dirname, "../../target/debug/chorus"),
+    ["export", "--database", server.database, "--instrument", "i-statements"], { encoding: "utf8" });
+  const rows = csv.trim().split("\n").slice(1);
+  assert.equal(rows.length, 1, csv);
+  assert.ok(rows[0].includes(reference), csv);
+  assert.match(rows[0], /strongly_agree/);
+  assert.match(rows[0], /\[phone number\]/);
+  assert.doesNotMatch(rows[0], /07700/);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -177,7 +187,7 @@ test("the decision aid: grid, values, knowledge, SURE, then a summary to print, 
 });
 
 test("the Welsh page gets both widgets in Welsh", async () => {
-  const page = await browser.newPage();
+  const page = await (await browser.newContext()).newPage();
   await page.goto(`${server.url}/cy.html`);
   const form = page.locator("chorus-form");
   await form.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
@@ -186,5 +196,70 @@ test("the Welsh page gets both widgets in Welsh", async () => {
   await axe(page, "chorus-form", "welsh first view");
   await form.locator("button[type=submit]").click();
   assert.match(await form.locator("[part=progress]").textContent(), /tudalen 2 o/);
+  await page.close();
+});
+
+// Tab until `predicate(active element inside the widget)` holds; fails after `max` presses.
+async function tabTo(page, tag, predicate, max = 40) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const ok = await page.evaluate(
+      ([tag, src]) => {
+        const a = document.querySelector(tag).shadowRoot.activeElement;
+        return !!a && new Function("a", `return (${src})(a)`)(a);
+      },
+      [tag, predicate.toString()],
+    );
+    if (ok) return;
+  }
+  throw new Error(`Tab never reached ${predicate}`);
+}
+
+test("keyboard alone: the SURE form from the first radio to the receipt", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/`);
+  await page.evaluate(() => {
+    const el = document.createElement("chorus-form");
+    el.setAttribute("instrument", "sure");
+    el.setAttribute("site", "demo");
+    document.querySelector("main").prepend(el);
+    document.querySelector("chorus-fft").remove();
+  });
+  const form = page.locator("chorus-form");
+  await form.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+  await tabTo(page, "chorus-form", (a) => a.id === "q-sure-sure");
+  // Each yes/no group is one Tab stop; Space chooses the focused answer ("Yes").
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press("Space");
+    if (i < 3) await page.keyboard.press("Tab");
+  }
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await form.getByText("Check your answers before sending").waitFor();
+  assert.equal((await form.locator(".chorus-summary-list__value").allTextContents()).join(","), "Yes,Yes,Yes,Yes");
+  await tabTo(page, "chorus-form", (a) => a.textContent === "Send answers");
+  await page.keyboard.press("Enter");
+  const panel = form.locator("[part=confirmation]");
+  await panel.waitFor();
+  assert.match(await panel.textContent(), /CH-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+  // Focus moved to the confirmation, so a screen reader announces it.
+  assert.equal(await page.evaluate(() => document.querySelector("chorus-form").shadowRoot.activeElement.getAttribute("part")), "confirmation");
+  await page.close();
+});
+
+test("an NHS.UK frontend page: each element renders in the widget's own look", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/nhsuk.html`);
+  for (const tag of ["chorus-fft", "chorus-form", "chorus-decision-aid"]) {
+    const el = page.locator(tag);
+    await el.locator("button").first().waitFor({ timeout: 15_000 });
+    // The page's own CSS does not reach into the shadow root: the widget's button keeps the
+    // NHS.UK green it draws itself, and its font comes from its own token.
+    const bg = await el.locator(".chorus-button").first().evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.equal(bg, "rgb(0, 127, 59)", `${tag} button colour`);
+  }
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontFamily.includes("Frutiger")), true, "the page uses NHS.UK frontend's CSS");
+  await axe(page, "chorus-form", "nhsuk page");
+  if (artifacts) await page.screenshot({ path: join(artifacts, "nhsuk-page.png"), fullPage: true });
   await page.close();
 });

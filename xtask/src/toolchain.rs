@@ -62,7 +62,13 @@ impl Wasm {
                 c
             }
             Wasm::DebianBuildStd => {
-                let mut c = Command::new(DEBIAN_CARGO);
+                // Debian's cargo where installed; otherwise the outer (rustup) cargo, which
+                // drives Debian's rustc just as well: only the compiler must match `rust-web-src`.
+                let mut c = Command::new(if util::have(DEBIAN_CARGO) {
+                    DEBIAN_CARGO.to_string()
+                } else {
+                    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+                });
                 // rustup's proxies set these for the outer cargo; the inner one must not see them.
                 for k in [
                     "RUSTUP_TOOLCHAIN",
@@ -117,10 +123,9 @@ pub fn rustup_has_target() -> bool {
             .unwrap_or(false)
 }
 
-/// Are Debian's rustc-web, its std sources and lld-22 installed?
+/// Are Debian's rustc-web, its std sources and lld-22 installed? (Any cargo will do.)
 pub fn debian_recipe_present() -> bool {
     util::have(DEBIAN_RUSTC)
-        && util::have(DEBIAN_CARGO)
         && std::path::Path::new(DEBIAN_STD_SRC).is_dir()
         && util::have(DEBIAN_LINKER)
 }

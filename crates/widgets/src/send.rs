@@ -101,14 +101,19 @@ pub fn submit(host: Element, prepared: Prepared, key: String, done: yew::Callbac
             Err(SendError::Unreachable) if queue::push(&key, &prepared.url, &prepared.body) => {
                 dispatch(&host, "chorus:queued", &[("key", &key)]);
                 done.emit(Outcome::Queued);
+                // Told once, however often the connection comes and goes.
+                let told = std::rc::Rc::new(std::cell::Cell::new(false));
                 crate::on_online(move || {
-                    let (done, host, key) = (done.clone(), host.clone(), key.clone());
+                    let (done, host, key, told) =
+                        (done.clone(), host.clone(), key.clone(), told.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        for (k, reference) in queue::flush().await {
-                            if k == key {
-                                dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
-                                done.emit(Outcome::Sent(reference));
-                            }
+                        queue::flush().await;
+                        // Delivered by this flush or by another widget's: either way, once.
+                        if let Some(reference) = queue::delivered(&key)
+                            && !told.replace(true)
+                        {
+                            dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
+                            done.emit(Outcome::Sent(reference));
                         }
                     });
                 });
@@ -242,6 +247,23 @@ pub mod queue {
         storage().is_some_and(|s| s.set_item(&format!("{PREFIX}{key}"), &entry).is_ok())
     }
 
+    thread_local! {
+        /// Everything delivered from the queue during this page's life, whichever widget's
+        /// flush delivered it: two widgets that both queued and both flush on `online` race
+        /// for the same entries, and the loser must still learn its own receipt.
+        static DELIVERED: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// The reference of a queued submission delivered by any flush on this page.
+    pub fn delivered(key: &str) -> Option<String> {
+        DELIVERED.with(|d| {
+            d.borrow()
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, r)| r.clone())
+        })
+    }
+
     /// Try to deliver every waiting submission; delivered ones are removed. Returns the
     /// (idempotency key, reference) of each delivered.
     pub async fn flush() -> Vec<(String, String)> {
@@ -261,7 +283,9 @@ pub mod queue {
             match attempt(&url, &body).await {
                 Ok((status, json)) if status == 200 || status == 201 => {
                     let _ = s.remove_item(&format!("{PREFIX}{key}"));
-                    delivered.push((key, field(&json, "reference").unwrap_or_default()));
+                    let reference = field(&json, "reference").unwrap_or_default();
+                    DELIVERED.with(|d| d.borrow_mut().push((key.clone(), reference.clone())));
+                    delivered.push((key, reference));
                 }
                 // Refused for good (e.g. the form changed): drop it rather than retry forever.
                 Ok((status, _))
