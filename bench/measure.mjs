@@ -44,7 +44,7 @@ const formRuns = Number(opt["form-runs"]);
 const ALL_VARIANTS = [
   { id: "plain", page: "fft-plain.html", name: "plain HTML + JS (the floor)" },
   { id: "surveyjs", page: "fft-surveyjs.html", name: "SurveyJS 2.5 (survey-core + survey-js-ui)" },
-  { id: "chorus", page: "fft-chorus.html", name: "Chorus <chorus-fft>" },
+  { id: "chorus", page: "fft-chorus.html", name: "Chorus (`<chorus-fft>`)" },
 ];
 // --only plain,surveyjs: a subset (for trying the script out; the xtask runs them all).
 const VARIANTS = opt.only ? ALL_VARIANTS.filter((v) => opt.only.split(",").includes(v.id)) : ALL_VARIANTS;

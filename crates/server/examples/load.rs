@@ -233,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
                 "max_ms": q(1.0),
                 "commits": commits,
                 "rows_committed": rows,
+                "client_cpu_seconds": own_cpu_seconds(),
             })
         );
     } else {
@@ -272,6 +273,15 @@ async fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
+}
+
+/// CPU time this process (the clients) has used, from Linux's `/proc/self/stat` (user +
+/// system, in the kernel's fixed 100 Hz ticks); `None` elsewhere.
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// The value at fraction `p` of sorted `xs` (nearest rank; 0 for none).

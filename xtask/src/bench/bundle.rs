@@ -33,9 +33,19 @@ pub fn file_sizes(site: &Path, files: &[(String, usize)]) -> anyhow::Result<Vec<
             let local = path
                 .strip_prefix("/embed/")
                 .with_context(|| format!("{path} is not under /embed/"))?;
-            let bytes =
-                std::fs::read(site.join(local)).with_context(|| format!("reading {local}"))?;
-            let (gzip, brotli) = stats::compressed_sizes(&bytes)?;
+            let file = site.join(local);
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {local}"))?;
+            // The twins the site serves were made with the same settings: reuse their sizes
+            // (compressing again at brotli q11 is slow in a debug build of this tool).
+            let twin = |ext: &str| {
+                std::fs::metadata(format!("{}.{ext}", file.display()))
+                    .ok()
+                    .map(|m| m.len() as usize)
+            };
+            let (gzip, brotli) = match (twin("gz"), twin("br")) {
+                (Some(gz), Some(br)) => (gz, br),
+                _ => stats::compressed_sizes(&bytes)?,
+            };
             Ok(FileSize {
                 path: path.clone(),
                 raw: bytes.len(),
@@ -161,6 +171,7 @@ pub fn parse_twiggy(json: &str) -> anyhow::Result<Vec<Item>> {
 /// The crate a symbol belongs to, read from its demangled name: the first path segment, looking
 /// through `<… as …>` and `&`. Data segments, tables and sections are their own group.
 pub fn crate_of(name: &str) -> String {
+    let name = strip_hashes(name);
     let n = name.trim_start_matches(['<', '&', '(', '*']);
     let n = n.strip_prefix("mut ").unwrap_or(n);
     let n = n.strip_prefix("dyn ").unwrap_or(n);
@@ -181,6 +192,35 @@ pub fn crate_of(name: &str) -> String {
         }
         _ => "(other: unnamed functions, sections, glue)".into(),
     }
+}
+
+/// Drop the crate disambiguators of v0-style symbol names: `yew[dc51063664586c32]::html`
+/// → `yew::html`.
+pub fn strip_hashes(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('[') {
+        let tail = &rest[at + 1..];
+        match tail.find(']') {
+            Some(end) if end >= 8 && tail[..end].chars().all(|c| c.is_ascii_hexdigit()) => {
+                out.push_str(&rest[..at]);
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=at]);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    // Legacy mangling ends in a hash: `…::redact::h0123456789abcdef`.
+    if let Some(at) = out.rfind("::h")
+        && out.len() - at == 19
+        && out[at + 3..].chars().all(|c| c.is_ascii_hexdigit())
+    {
+        out.truncate(at);
+    }
+    out
 }
 
 /// Bytes by crate, largest first.
@@ -245,5 +285,24 @@ mod tests {
         assert_eq!(crate_of("&mut serde_json::de::Deserializer"), "serde_json");
         assert_eq!(crate_of("__wbindgen_malloc"), "wasm_bindgen");
         assert_eq!(crate_of("data[3]"), "(data: strings, tables)");
+        assert_eq!(
+            crate_of("data segment \".rodata\""),
+            "(data: strings, tables)"
+        );
+        let v0 = "<chorus_widgets[5210fbe13e2e672a]::survey::Runner as yew[dc51063664586c32]::functional::FunctionProvider>::run";
+        assert_eq!(crate_of(v0), "chorus_widgets");
+        assert_eq!(
+            strip_hashes(v0),
+            "<chorus_widgets::survey::Runner as yew::functional::FunctionProvider>::run"
+        );
+        assert_eq!(
+            strip_hashes("data[3] and [x] and a[]"),
+            "data[3] and [x] and a[]"
+        );
+        assert_eq!(
+            strip_hashes("chorus_core::redact::redact::hb6afc75435989c20"),
+            "chorus_core::redact::redact"
+        );
+        assert_eq!(strip_hashes("a::hb6af"), "a::hb6af");
     }
 }

@@ -50,6 +50,9 @@ pub fn run(target_dir: &Path) -> anyhow::Result<Vec<Estimate>> {
     crate::util::cmd(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "bench",
+            // The server's optimisation (the release profile is tuned for a small wasm).
+            "--profile",
+            "server",
             "--package",
             "chorus-core",
             "--bench",
