@@ -176,3 +176,43 @@ pub fn count_bars(id: &str, title: &str, desc: &str, bars: &[(String, Option<u64
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suppressed_month_breaks_the_line_and_is_not_drawn_as_zero() {
+        let labels: Vec<String> = ["Jan", "Feb", "Mar", "Apr"].map(String::from).to_vec();
+        let series = [Series {
+            name: "% positive".into(),
+            values: vec![Some(80.0), Some(82.0), None, Some(90.0)],
+        }];
+        let svg = line_chart("t", "Title", "Described", &labels, &series).into_string();
+        // One run of two points; the lone point after the gap is a marker only.
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains("role=\"img\"") && svg.contains("aria-labelledby=\"t-title t-desc\""));
+        assert!(svg.contains("<title id=\"t-title\">Title</title>"));
+        assert!(svg.contains("<desc id=\"t-desc\">Described</desc>"));
+    }
+
+    #[test]
+    fn interval_bars_draw_whiskers_and_say_when_suppressed() {
+        let svg = interval_bars(
+            "b",
+            "T",
+            "D <&>",
+            &[
+                ("A & B".into(), Some((50.0, 40.0, 60.0))),
+                ("C".into(), None),
+            ],
+        )
+        .into_string();
+        assert_eq!(svg.matches("<rect").count(), 1);
+        // Grid lines (5) plus three whisker strokes for the one bar.
+        assert_eq!(svg.matches("<line").count(), 8);
+        assert!(svg.contains("* suppressed: fewer than 5"));
+        assert!(svg.contains("A &amp; B") && svg.contains("D &lt;&amp;&gt;"));
+    }
+}
