@@ -183,14 +183,14 @@ fn submission(c: usize, i: usize) -> Value {
     let response = if (c + i) % 5 == 4 {
         // SDM-Q-9 (numbers, one missing now and then).
         let answers: serde_json::Map<String, Value> = (1..=9)
-            .filter(|q| (i + q) % 11 != 0)
+            .filter(|q| !(i + q).is_multiple_of(11))
             .map(|q| (format!("q{q}"), json!((c + i + q) % 6)))
             .collect();
         json!({"instrument": "sdm-q-9", "version": 1, "locale": "en", "idempotency_key": key, "answers": answers})
     } else {
         let fft = chorus_core::instrument::FFT_ANSWER_IDS[(c * 7 + i) % 6];
         let why = TEXTS[(c + 3 * i) % TEXTS.len()];
-        json!({"instrument": "fft", "version": 1, "locale": if i % 3 == 0 { "cy" } else { "en" },
+        json!({"instrument": "fft", "version": 1, "locale": if i.is_multiple_of(3) { "cy" } else { "en" },
             "idempotency_key": key, "answers": {"fft": fft, "why": why}})
     };
     json!({"site": "crash", "service": "ward-12", "response": response})
