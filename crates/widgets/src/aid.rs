@@ -18,6 +18,8 @@ pub struct Section {
     pub lead: String,
     /// Details, one per line.
     pub points: Vec<String>,
+    /// A closing remark (how the figure was made).
+    pub note: Option<&'static str>,
 }
 
 fn option_text(i: &Instrument, id: &str, l: Locale) -> String {
@@ -69,15 +71,16 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
                 )
                 .into(),
         };
-        let mut points = rated;
-        points.push(l.t(
+        let points = rated;
+        let note = Some(l.t(
             "This is worked out from how much each thing matters to you and how each option affects it. It is not a recommendation: talk it through with your clinician.",
             "Caiff hyn ei gyfrifo o ba mor bwysig yw pob peth i chi a sut mae pob opsiwn yn effeithio arno. Nid yw'n argymhelliad: trafodwch ef gyda'ch clinigwr.",
-        ).into());
+        ));
         out.push(Section {
             title: l.t("What matters to you", "Beth sy'n bwysig i chi"),
             lead,
             points,
+            note,
         });
     }
     if let Some(k) = &rep.knowledge
@@ -115,6 +118,7 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
                 l.t("questions correctly", "cwestiwn yn gywir")
             ),
             points,
+            note: None,
         });
     }
     if let Some(s) = &rep.sure {
@@ -136,6 +140,7 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
             }
             .into(),
             points: Vec::new(),
+            note: None,
         });
     }
     out
@@ -164,6 +169,9 @@ pub fn summary(
                 if !s.points.is_empty() {
                     <ul class="chorus-list">{ for s.points.into_iter().map(|p| html! { <li>{ p }</li> }) }</ul>
                 }
+                if let Some(n) = s.note {
+                    <p class="chorus-hint">{ n }</p>
+                }
             </> }) }
         </div>
     }
@@ -186,6 +194,9 @@ pub fn summary_text(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) 
         o.push_str(&format!("\n{}\n{}\n", s.title, s.lead));
         for p in s.points {
             o.push_str(&format!("- {p}\n"));
+        }
+        if let Some(n) = s.note {
+            o.push_str(&format!("{n}\n"));
         }
     }
     o
