@@ -47,6 +47,7 @@ function build() {
   const instrument = state.instruments.find((i) => i.id === id);
   const tag = tagFor(instrument);
   $("send-field").hidden = tag !== "chorus-decision-aid";
+  $("variant-note").hidden = !(tag === "chorus-fft" && id !== "fft");
   const origin = originOf($("origin").value);
   let ok = showError("origin", origin ? "" : "Enter the server's address, starting with https://");
   const site = $("site").value.trim();

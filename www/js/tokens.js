@@ -49,6 +49,10 @@ export const PRESETS = {
       "--chorus-colour-button-shadow": "#595959", "--chorus-focus-width": "6px", "--chorus-font-size": "1.1875rem",
     },
   },
+  compact: {
+    label: "Compact",
+    values: { "--chorus-space": "0.75rem", "--chorus-font-size": "0.9375rem" },
+  },
   trust: {
     label: "Trust brand (example: Riverside Community Health)",
     values: {
