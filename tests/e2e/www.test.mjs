@@ -299,3 +299,60 @@ test("the API page links the OpenAPI document the server serves", async () => {
   for (const path of Object.keys(doc.paths)) assert.ok(text.includes(path), `docs/api.html names ${path}`);
   await page.close();
 });
+
+test("the experience teams' worked examples are what the server computes", async () => {
+  const html = await (await fetch(`${server.url}/docs/experience-teams.html`)).text();
+  let n = 0;
+  const post = async (instrument, answers) => {
+    const res = await fetch(`${server.url}/api/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify({ site: "demo", response: { instrument, version: 1, idempotency_key: `docs-example-${n++}`, answers } }),
+    });
+    assert.equal(res.status, 201, `${instrument}: ${await res.clone().text()}`);
+    return (await res.json()).scores;
+  };
+  // SDM-Q-9: nine answers adding up to 36, then eight adding up to 30.
+  const nine = { q1: 4, q2: 4, q3: 4, q4: 4, q5: 4, q6: 4, q7: 4, q8: 4, q9: 4 };
+  assert.match(html, /36 × 20 ÷ 9 = 80\.0/);
+  assert.equal((await post("sdm-q-9", nine)).sdm_q_9.score.display, "80.0");
+  const eight = { q1: 5, q2: 5, q3: 4, q4: 4, q5: 3, q6: 3, q7: 3, q8: 3 };
+  assert.match(html, /add up to 30[^.]*\.[^<]*score is 75\.0/);
+  assert.equal((await post("sdm-q-9", eight)).sdm_q_9.score.display, "75.0");
+  // CollaboRATE: 9, 9 and 8.
+  assert.match(html, /26 ÷ 27 × 100 = 96\.3/);
+  const c = (await post("collaborate", { understand: 9, listen: 9, include: 8 })).collaborate;
+  assert.equal(c.mean_score.display, "96.3");
+  assert.equal(c.top_score, false);
+  assert.equal((await post("collaborate", { understand: 9, listen: 9, include: 9 })).collaborate.top_score, true);
+  // SURE: one "no" of four screens positive.
+  const s = (await post("sure", { "sure-sure": true, "sure-understand": true, "sure-values": false, "sure-support": true })).sure;
+  assert.deepEqual([s.total, s.conflict], [3, true]);
+  // FFT grouping as the page describes it.
+  assert.equal((await post("fft", { fft: "good" })).fft.category, "positive");
+  assert.equal((await post("fft", { fft: "very_poor" })).fft.category, "negative");
+});
+
+test("the I Statement example on the experience teams' page is what the server computes", async () => {
+  const html = await (await fetch(`${server.url}/docs/experience-teams.html`)).text();
+  assert.match(html, /\(100 \+ 75 \+ 25\) ÷ 3 = 66\.7/);
+  assert.match(html, /theme score is 75\.0/);
+  assert.match(html, /\(66\.7 \+ 75\.0\) ÷ 2 = 70\.8/);
+  const answers = {
+    "communication-1": "strongly_agree", "communication-2": "agree", "communication-3": "disagree", "communication-4": "does_not_apply",
+    "planning-1": "agree", "planning-2": "agree",
+    "transitions-1": "agree",
+  };
+  const res = await fetch(`${server.url}/api/v1/responses`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({ site: "demo", response: { instrument: "i-statements", version: 1, idempotency_key: "docs-example-i-statements", answers } }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const scores = (await res.json()).scores.i_statements;
+  const theme = (id) => scores.themes.find((t) => t.theme === id);
+  assert.equal(theme("communication").score.display, "66.7");
+  assert.equal(theme("planning").score.display, "75.0");
+  assert.equal(theme("transitions").score ?? null, null, "under half answered: no theme score");
+  assert.equal(scores.overall.display, "70.8");
+});
