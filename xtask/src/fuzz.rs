@@ -210,9 +210,9 @@ fn fuzz_one(target: &str, seconds: u64) -> Outcome {
             };
         }
     };
-    // libFuzzer writes a status line every few thousand runs: show the build, the first and
-    // last status and anything that looks like a finding; keep the tail for a failure.
-    let (mut runs, mut last_status, mut tail) = (None, String::new(), Vec::new());
+    // libFuzzer writes a status line every few thousand runs: show the build, the first status
+    // and anything that looks like a finding (the panic, the input, where it was saved).
+    let (mut runs, mut last_status) = (None, String::new());
     for line in BufReader::new(child.stderr.take().expect("piped"))
         .lines()
         .map_while(Result::ok)
@@ -228,10 +228,6 @@ fn fuzz_one(target: &str, seconds: u64) -> Outcome {
             println!("    {line}");
         } else if !quiet(&line) {
             println!("    {line}");
-        }
-        tail.push(line);
-        if tail.len() > 60 {
-            tail.remove(0);
         }
     }
     let ok = child.wait().is_ok_and(|s| s.success());
@@ -249,9 +245,6 @@ fn fuzz_one(target: &str, seconds: u64) -> Outcome {
             runs.as_deref().unwrap_or("?")
         )
     } else {
-        for line in &tail {
-            eprintln!("    | {line}");
-        }
         format!(
             "FOUND A PROBLEM: the input is in {} (reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -a {target} <file>)",
             artifacts.display()

@@ -169,7 +169,12 @@ pub struct Receipt {
     post,
     path = "/api/v1/responses",
     tag = "responses",
-    request_body(content = Submission, content_type = "application/json"),
+    request_body(content = Submission, content_type = "application/json",
+        // A real submission, so API fuzzers (and readers) start from something the server takes.
+        example = json!({"site": "demo", "service": "outpatients", "response": {
+            "instrument": "fft", "version": 1, "locale": "en",
+            "idempotency_key": "3f2c9a1e-7b4d-4e8a-9c21-5d6e7f8a9b0c",
+            "answers": {"fft": "very_good", "why": "Kind staff and a short wait."}}})),
     responses(
         (status = 201, description = "Stored; the receipt", body = Receipt),
         (status = 200, description = "A retry of a stored response (same idempotency key and body): the original receipt", body = Receipt),
