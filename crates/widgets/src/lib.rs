@@ -67,16 +67,18 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     flush_queue_once();
     let locale = fft::Locale::from_host(&host);
     let app = match tag {
-        "chorus-fft" => {
+        // The standard FFT is built in (no instrument to fetch: the fastest form on the page);
+        // a setting variant or the easy-read version is drawn from its instrument.
+        "chorus-fft" if host.get_attribute("instrument").is_none_or(|i| i == "fft") => {
             yew::Renderer::<fft::Fft>::with_root_and_props(root, fft::FftProps { locale, host })
                 .render()
                 .into()
         }
-        "chorus-form" | "chorus-decision-aid" => {
-            let mode = if tag == "chorus-form" {
-                survey::Mode::Form
-            } else {
-                survey::Mode::Aid
+        "chorus-fft" | "chorus-form" | "chorus-decision-aid" => {
+            let mode = match tag {
+                "chorus-form" => survey::Mode::Form,
+                "chorus-fft" => survey::Mode::Quick,
+                _ => survey::Mode::Aid,
             };
             yew::Renderer::<survey::Survey>::with_root_and_props(
                 root,

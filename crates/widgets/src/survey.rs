@@ -30,6 +30,9 @@ pub enum Mode {
     Form,
     /// A summary to keep, print or save; sending is optional (`<chorus-decision-aid>`).
     Aid,
+    /// Sent straight from its (single) page, like the FFT: `<chorus-fft instrument="…">`
+    /// for the setting variants and the easy-read version.
+    Quick,
 }
 
 /// Properties shared by both elements.
@@ -359,7 +362,13 @@ fn choice_view(
                             if divider { <p class="chorus-radios__divider">{ l.t("or", "neu") }</p> }
                             <div class={if multiple { "chorus-radio chorus-checkbox" } else { "chorus-radio" }}>
                                 <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
-                                <label class="chorus-radio__label" for={input_id}>{ label }</label>
+                                <label class="chorus-radio__label" for={input_id}>
+                                    // Easy-read symbols help reading; the words carry the meaning.
+                                    if let Some(sym) = it.options.get(n).and_then(|o| o.symbol.as_deref()).filter(|_| !inline && it.kind != ItemKind::Agreement) {
+                                        <span class="chorus-symbol" aria-hidden="true">{ sym }</span>
+                                    }
+                                    { label }
+                                </label>
                             </div>
                         </> }
                     }) }
@@ -519,6 +528,42 @@ pub fn runner(props: &RunnerProps) -> Html {
         }
     };
 
+    // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
+    let send_now = {
+        let (host, failed, sending, focus, step) = (
+            props.host.clone(),
+            failed.clone(),
+            sending.clone(),
+            focus.clone(),
+            step.clone(),
+        );
+        Rc::new(move |r: Response| {
+            let endpoint = host.get_attribute("endpoint").unwrap_or_default();
+            let site = host
+                .get_attribute("site")
+                .unwrap_or_else(|| "default".into());
+            let service = host.get_attribute("service");
+            let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
+            sending.set(true);
+            failed.set(None);
+            let (failed, sending, focus, step) =
+                (failed.clone(), sending.clone(), focus.clone(), step.clone());
+            send::submit(
+                host.clone(),
+                prepared,
+                r.idempotency_key.clone(),
+                Callback::from(move |o: Outcome| {
+                    sending.set(false);
+                    focus.set(Some(String::new()));
+                    match o {
+                        Outcome::Failed(e) => failed.set(Some(e)),
+                        o => step.set(Step::Done(o)),
+                    }
+                }),
+            );
+        })
+    };
+
     match &*step {
         Step::Page(p) => {
             let p = (*p).min(n.saturating_sub(1));
@@ -527,9 +572,13 @@ pub fn runner(props: &RunnerProps) -> Html {
                 let (errors, focus, back_to_end) = (errors.clone(), focus.clone(), *back_to_end);
                 let found = errors_for(page);
                 let go = go.clone();
+                let quick = (mode == Mode::Quick && p + 1 >= n)
+                    .then(|| (send_now.clone(), response(&i, l, &key, &answers)));
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
-                    if found.is_empty() {
+                    if let (true, Some((send_now, r))) = (found.is_empty(), &quick) {
+                        send_now(r.clone());
+                    } else if found.is_empty() {
                         let next = if back_to_end || p + 1 >= n {
                             Step::End
                         } else {
@@ -564,8 +613,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                     if let Some(onclick) = back {
                         <button type="button" class="chorus-back-link" {onclick}>{ l.t("Back", "Yn ôl") }</button>
                     }
-                    if !entries.is_empty() {
-                        { ui::error_summary(l, &entries, None, &summary) }
+                    if !entries.is_empty() || failed.is_some() {
+                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure_message(l, e)), &summary) }
                     }
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
@@ -583,8 +632,10 @@ pub fn runner(props: &RunnerProps) -> Html {
                         let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
                         item_view(&i, it, l, answers.get(&it.id), err, &set)
                     }) }
-                    <button class="chorus-button" part="button" type="submit">{
-                        if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
+                    <button class="chorus-button" part="button" type="submit" disabled={*sending}>{
+                        if *sending { l.t("Sending…", "Yn anfon…") }
+                        else if mode == Mode::Quick && p + 1 >= n { l.t("Send feedback", "Anfon adborth") }
+                        else if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
                         else if p + 1 < n { l.t("Continue", "Parhau") }
                         else if mode == Mode::Aid { l.t("See your summary", "Gweld eich crynodeb") }
                         else { l.t("Check your answers", "Gwirio eich atebion") }
@@ -595,39 +646,8 @@ pub fn runner(props: &RunnerProps) -> Html {
         _ => {
             let r = response(&i, l, &key, &answers);
             let on_send = {
-                let (host, failed, sending, focus, step) = (
-                    props.host.clone(),
-                    failed.clone(),
-                    sending.clone(),
-                    focus.clone(),
-                    step.clone(),
-                );
-                let r = r.clone();
-                Callback::from(move |_: MouseEvent| {
-                    let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-                    let site = host
-                        .get_attribute("site")
-                        .unwrap_or_else(|| "default".into());
-                    let service = host.get_attribute("service");
-                    let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
-                    sending.set(true);
-                    failed.set(None);
-                    let (failed, sending, focus, step) =
-                        (failed.clone(), sending.clone(), focus.clone(), step.clone());
-                    send::submit(
-                        host.clone(),
-                        prepared,
-                        r.idempotency_key.clone(),
-                        Callback::from(move |o: Outcome| {
-                            sending.set(false);
-                            focus.set(Some(String::new()));
-                            match o {
-                                Outcome::Failed(e) => failed.set(Some(e)),
-                                o => step.set(Step::Done(o)),
-                            }
-                        }),
-                    );
-                })
+                let (send_now, r) = (send_now.clone(), r.clone());
+                Callback::from(move |_: MouseEvent| send_now(r.clone()))
             };
             let back_to = {
                 let (go, back_to_end) = (go.clone(), back_to_end.clone());

@@ -365,3 +365,28 @@ async fn a_decision_aid_ends_with_the_lean_the_core_computes() {
     assert!(buttons.contains("Print your summary") && buttons.contains("Save your summary"));
     assert!(!buttons.contains("anonymously"));
 }
+
+#[wasm_bindgen_test]
+async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_symbols() {
+    let json = LIBRARY[5]; // fft-easy-read
+    let (host, root) = host("chorus-fft", json, &[("instrument", "fft-easy-read")]);
+    let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
+    settle().await;
+    // One page, sent from the page itself: no progress, no "check your answers".
+    assert!(root.query_selector("[part=progress]").unwrap().is_none());
+    assert_eq!(text(&root, "button[type=submit]").trim(), "Send feedback");
+    // Each answer has its symbol, hidden from screen readers (the words carry the meaning).
+    let symbols = root
+        .query_selector_all("label .chorus-symbol[aria-hidden=true]")
+        .unwrap();
+    assert_eq!(symbols.length(), 6);
+    assert!(
+        root.text_content()
+            .unwrap()
+            .contains("What made you feel that way?")
+    );
+    // The FFT answer is required: the error summary takes focus.
+    click(&root, "button[type=submit]").await;
+    let summary = q(&root, ".chorus-error-summary");
+    assert_eq!(focused(&host).as_ref(), Some(&summary));
+}
