@@ -263,3 +263,29 @@ test("an NHS.UK frontend page: each element renders in the widget's own look", a
   if (artifacts) await page.screenshot({ path: join(artifacts, "nhsuk-page.png"), fullPage: true });
   await page.close();
 });
+
+test("an FFT setting variant: its extra question is asked and stored under its own instrument", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/`);
+  await page.evaluate(() => {
+    const el = document.querySelector("chorus-fft");
+    el.setAttribute("instrument", "fft-ae");
+    el.replaceWith(el.cloneNode(true));
+  });
+  const fft = page.locator("chorus-fft");
+  await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+  await axe(page, "chorus-fft", "variant first view");
+  await fft.getByLabel("Very good").check();
+  await fft.getByLabel("Is there anything we could have done better?").fill("Shorter wait at triage.");
+  await fft.getByRole("button", { name: "Send feedback" }).click();
+  const panel = fft.locator("[part=confirmation]");
+  await panel.waitFor();
+  const reference = (await panel.textContent()).match(/CH-[0-9A-Z]{4}-[0-9A-Z]{4}/)[0];
+  const csv = execFileSync(process.env.CHORUS_BIN ?? join(import.meta.dirname, "../../target/debug/chorus"),
+    ["export", "--database", server.database, "--instrument", "fft-ae"], { encoding: "utf8" });
+  const row = csv.trim().split("\n").slice(1).find((r) => r.includes(reference));
+  assert.ok(row, csv);
+  assert.match(row, /very_good/);
+  assert.match(row, /Shorter wait at triage/);
+  await page.close();
+});

@@ -70,7 +70,83 @@ pub struct Redacted {
 /// Redact `input`: every NHS number, UK phone number, e-mail address, UK postcode and full
 /// date is replaced by its token. Idempotent (redacting the result changes nothing), so the
 /// widget's preview and the server's stored text agree whoever redacts first.
+///
+/// Why a loop: a detector needs a boundary before what it finds, and a token can create one.
+/// In "9434765919+447700900123" the phone number touches the NHS number, so it is not found
+/// until the NHS number has become `[NHS number]` (the fuzzer found this, and similar cases
+/// with dates). So the result is scanned again until nothing new is found, and each new span
+/// is mapped back onto the original text: one call gives what any number of calls would.
 pub fn redact(input: &str) -> Redacted {
+    let mut r = redact_once(input);
+    // Each round replaces at least one more run of the original text, and tokens hold nothing
+    // a detector matches, so this ends; the bound is a guard, never reached in practice.
+    for _ in 0..16 {
+        let again = redact_once(&r.text);
+        if again.spans.is_empty() {
+            break;
+        }
+        r = compose(input, &r, again);
+    }
+    r
+}
+
+/// Spans found in an already-redacted text (`second`, over `first.text`), carried back onto
+/// the original: a new span that takes in a token takes in that token's original text.
+fn compose(input: &str, first: &Redacted, second: Redacted) -> Redacted {
+    // first.text is the original with each first span replaced by its token; walk it as
+    // segments to map a byte offset in it back to the original.
+    let to_original = |p: usize, is_end: bool| -> usize {
+        let mut shift: isize = 0; // original − redacted, up to here
+        for sp in &first.spans {
+            let t_start = (sp.start as isize - shift) as usize;
+            let t_end = t_start + sp.kind.token().len();
+            if p <= t_start {
+                break;
+            }
+            if p < t_end {
+                return if is_end { sp.end } else { sp.start };
+            }
+            shift += (sp.end - sp.start) as isize - sp.kind.token().len() as isize;
+        }
+        (p as isize + shift) as usize
+    };
+    let utf16 = |b: usize| input[..b].encode_utf16().count();
+    let mut spans: Vec<RedactedSpan> = Vec::new();
+    let mut added: Vec<(usize, usize, RedactionKind)> = second
+        .spans
+        .iter()
+        .map(|sp| {
+            (
+                to_original(sp.start, false),
+                to_original(sp.end, true),
+                sp.kind,
+            )
+        })
+        .collect();
+    added.sort_by_key(|a| a.0);
+    for sp in &first.spans {
+        if !added.iter().any(|a| a.0 <= sp.start && sp.end <= a.1) {
+            spans.push(sp.clone());
+        }
+    }
+    for (start, end, kind) in added {
+        spans.push(RedactedSpan {
+            kind,
+            start,
+            end,
+            start_utf16: utf16(start),
+            end_utf16: utf16(end),
+        });
+    }
+    spans.sort_by_key(|s| s.start);
+    Redacted {
+        text: second.text,
+        spans,
+    }
+}
+
+/// One pass of every detector over `input`.
+fn redact_once(input: &str) -> Redacted {
     let chars: Vec<(usize, char)> = input.char_indices().collect();
     let mut found: Vec<(usize, usize, RedactionKind)> = Vec::new(); // char index range
     emails(&chars, &mut found);
@@ -555,5 +631,40 @@ mod tests {
     #[test]
     fn invalid_check_digit_is_left() {
         assert_eq!(redact("ref 9434765918").text, "ref 9434765918");
+    }
+
+    /// Inputs the fuzzer found (fuzz/regressions/redaction): numbers and dates written
+    /// against each other. One call must find everything a second call would.
+    #[test]
+    fn numbers_touching_numbers_are_all_found_in_one_pass() {
+        let r = redact("9434765919+447700900123");
+        assert_eq!(r.text, "[NHS number][phone number]");
+        assert_eq!(r.spans.len(), 2);
+        assert_eq!((r.spans[1].start, r.spans[1].end), (10, 23));
+        assert_eq!((r.spans[1].start_utf16, r.spans[1].end_utf16), (10, 23));
+        for input in [
+            "9434765919+447700900123",
+            "+447700900122+44770090012",
+            "een 20een 2024-11-02 20 924-11-02 20 9",
+            "café 9434765919+447700900123 ☎",
+        ] {
+            let once = redact(input);
+            assert_eq!(redact(&once.text).text, once.text, "{input}");
+            // Spans still describe the original text and rebuild the output exactly.
+            let mut rebuilt = String::new();
+            let mut at = 0;
+            for sp in &once.spans {
+                rebuilt.push_str(&input[at..sp.start]);
+                rebuilt.push_str(sp.kind.token());
+                assert_eq!(
+                    input[..sp.start].encode_utf16().count(),
+                    sp.start_utf16,
+                    "{input}"
+                );
+                at = sp.end;
+            }
+            rebuilt.push_str(&input[at..]);
+            assert_eq!(rebuilt, once.text, "{input}");
+        }
     }
 }

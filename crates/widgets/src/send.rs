@@ -27,6 +27,9 @@ pub fn new_key() -> String {
         .unwrap_or_else(|| format!("k{}", js_sys::Date::now() as u64))
 }
 
+/// How long one attempt may take before it counts as unreachable.
+const ATTEMPT_TIMEOUT_MS: u32 = 20_000;
+
 /// Delays between attempts: quick first, then backing off.
 const BACKOFF_MS: [u64; 4] = [0, 500, 1500, 4000];
 
@@ -60,8 +63,11 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
             Ok((status, json)) if status == 200 || status == 201 => {
                 return field(&json, "reference").ok_or(SendError::Rejected("bad_receipt".into()));
             }
-            // 5xx and 429 are worth retrying; other refusals will not change.
-            Ok((status, _)) if status >= 500 || status == 429 => last = SendError::Unreachable,
+            // 5xx, 429 and the server's own timeout (408) are worth retrying with the same
+            // key; other refusals will not change.
+            Ok((status, _)) if status >= 500 || status == 429 || status == 408 => {
+                last = SendError::Unreachable
+            }
             Ok((_, json)) => {
                 let code = js_sys::Reflect::get(&json, &"error".into())
                     .ok()
@@ -198,6 +204,9 @@ async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
     init.set_method("POST");
     init.set_mode(RequestMode::Cors);
     init.set_credentials(RequestCredentials::Omit);
+    // A server that never answers must not leave the patient waiting: give up on this
+    // attempt after 20 s (the next retry, or the offline queue, takes over).
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ATTEMPT_TIMEOUT_MS)));
     init.set_body(&JsValue::from_str(body));
     let req = web_sys::Request::new_with_str_and_init(url, &init)?;
     req.headers().set("Content-Type", "application/json")?;
