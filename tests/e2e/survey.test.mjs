@@ -289,3 +289,39 @@ test("an FFT setting variant: its extra question is asked and stored under its o
   assert.match(row, /Shorter wait at triage/);
   await page.close();
 });
+
+test("keyboard alone: the decision aid from its first page to an anonymous receipt", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/decision-aid.html`);
+  const aid = page.locator("chorus-decision-aid");
+  await aid.locator("table").waitFor({ timeout: 15_000 });
+  const active = () =>
+    page.evaluate(() => {
+      const a = document.querySelector("chorus-decision-aid").shadowRoot.activeElement;
+      if (!a) return null;
+      const group = a.name ? [...a.getRootNode().querySelectorAll(`input[name="${a.name}"]`)] : [];
+      return { tag: a.tagName, type: a.type, text: a.textContent.trim(), answered: group.some((r) => r.checked) };
+    });
+  // Each page: Tab through; Space answers any question not yet answered; Enter on the button.
+  for (let pageNo = 0; pageNo < 8 && !(await aid.locator("[part=summary]").count()); pageNo++) {
+    for (let presses = 0; presses < 80; presses++) {
+      await page.keyboard.press("Tab");
+      const a = await active();
+      if (!a) continue;
+      if (a.tag === "INPUT" && a.type === "radio" && !a.answered) await page.keyboard.press("Space");
+      if (a.tag === "BUTTON" && /Continue|See your summary/.test(a.text)) {
+        await page.keyboard.press("Enter");
+        break;
+      }
+    }
+  }
+  await aid.locator("[part=summary]").waitFor();
+  for (let presses = 0; presses < 30; presses++) {
+    await page.keyboard.press("Tab");
+    if ((await active())?.text === "Send my answers anonymously") break;
+  }
+  await page.keyboard.press("Enter");
+  await aid.locator("[part=confirmation]").waitFor();
+  assert.match(await aid.locator("[part=confirmation]").textContent(), /CH-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+  await page.close();
+});
