@@ -206,7 +206,9 @@ async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
     init.set_credentials(RequestCredentials::Omit);
     // A server that never answers must not leave the patient waiting: give up on this
     // attempt after 20 s (the next retry, or the offline queue, takes over).
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ATTEMPT_TIMEOUT_MS)));
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        ATTEMPT_TIMEOUT_MS,
+    )));
     init.set_body(&JsValue::from_str(body));
     let req = web_sys::Request::new_with_str_and_init(url, &init)?;
     req.headers().set("Content-Type", "application/json")?;
