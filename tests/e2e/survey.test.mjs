@@ -196,6 +196,17 @@ test("the Welsh page gets both widgets in Welsh", async () => {
   await axe(page, "chorus-form", "welsh first view");
   await form.locator("button[type=submit]").click();
   assert.match(await form.locator("[part=progress]").textContent(), /tudalen 2 o/);
+  // The decision aid on a Welsh page speaks Welsh too, and passes axe there.
+  await page.evaluate(() => {
+    const el = document.createElement("chorus-decision-aid");
+    el.setAttribute("instrument", "aid-knee-pain");
+    document.querySelector("main").append(el);
+  });
+  const aid = page.locator("chorus-decision-aid");
+  await aid.locator("table").waitFor({ timeout: 15_000 });
+  assert.match(await aid.locator("h2").first().textContent(), /Poen pen-glin/);
+  assert.equal((await aid.locator("button[type=submit]").textContent()).trim(), "Parhau");
+  await axe(page, "chorus-decision-aid", "welsh option grid");
   await page.close();
 });
 
