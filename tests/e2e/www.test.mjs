@@ -160,8 +160,23 @@ test("the playground: a token change restyles all three widgets, contrast is che
   await page.keyboard.type("#5a2d82");
   assert.deepEqual(await buttonColours(), Array(3).fill("rgb(90, 45, 130)"), "every widget follows the token");
   assert.match(await page.locator("#css-output").textContent(), /^\s+--chorus-colour-button: #5a2d82;$/m);
-  const buttonRow = page.locator('tr[data-pair="Button text (white) on main button"]');
+  const buttonRow = page.locator('tr[data-pair="Button text on main button"]');
   assert.equal((await buttonRow.locator(".ratio").textContent()).trim(), `${(Math.floor(ratio("#ffffff", "#5a2d82") * 100) / 100).toFixed(2)}:1`);
+  assert.match(await buttonRow.textContent(), /Pass/);
+
+  // Dark text on a light brand button: the pair follows the text token, and so do the widgets.
+  await page.getByLabel("--chorus-colour-button-text", { exact: true }).fill("#0b0c0c");
+  await page.getByLabel("--chorus-colour-button", { exact: true }).fill("#ffb81c");
+  assert.equal((await buttonRow.locator(".ratio").textContent()).trim(), `${(Math.floor(ratio("#0b0c0c", "#ffb81c") * 100) / 100).toFixed(2)}:1`);
+  assert.match(await buttonRow.textContent(), /Pass/);
+  assert.deepEqual(
+    await page.evaluate(() => ["chorus-fft", "chorus-form", "chorus-decision-aid"].map((t) =>
+      getComputedStyle(document.querySelector(`.playground__preview ${t}`).shadowRoot.querySelector(".chorus-button")).color)),
+    Array(3).fill("rgb(11, 12, 12)"),
+  );
+  // Cleared, the text is the default white again; back to the purple brand for what follows.
+  await page.getByLabel("--chorus-colour-button-text", { exact: true }).fill("");
+  await page.getByLabel("--chorus-colour-button", { exact: true }).fill("#5a2d82");
   assert.match(await buttonRow.textContent(), /Pass/);
 
   // A text colour too pale for AA fails, in words and not only in colour.

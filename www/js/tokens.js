@@ -14,13 +14,15 @@ export const TOKENS = [
   { name: "--chorus-colour-focus-text", group: "colour", fallback: "#212b32", nhsuk: "--nhsuk-focus-text-colour", example: "#0b0c0c", use: "Text and the thick bottom edge of a focused control." },
   { name: "--chorus-colour-error", group: "colour", fallback: "#d5281b", nhsuk: "--nhsuk-error-colour", example: "#b10e1e", use: "Error summary border, error messages and the red edge of a question with an error." },
   { name: "--chorus-colour-link", group: "colour", fallback: "var(--chorus-colour-brand)", example: "#1d70b8", use: "Links and link-style buttons (Back, Change). Defaults to the brand colour." },
-  { name: "--chorus-colour-button", group: "colour", fallback: "#007f3b", example: "#00703c", use: "Main button (Send, Continue). Its text is white." },
+  { name: "--chorus-colour-button", group: "colour", fallback: "#007f3b", example: "#00703c", use: "Main button (Send, Continue)." },
+  { name: "--chorus-colour-button-text", group: "colour", fallback: "#ffffff", example: "#0b0c0c", use: "Text on the main and secondary buttons: dark text lets a light brand button pass AA." },
   { name: "--chorus-colour-button-hover", group: "colour", fallback: "#00662f", example: "#005a30", use: "Main button under the mouse pointer." },
   { name: "--chorus-colour-button-shadow", group: "colour", fallback: "#00401e", example: "#002d18", use: "The solid shadow under the main button." },
-  { name: "--chorus-colour-button-secondary", group: "colour", fallback: "#4c6272", example: "#505a5f", use: "Secondary buttons (Print, Save). Its text is white." },
+  { name: "--chorus-colour-button-secondary", group: "colour", fallback: "#4c6272", example: "#505a5f", use: "Secondary buttons (Print, Save)." },
   { name: "--chorus-colour-button-secondary-hover", group: "colour", fallback: "#384853", example: "#3d4448", use: "Secondary button under the mouse pointer." },
   { name: "--chorus-colour-button-secondary-shadow", group: "colour", fallback: "#263139", example: "#25292b", use: "The solid shadow under secondary buttons." },
-  { name: "--chorus-colour-success", group: "colour", fallback: "#007f3b", example: "#00703c", use: "Background of the \"sent\" confirmation panel. Its text is white." },
+  { name: "--chorus-colour-success", group: "colour", fallback: "#007f3b", example: "#00703c", use: "Background of the \"sent\" confirmation panel." },
+  { name: "--chorus-colour-success-text", group: "colour", fallback: "#ffffff", example: "#ffffff", use: "Text on the \"sent\" confirmation panel." },
   // Type
   { name: "--chorus-font-family", group: "type", fallback: "\"Frutiger W01\", Arial, sans-serif", example: "\"Trust Sans\", Verdana, sans-serif", use: "Font stack. The widget loads no fonts: name one your page already loads." },
   { name: "--chorus-font-size", group: "type", fallback: "1rem", example: "1.125rem", use: "Base text size; headings and buttons scale from it." },
@@ -63,17 +65,16 @@ export const PRESETS = {
   },
 };
 
-// Colour pairs checked against WCAG 2.x AA. A pair names a token or a fixed colour (the
-// stylesheet draws button and panel text in white; there is no token for it).
+// Colour pairs checked against WCAG 2.x AA. A pair names a token or a fixed colour.
 export const PAIRS = [
   { label: "Body text on background", fg: "--chorus-colour-text", bg: "--chorus-colour-background", min: 4.5 },
   { label: "Hint text on background", fg: "--chorus-colour-secondary-text", bg: "--chorus-colour-background", min: 4.5 },
   { label: "Link text on background", fg: "--chorus-colour-link", bg: "--chorus-colour-background", min: 4.5 },
   { label: "Error text on background", fg: "--chorus-colour-error", bg: "--chorus-colour-background", min: 4.5 },
-  { label: "Button text (white) on main button", fg: "#ffffff", bg: "--chorus-colour-button", min: 4.5 },
-  { label: "Button text (white) on main button under the pointer", fg: "#ffffff", bg: "--chorus-colour-button-hover", min: 4.5 },
-  { label: "Button text (white) on secondary button", fg: "#ffffff", bg: "--chorus-colour-button-secondary", min: 4.5 },
-  { label: "Confirmation text (white) on success panel", fg: "#ffffff", bg: "--chorus-colour-success", min: 4.5 },
+  { label: "Button text on main button", fg: "--chorus-colour-button-text", bg: "--chorus-colour-button", min: 4.5 },
+  { label: "Button text on main button under the pointer", fg: "--chorus-colour-button-text", bg: "--chorus-colour-button-hover", min: 4.5 },
+  { label: "Button text on secondary button", fg: "--chorus-colour-button-text", bg: "--chorus-colour-button-secondary", min: 4.5 },
+  { label: "Confirmation text on success panel", fg: "--chorus-colour-success-text", bg: "--chorus-colour-success", min: 4.5 },
   { label: "Focused text on focus highlight", fg: "--chorus-colour-focus-text", bg: "--chorus-colour-focus", min: 4.5 },
   { label: "Focus edge on background (user interface)", fg: "--chorus-colour-focus-text", bg: "--chorus-colour-background", min: 3 },
   { label: "Radio and text box edges on background (user interface)", fg: "--chorus-colour-input-border", bg: "--chorus-colour-background", min: 3 },
