@@ -273,43 +273,9 @@ fn postgres_url() -> Option<String> {
     if let Ok(url) = std::env::var("CHORUS_TEST_POSTGRES_URL") {
         return Some(url);
     }
-    let url = "postgres://chorus:chorus@127.0.0.1:5432/chorus_test".to_string();
-    if !util::have("pg_ctlcluster") {
-        return None;
-    }
-    let version = std::fs::read_dir("/etc/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .max_by_key(|v| v.parse::<u32>().unwrap_or(0))?;
-    // Already running is fine; anything else shows in the psql step below.
-    let _ = Command::new("pg_ctlcluster")
-        .args([&version, "main", "start"])
-        .output();
-    let psql = |sql: &str| {
-        Command::new("runuser")
-            .args([
-                "-u",
-                "postgres",
-                "--",
-                "psql",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-tAc",
-                sql,
-            ])
-            .output_checked()
-    };
-    let setup = || -> anyhow::Result<()> {
-        if psql("SELECT 1 FROM pg_roles WHERE rolname = 'chorus'")?.trim() != "1" {
-            psql("CREATE ROLE chorus LOGIN PASSWORD 'chorus' CREATEDB")?;
-        }
-        // A fresh database each run: the tests' per-test schemas never pile up.
-        psql("DROP DATABASE IF EXISTS chorus_test")?;
-        psql("CREATE DATABASE chorus_test OWNER chorus")?;
-        Ok(())
-    };
-    match setup() {
-        Ok(()) => Some(url),
+    // A fresh database each run: the tests' per-test schemas never pile up.
+    match util::fresh_local_postgres("chorus_test") {
+        Ok(url) => Some(url),
         Err(e) => {
             eprintln!("    PostgreSQL setup failed: {e:#}");
             None

@@ -105,3 +105,43 @@ pub fn locked_version(krate: &str) -> anyhow::Result<String> {
         + needle.len();
     Ok(lock[at..].split('"').next().unwrap_or_default().to_string())
 }
+
+/// Run SQL as the `postgres` superuser on the local cluster; returns psql's unaligned output.
+pub fn psql(sql: &str) -> anyhow::Result<String> {
+    Command::new("runuser")
+        .args([
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAc",
+            sql,
+        ])
+        .output_checked()
+}
+
+/// Start the local Debian PostgreSQL cluster (newest version; already running is fine), make
+/// sure the `chorus` role exists, and create `database` afresh and empty, owned by it. Returns
+/// its URL. The test suite and the benchmark each use their own database this way.
+pub fn fresh_local_postgres(database: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(have("pg_ctlcluster"), "PostgreSQL is not installed");
+    let version = std::fs::read_dir("/etc/postgresql")
+        .context("/etc/postgresql")?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
+        .context("no PostgreSQL cluster")?;
+    // Already running is fine; a real failure shows in the first psql call.
+    let _ = Command::new("pg_ctlcluster")
+        .args([&version, "main", "start"])
+        .output();
+    if psql("SELECT 1 FROM pg_roles WHERE rolname = 'chorus'")?.trim() != "1" {
+        psql("CREATE ROLE chorus LOGIN PASSWORD 'chorus' CREATEDB")?;
+    }
+    psql(&format!("DROP DATABASE IF EXISTS {database}"))?;
+    psql(&format!("CREATE DATABASE {database} OWNER chorus"))?;
+    Ok(format!(
+        "postgres://chorus:chorus@127.0.0.1:5432/{database}"
+    ))
+}

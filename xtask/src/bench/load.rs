@@ -1,11 +1,9 @@
 //! Item 4: the collector under load, on SQLite and on PostgreSQL, with durable commits.
 
-use std::{path::Path, process::Command};
-
-use anyhow::Context;
+use std::path::Path;
 
 use super::{Options, Server, stats};
-use crate::util::{self, CommandExt, step};
+use crate::util::{self, step};
 
 /// One backend's run.
 #[derive(Debug)]
@@ -160,46 +158,15 @@ fn postgres() -> anyhow::Result<(String, String)> {
     if let Ok(url) = std::env::var("CHORUS_BENCH_POSTGRES_URL") {
         return Ok((url, "PostgreSQL from CHORUS_BENCH_POSTGRES_URL".into()));
     }
-    anyhow::ensure!(util::have("pg_ctlcluster"), "PostgreSQL is not installed");
-    let version = std::fs::read_dir("/etc/postgresql")
-        .context("/etc/postgresql")?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
-        .context("no PostgreSQL cluster")?;
-    // Already running is fine; a real failure shows in the first psql call.
-    let _ = Command::new("pg_ctlcluster")
-        .args([&version, "main", "start"])
-        .output();
-    let psql = |sql: &str| {
-        Command::new("runuser")
-            .args([
-                "-u",
-                "postgres",
-                "--",
-                "psql",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-tAc",
-                sql,
-            ])
-            .output_checked()
-    };
-    if psql("SELECT 1 FROM pg_roles WHERE rolname = 'chorus'")?.trim() != "1" {
-        psql("CREATE ROLE chorus LOGIN PASSWORD 'chorus' CREATEDB")?;
-    }
-    psql("DROP DATABASE IF EXISTS chorus_bench")?;
-    psql("CREATE DATABASE chorus_bench OWNER chorus")?;
-    let show = |name: &str| psql(&format!("SHOW {name}")).map(|s| s.trim().to_string());
+    let url = util::fresh_local_postgres("chorus_bench")?;
+    let show = |name: &str| util::psql(&format!("SHOW {name}")).map(|s| s.trim().to_string());
     let settings = format!(
         "PostgreSQL {} (local cluster), fsync = {}, synchronous_commit = {}",
         show("server_version")?,
         show("fsync")?,
         show("synchronous_commit")?
     );
-    Ok((
-        "postgres://chorus:chorus@127.0.0.1:5432/chorus_bench".into(),
-        settings,
-    ))
+    Ok((url, settings))
 }
 
 /// Responses per second as a whole number with separators.
