@@ -15,72 +15,15 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+mod common;
 
-/// What a test leaves behind, removed after it passes (a failed test keeps it to look at).
-struct Leftovers {
-    dir: std::path::PathBuf,
-    schema: Option<(String, String)>,
-}
-
-impl Leftovers {
-    async fn remove(self, state: Arc<AppState>) {
-        state.store.pool().close().await;
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((base, schema)) = self.schema {
-            let admin = sqlx::AnyPool::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-        }
-    }
-}
+use common::{Backend, TestDb, rand_suffix};
 
 /// A router over a fresh database, or `None` (with a printed reason) when the backend is not
 /// available here.
-async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> {
-    let dir = std::env::temp_dir().join(format!(
-        "chorus-api-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    let mut schema_made = None;
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
-        Backend::Postgres => {
-            let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
-                // Straight to stderr, past libtest's capture, so the skip is seen.
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL"
-                );
-                return None;
-            };
-            // An isolated schema per test, so tests never see each other's rows.
-            sqlx::any::install_default_drivers();
-            let schema = format!("t_{}_{}", std::process::id(), rand_suffix());
-            let admin = sqlx::AnyPool::connect(&base)
-                .await
-                .expect("connect to PostgreSQL");
-            // The name is made of digits we generated: safe to splice.
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            schema_made = Some((base, schema));
-            url
-        }
-    };
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
+    let db = TestDb::new(backend, "api").await?;
+    let (url, dir) = (db.url.clone(), db.dir.clone());
     let store = Store::open(&url)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
@@ -107,11 +50,7 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> 
     )
     .unwrap();
     let paths = Paths { pkg_dir, www_dir };
-    let leftovers = Leftovers {
-        dir,
-        schema: schema_made,
-    };
-    Some((router(state.clone(), paths), state, leftovers))
+    Some((router(state.clone(), paths), state, db))
 }
 
 /// Each case runs on both backends.
@@ -158,16 +97,6 @@ on_both!(
     junk_from_a_flooding_address_is_refused_before_it_is_read,
     a_stalled_upload_times_out_with_a_json_error,
 );
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-}
 
 async fn send(
     app: &Router,

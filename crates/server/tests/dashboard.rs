@@ -20,76 +20,13 @@ use serde_json::json;
 use sqlx::Row;
 use tower::ServiceExt;
 
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+mod common;
 
-struct Leftovers {
-    dir: std::path::PathBuf,
-    schema: Option<(String, String)>,
-}
+use common::{Backend, TestDb, rand_suffix};
 
-impl Leftovers {
-    async fn remove(self, state: Arc<AppState>) {
-        state.store.pool().close().await;
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((base, schema)) = self.schema {
-            let admin = sqlx::AnyPool::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-        }
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-}
-
-async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> {
-    let dir = std::env::temp_dir().join(format!(
-        "chorus-dash-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    let mut schema_made = None;
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
-        Backend::Postgres => {
-            let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: set CHORUS_TEST_POSTGRES_URL to run this test on PostgreSQL"
-                );
-                return None;
-            };
-            sqlx::any::install_default_drivers();
-            let schema = format!("d_{}_{}", std::process::id(), rand_suffix());
-            let admin = sqlx::AnyPool::connect(&base)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            schema_made = Some((base, schema));
-            url
-        }
-    };
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
+    let db = TestDb::new(backend, "dash").await?;
+    let (url, dir) = (db.url.clone(), db.dir.clone());
     let store = Store::open(&url)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
@@ -113,14 +50,7 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, Leftovers)> 
         pkg_dir: dir.join("pkg"),
         www_dir: dir.join("www"),
     };
-    Some((
-        router(state.clone(), paths),
-        state,
-        Leftovers {
-            dir,
-            schema: schema_made,
-        },
-    ))
+    Some((router(state.clone(), paths), state, db))
 }
 
 macro_rules! on_both {
