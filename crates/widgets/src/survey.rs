@@ -438,6 +438,25 @@ fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Ans
     }
 }
 
+/// The core's verdict on the items of one page, as (item id, the patient's sentence). Run when
+/// the patient asks to move on, not on every render.
+fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(String, String)> {
+    match validate_response(i, r) {
+        Ok(()) => Vec::new(),
+        Err(es) => es
+            .iter()
+            .filter_map(|e| {
+                let it = page
+                    .items
+                    .iter()
+                    .map(|&k| &i.items[k])
+                    .find(|it| Some(&it.id) == e.item.as_ref())?;
+                Some((it.id.clone(), message(l, e.code, it)))
+            })
+            .collect(),
+    }
+}
+
 /// The loaded survey: pages, then the ending.
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
@@ -510,24 +529,6 @@ pub fn runner(props: &RunnerProps) -> Html {
 
     let n = pages.len();
     let title = i.title.get(cl).to_string();
-    let errors_for = |p: &Page| -> Vec<(String, String)> {
-        let r = response(&i, l, &key, &answers);
-        match validate_response(&i, &r) {
-            Ok(()) => Vec::new(),
-            Err(es) => es
-                .iter()
-                .filter_map(|e| {
-                    let it = p
-                        .items
-                        .iter()
-                        .map(|&k| &i.items[k])
-                        .find(|it| Some(&it.id) == e.item.as_ref())?;
-                    Some((it.id.clone(), message(l, e.code, it)))
-                })
-                .collect(),
-        }
-    };
-
     // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
     let send_now = {
         let (host, failed, sending, focus, step) = (
@@ -570,24 +571,25 @@ pub fn runner(props: &RunnerProps) -> Html {
             let page = &pages[p];
             let onsubmit = {
                 let (errors, focus, back_to_end) = (errors.clone(), focus.clone(), *back_to_end);
-                let found = errors_for(page);
-                let go = go.clone();
-                let quick = (mode == Mode::Quick && p + 1 >= n)
-                    .then(|| (send_now.clone(), response(&i, l, &key, &answers)));
+                let (i, pages, answers, key) =
+                    (i.clone(), pages.clone(), answers.clone(), key.clone());
+                let (go, send_now) = (go.clone(), send_now.clone());
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
-                    if let (true, Some((send_now, r))) = (found.is_empty(), &quick) {
-                        send_now(r.clone());
-                    } else if found.is_empty() {
+                    let r = response(&i, l, &key, &answers);
+                    let found = page_errors(&i, l, &pages[p], &r);
+                    if !found.is_empty() {
+                        errors.set(found);
+                        focus.set(Some(String::new()));
+                    } else if mode == Mode::Quick && p + 1 >= n {
+                        send_now(r);
+                    } else {
                         let next = if back_to_end || p + 1 >= n {
                             Step::End
                         } else {
                             Step::Page(p + 1)
                         };
                         go(next, "");
-                    } else {
-                        errors.set(found.clone());
-                        focus.set(Some(String::new()));
                     }
                 })
             };
@@ -707,8 +709,9 @@ pub fn runner(props: &RunnerProps) -> Html {
                                 if let Some(w) = web_sys::window() { let _ = w.print(); }
                             })}>{ l.t("Print your summary", "Argraffu eich crynodeb") }</button>
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={{
-                                let text = crate::aid::summary_text(&i, &score(&i, &r), &r, l);
-                                Callback::from(move |_: MouseEvent| save(&text))
+                                // Written when asked for, not on every render.
+                                let (i, r) = (i.clone(), r.clone());
+                                Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
                             }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
                             <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
                         </div>
