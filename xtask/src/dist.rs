@@ -17,7 +17,7 @@ use base64::Engine;
 use sha2::{Digest, Sha384};
 
 use crate::{
-    toolchain::Wasm,
+    toolchain::{self, Wasm},
     util::{self, CommandExt, root, step},
 };
 
@@ -45,36 +45,95 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-/// Build the bundle; returns its entries (also written to `pkg/manifest.json`).
-pub fn run() -> anyhow::Result<Vec<Entry>> {
+/// Where a bundle is built from and to. The shipped one: this checkout into `pkg/`; the
+/// reproducibility check builds a copy of the checkout elsewhere and compares.
+pub struct Build {
+    /// The checkout whose crates are compiled.
+    pub src: PathBuf,
+    /// Cargo's target dir for the wasm build.
+    pub target: PathBuf,
+    /// The folder the bundle is written to (emptied first).
+    pub out: PathBuf,
+    /// Scratch folder for the intermediate files.
+    pub scratch: PathBuf,
+}
+
+impl Build {
+    /// This checkout into `pkg/`, with the toolchain's own target dir.
+    pub fn here(wasm: &Wasm) -> Build {
+        let root = root();
+        Build {
+            src: root.clone(),
+            target: wasm.target_dir(),
+            out: root.join("pkg"),
+            scratch: root.join("target/dist"),
+        }
+    }
+}
+
+/// Build the shipped bundle into `pkg/` with the pinned recipe; returns its entries (also
+/// written to `pkg/manifest.json`). `any_toolchain` allows another compiler where the pinned one
+/// is missing (the manifest then says the bundle is not reproducible).
+pub fn run(any_toolchain: bool) -> anyhow::Result<Vec<Entry>> {
+    let wasm = Wasm::for_bundle(any_toolchain)?;
+    let entries = build(&wasm, &Build::here(&wasm))?;
+    print_table(&entries);
+    vendor_site_assets(&root())?;
+    Ok(entries)
+}
+
+/// Build the bundle described by `b` with `wasm`. Tools (wasm-bindgen, binaryen, terser) come
+/// from this checkout's pinned installs whatever `b.src` is.
+pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
     let root = root();
-    let wasm = Wasm::for_bundle()?;
+    let recipe = recipe(wasm);
     step(&format!(
-        "Building chorus-widgets for wasm32 (release, {wasm:?})"
+        "Building chorus-widgets for wasm32 (release, {recipe})"
     ));
-    let mut build = wasm.cargo("build", false);
-    build
-        .args(["--release", "--package", "chorus-widgets", "--lib"])
-        .current_dir(&root);
-    if wasm.nightly_flags() {
-        // Panics become a trap with no formatting machinery: tens of KB smaller.
-        build.env(
-            "RUSTFLAGS",
-            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+    if !wasm.reproducible() {
+        println!(
+            "    warning: not the pinned recipe ({} / {}): this bundle's bytes and SRI hashes are not reproducible",
+            toolchain::PINNED_NIGHTLY,
+            toolchain::PINNED_COMMIT
         );
     }
-    build.status_checked()?;
-    let built = wasm
-        .target_dir()
+    let mut cargo = wasm.cargo("build", false);
+    cargo
+        .args(["--release", "--package", "chorus-widgets", "--lib"])
+        .env("CARGO_TARGET_DIR", &b.target)
+        .current_dir(&b.src);
+    let mut flags: Vec<String> = Vec::new();
+    if wasm.nightly_flags() {
+        // Panics become a trap with no formatting machinery: tens of KB smaller.
+        flags.extend(
+            [
+                "-Zunstable-options",
+                "-Cpanic=immediate-abort",
+                "-Zlocation-detail=none",
+                "-Zfmt-debug=none",
+            ]
+            .map(String::from),
+        );
+    }
+    // No machine path may reach the output: the checkout, cargo's registry, the sysroot.
+    for (from, to) in remaps(wasm, &b.src) {
+        flags.push(format!("--remap-path-prefix={}={to}", from.display()));
+    }
+    cargo
+        .env_remove("RUSTFLAGS")
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}"));
+    cargo.status_checked()?;
+    let built = b
+        .target
         .join("wasm32-unknown-unknown/release/chorus_widgets.wasm");
 
     step("wasm-bindgen --target no-modules");
-    let tmp = root.join("target/dist");
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp)?;
+    let tmp = &b.scratch;
+    let _ = fs::remove_dir_all(tmp);
+    fs::create_dir_all(tmp)?;
     util::cmd(util::cargo_bin("wasm-bindgen"))
         .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
-        .arg(&tmp)
+        .arg(tmp)
         .arg(&built)
         .status_checked()
         .context("wasm-bindgen failed (does `cargo xtask setup` need running?)")?;
@@ -93,16 +152,16 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
         .arg(tmp.join("chorus_widgets_bg.wasm"))
         .status_checked()?;
 
-    step("Assembling pkg/");
-    let pkg = root.join("pkg");
-    let _ = fs::remove_dir_all(&pkg);
-    fs::create_dir_all(&pkg)?;
+    step(&format!("Assembling {}", b.out.display()));
+    let pkg = &b.out;
+    let _ = fs::remove_dir_all(pkg);
+    fs::create_dir_all(pkg)?;
     let wasm_bytes = fs::read(&opt)?;
     let wasm_name = format!("chorus-{}.wasm", &hex(&Sha384::digest(&wasm_bytes))[..10]);
     fs::write(pkg.join(&wasm_name), &wasm_bytes)?;
 
     let glue = fs::read_to_string(tmp.join("chorus_widgets.js"))?;
-    let widgets = root.join("crates/widgets");
+    let widgets = b.src.join("crates/widgets");
     let loader = fs::read_to_string(widgets.join("js/loader.js"))?;
     let css = fs::read_to_string(widgets.join("css/chorus.css"))?;
     let loader = loader
@@ -136,12 +195,102 @@ pub fn run() -> anyhow::Result<Vec<Entry>> {
 
     let mut entries = Vec::new();
     for name in ["chorus.js", wasm_name.as_str()] {
-        entries.push(measure_and_compress(&pkg, name)?);
+        entries.push(measure_and_compress(pkg, name)?);
     }
-    write_manifest(&pkg, &entries, &wasm_name)?;
-    print_table(&entries);
-    vendor_site_assets(&root)?;
+    write_manifest(pkg, &entries, &wasm_name, wasm)?;
     Ok(entries)
+}
+
+/// Copy this checkout's files (tracked and untracked-but-not-ignored) to a fresh folder, build
+/// the bundle there with the pinned recipe and a separate target dir, and compare every file of
+/// the two `pkg/`s by SHA-384. `pkg/` must already hold this checkout's build.
+pub fn check_reproducible() -> anyhow::Result<()> {
+    use sha2::{Digest, Sha384};
+    let root = root();
+    let wasm = crate::toolchain::pinned()?;
+    let dir = std::env::temp_dir().join(format!("chorus-repro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let src = dir.join("elsewhere/chorus");
+    let files = std::process::Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(&root)
+        .output_checked()?;
+    for f in files.split('\0').filter(|f| !f.is_empty()) {
+        let from = root.join(f);
+        if !from.is_file() {
+            continue; // deleted in the working tree
+        }
+        let to = src.join(f);
+        std::fs::create_dir_all(to.parent().expect("a file has a parent"))?;
+        std::fs::copy(&from, &to)?;
+    }
+    let copy = Build {
+        src: src.clone(),
+        target: dir.join("target"),
+        out: dir.join("pkg"),
+        scratch: dir.join("scratch"),
+    };
+    build(&wasm, &copy)?;
+    let digests =
+        |d: &std::path::Path| -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+            let mut m = std::collections::BTreeMap::new();
+            for e in std::fs::read_dir(d)? {
+                let e = e?;
+                let bytes = std::fs::read(e.path())?;
+                let hex: String = Sha384::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                m.insert(e.file_name().to_string_lossy().into_owned(), hex);
+            }
+            Ok(m)
+        };
+    let (a, b) = (digests(&root.join("pkg"))?, digests(&copy.out)?);
+    for (name, h) in &a {
+        println!("    {name:<28} {}", &h[..16]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(
+        a == b,
+        "the two builds differ:\n  here:      {a:?}\n  elsewhere: {b:?}"
+    );
+    println!("    {} files identical", a.len());
+    Ok(())
+}
+
+/// The recipe's name as the manifest and the build log give it.
+fn recipe(wasm: &Wasm) -> String {
+    match wasm {
+        // Not the local toolchain's name: the manifest must be the same bytes on every machine.
+        Wasm::Pinned(_) => format!(
+            "pinned: rustup {} (rustc {}), -Zbuild-std, immediate-abort",
+            toolchain::PINNED_NIGHTLY,
+            &toolchain::PINNED_COMMIT[..9]
+        ),
+        Wasm::Rustup => "rustup's wasm32 target (not the pinned recipe)".into(),
+        Wasm::DebianBuildStd => "Debian rustc-web, -Zbuild-std (not the pinned recipe)".into(),
+    }
+}
+
+/// Machine-specific path prefixes and the fixed names they are written as.
+fn remaps(wasm: &Wasm, src: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut v = vec![(src.to_path_buf(), "/chorus")];
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        v.push((home, "/cargo"));
+    }
+    if let Some(sysroot) = toolchain::sysroot(wasm) {
+        v.push((sysroot, "/rustc"));
+    }
+    v
 }
 
 /// The demo site uses the real NHS.UK frontend CSS from npm (pinned in package-lock.json),
@@ -186,7 +335,12 @@ fn measure_and_compress(pkg: &Path, name: &str) -> anyhow::Result<Entry> {
     })
 }
 
-fn write_manifest(pkg: &Path, entries: &[Entry], wasm_name: &str) -> anyhow::Result<()> {
+fn write_manifest(
+    pkg: &Path,
+    entries: &[Entry],
+    wasm_name: &str,
+    wasm: &Wasm,
+) -> anyhow::Result<()> {
     let files: Vec<_> = entries
         .iter()
         .map(|e| {
@@ -203,6 +357,7 @@ fn write_manifest(pkg: &Path, entries: &[Entry], wasm_name: &str) -> anyhow::Res
         "files": files,
         "total": { "raw": total(|e| e.raw), "gzip": total(|e| e.gzip), "brotli": total(|e| e.brotli) },
         "budget": { "brotli": BUDGET_BROTLI },
+        "toolchain": { "recipe": recipe(wasm), "reproducible": wasm.reproducible() },
     });
     fs::write(
         pkg.join("manifest.json"),
@@ -214,7 +369,7 @@ fn write_manifest(pkg: &Path, entries: &[Entry], wasm_name: &str) -> anyhow::Res
 /// The brief's budget for the whole widget suite, brotli bytes.
 pub const BUDGET_BROTLI: usize = 80 * 1024;
 
-fn print_table(entries: &[Entry]) {
+pub fn print_table(entries: &[Entry]) {
     println!(
         "\n    {:<28} {:>10} {:>10} {:>10}",
         "file", "raw", "gzip", "brotli"

@@ -23,8 +23,16 @@ struct Cli {
 enum Task {
     /// Make this machine able to build and test (idempotent; skips what is already there).
     Setup,
-    /// Build the embed bundle into pkg/ and print its size table.
-    Dist,
+    /// Build the embed bundle into pkg/ with the pinned wasm recipe and print its size table.
+    Dist {
+        /// Where the pinned nightly is missing, build with whatever compiler is here (the
+        /// bundle is then marked not reproducible in pkg/manifest.json).
+        #[arg(long)]
+        any_toolchain: bool,
+    },
+    /// Rebuild the bundle from a copy of this checkout in another folder (its own target dir)
+    /// and compare every file's SHA-384 with pkg/: proves the published hashes reproducible.
+    Reproduce,
     /// Build the bundle, then run the server on SQLite at http://127.0.0.1:8080 with the demo site.
     Demo {
         /// Address to serve on.
@@ -48,10 +56,11 @@ enum Task {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Setup => setup::run(),
-        Task::Dist => dist::run().map(|_| ()),
+        Task::Dist { any_toolchain } => dist::run(any_toolchain).map(|_| ()),
         Task::Demo { addr } => {
             setup::run()?;
-            dist::run()?;
+            // The demo runs anywhere: another compiler will do (it says so) if the pinned is missing.
+            dist::run(true)?;
             let chorus = |args: &[&str]| {
                 util::cmd("cargo")
                     .args(["run", "--profile", "server", "--package", "chorus-server"])
@@ -69,6 +78,7 @@ fn main() -> anyhow::Result<()> {
             );
             chorus(&["serve", "--addr", &addr])
         }
+        Task::Reproduce => dist::check_reproducible(),
         Task::Test { native_only } => test::run(native_only),
         Task::Bench(opts) => bench::run(opts),
         Task::Fuzz(opts) => fuzz::run(opts),

@@ -19,6 +19,10 @@ const PYTHON_PACKAGES: &[&str] = &["python3-venv"];
 /// Run every setup step.
 pub fn run() -> anyhow::Result<()> {
     wasm_target()?;
+    if let Err(e) = pinned_nightly() {
+        // Not fatal: tests and the demo still build; `cargo xtask dist` then says what is missing.
+        println!("    {e:#}");
+    }
     wasm_bindgen_cli()?;
     npm_packages()?;
     browser()?;
@@ -104,6 +108,40 @@ fn wasm_target() -> anyhow::Result<()> {
         "rustc-web, rust-web-src and lld-22 were installed but are not where expected"
     );
     Ok(())
+}
+
+/// The one compiler the shipped bundle is built with (see `toolchain`): rustup's dated nightly
+/// with `rust-src`. A machine whose plain `nightly` is that build only needs `rust-src` added.
+fn pinned_nightly() -> anyhow::Result<()> {
+    step(&format!(
+        "Pinned wasm recipe: rustup {} (rustc {}) with rust-src",
+        toolchain::PINNED_NIGHTLY,
+        &toolchain::PINNED_COMMIT[..9]
+    ));
+    if toolchain::pinned().is_ok() {
+        return skip("installed");
+    }
+    anyhow::ensure!(util::have("rustup"), "rustup is not installed");
+    let bounded = |args: &[&str]| {
+        let mut c = Command::new("timeout");
+        c.arg("300").arg("rustup").args(args);
+        c.status().is_ok_and(|s| s.success())
+    };
+    // The machine's own `nightly`, if it is the pinned build, only lacks rust-src.
+    let _ = bounded(&["component", "add", "rust-src", "--toolchain", "nightly"]);
+    if toolchain::pinned().is_ok() {
+        return Ok(());
+    }
+    let _ = bounded(&[
+        "toolchain",
+        "install",
+        toolchain::PINNED_NIGHTLY,
+        "--component",
+        "rust-src",
+        "--profile",
+        "minimal",
+    ]);
+    toolchain::pinned().map(|_| ())
 }
 
 fn wasm_bindgen_cli() -> anyhow::Result<()> {

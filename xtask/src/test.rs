@@ -144,6 +144,20 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
                 record("e2e", counted(&mut e2e));
             }
         }
+
+        step(
+            "Reproducible bundle: rebuilt from another path and target dir, same SHA-384 per file",
+        );
+        record(
+            "reproducible",
+            match dist::check_reproducible() {
+                Ok(()) => Counts {
+                    passed: 1,
+                    failed: 0,
+                },
+                Err(e) => failed_step(&format!("{e:#}")),
+            },
+        );
     }
 
     let passed: usize = results.iter().map(|r| r.1.passed).sum();
@@ -165,7 +179,7 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
 
 /// The bundle and the server binary the end-to-end tests need.
 fn e2e_prerequisites(cargo: &str) -> anyhow::Result<std::path::PathBuf> {
-    dist::run()?;
+    dist::run(false)?;
     Command::new(cargo)
         .args(["build", "--package", "chorus-server", "--bin", "chorus"])
         .current_dir(root())
