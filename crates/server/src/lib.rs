@@ -3,8 +3,10 @@
 //! the demo site.
 
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod dashboard;
+pub mod doctor;
 pub mod metrics;
 pub mod offline;
 pub mod openapi;

@@ -79,6 +79,38 @@ enum Command {
         #[arg(long, env = "CHORUS_DEMO_PASSWORD")]
         admin_password: Option<String>,
     },
+    /// Back up the database to a new file while the server keeps serving (SQLite: a checked
+    /// online copy; PostgreSQL: `pg_dump --format=custom`).
+    Backup {
+        /// The backup file to write (never overwritten).
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Restore a backup into a new database (a SQLite file that does not exist yet, or an empty
+    /// PostgreSQL database), then migrate it to this version. Stop the server first.
+    Restore {
+        /// The backup file (from `chorus backup`).
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Check the deployment: configuration, database (reachable, migrated, writable), free
+    /// disk, the clock, the bundle against its manifest. Says what to fix; exits 1 if a check
+    /// failed (with --strict, also on warnings).
+    Doctor {
+        #[command(flatten)]
+        db: Db,
+        /// Folder holding the built embed bundle.
+        #[arg(long, env = "CHORUS_PKG_DIR", default_value = "pkg")]
+        pkg_dir: PathBuf,
+        /// Folder holding the demo site.
+        #[arg(long, env = "CHORUS_WWW_DIR", default_value = "www")]
+        www_dir: PathBuf,
+        /// Warnings count as failures in the exit status.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Export stored responses (free text redacted) as CSV.
     Export {
         #[command(flatten)]
@@ -351,6 +383,54 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("dashboard sign-in: {admin_email} / {password}");
             state.store.pool().close().await;
+        }
+        Command::Backup { file, db } => {
+            let (_, url) = db.resolve()?;
+            let o = chorus_server::backup::backup(&url, &file).await?;
+            println!(
+                "backed up {} responses to {} ({:.1} MB, checked) in {:.1} s",
+                o.responses,
+                file.display(),
+                o.bytes as f64 / 1e6,
+                o.seconds
+            );
+        }
+        Command::Restore { file, db } => {
+            let (_, url) = db.resolve()?;
+            let o = chorus_server::backup::restore(&file, &url).await?;
+            println!(
+                "restored {} responses from {} into {} in {:.1} s",
+                o.responses,
+                file.display(),
+                redact_url(&url),
+                o.seconds
+            );
+        }
+        Command::Doctor {
+            db,
+            pkg_dir,
+            www_dir,
+            strict,
+        } => {
+            // The file is read by the doctor itself, so a broken one is a finding, not an exit.
+            let database = db
+                .database
+                .clone()
+                .or_else(|| {
+                    db.config
+                        .as_ref()
+                        .and_then(|p| chorus_server::config::Config::load(p).ok())
+                        .and_then(|c| c.database)
+                })
+                .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+            let opts = chorus_server::doctor::Options {
+                config: db.config.clone(),
+                database,
+                pkg_dir,
+                www_dir,
+            };
+            let findings = chorus_server::doctor::run(&opts).await;
+            std::process::exit(chorus_server::doctor::print(&findings, strict));
         }
         Command::Export {
             db,

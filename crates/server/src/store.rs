@@ -141,11 +141,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        if sqlite {
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        } else {
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        }
+        migrate(&migrator(sqlite), &pool).await?;
         // Bounded: under overload requests wait here (and time out as 408) rather than
         // queueing without limit.
         let (tx, rx) = mpsc::channel::<Job>(4096);
@@ -236,6 +232,26 @@ impl Store {
 /// The single writer: take everything waiting (up to [`MAX_BATCH`]), write it in one
 /// transaction, commit, then answer each request. While one batch commits, the next gathers
 /// in the channel, so the batch size grows with the load and one fsync serves many responses.
+/// Bring the schema up to date: forward only, each migration in its own transaction (so a
+/// failure leaves the previous version whole). A database that has a migration this build does
+/// not know was written by a newer Chorus: refuse it, touching nothing, rather than run old code
+/// against a schema it does not understand.
+async fn migrate(migrator: &sqlx::migrate::Migrator, pool: &AnyPool) -> anyhow::Result<()> {
+    match migrator.run(pool).await {
+        Ok(()) => Ok(()),
+        Err(sqlx::migrate::MigrateError::VersionMissing(v)) => anyhow::bail!(
+            "this database was written by a newer version of Chorus (it has migration {v}, which \
+             this build does not know): run that version or a later one; this build has not \
+             changed it"
+        ),
+        Err(sqlx::migrate::MigrateError::VersionMismatch(v)) => anyhow::bail!(
+            "migration {v} in this database differs from this build's: it was written by another \
+             build of Chorus; restore from a backup made by this version or run the build that wrote it"
+        ),
+        Err(e) => Err(anyhow::anyhow!("migrating the database: {e}")),
+    }
+}
+
 async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -362,6 +378,24 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx:
 }
 
 /// `sqlite://path` with its folder created and `mode=rwc` so the file is created if missing.
+/// The file a `sqlite:` URL names (`None` for any other database).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    Some(std::path::PathBuf::from(path))
+}
+
+/// The migrations this build carries for a backend.
+pub fn migrator(sqlite: bool) -> sqlx::migrate::Migrator {
+    if sqlite {
+        sqlx::migrate!("./migrations/sqlite")
+    } else {
+        sqlx::migrate!("./migrations/postgres")
+    }
+}
+
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
