@@ -48,7 +48,8 @@
 //! `12 March 1954`, `12-Mar-1954`, `12th of March, 1954`, `March 12, 1954`, Welsh `12 o Fawrth
 //! 1954`. Month names are English (and 3-letter abbreviations, and `Sept`) and Welsh, with the
 //! mutated forms a date produces (`o Fawrth`, `ym Mehefin`, `yng Ngorffennaf`): Fawrth, Fai,
-//! Fehefin, Orffennaf, Ngorffennaf, Fedi, Dachwedd, Nhachwedd, Thachwedd, Ragfyr. A written date
+//! Fehefin, Orffennaf, Ngorffennaf, Fedi, Dachwedd, Nhachwedd, Thachwedd, Ragfyr (Ionawr,
+//! Chwefror, Ebrill, Awst and Hydref begin with sounds these mutations leave). A written date
 //! with a two-digit year (`12 Mar 54`, `12th March '54`) counts only after a birth cue: it is
 //! too easily something else. A date is a date of birth when "born", "birth", "dob", "d.o.b",
 //! "geni", "ganwyd" or "ganed" is within 30 characters before it; otherwise it is a `[date]`.
@@ -450,13 +451,9 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
                 found.push((i, end, kind));
                 i = end;
             }
-            None => {
-                // Skip this run of digits so a number inside it is not re-tried as a start.
-                i += 1;
-                while digit(i) {
-                    i += 1;
-                }
-            }
+            // Digits inside the run cannot start a number (a digit or "+" is before them),
+            // but after a failed "(" they may: "(943 476 5919)".
+            None => i += 1,
         }
     }
 }
