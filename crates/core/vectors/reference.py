@@ -9,8 +9,10 @@ vector's expected value never comes from the code it tests. Run it from anywhere
 
 It rewrites `scoring-inline.json` and `aggregation-measures.json` and appends its cases (by
 name, replacing earlier copies) to `validation.json`, `definitions.json`, `redaction.json`
-and `aggregation.json`. Validation, definition and redaction expectations are written by
-hand below, from the rules, not computed.
+and `aggregation.json`. Validation and definition expectations are written by hand below,
+from the rules, not computed. Redaction expectations are computed by a second reading of the
+redaction rules (`reference_redact`), checked against what each case states by hand, and every
+case already in `redaction.json` is checked against it too.
 """
 
 import json
