@@ -36,7 +36,8 @@
 //! special) 9 or 10; `9` (premium) 10. `4`, `6` and `0` begin no UK number. So `0770090012` is
 //! too short for a mobile and is kept, as is `999`.
 //!
-//! **E-mail addresses**: a local part of letters (any script), digits, combining accents and
+//! **E-mail addresses**: a local part of letters and digits (Latin, accented Latin, Greek and
+//! Cyrillic: U+0000–U+052F and U+1E00–U+1EFF), combining accents (U+0300–U+036F) and
 //! `._%+-'`; `@`; a domain of ASCII letters, digits, `.` and `-` (internationalised domains
 //! travel as punycode) ending in an alphabetic top-level domain of two letters or more.
 //!
@@ -297,10 +298,14 @@ fn ends_word(chars: &[(usize, char)], i: usize) -> bool {
 }
 
 fn emails(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
-    // Letters of any script ("zoë", "renée"), and combining accents (text typed on some
-    // systems arrives decomposed: "rene\u{301}e").
+    // Latin (accented too: "zoë", "renée", Welsh "ŵ", "ẁ"), Greek and Cyrillic letters and
+    // combining accents (text typed on some systems arrives decomposed: "rene\u{301}e"). Not
+    // every script: in Chinese, Japanese or Thai, written without spaces, the words before
+    // an address would go with it.
     let local = |c: char| {
-        c.is_alphanumeric() || "._%+-'".contains(c) || ('\u{300}'..='\u{36f}').contains(&c)
+        c.is_alphanumeric() && (c < '\u{530}' || ('\u{1e00}'..='\u{1eff}').contains(&c))
+            || "._%+-'".contains(c)
+            || ('\u{300}'..='\u{36f}').contains(&c)
     };
     let domain = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
     for (k, &(_, c)) in chars.iter().enumerate() {

@@ -707,6 +707,12 @@ def phone(ds, plus):
     return nsn[:1] in lengths and len(nsn) in lengths[nsn[:1]]
 
 
+def local(c):
+    """An e-mail local part: Latin, Greek and Cyrillic letters and digits, combining accents."""
+    o = ord(c)
+    return (c.isalnum() and (o <= 0x52F or 0x1E00 <= o <= 0x1EFF)) or c in "._%+-'" or 0x300 <= o <= 0x36F
+
+
 def one_pass(text):
     """Spans (code point ranges of text, kind) one scan of every detector finds."""
     pos, chars = [], []
@@ -725,7 +731,7 @@ def one_pass(text):
         if c != "@":
             continue
         s = k
-        while s > 0 and (N[s - 1].isalnum() or N[s - 1] in "._%+-'" or "\u0300" <= N[s - 1] <= "\u036f"):
+        while s > 0 and local(N[s - 1]):
             s -= 1
         while s < k and not N[s].isalnum():
             s += 1
@@ -962,6 +968,10 @@ def redaction():
       ["email_address"], [[0, 24, 0, 23]])
     r("e-mail with a decomposed accent is one address", "rene\u0301e.smith@example.com", "[email address]", ["email_address"])
     r("e-mail with a Greek local part", "\u03b3\u03b9\u03ac\u03bd\u03bd\u03b7\u03c2@example.gr", "[email address]", ["email_address"])
+    r("e-mail with a Welsh w-grave", "mail gw\u1e81r@example.cymru", "mail [email address]", ["email_address"])
+    r("e-mail written straight after Chinese keeps the Chinese", "\u8bf7\u8054\u7cfbjo@example.com",
+      "\u8bf7\u8054\u7cfb[email address]", ["email_address"])
+    r("e-mail with a Cyrillic local part", "\u043e\u043b\u044f@example.com", "[email address]", ["email_address"])
     r("e-mail with a full-width at sign", "jo\uff20example.com", "[email address]", ["email_address"])
     r("postcode with two spaces", "SW1A  1AA", "[postcode]", ["postcode"])
     r("postcode with a zero-width space", "SW1A\u200b1AA", "[postcode]", ["postcode"])
