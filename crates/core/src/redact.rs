@@ -204,6 +204,9 @@ const DIGIT_ZEROS: [u32; 13] = [
 
 /// The character detectors see for `c`, or `None` for one they skip (see the module docs).
 fn normalise(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c);
+    }
     let u = c as u32;
     if let Some(z) = DIGIT_ZEROS.iter().find(|&&z| (z..z + 10).contains(&u)) {
         return char::from_digit(u - z, 10);
