@@ -5,6 +5,55 @@
 //! detector proposes spans; overlaps are resolved earliest-then-longest; each span becomes a
 //! labelled token such as `[NHS number]`. Tokens contain nothing a detector matches, so
 //! redaction is idempotent.
+//!
+//! # The rules
+//!
+//! **Normalisation first.** Detectors read a normalised copy of the text, but every span is an
+//! offset into the original (bytes and UTF-16 units), so the original characters are replaced:
+//! - digits of other scripts become `0`–`9`: full-width, Arabic-Indic, Extended Arabic-Indic
+//!   (Urdu, Persian), Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, and the mathematical
+//!   bold, double-struck, sans-serif and monospace digits;
+//! - full-width ASCII (U+FF01–U+FF5E) becomes ASCII, so `ＳＷ１Ａ　１ＡＡ` is a postcode;
+//! - no-break, narrow no-break, figure, thin, hair, em/en and ideographic spaces (U+00A0,
+//!   U+2000–U+200A, U+202F, U+205F, U+3000) become a space;
+//! - hyphen, non-breaking hyphen, figure dash, en and em dash, minus and small hyphen (U+2010–
+//!   U+2014, U+2212, U+FE63) become `-`; curly single quotes become `'`;
+//! - zero-width space, non-joiner, joiner, word joiner, BOM and soft hyphen (U+200B–U+200D,
+//!   U+2060, U+FEFF, U+00AD) are skipped, as if absent (they stay inside a span they fall in).
+//!
+//! **A gap** between the parts of a number, date or postcode is up to three spaces, around at
+//! most one separator character (which separators count depends on the detector).
+//!
+//! **NHS numbers**: 10 digits whose Modulus 11 check digit is right, in groups with gaps of
+//! `-`, `.` or `/` (a `.` or `/` only between groups of three digits or more, so dates such as
+//! `01/02/2023` never join into one), not touching a letter or digit, except straight after
+//! the word `NHS` (`NHS9434765919`).
+//!
+//! **UK phone numbers** (Ofcom's numbering plan), written with the same gaps, brackets around
+//! a group and `+` first: `0` then the national number, or `+44`/`0044`, an optional `(0)`, then
+//! it. The national number's length depends on its first digit: `7` (mobiles) 10 digits; `1`
+//! (geographic) 9 or 10; `2` (geographic) 10; `3` (non-geographic) 10; `5` 10; `8` (freephone,
+//! special) 9 or 10; `9` (premium) 10. `4`, `6` and `0` begin no UK number. So `0770090012` is
+//! too short for a mobile and is kept, as is `999`.
+//!
+//! **E-mail addresses**: a local part of letters and digits (Latin, accented Latin, Greek and
+//! Cyrillic: U+0000–U+052F and U+1E00–U+1EFF), combining accents (U+0300–U+036F) and
+//! `._%+-'`; `@`; a domain of ASCII letters, digits, `.` and `-` (internationalised domains
+//! travel as punycode) ending in an alphabetic top-level domain of two letters or more.
+//!
+//! **UK postcodes**: outward `A9`, `A99`, `AA9`, `AA99`, `A9A`, `AA9A`; a gap of spaces only (or
+//! none); inward `9AA` (inward letters never C, I, K, M, O or V); any case.
+//!
+//! **Dates** (day, month and year): day-first `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy` or ISO
+//! `yyyy-mm-dd`, one separator kind throughout, gaps allowed (`12 / 03 / 1954`); or written,
+//! `12 March 1954`, `12-Mar-1954`, `12th of March, 1954`, `March 12, 1954`, Welsh `12 o Fawrth
+//! 1954`. Month names are English (and 3-letter abbreviations, and `Sept`) and Welsh, with the
+//! mutated forms a date produces (`o Fawrth`, `ym Mehefin`, `yng Ngorffennaf`): Fawrth, Fai,
+//! Fehefin, Orffennaf, Ngorffennaf, Fedi, Dachwedd, Nhachwedd, Thachwedd, Ragfyr (Ionawr,
+//! Chwefror, Ebrill, Awst and Hydref begin with sounds these mutations leave). A written date
+//! with a two-digit year (`12 Mar 54`, `12th March '54`) counts only after a birth cue: it is
+//! too easily something else. A date is a date of birth when "born", "birth", "dob", "d.o.b",
+//! "geni", "ganwyd" or "ganed" is within 30 characters before it; otherwise it is a `[date]`.
 
 use serde::{Deserialize, Serialize};
 
@@ -147,9 +196,38 @@ fn compose(input: &str, first: &Redacted, second: Redacted) -> Redacted {
     }
 }
 
+/// Zero points of the digit blocks read as `0`–`9` (each block is ten code points).
+const DIGIT_ZEROS: [u32; 13] = [
+    0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xBE6, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC,
+    0x1D7F6,
+];
+
+/// The character detectors see for `c`, or `None` for one they skip (see the module docs).
+fn normalise(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c);
+    }
+    let u = c as u32;
+    if let Some(z) = DIGIT_ZEROS.iter().find(|&&z| (z..z + 10).contains(&u)) {
+        return char::from_digit(u - z, 10);
+    }
+    Some(match u {
+        0xFF01..=0xFF5E => char::from_u32(u - 0xFEE0)?,
+        0xA0 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => ' ',
+        0x2010..=0x2014 | 0x2212 | 0xFE63 => '-',
+        0x2018 | 0x2019 => '\'',
+        0x200B..=0x200D | 0x2060 | 0xFEFF | 0xAD => return None,
+        _ => c,
+    })
+}
+
 /// One pass of every detector over `input`.
 fn redact_once(input: &str) -> Redacted {
-    let chars: Vec<(usize, char)> = input.char_indices().collect();
+    // Normalised characters, each with its byte offset in `input`.
+    let chars: Vec<(usize, char)> = input
+        .char_indices()
+        .filter_map(|(b, c)| Some((b, normalise(c)?)))
+        .collect();
     let mut found: Vec<(usize, usize, RedactionKind)> = Vec::new(); // char index range
     emails(&chars, &mut found);
     numbers(&chars, &mut found);
@@ -157,18 +235,17 @@ fn redact_once(input: &str) -> Redacted {
     postcodes(&chars, &mut found);
     found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
 
-    let byte = |ci: usize| chars.get(ci).map_or(input.len(), |c| c.0);
+    let start_byte = |ci: usize| chars.get(ci).map_or(input.len(), |c| c.0);
+    // Just past the last character of a span (a skipped character after it is not in it).
+    let end_byte = |ci: usize| {
+        let b = chars[ci - 1].0;
+        b + input[b..].chars().next().map_or(0, char::len_utf8)
+    };
     let mut out = String::with_capacity(input.len());
     let mut spans = Vec::new();
     let mut at = 0; // char index
-    let mut utf16 = 0;
-    let mut utf16_at = |from: usize, to: usize| -> usize {
-        utf16 += chars[from..to]
-            .iter()
-            .map(|c| c.1.len_utf16())
-            .sum::<usize>();
-        utf16
-    };
+    let mut copied = 0; // byte offset in `input` up to which `out` is written
+    let mut utf16 = 0; // the same offset in UTF-16 units
     for (mut s, e, kind) in found {
         if s < at {
             // Overlaps a span already taken. An e-mail's local part may have reached back
@@ -179,7 +256,7 @@ fn redact_once(input: &str) -> Redacted {
             match (kind, at_sign) {
                 (RedactionKind::EmailAddress, Some(k)) if k > at => {
                     s = at;
-                    while s < k && !chars[s].1.is_ascii_alphanumeric() {
+                    while s < k && !chars[s].1.is_alphanumeric() {
                         s += 1;
                     }
                     if s == k {
@@ -189,20 +266,23 @@ fn redact_once(input: &str) -> Redacted {
                 _ => continue,
             }
         }
-        out.push_str(&input[byte(at)..byte(s)]);
+        let (b_start, b_end) = (start_byte(s), end_byte(e));
+        let before = &input[copied..b_start];
+        out.push_str(before);
         out.push_str(kind.token());
-        let start_utf16 = utf16_at(at, s);
-        let end_utf16 = utf16_at(s, e);
+        let start_utf16 = utf16 + before.encode_utf16().count();
+        let end_utf16 = start_utf16 + input[b_start..b_end].encode_utf16().count();
+        (copied, utf16) = (b_end, end_utf16);
         spans.push(RedactedSpan {
             kind,
-            start: byte(s),
-            end: byte(e),
+            start: b_start,
+            end: b_end,
             start_utf16,
             end_utf16,
         });
         at = e;
     }
-    out.push_str(&input[byte(at)..]);
+    out.push_str(&input[copied..]);
     Redacted { text: out, spans }
 }
 
@@ -221,7 +301,15 @@ fn ends_word(chars: &[(usize, char)], i: usize) -> bool {
 }
 
 fn emails(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
-    let local = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
+    // Latin (accented too: "zoë", "renée", Welsh "ŵ", "ẁ"), Greek and Cyrillic letters and
+    // combining accents (text typed on some systems arrives decomposed: "rene\u{301}e"). Not
+    // every script: in Chinese, Japanese or Thai, written without spaces, the words before
+    // an address would go with it.
+    let local = |c: char| {
+        c.is_alphanumeric() && (c < '\u{530}' || ('\u{1e00}'..='\u{1eff}').contains(&c))
+            || "._%+-'".contains(c)
+            || ('\u{300}'..='\u{36f}').contains(&c)
+    };
     let domain = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
     for (k, &(_, c)) in chars.iter().enumerate() {
         if c != '@' {
@@ -231,7 +319,7 @@ fn emails(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)
         while s > 0 && local(chars[s - 1].1) {
             s -= 1;
         }
-        while s < k && !chars[s].1.is_ascii_alphanumeric() {
+        while s < k && !chars[s].1.is_alphanumeric() {
             s += 1;
         }
         // A domain is at most 253 characters (RFC 1035): the cap keeps this linear.
@@ -278,18 +366,42 @@ pub fn nhs_number_valid(digits: &[u8]) -> bool {
     }
 }
 
-/// NHS numbers and phone numbers: runs of digits with single spaces, dashes or brackets
+/// A gap at `i`: up to three spaces, around at most one of `seps`. Returns its end and the
+/// separator, if any.
+fn gap(chars: &[(usize, char)], i: usize, seps: &str) -> (usize, Option<char>) {
+    let spaces = |from: usize| {
+        let mut e = from;
+        while e < chars.len() && e < from + 3 && chars[e].1 == ' ' {
+            e += 1;
+        }
+        e
+    };
+    let e = spaces(i);
+    match chars.get(e) {
+        Some(&(_, c)) if seps.contains(c) => (spaces(e + 1), Some(c)),
+        _ => (e, None),
+    }
+}
+
+/// NHS numbers and phone numbers: runs of digits with gaps (see the module docs) or brackets
 /// between them, optionally starting `+`. Every prefix that ends on a digit is tried, longest
 /// first, so "call 01234 567890 2 times" finds the phone number and leaves the "2".
 fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
+    let digit = |i: usize| chars.get(i).is_some_and(|c| c.1.is_ascii_digit());
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i].1;
-        let opens = c.is_ascii_digit()
-            || ((c == '+' || c == '(') && chars.get(i + 1).is_some_and(|n| n.1.is_ascii_digit()));
+        let opens = c.is_ascii_digit() || ((c == '+' || c == '(') && digit(i + 1));
+        // "NHS9434765919": the one word a number may touch.
+        let after_nhs = i >= 3
+            && starts_word(chars, i - 3)
+            && chars[i - 3..i]
+                .iter()
+                .map(|c| c.1.to_ascii_lowercase())
+                .eq("nhs".chars());
         if !opens
-            || !starts_word(chars, i)
-            || (i > 0 && (chars[i - 1].1 == '+' || chars[i - 1].1.is_ascii_digit()))
+            || !(starts_word(chars, i) || after_nhs && digit(i))
+            || (i > 0 && (chars[i - 1].1 == '+' || digit(i - 1)))
         {
             i += 1;
             continue;
@@ -297,40 +409,47 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
         // Walk the run, remembering each position just past a digit.
         let mut digit_ends: Vec<(usize, usize)> = Vec::new(); // (end, digits so far)
         let mut digits = Vec::new();
+        let mut group = 0; // digits since the last gap or bracket
         let mut j = i;
-        let mut last_gap = false; // a space or dash just seen: never two in a row
+        let mut last_gap = false; // a gap just seen: never two in a row
         while j < chars.len() && digits.len() < 16 {
             let d = chars[j].1;
-            let next_digit = chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
-            let prev_digit = j > 0 && chars[j - 1].1.is_ascii_digit();
             if d.is_ascii_digit() {
                 digits.push(d as u8 - b'0');
                 digit_ends.push((j + 1, digits.len()));
+                group += 1;
                 last_gap = false;
-            } else if d == ' ' || d == '-' {
-                if last_gap {
-                    break;
-                }
-                last_gap = true;
-            } else if d == '(' && next_digit || d == ')' && prev_digit || d == '+' && j == i {
+                j += 1;
+                continue;
+            }
+            if d == '(' && digit(j + 1) || d == ')' && digit(j - 1) || d == '+' && j == i {
                 last_gap = false;
-            } else {
+                group = 0;
+                j += 1;
+                continue;
+            }
+            let (e, sep) = gap(chars, j, "-./");
+            // A "." or "/" joins only groups of three digits or more, never a date's parts.
+            let short = |k: usize| (k..k + 3).any(|k| !digit(k));
+            if e == j || last_gap || matches!(sep, Some('.' | '/')) && (group < 3 || short(e)) {
                 break;
             }
-            j += 1;
+            last_gap = true;
+            group = 0;
+            j = e;
         }
         let plus = c == '+';
         let mut matched = None;
         for (end, count) in digit_ends.iter().rev() {
             let ds = &digits[..*count];
-            if !ends_word(chars, *end) || chars.get(*end).is_some_and(|c| c.1.is_ascii_digit()) {
+            if !ends_word(chars, *end) {
                 continue;
             }
             if !plus && c != '(' && ds.len() == 10 && nhs_number_valid(ds) {
                 matched = Some((*end, RedactionKind::NhsNumber));
                 break;
             }
-            if uk_phone(ds, plus) {
+            if !after_nhs && uk_phone(ds, plus) {
                 matched = Some((*end, RedactionKind::PhoneNumber));
                 break;
             }
@@ -340,18 +459,15 @@ fn numbers(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind
                 found.push((i, end, kind));
                 i = end;
             }
-            None => {
-                // Skip this run of digits so a number inside it is not re-tried as a start.
-                i += 1;
-                while i < chars.len() && chars[i].1.is_ascii_digit() {
-                    i += 1;
-                }
-            }
+            // Digits inside the run cannot start a number (a digit or "+" is before them),
+            // but after a failed "(" they may: "(943 476 5919)".
+            None => i += 1,
         }
     }
 }
 
-/// UK numbers: `0` then 9 or 10 more digits; or `+44`/`0044`, an optional `0`, then 9 or 10.
+/// UK numbers: `0`, `+44` or `0044` (then an optional `0`), then the national number, whose
+/// length its first digit decides (Ofcom's numbering plan; see the module docs).
 fn uk_phone(ds: &[u8], plus: bool) -> bool {
     let national: &[u8] = if plus {
         match ds.strip_prefix(&[4, 4]) {
@@ -361,17 +477,19 @@ fn uk_phone(ds: &[u8], plus: bool) -> bool {
     } else if let Some(rest) = ds.strip_prefix(&[0, 0, 4, 4]) {
         rest.strip_prefix(&[0]).unwrap_or(rest)
     } else if let Some(rest) = ds.strip_prefix(&[0]) {
-        if rest.first() == Some(&0) {
-            return false;
-        }
         rest
     } else {
         return false;
     };
-    (9..=10).contains(&national.len()) && national.first() != Some(&0)
+    let n = national.len();
+    match national.first() {
+        Some(1 | 8) => n == 9 || n == 10,
+        Some(2 | 3 | 5 | 7 | 9) => n == 10,
+        _ => false,
+    }
 }
 
-const MONTHS: [&str; 24] = [
+const MONTHS: [&str; 34] = [
     "january",
     "february",
     "march",
@@ -396,6 +514,17 @@ const MONTHS: [&str; 24] = [
     "hydref",
     "tachwedd",
     "rhagfyr",
+    // Welsh months as mutations leave them after "o", "ym", "yng" and the like.
+    "fawrth",
+    "fai",
+    "fehefin",
+    "orffennaf",
+    "ngorffennaf",
+    "fedi",
+    "dachwedd",
+    "nhachwedd",
+    "thachwedd",
+    "ragfyr",
 ];
 
 /// A month name or its 3- or 4-letter English abbreviation ("Sept") at `i`; returns its end.
@@ -407,13 +536,13 @@ fn month_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
     while e < chars.len() && chars[e].1.is_alphabetic() {
         e += 1;
     }
-    // Month names are ASCII and 3–10 letters: anything else is not one. Compared in a stack
+    // Month names are ASCII and 3–11 letters: anything else is not one. Compared in a stack
     // buffer, because this runs at every word of every comment (no allocation per word).
     let len = e - i;
-    if !(3..=10).contains(&len) {
+    if !(3..=11).contains(&len) {
         return None;
     }
-    let mut buf = [0u8; 10];
+    let mut buf = [0u8; 11];
     for (b, c) in buf.iter_mut().zip(&chars[i..e]) {
         if !c.1.is_ascii_alphabetic() {
             return None;
@@ -451,13 +580,6 @@ fn digits_at(chars: &[(usize, char)], i: usize, max: usize) -> Option<(u32, usiz
     (n > 0).then_some((v, n, e))
 }
 
-fn skip(chars: &[(usize, char)], mut i: usize, what: &str) -> usize {
-    while i < chars.len() && what.contains(chars[i].1) {
-        i += 1;
-    }
-    i
-}
-
 /// A day with an optional ordinal suffix: returns (day, end).
 fn day_at(chars: &[(usize, char)], i: usize) -> Option<(u32, usize)> {
     let (d, _, mut e) = digits_at(chars, i, 2)?;
@@ -479,9 +601,11 @@ fn day_at(chars: &[(usize, char)], i: usize) -> Option<(u32, usize)> {
     (1..=31).contains(&d).then_some((d, e))
 }
 
-fn year_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
-    let (_, n, e) = digits_at(chars, i, 4)?;
-    (n == 4 && ends_word(chars, e)).then_some(e)
+/// A four-digit year, or with `short` a two-digit one (`54`, `'54`).
+fn year_at(chars: &[(usize, char)], i: usize, short: bool) -> Option<usize> {
+    let quote = usize::from(short && chars.get(i).is_some_and(|c| c.1 == '\''));
+    let (_, n, e) = digits_at(chars, i + quote, 4)?;
+    ((n == 4 && quote == 0 || n == 2 && short) && ends_word(chars, e)).then_some(e)
 }
 
 fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
@@ -489,62 +613,52 @@ fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>
         if !starts_word(chars, i) {
             continue;
         }
-        let end = numeric_date(chars, i).or_else(|| written_date(chars, i));
-        if let Some(e) = end {
-            let kind = if birth_cue(chars, i) {
+        let found_at = |e, cue| {
+            let kind = if cue {
                 RedactionKind::DateOfBirth
             } else {
                 RedactionKind::Date
             };
-            found.push((i, e, kind));
+            (i, e, kind)
+        };
+        if let Some(e) = numeric_date(chars, i).or_else(|| written_date(chars, i, false)) {
+            found.push(found_at(e, birth_cue(chars, i)));
+        } else if let Some(e) = written_date(chars, i, true) {
+            // A two-digit year: only a date of birth, and only after a birth cue.
+            if birth_cue(chars, i) {
+                found.push(found_at(e, true));
+            }
         }
     }
 }
 
-/// `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy`, or ISO `yyyy-mm-dd` (one separator kind
-/// throughout). Day first is the UK order; ISO is what forms and exports produce.
+/// `d/m/yy`, `dd-mm-yyyy`, `dd.mm.yyyy`, or ISO `yyyy-mm-dd`: one separator kind
+/// throughout, in gaps (`12 / 03 / 1954`). Day first is the UK order; ISO is what forms and
+/// exports produce.
 fn numeric_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
-    day_first_date(chars, i).or_else(|| iso_date(chars, i))
-}
-
-fn iso_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
-    let (_, 4, e) = digits_at(chars, i, 4)? else {
+    let (a, an, e) = digits_at(chars, i, 4)?;
+    let (e, sep) = gap(chars, e, "/-.");
+    sep?;
+    let (m, _, e) = digits_at(chars, e, 2)?;
+    let (e, sep2) = gap(chars, e, "/-.");
+    if sep2 != sep {
         return None;
+    }
+    let (c, cn, e) = digits_at(chars, e, 4)?;
+    let (d, ok) = if an == 4 {
+        (c, cn <= 2) // ISO: the day is last
+    } else {
+        (a, an <= 2 && (cn == 2 || cn == 4))
     };
-    let sep = chars.get(e)?.1;
-    if !"/-.".contains(sep) {
-        return None;
-    }
-    let (m, _, e) = digits_at(chars, e + 1, 2)?;
-    if chars.get(e)?.1 != sep {
-        return None;
-    }
-    let (d, _, e) = digits_at(chars, e + 1, 2)?;
-    ((1..=31).contains(&d) && (1..=12).contains(&m) && ends_word(chars, e)).then_some(e)
+    (ok && (1..=31).contains(&d) && (1..=12).contains(&m) && ends_word(chars, e)).then_some(e)
 }
 
-fn day_first_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
-    let (d, _, e) = digits_at(chars, i, 2)?;
-    let sep = chars.get(e)?.1;
-    if !"/-.".contains(sep) {
-        return None;
-    }
-    let (m, _, e) = digits_at(chars, e + 1, 2)?;
-    if chars.get(e)?.1 != sep {
-        return None;
-    }
-    let (_, yn, e) = digits_at(chars, e + 1, 4)?;
-    let ok = (1..=31).contains(&d)
-        && (1..=12).contains(&m)
-        && (yn == 2 || yn == 4)
-        && ends_word(chars, e);
-    ok.then_some(e)
-}
-
-/// `12 March 1980`, `12th of March, 1980`, `March 12, 1980`, `12 Mawrth 1980`.
-fn written_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
+/// `12 March 1980`, `12th of March, 1980`, `12-Mar-1980`, `March 12, 1980`, `12 o Fawrth
+/// 1980`; with `short`, a two-digit year too.
+fn written_date(chars: &[(usize, char)], i: usize, short: bool) -> Option<usize> {
+    let seps = "-/.";
     if let Some((_, e)) = day_at(chars, i) {
-        let mut e = skip(chars, e, " ");
+        let (mut e, _) = gap(chars, e, seps);
         for of in ["of ", "o "] {
             let n = of.len();
             if e + n <= chars.len()
@@ -553,15 +667,15 @@ fn written_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
                     .map(|c| c.1.to_ascii_lowercase())
                     .eq(of.chars())
             {
-                e += n;
+                e = gap(chars, e + n, "").0;
             }
         }
         let e = month_at(chars, e)?;
-        return year_at(chars, skip(chars, e, " ,"));
+        return year_at(chars, gap(chars, e, ",-/.").0, short);
     }
     let e = month_at(chars, i)?;
-    let (_, e) = day_at(chars, skip(chars, e, " "))?;
-    year_at(chars, skip(chars, e, " ,"))
+    let (_, e) = day_at(chars, gap(chars, e, seps).0)?;
+    year_at(chars, gap(chars, e, ",").0, short)
 }
 
 /// "born", "birth", "dob", "d.o.b", Welsh "geni" (birth), "ganwyd" or "ganed" (was born) within 30
@@ -604,11 +718,7 @@ fn postcodes(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKi
             }
         }
         for o in outward_ends {
-            let s = if chars.get(o).is_some_and(|c| c.1 == ' ') {
-                o + 1
-            } else {
-                o
-            };
+            let s = gap(chars, o, "").0;
             if digit(s) && inward_letter(s + 1) && inward_letter(s + 2) && ends_word(chars, s + 3) {
                 found.push((i, s + 3, RedactionKind::Postcode));
                 break;

@@ -165,6 +165,10 @@ proptest! {
             "SW1A 1AA", "cf10 3nq", "born ", "DOB ", "3/4/1980", "12th March 1954", "2024-11-02",
             "[NHS number]", "[date of birth]", "[phone number]", "[postcode]", "[date]", "[email address]",
             " ", "-", "0", "7", "@", ".", "é", "😀", "x", "Sept", "Mawrth", "1af", "(", ")",
+            // Issue 22: what normalisation and the wider gaps let through.
+            "\u{200b}", "\u{a0}", "\u{2011}", "\u{2013}", "\u{ff19}", "\u{669}", "\u{1d7d7}", "\u{301}",
+            "/", "  ", " - ", "NHS", "nhs", "'54", "\u{2019}", "12-Mar-", "o Fawrth ", "zoë@example.com",
+            "renée.smith@", "07700.900.123", "12 / 03 / 1954",
         ]), 0..16),
     ) {
         let glued: String = parts.concat();
