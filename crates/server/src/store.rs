@@ -219,6 +219,7 @@ impl Store {
             pool: pool.clone(),
             stats: stats.clone(),
             wal_loss,
+            wal_file: None,
         };
         tokio::spawn(writer(w, rx));
         Ok(Store {
@@ -344,6 +345,8 @@ struct Writer {
     pool: AnyPool,
     stats: Arc<WriterStats>,
     wal_loss: Arc<WalLoss>,
+    /// The WAL file this connection writes (device, inode), once seen after a commit.
+    wal_file: Option<(u64, u64)>,
 }
 
 /// The single writer: take everything waiting (up to [`MAX_BATCH`]), write it in one
@@ -353,7 +356,19 @@ struct Writer {
 /// with the same key): never with a receipt.
 async fn writer(mut w: Writer, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let closed = w.pool.close_event();
+    tokio::pin!(closed);
+    loop {
+        let n = tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+            // The server is stopping: close the writer's connection too (for SQLite the last
+            // connection to close checkpoints the WAL into the database file).
+            _ = &mut closed => 0,
+        };
+        if n == 0 {
+            w.discard().await;
+            break;
+        }
         // Requests whose caller has gone (timed out) need no write: they were never
         // acknowledged, and the client's retry will bring them back.
         batch.retain(|job| !job.reply.is_closed());
@@ -363,7 +378,11 @@ async fn writer(mut w: Writer, mut rx: mpsc::Receiver<Job>) {
         match w.write(&batch).await {
             Ok(results) => {
                 w.stats.commits.fetch_add(1, Relaxed);
-                w.stats.rows.fetch_add(batch.len() as u64, Relaxed);
+                let rows = batch
+                    .iter()
+                    .filter(|job| matches!(job.work, Work::Insert(_)))
+                    .count();
+                w.stats.rows.fetch_add(rows as u64, Relaxed);
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
                 }
@@ -382,6 +401,11 @@ async fn writer(mut w: Writer, mut rx: mpsc::Receiver<Job>) {
 impl Writer {
     /// Write and commit one batch; on any failure the connection is discarded.
     async fn write(&mut self, batch: &[Job]) -> Result<Vec<Option<Stored>>, String> {
+        if self.pool.is_closed() {
+            // The store was closed (the server is stopping): nothing more is written.
+            self.discard().await;
+            return Err("the store is closed".to_string());
+        }
         let outcome = tokio::time::timeout(BATCH_TIMEOUT, async {
             if self.conn.is_none() {
                 let conn = tokio::time::timeout(
@@ -395,7 +419,7 @@ impl Writer {
             let conn = self.conn.as_mut().expect("connected above");
             let out = write_batch(conn, batch, self.db_path.is_some()).await?;
             let discard = match &self.db_path {
-                Some(db) => wal_check(conn, db, &self.wal_loss).await?,
+                Some(db) => wal_check(conn, db, &mut self.wal_file, &self.wal_loss).await?,
                 None => false,
             };
             Ok::<_, sqlx::Error>((out, discard))
@@ -426,6 +450,7 @@ impl Writer {
     /// Roll back whatever may be open and close the connection; the next batch opens a new
     /// one. Errors are expected here (the database may be gone) and change nothing.
     async fn discard(&mut self) {
+        self.wal_file = None;
         let Some(mut conn) = self.conn.take() else {
             return;
         };
@@ -462,19 +487,30 @@ async fn connect(options: &AnyConnectOptions, sqlite: bool) -> Result<AnyConnect
 
 /// SQLite: after a commit, is the WAL file still where SQLite writes it? If someone removed
 /// it, this connection (and every other open one) still writes into the removed file, and
-/// whatever was committed there would be gone at the next start. Then copy every committed
-/// page into the database file (a TRUNCATE checkpoint through this very connection, which
-/// still holds the removed file open), and only if that completed may the batch be
-/// acknowledged. Returns whether the connection must be replaced (it holds a removed file).
+/// whatever was committed there would be gone at the next start; if a new file was made in
+/// its place (by a connection opened since), the path exists but is not the file written.
+/// So the file's identity (device, inode) is noted after the first commit on a connection
+/// (SQLite never removes the WAL while a connection is open) and compared after each one.
+/// On a loss, every committed page is copied into the database file (a TRUNCATE checkpoint
+/// through this very connection, which still holds the removed file open), and only if that
+/// completed may the batch be acknowledged. Returns whether the connection must be replaced.
 async fn wal_check(
     conn: &mut AnyConnection,
     db: &std::path::Path,
+    seen: &mut Option<(u64, u64)>,
     wal_loss: &WalLoss,
 ) -> Result<bool, sqlx::Error> {
+    use std::os::unix::fs::MetadataExt;
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
-    if std::path::Path::new(&wal).exists() {
-        return Ok(false);
+    let now = std::fs::metadata(&wal).ok().map(|m| (m.dev(), m.ino()));
+    match (now, *seen) {
+        (Some(file), None) => {
+            *seen = Some(file);
+            return Ok(false);
+        }
+        (Some(file), Some(was)) if file == was => return Ok(false),
+        _ => {}
     }
     tracing::error!(
         wal = %std::path::Path::new(&wal).display(),
