@@ -110,10 +110,15 @@ struct Job {
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
 
-/// Longest wait for a connection, for the writer and for reads. A database that is down
+/// Longest wait for the writer's new connection. A database that is down (or unreachable)
 /// answers 503 `storage_unavailable` in about this time, well inside the request timeout
 /// (otherwise a patient's widget would see a 408 after it).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Longest wait for a pool connection (reads, the dashboard): bounded below the default
+/// request timeout (15 s), but not so tight that a busy machine fails reads (sqlx's own
+/// default is 30 s).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Longest one group commit may take before the writer gives up on it (and on its
 /// connection). Longer than SQLite's `busy_timeout`, so a commit that waits for a lock still
@@ -184,7 +189,7 @@ impl Store {
         let (before, after) = (wal_loss.clone(), wal_loss.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .before_acquire(move |_, meta| {
                 let ok = before.current(meta.age);
                 Box::pin(async move { Ok(ok) })

@@ -683,3 +683,40 @@ fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
     admin(format!("DROP DATABASE {name} WITH (FORCE)"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The server's log never carries what a client planted in the fields that are not free
+/// text: the idempotency key (logged as a hash when the client's score differs), the service
+/// and the client's score report.
+#[test]
+fn no_planted_string_reaches_the_log() {
+    let dir = Dir::new(false);
+    let database = format!("sqlite://{}", dir.path.join("t.db").display());
+    let (server, addr) = serve(&database, &dir.path).expect("the server starts");
+    let planted = ["9434765919", "07700900123", "a.patient@example.com"];
+    for key in ["9434765919", "07700900123"] {
+        let body = json!({"site": "fault", "service": "ward-3", "response": {
+            "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": key,
+            "answers": {"fft": "good"},
+            // A wrong client score: the server logs a warning naming the key's hash.
+            "client_scores": {"instrument": "fft a.patient@example.com", "version": 1,
+                "fft": {"answer": "good", "category": "negative"}}}});
+        let (status, v) = request(&addr, "POST", "/api/v1/responses", &body.to_string()).unwrap();
+        assert_eq!(status, 201, "{v}");
+    }
+    for service in planted {
+        let body = json!({"site": "fault", "service": service, "response": {
+            "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": "key-log-00001",
+            "answers": {"fft": "good"}}});
+        let (status, _) = request(&addr, "POST", "/api/v1/responses", &body.to_string()).unwrap();
+        assert_eq!(status, 422);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("client score differs"),
+        "the warning was not logged, so this test proves nothing:\n{log}"
+    );
+    for p in planted {
+        assert!(!log.contains(p), "the log holds {p}:\n{log}");
+    }
+}
