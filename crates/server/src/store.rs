@@ -94,7 +94,7 @@ pub struct StoredRef {
 /// What the writer is asked to do.
 enum Work {
     /// Store a response.
-    Insert(NewResponse),
+    Insert(Box<NewResponse>),
     /// Prove that a write commits now (for `/healthz`): bump the heartbeat row in the same
     /// transaction as whatever else is waiting.
     Heartbeat,
@@ -150,7 +150,10 @@ pub struct WriterStats {
 /// When the SQLite WAL file was found removed from under the server: pool connections opened
 /// before then still hold the removed file open, so they are closed instead of reused.
 #[derive(Debug, Default)]
-struct WalLoss(std::sync::Mutex<Option<Instant>>, std::sync::atomic::AtomicBool);
+struct WalLoss(
+    std::sync::Mutex<Option<Instant>>,
+    std::sync::atomic::AtomicBool,
+);
 
 impl WalLoss {
     fn mark(&self) {
@@ -273,7 +276,7 @@ impl Store {
     /// was not acknowledged (storage failed, or the writer stopped): answer 503, never a
     /// receipt.
     pub async fn insert(&self, r: NewResponse) -> Result<Stored, String> {
-        match self.submit(Work::Insert(r)).await? {
+        match self.submit(Work::Insert(Box::new(r))).await? {
             Some(stored) => Ok(stored),
             None => Err("the writer answered an insert as a heartbeat".to_string()),
         }
@@ -417,8 +420,8 @@ impl Writer {
                     CONNECT_TIMEOUT,
                     connect(&self.options, self.db_path.is_some()),
                 )
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)??;
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)??;
                 self.conn = Some(conn);
             }
             let conn = self.conn.as_mut().expect("connected above");
@@ -450,7 +453,6 @@ impl Writer {
             }
         }
     }
-
 
     /// Roll back whatever may be open and close the connection; the next batch opens a new
     /// one. Errors are expected here (the database may be gone) and change nothing.

@@ -1008,7 +1008,11 @@ async fn one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_st
     let (mut shared, rounds) = (0, 40);
     for round in 0..rounds {
         let key = format!("mixed-{round:08}");
-        let commits = state.store.stats().commits.load(std::sync::atomic::Ordering::Relaxed);
+        let commits = state
+            .store
+            .stats()
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed);
         // Which body is sent first changes from round to round.
         let mut bodies = ["first", "second", "first", "second", "third"];
         bodies.rotate_left(round % 5);
@@ -1023,7 +1027,11 @@ async fn one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_st
         for t in tasks {
             answers.push(t.await.unwrap());
         }
-        let after = state.store.stats().commits.load(std::sync::atomic::Ordering::Relaxed);
+        let after = state
+            .store
+            .stats()
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed);
         if after - commits < answers.len() as u64 {
             shared += 1;
         }
@@ -1039,9 +1047,15 @@ async fn one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_st
             .await
             .unwrap();
         let (id, stored): (i64, String) = (row.get(0), row.get(1));
-        assert_eq!(receipt["id"], id, "round {round}: the receipt names the stored row");
+        assert_eq!(
+            receipt["id"], id,
+            "round {round}: the receipt names the stored row"
+        );
         let stored: Value = serde_json::from_str(&stored).unwrap();
-        assert_eq!(stored["why"], *winner, "round {round}: the 201 went to the stored body");
+        assert_eq!(
+            stored["why"], *winner,
+            "round {round}: the 201 went to the stored body"
+        );
         for (why, (status, v)) in &answers {
             if why == winner {
                 assert!(
@@ -1055,7 +1069,11 @@ async fn one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_st
             }
         }
         // The loser's retry is still a conflict, the winner's a replay.
-        let loser = if *winner == "first" { "second" } else { "first" };
+        let loser = if *winner == "first" {
+            "second"
+        } else {
+            "first"
+        };
         let (s, _) = post(&app, &fft(&key, "good", loser)).await;
         assert_eq!(s, StatusCode::CONFLICT, "round {round}");
         let (s, v) = post(&app, &fft(&key, "good", winner)).await;
@@ -1104,15 +1122,20 @@ async fn no_patient_string_is_stored_outside_free_text(app: Router, state: Arc<A
         "version": 1, "fft": {"answer": "good", "category": "positive"}});
     let (s, v) = post(&app, &body).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let client: String = sqlx::query_scalar("SELECT client_scores FROM responses WHERE idempotency_key = $1")
-        .bind("key-planted-01")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap();
+    let client: String =
+        sqlx::query_scalar("SELECT client_scores FROM responses WHERE idempotency_key = $1")
+            .bind("key-planted-01")
+            .fetch_one(state.store.pool())
+            .await
+            .unwrap();
     assert!(client.contains("[NHS number]"), "{client}");
     assert_nothing_planted_is_stored(&state, "client_scores").await;
     // A service id on a site that takes any service: an id, not personal data.
-    for service in PLANTED.iter().copied().chain(["ward 12", "Ward-12 (07700 900123)"]) {
+    for service in PLANTED
+        .iter()
+        .copied()
+        .chain(["ward 12", "Ward-12 (07700 900123)"])
+    {
         let mut body = fft("key-planted-02", "good", "");
         body["service"] = json!(service);
         let (s, v) = post(&app, &body).await;
@@ -1132,9 +1155,11 @@ async fn no_patient_string_is_stored_outside_free_text(app: Router, state: Arc<A
     }
     assert_nothing_planted_is_stored(&state, "idempotency key").await;
     // An ordinary key is stored as sent (look-ups by key keep working).
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE idempotency_key = 'key-planted-01'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM responses WHERE idempotency_key = 'key-planted-01'",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap();
     assert_eq!(n, 1);
 }

@@ -238,10 +238,10 @@ struct Window {
 fn health_becomes(addr: &str, want: bool, within: Duration) -> bool {
     let until = Instant::now() + within;
     while Instant::now() < until {
-        if let Ok((status, _)) = request(addr, "GET", "/healthz", "") {
-            if (status == 200) == want {
-                return true;
-            }
+        if let Ok((status, _)) = request(addr, "GET", "/healthz", "")
+            && (status == 200) == want
+        {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -406,7 +406,10 @@ fn run(
             problems.push(format!("{}: {timeouts} answers were 408", w.name));
         }
         if wrong_code > 0 {
-            problems.push(format!("{}: {wrong_code} 503s without storage_unavailable", w.name));
+            problems.push(format!(
+                "{}: {wrong_code} 503s without storage_unavailable",
+                w.name
+            ));
         }
         if slowest_503.is_some_and(|d| d > Duration::from_secs(5)) {
             problems.push(format!("{}: a 503 took {}", w.name, ms(slowest_503)));
@@ -447,7 +450,11 @@ fn run(
     assert_eq!(stored_once, created.len(), "{name}: acknowledged = stored");
     assert_eq!(duplicates, 0, "{name}: duplicates");
     // Unacknowledged rows may exist (a commit whose answer was lost), but not many.
-    assert!(created.len() >= 100, "{name}: only {} acknowledged", created.len());
+    assert!(
+        created.len() >= 100,
+        "{name}: only {} acknowledged",
+        created.len()
+    );
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -508,17 +515,24 @@ impl Dir {
         std::fs::create_dir_all(&path).unwrap();
         let mounted = mount
             && match sh(
-            "mount",
-            &["-t", "tmpfs", "-o", "size=48m", "tmpfs", path.to_str().unwrap()],
-        ) {
-            Ok(()) => true,
-            Err(e) => {
-                report(&format!(
-                    "skipped: cannot mount a small filesystem ({e}), so the disk-full fault is not tested"
-                ));
-                false
-            }
-        };
+                "mount",
+                &[
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    "size=48m",
+                    "tmpfs",
+                    path.to_str().unwrap(),
+                ],
+            ) {
+                Ok(()) => true,
+                Err(e) => {
+                    report(&format!(
+                        "skipped: cannot mount a small filesystem ({e}), so the disk-full fault is not tested"
+                    ));
+                    false
+                }
+            };
         Dir { path, mounted }
     }
 }
@@ -588,52 +602,57 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
         ));
     }
     let path = dir.path.clone();
-    run("SQLite, read-only files, WAL removed", &database, &path, |server, addr| {
-        let mut windows = Vec::new();
-        if chattr.is_ok() {
-            let flip = |flag: &'static str| {
-                let files = files.clone();
-                move || {
-                    for f in &files {
-                        sh("chattr", &[flag, f]).unwrap();
+    run(
+        "SQLite, read-only files, WAL removed",
+        &database,
+        &path,
+        |server, addr| {
+            let mut windows = Vec::new();
+            if chattr.is_ok() {
+                let flip = |flag: &'static str| {
+                    let files = files.clone();
+                    move || {
+                        for f in &files {
+                            sh("chattr", &[flag, f]).unwrap();
+                        }
                     }
-                }
-            };
-            windows.push(window(
-                "files made immutable",
-                addr,
-                Duration::from_millis(2500),
-                flip("+i"),
-                flip("-i"),
-            ));
-        }
-        // The WAL removed under load: nothing acknowledged may be lost with it, and after a
-        // kill -9 the server must start again on what is left.
-        let count = |when: &str| {
-            let out = Command::new("sqlite3")
-                .arg(path.join("t.db"))
-                .arg("SELECT COUNT(*) FROM responses")
-                .output();
-            if let Ok(o) = out {
-                report(&format!(
-                    "    rows {when}: {}",
-                    String::from_utf8_lossy(&o.stdout).trim()
+                };
+                windows.push(window(
+                    "files made immutable",
+                    addr,
+                    Duration::from_millis(2500),
+                    flip("+i"),
+                    flip("-i"),
                 ));
             }
-        };
-        count("before the WAL is removed");
-        std::fs::remove_file(path.join("t.db-wal")).unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        count("after the WAL was removed and the server killed");
-        let (next, at) = serve(&database, &path).unwrap_or_else(|log| {
-            panic!("the server does not start after the WAL was removed:\n{log}")
-        });
-        *server = next;
-        *addr.lock().unwrap() = at;
-        windows
-    });
+            // The WAL removed under load: nothing acknowledged may be lost with it, and after a
+            // kill -9 the server must start again on what is left.
+            let count = |when: &str| {
+                let out = Command::new("sqlite3")
+                    .arg(path.join("t.db"))
+                    .arg("SELECT COUNT(*) FROM responses")
+                    .output();
+                if let Ok(o) = out {
+                    report(&format!(
+                        "    rows {when}: {}",
+                        String::from_utf8_lossy(&o.stdout).trim()
+                    ));
+                }
+            };
+            count("before the WAL is removed");
+            std::fs::remove_file(path.join("t.db-wal")).unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+            server.child.kill().unwrap();
+            server.child.wait().unwrap();
+            count("after the WAL was removed and the server killed");
+            let (next, at) = serve(&database, &path).unwrap_or_else(|log| {
+                panic!("the server does not start after the WAL was removed:\n{log}")
+            });
+            *server = next;
+            *addr.lock().unwrap() = at;
+            windows
+        },
+    );
 }
 
 #[test]
@@ -643,7 +662,11 @@ fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
         return;
     };
     // A database of its own, so turning it off touches no other test.
-    let name = format!("chorus_faults_{}_{}", std::process::id(), nanos() % 1_000_000);
+    let name = format!(
+        "chorus_faults_{}_{}",
+        std::process::id(),
+        nanos() % 1_000_000
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let admin = |sql: String| {
         rt.block_on(async {
@@ -659,7 +682,10 @@ fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
     };
     admin(format!("CREATE DATABASE {name}"));
     let (prefix, rest) = base.rsplit_once('/').unwrap();
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let database = format!("{prefix}/{name}{query}");
     let dir = std::env::temp_dir().join(format!("chorus-faults-pg-{}", nanos()));
     std::fs::create_dir_all(&dir).unwrap();
