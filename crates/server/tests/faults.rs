@@ -253,6 +253,7 @@ fn health_becomes(addr: &str, want: bool, within: Duration) -> bool {
 fn run(
     name: &str,
     database: &str,
+    read_back: &str,
     dir: &Path,
     faults: impl FnOnce(&mut Server, &Arc<Mutex<String>>) -> Vec<Window>,
 ) {
@@ -315,7 +316,7 @@ fn run(
     let rows: Vec<(i64, String)> = tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Row;
         sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(database).await.unwrap();
+        let pool = sqlx::AnyPool::connect(read_back).await.unwrap();
         let rows = sqlx::query("SELECT id, idempotency_key FROM responses ORDER BY id")
             .fetch_all(&pool)
             .await
@@ -565,20 +566,26 @@ fn a_full_filesystem_never_gives_a_receipt_without_a_stored_response_sqlite() {
     }
     let database = format!("sqlite://{}", dir.path.join("t.db").display());
     let path = dir.path.clone();
-    run("SQLite, filesystem full", &database, &path, |_, addr| {
-        let filler = path.join("filler");
-        (0..2)
-            .map(|_| {
-                window(
-                    "filesystem full",
-                    addr,
-                    Duration::from_millis(2500),
-                    || fill(&filler),
-                    || std::fs::remove_file(&filler).unwrap(),
-                )
-            })
-            .collect()
-    });
+    run(
+        "SQLite, filesystem full",
+        &database,
+        &database,
+        &path,
+        |_, addr| {
+            let filler = path.join("filler");
+            (0..2)
+                .map(|_| {
+                    window(
+                        "filesystem full",
+                        addr,
+                        Duration::from_millis(2500),
+                        || fill(&filler),
+                        || std::fs::remove_file(&filler).unwrap(),
+                    )
+                })
+                .collect()
+        },
+    );
 }
 
 #[test]
@@ -604,6 +611,7 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
     let path = dir.path.clone();
     run(
         "SQLite, read-only files, WAL removed",
+        &database,
         &database,
         &path,
         |server, addr| {
@@ -655,6 +663,83 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
     );
 }
 
+/// A TCP relay in front of PostgreSQL, to stop "the server" for this test alone (the cluster
+/// is shared): down, it refuses new connections (nothing listens on its port) and cuts every
+/// open one, as a stopped or crashed PostgreSQL does; up, it listens on the same port again.
+struct Relay {
+    port: u16,
+    target: String,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    listener: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn new(target: &str) -> Relay {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut relay = Relay {
+            port,
+            target: target.to_string(),
+            up: Arc::new(AtomicBool::new(false)),
+            open: Arc::new(Mutex::new(Vec::new())),
+            listener: None,
+        };
+        relay.start();
+        relay
+    }
+
+    fn start(&mut self) {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        self.up.store(true, Ordering::SeqCst);
+        let (up, open, target) = (self.up.clone(), self.open.clone(), self.target.clone());
+        self.listener = Some(std::thread::spawn(move || {
+            while up.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut open = open.lock().unwrap();
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+                open.extend([client, server]);
+            }
+            // The listener is dropped here: connections are refused from now on.
+        }));
+    }
+
+    fn stop(&mut self) {
+        self.up.store(false, Ordering::SeqCst);
+        if let Some(t) = self.listener.take() {
+            t.join().unwrap();
+        }
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[test]
 fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
     let Ok(base) = std::env::var("CHORUS_TEST_POSTGRES_URL") else {
@@ -681,31 +766,48 @@ fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
         })
     };
     admin(format!("CREATE DATABASE {name}"));
+    // The server reaches PostgreSQL through the relay; the test's own connections do not.
     let (prefix, rest) = base.rsplit_once('/').unwrap();
     let query = rest
         .split_once('?')
         .map(|(_, q)| format!("?{q}"))
         .unwrap_or_default();
-    let database = format!("{prefix}/{name}{query}");
+    let (auth, host) = prefix.rsplit_once('@').unwrap();
+    let host = host.to_string();
+    let target = if host.contains(':') {
+        host.clone()
+    } else {
+        format!("{host}:5432")
+    };
+    let relay = Arc::new(Mutex::new(Relay::new(&target)));
+    let port = relay.lock().unwrap().port;
+    let database = format!("{auth}@127.0.0.1:{port}/{name}{query}");
+    let direct = format!("{prefix}/{name}{query}");
     let dir = std::env::temp_dir().join(format!("chorus-faults-pg-{}", nanos()));
     std::fs::create_dir_all(&dir).unwrap();
     let down = format!(
         "ALTER DATABASE {name} ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
     );
     let up = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true");
-    run("PostgreSQL", &database, &dir, |_, addr| {
-        let mut windows = Vec::new();
-        for _ in 0..2 {
-            windows.push(window(
-                "database down",
+    run("PostgreSQL", &database, &direct, &dir, |_, addr| {
+        vec![
+            window(
+                "PostgreSQL stopped (connections refused and cut)",
+                addr,
+                Duration::from_millis(2500),
+                || relay.lock().unwrap().stop(),
+                || relay.lock().unwrap().start(),
+            ),
+            window(
+                "the database refuses connections (and its sessions are terminated)",
                 addr,
                 Duration::from_millis(2500),
                 || admin(down.clone()),
                 || admin(up.clone()),
-            ));
-        }
-        windows
+            ),
+        ]
     });
+    drop(relay);
     admin(format!("DROP DATABASE {name} WITH (FORCE)"));
     let _ = std::fs::remove_dir_all(&dir);
 }
