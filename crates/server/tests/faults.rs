@@ -425,12 +425,22 @@ fn run(
             problems.push(format!("{}: no 201 within 10 s of removal", w.name));
         }
     }
+    // A request that waits out the request timeout (408) instead of a prompt 503 is a failure
+    // wherever it falls (a hung request ends after the fault window it began in).
+    let timeouts = answers.iter().filter(|a| a.status == 408).count();
+    if timeouts > 0 {
+        problems.push(format!(
+            "{timeouts} requests timed out (408) instead of a 503"
+        ));
+    }
+    let slowest = answers.iter().map(|a| a.got - a.sent).max();
     report(&format!(
-        "fault test ({name}) in {:.1} s: {} acknowledged with 201, {stored_once} stored exactly once, {} rows, {duplicates} duplicates, {} answers in all\n{}",
+        "fault test ({name}) in {:.1} s: {} acknowledged with 201, {stored_once} stored exactly once, {} rows, {duplicates} duplicates, {} answers in all, {timeouts} 408s, slowest answer {}\n{}",
         started.elapsed().as_secs_f64(),
         created.len(),
         rows.len(),
         answers.len(),
+        ms(slowest),
         lines.join("\n")
     ));
     problems.truncate(20);
