@@ -18,6 +18,18 @@
 //! nothing is written after the insert. Measured with `examples/load.rs` on 2 cores, HTTP
 //! clients included: 9,000–13,000 submissions per second, p99 under 20 ms.
 //!
+//! Failure: a batch that fails (a full disk, read-only files, a database that is down or
+//! cut off) is answered as a whole with an error, which the API turns into 503
+//! `storage_unavailable`; never a receipt. The writer then throws its connection away and
+//! opens a new one for the next batch (see `Writer` for why no driver transaction state is
+//! trusted), so it recovers by itself when storage does. Ids and references derive from the
+//! committed row, so an id from a rolled-back batch is never shown to anyone. `/healthz`
+//! sends a heartbeat through the same writer (one row in `heartbeat`, bumped and committed),
+//! so it reports what a patient's submission would meet. If the SQLite WAL file is removed
+//! under a running server, the next commit notices (its file identity changed) and copies
+//! everything into the database file before acknowledging anything. `tests/faults.rs`
+//! injects each of these faults under load.
+//!
 //! Both backends go through sqlx's `Any` driver, one pool each time (chosen by the URL's
 //! scheme), with one set of queries (`$n` placeholders, which both accept) and a migration
 //! folder per backend. `Any` rather than generic code over two drivers: one code path to
@@ -336,15 +348,17 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 /// after batch while they commit and thrown away after any failure.
 ///
 /// Why throw it away: a failed statement or COMMIT can leave a connection in a state the
-/// driver does not know about. sqlx counts transaction depth itself; when SQLite has already
-/// rolled back (a full disk, an I/O error) sqlx's own ROLLBACK fails, its count stays at 1,
-/// and its next `begin()` is a `SAVEPOINT`, whose release commits nothing if a transaction is
-/// in fact still open. That is how receipts were once given for rows never committed. So the
-/// writer uses no driver transaction state at all: it sends `BEGIN`/`COMMIT` itself, and after
-/// any error (or a batch that takes too long) it sends `ROLLBACK`, closes the connection and
-/// opens a new one for the next batch. Closing rolls back whatever might still be open, on
-/// both backends. A new connection per failure, not per batch: reconnecting costs more than a
-/// batch when all is well.
+/// driver does not know about. sqlx counts transaction depth itself and lowers it only when
+/// its COMMIT or ROLLBACK succeeds. Seen with sqlx 0.9 on a full filesystem: after a COMMIT
+/// that failed with SQLITE_FULL the connection still reports a transaction, so the next
+/// `begin()` is a `SAVEPOINT` and its `commit()` a `RELEASE` that returns Ok (even while the
+/// disk is still full) inside a transaction that never commits; another connection sees none
+/// of those rows. That is how receipts were once given for responses never stored, whose ids
+/// were then issued again after a restart. So the writer keeps no driver transaction state:
+/// it sends `BEGIN`/`COMMIT` itself, and after any error (or a batch that takes too long) it
+/// sends `ROLLBACK`, closes the connection and opens a new one for the next batch. Closing
+/// rolls back whatever might still be open, on both backends. A new connection per failure,
+/// not per batch: reconnecting costs more than a batch when all is well.
 struct Writer {
     options: AnyConnectOptions,
     /// The SQLite database file (`None` for PostgreSQL).
