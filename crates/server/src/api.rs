@@ -296,6 +296,19 @@ pub async fn post_response(
             "service must be at most 64 characters, with no control characters",
         ));
     }
+    // Where a site lists its services, only those are accepted (below). Where it accepts any,
+    // the id is stored and shown as given, so it must be an id, not a sentence: a slug, and
+    // nothing the redactor would take for personal data (a phone or NHS number as "service").
+    if site.services.is_empty()
+        && let Some(service) = submission.service.as_deref()
+        && !is_service_slug(service)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_service",
+            "service must be an id: letters, digits, '-', '_' or '.', starting with a letter or digit, and not a phone number, NHS number or other personal data",
+        ));
+    }
     if !site.allows_service(submission.service.as_deref()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -336,7 +349,8 @@ pub async fn post_response(
     let mismatch = r.client_scores.as_ref().is_some_and(|c| *c != scores);
     if mismatch {
         app.metrics.score_mismatch();
-        tracing::warn!(instrument = %r.instrument, key = %r.idempotency_key, "client score differs from server score");
+        // The key is a client's string: logged as a short hash, enough to match log lines.
+        tracing::warn!(instrument = %r.instrument, key_hash = %key_hash(&r.idempotency_key), "client score differs from server score");
     }
     let answers = redacted_answers(instrument, &r.answers);
     // Structs serialise in field order and answers are a BTreeMap: the same submission always
@@ -350,14 +364,18 @@ pub async fn post_response(
         instrument: r.instrument.clone(),
         version: r.version,
         locale: r.locale.tag().to_string(),
-        idempotency_key: r.idempotency_key.clone(),
+        idempotency_key: stored_key(&r.idempotency_key),
         body_hash,
         answers: serde_json::to_string(&answers).unwrap_or_default(),
         scores: serde_json::to_string(&scores).unwrap_or_default(),
         client_scores: r
             .client_scores
             .as_ref()
-            .and_then(|c| serde_json::to_string(c).ok()),
+            .and_then(|c| serde_json::to_value(c).ok())
+            .map(|mut c| {
+                redact_strings(&mut c);
+                c.to_string()
+            }),
         score_mismatch: mismatch,
     };
     let stored = app.store.insert(new).await.map_err(|e| {
@@ -440,6 +458,60 @@ fn redacted_answers(
             (id.clone(), a)
         })
         .collect()
+}
+
+/// A service id a site that accepts any service will store: 1 to 64 of `A-Z a-z 0-9 - _ .`,
+/// starting with a letter or digit, that the redactor leaves alone.
+fn is_service_slug(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && redact(s).spans.is_empty()
+}
+
+/// The idempotency key as stored. The core allows 8 to 128 letters, digits, '-' and '_'
+/// (widgets send a UUID), which could still be an NHS or phone number typed by an
+/// integration; such a key is stored as `sha256:` and its hash instead. The same key always
+/// maps to the same stored value, so retries still find their response, and ':' is not a key
+/// character, so a hashed key never equals a plain one.
+pub fn stored_key(key: &str) -> String {
+    if redact(key).spans.is_empty() {
+        key.to_string()
+    } else {
+        format!("sha256:{}", hex(&Sha256::digest(key.as_bytes())))
+    }
+}
+
+/// A short hash of an idempotency key, for log lines.
+fn key_hash(key: &str) -> String {
+    hex(&Sha256::digest(key.as_bytes()))[..12].to_string()
+}
+
+/// Redact every string (keys too) inside a JSON value (the client's score report is stored beside the
+/// server's only to compare, but it is whatever the client sent).
+pub fn redact_strings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            let r = redact(s);
+            if !r.spans.is_empty() {
+                *s = r.text;
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_strings),
+        serde_json::Value::Object(o) => {
+            *o = std::mem::take(o)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    redact_strings(&mut v);
+                    (redact(&k).text, v)
+                })
+                .collect();
+        }
+        _ => {}
+    }
 }
 
 fn hex(b: &[u8]) -> String {

@@ -269,9 +269,10 @@ pub async fn apply_retention_as(state: &AppState, actor: &str) -> u64 {
     total
 }
 
-/// `GET /healthz`: `ok` only if a response could be stored now (the writer runs and the
-/// database answers within two seconds), so a load balancer stops sending patients to an
-/// instance that would only answer 503.
+/// `GET /healthz`: `ok` only if a response could be stored now: a heartbeat row is written
+/// through the writer and committed within two seconds (a read would still succeed on a full
+/// or read-only disk), so a load balancer stops sending patients to an instance that would
+/// only answer 503, and sends them back once storage recovers.
 async fn healthz(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
 ) -> axum::response::Response {
@@ -284,7 +285,7 @@ async fn healthz(
     } else {
         (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"error": {"code": "storage_unavailable", "message": "the database is not answering"}})),
+            axum::Json(serde_json::json!({"error": {"code": "storage_unavailable", "message": "storage cannot commit a write now"}})),
         )
             .into_response()
     }

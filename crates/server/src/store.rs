@@ -18,22 +18,37 @@
 //! nothing is written after the insert. Measured with `examples/load.rs` on 2 cores, HTTP
 //! clients included: 9,000–13,000 submissions per second, p99 under 20 ms.
 //!
+//! Failure: a batch that fails (a full disk, read-only files, a database that is down or
+//! cut off) is answered as a whole with an error, which the API turns into 503
+//! `storage_unavailable`; never a receipt. The writer then throws its connection away and
+//! opens a new one for the next batch (see `Writer` for why no driver transaction state is
+//! trusted), so it recovers by itself when storage does. Ids and references derive from the
+//! committed row, so an id from a rolled-back batch is never shown to anyone. `/healthz`
+//! sends a heartbeat through the same writer (one row in `heartbeat`, bumped and committed),
+//! so it reports what a patient's submission would meet. If the SQLite WAL file is removed
+//! under a running server, the next commit notices (its file identity changed) and copies
+//! everything into the database file before acknowledging anything. `tests/faults.rs`
+//! injects each of these faults under load.
+//!
 //! Both backends go through sqlx's `Any` driver, one pool each time (chosen by the URL's
 //! scheme), with one set of queries (`$n` placeholders, which both accept) and a migration
 //! folder per backend. `Any` rather than generic code over two drivers: one code path to
 //! test, and the queries here are plain enough that neither backend needs its own.
 
 use std::{
+    collections::{HashMap, hash_map::Entry},
+    path::PathBuf,
     str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
+    time::{Duration, Instant},
 };
 
 use serde::Serialize;
 use sqlx::{
-    AnyPool, Executor, Row,
+    AnyConnection, AnyPool, Connection, Executor, Row,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -88,10 +103,39 @@ pub struct StoredRef {
     pub scores: String,
 }
 
-type Job = (NewResponse, oneshot::Sender<Result<Stored, String>>);
+/// What the writer is asked to do.
+enum Work {
+    /// Store a response.
+    Insert(Box<NewResponse>),
+    /// Prove that a write commits now (for `/healthz`): bump the heartbeat row in the same
+    /// transaction as whatever else is waiting.
+    Heartbeat,
+}
+
+/// One request to the writer and where its answer goes: `Some` for an insert, `None` for a
+/// heartbeat, `Err` when the batch it travelled in was not committed.
+struct Job {
+    work: Work,
+    reply: oneshot::Sender<Result<Option<Stored>, String>>,
+}
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
+
+/// Longest wait for the writer's new connection. A database that is down (or unreachable)
+/// answers 503 `storage_unavailable` in about this time, well inside the request timeout
+/// (otherwise a patient's widget would see a 408 after it).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Longest wait for a pool connection (reads, the dashboard): bounded below the default
+/// request timeout (15 s), but not so tight that a busy machine fails reads (sqlx's own
+/// default is 30 s).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest one group commit may take before the writer gives up on it (and on its
+/// connection). Longer than SQLite's `busy_timeout`, so a commit that waits for a lock still
+/// gets its chance; shorter than the default request timeout.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The storage handle: reads through the pool, writes through the writer task.
 #[derive(Clone)]
@@ -111,6 +155,36 @@ pub struct WriterStats {
     pub rows: AtomicU64,
     /// Transactions that failed (nothing in them was acknowledged).
     pub failures: AtomicU64,
+    /// Writer connections thrown away after a failure and opened afresh.
+    pub reconnects: AtomicU64,
+}
+
+/// When the SQLite WAL file was found removed from under the server: pool connections opened
+/// before then still hold the removed file open, so they are closed instead of reused.
+#[derive(Debug, Default)]
+struct WalLoss(
+    std::sync::Mutex<Option<Instant>>,
+    std::sync::atomic::AtomicBool,
+);
+
+impl WalLoss {
+    fn mark(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        self.1.store(true, Relaxed);
+    }
+
+    /// Are the idle pool connections still to be closed after a loss?
+    fn take_drain(&self) -> bool {
+        self.1.swap(false, Relaxed)
+    }
+
+    /// May a pool connection of this age be used?
+    fn current(&self, age: Duration) -> bool {
+        match *self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(at) => age < at.elapsed(),
+            None => true,
+        }
+    }
 }
 
 impl Store {
@@ -119,34 +193,51 @@ impl Store {
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        let url = if sqlite {
-            sqlite_url(url)?
+        let (url, db_path) = if sqlite {
+            let (url, path) = sqlite_url(url)?;
+            (url, Some(path))
         } else {
-            url.to_string()
+            (url.to_string(), None)
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let wal_loss = Arc::new(WalLoss::default());
+        let (before, after) = (wal_loss.clone(), wal_loss.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .before_acquire(move |_, meta| {
+                let ok = before.current(meta.age);
+                Box::pin(async move { Ok(ok) })
+            })
+            .after_release(move |_, meta| {
+                let ok = after.current(meta.age);
+                Box::pin(async move { Ok(ok) })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
-                        // Per connection: durable commits (see the module docs), wait rather
-                        // than fail on a lock, and a 64 MiB page cache so the writer finds
-                        // the index pages it needs in memory instead of re-reading them.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
-                            .await?;
+                        sqlite_pragmas(conn).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         migrate(&migrator(sqlite), &pool).await?;
         // Bounded: under overload requests wait here (and time out as 408) rather than
         // queueing without limit.
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(writer(pool.clone(), rx, stats.clone()));
+        let w = Writer {
+            options,
+            db_path,
+            conn: None,
+            pool: pool.clone(),
+            stats: stats.clone(),
+            wal_loss,
+            wal_file: None,
+        };
+        tokio::spawn(writer(w, rx));
         Ok(Store {
             pool,
             writer: tx,
@@ -154,9 +245,11 @@ impl Store {
         })
     }
 
-    /// Can we write? The writer task is running and the database answers a query.
+    /// Can we store a response now? A heartbeat goes through the writer like a response
+    /// does and resolves only once its transaction has committed, so this is a real write
+    /// round trip, not a read that a read-only or full disk would still answer.
     pub async fn healthy(&self) -> bool {
-        !self.writer.is_closed() && sqlx::query("SELECT 1").fetch_one(&self.pool).await.is_ok()
+        matches!(self.submit(Work::Heartbeat).await, Ok(None))
     }
 
     /// Writer counters.
@@ -187,11 +280,20 @@ impl Store {
         )
     }
 
-    /// Store a response; resolves only after its transaction has committed.
+    /// Store a response; resolves only after its transaction has committed. `Err` means it
+    /// was not acknowledged (storage failed, or the writer stopped): answer 503, never a
+    /// receipt.
     pub async fn insert(&self, r: NewResponse) -> Result<Stored, String> {
-        let (tx, rx) = oneshot::channel();
+        match self.submit(Work::Insert(Box::new(r))).await? {
+            Some(stored) => Ok(stored),
+            None => Err("the writer answered an insert as a heartbeat".to_string()),
+        }
+    }
+
+    async fn submit(&self, work: Work) -> Result<Option<Stored>, String> {
+        let (reply, rx) = oneshot::channel();
         self.writer
-            .send((r, tx))
+            .send(Job { work, reply })
             .await
             .map_err(|_| "the writer has stopped".to_string())?;
         rx.await
@@ -229,9 +331,42 @@ impl Store {
     }
 }
 
-/// The single writer: take everything waiting (up to [`MAX_BATCH`]), write it in one
-/// transaction, commit, then answer each request. While one batch commits, the next gathers
-/// in the channel, so the batch size grows with the load and one fsync serves many responses.
+/// Per SQLite connection: durable commits (see the module docs), wait rather than fail on a
+/// lock, and a 64 MiB page cache so the writer finds the index pages it needs in memory
+/// instead of re-reading them.
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
+        .await?;
+    Ok(())
+}
+
+/// The writer task's own state: one connection of its own (not the pool's), used for batch
+/// after batch while they commit and thrown away after any failure.
+///
+/// Why throw it away: a failed statement or COMMIT can leave a connection in a state the
+/// driver does not know about. sqlx counts transaction depth itself and lowers it only when
+/// its COMMIT or ROLLBACK succeeds. Seen with sqlx 0.9 on a full filesystem: after a COMMIT
+/// that failed with SQLITE_FULL the connection still reports a transaction, so the next
+/// `begin()` is a `SAVEPOINT` and its `commit()` a `RELEASE` that returns Ok (even while the
+/// disk is still full) inside a transaction that never commits; another connection sees none
+/// of those rows. That is how receipts were once given for responses never stored, whose ids
+/// were then issued again after a restart. So the writer keeps no driver transaction state:
+/// it sends `BEGIN`/`COMMIT` itself, and after any error (or a batch that takes too long) it
+/// sends `ROLLBACK`, closes the connection and opens a new one for the next batch. Closing
+/// rolls back whatever might still be open, on both backends. A new connection per failure,
+/// not per batch: reconnecting costs more than a batch when all is well.
+struct Writer {
+    options: AnyConnectOptions,
+    /// The SQLite database file (`None` for PostgreSQL).
+    db_path: Option<PathBuf>,
+    conn: Option<AnyConnection>,
+    pool: AnyPool,
+    stats: Arc<WriterStats>,
+    wal_loss: Arc<WalLoss>,
+    /// The WAL file this connection writes (device, inode), once seen after a commit.
+    wal_file: Option<(u64, u64)>,
+}
+
 /// Bring the schema up to date: forward only, each migration in its own transaction (so a
 /// failure leaves the previous version whole). A database that has a migration this build does
 /// not know was written by a newer Chorus: refuse it, touching nothing, rather than run old code
@@ -252,32 +387,183 @@ async fn migrate(migrator: &sqlx::migrate::Migrator, pool: &AnyPool) -> anyhow::
     }
 }
 
-async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
+/// The single writer: take everything waiting (up to [`MAX_BATCH`]), write it in one
+/// transaction, commit, then answer each request. While one batch commits, the next gathers
+/// in the channel, so the batch size grows with the load and one fsync serves many responses.
+/// A batch that fails is answered with an error (503 to the patient's widget, which retries
+/// with the same key): never with a receipt.
+async fn writer(mut w: Writer, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let closed = w.pool.close_event();
+    tokio::pin!(closed);
+    loop {
+        let n = tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+            // The server is stopping: close the writer's connection too (for SQLite the last
+            // connection to close checkpoints the WAL into the database file).
+            _ = &mut closed => 0,
+        };
+        if n == 0 {
+            w.discard().await;
+            break;
+        }
         // Requests whose caller has gone (timed out) need no write: they were never
         // acknowledged, and the client's retry will bring them back.
-        batch.retain(|(_, reply)| !reply.is_closed());
+        batch.retain(|job| !job.reply.is_closed());
         if batch.is_empty() {
             continue;
         }
-        match write_batch(&pool, &batch).await {
+        match w.write(&batch).await {
             Ok(results) => {
-                stats.commits.fetch_add(1, Relaxed);
-                stats.rows.fetch_add(batch.len() as u64, Relaxed);
-                for ((_, reply), result) in batch.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
+                w.stats.commits.fetch_add(1, Relaxed);
+                let rows = batch
+                    .iter()
+                    .filter(|job| matches!(job.work, Work::Insert(_)))
+                    .count();
+                w.stats.rows.fetch_add(rows as u64, Relaxed);
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(Ok(result));
                 }
             }
             Err(e) => {
-                stats.failures.fetch_add(1, Relaxed);
+                w.stats.failures.fetch_add(1, Relaxed);
                 tracing::error!(error = %e, n = batch.len(), "group commit failed; nothing in it was acknowledged");
-                for (_, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(e.to_string()));
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(e.clone()));
                 }
             }
         }
     }
+}
+
+impl Writer {
+    /// Write and commit one batch; on any failure the connection is discarded.
+    async fn write(&mut self, batch: &[Job]) -> Result<Vec<Option<Stored>>, String> {
+        if self.pool.is_closed() {
+            // The store was closed (the server is stopping): nothing more is written.
+            self.discard().await;
+            return Err("the store is closed".to_string());
+        }
+        let outcome = tokio::time::timeout(BATCH_TIMEOUT, async {
+            if self.conn.is_none() {
+                let conn = tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    connect(&self.options, self.db_path.is_some()),
+                )
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)??;
+                self.conn = Some(conn);
+            }
+            let conn = self.conn.as_mut().expect("connected above");
+            let out = write_batch(conn, batch, self.db_path.is_some()).await?;
+            let discard = match &self.db_path {
+                Some(db) => wal_check(conn, db, &mut self.wal_file, &self.wal_loss).await?,
+                None => false,
+            };
+            Ok::<_, sqlx::Error>((out, discard))
+        })
+        .await;
+        match outcome {
+            Ok(Ok((out, discard))) => {
+                if discard {
+                    self.discard().await;
+                }
+                Ok(out)
+            }
+            Ok(Err(e)) => {
+                self.discard().await;
+                Err(e.to_string())
+            }
+            Err(_) => {
+                self.discard().await;
+                Err(format!(
+                    "the group commit took longer than {} s",
+                    BATCH_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+
+    /// Roll back whatever may be open and close the connection; the next batch opens a new
+    /// one. Errors are expected here (the database may be gone) and change nothing.
+    async fn discard(&mut self) {
+        self.wal_file = None;
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        self.stats.reconnects.fetch_add(1, Relaxed);
+        let _ = tokio::time::timeout(CONNECT_TIMEOUT, async move {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+            let _ = conn.close().await;
+        })
+        .await;
+        // Pool connections opened before a WAL loss are closed as they are next touched;
+        // close the idle ones now, while the writer's new connection is not yet open.
+        if self.wal_loss.take_drain() {
+            let mut idle = Vec::new();
+            while idle.len() < 64
+                && let Some(c) = self.pool.try_acquire()
+            {
+                idle.push(c.detach());
+            }
+            for c in idle {
+                let _ = tokio::time::timeout(CONNECT_TIMEOUT, c.close()).await;
+            }
+        }
+    }
+}
+
+/// A new connection for the writer (a free function: the writer's own is not `Sync`).
+async fn connect(options: &AnyConnectOptions, sqlite: bool) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect_with(options).await?;
+    if sqlite {
+        sqlite_pragmas(&mut conn).await?;
+    }
+    Ok(conn)
+}
+
+/// SQLite: after a commit, is the WAL file still where SQLite writes it? If someone removed
+/// it, this connection (and every other open one) still writes into the removed file, and
+/// whatever was committed there would be gone at the next start; if a new file was made in
+/// its place (by a connection opened since), the path exists but is not the file written.
+/// So the file's identity (device, inode) is noted after the first commit on a connection
+/// (SQLite never removes the WAL while a connection is open) and compared after each one.
+/// On a loss, every committed page is copied into the database file (a TRUNCATE checkpoint
+/// through this very connection, which still holds the removed file open), and only if that
+/// completed may the batch be acknowledged. Returns whether the connection must be replaced.
+async fn wal_check(
+    conn: &mut AnyConnection,
+    db: &std::path::Path,
+    seen: &mut Option<(u64, u64)>,
+    wal_loss: &WalLoss,
+) -> Result<bool, sqlx::Error> {
+    use std::os::unix::fs::MetadataExt;
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let now = std::fs::metadata(&wal).ok().map(|m| (m.dev(), m.ino()));
+    match (now, *seen) {
+        (Some(file), None) => {
+            *seen = Some(file);
+            return Ok(false);
+        }
+        (Some(file), Some(was)) if file == was => return Ok(false),
+        _ => {}
+    }
+    tracing::error!(
+        wal = %std::path::Path::new(&wal).display(),
+        "the SQLite WAL file was removed while the server runs; copying committed pages into the database file"
+    );
+    wal_loss.mark();
+    let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut *conn)
+        .await?;
+    let (busy, log, done): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    if busy != 0 || log < 0 || log != done {
+        return Err(sqlx::Error::Protocol(format!(
+            "the WAL file was removed and a checkpoint could not copy every page (busy {busy}, {done} of {log})"
+        )));
+    }
+    Ok(true)
 }
 
 /// Rows per multi-row INSERT. Each statement is a round trip to the database (for SQLite, to
@@ -289,19 +575,44 @@ const CHUNK: usize = 32;
 /// Columns written per row.
 const COLUMNS: usize = 11;
 
-async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// One group commit on `conn`: `BEGIN`, the inserts, the heartbeat if asked, `COMMIT`. Any
+/// error leaves the transaction in an unknown state; the caller discards the connection.
+///
+/// Idempotency inside the batch: the first job with a given (site, key) is the one inserted.
+/// A later job with the same key and the same body is a retry that raced the first: it gets
+/// the first's receipt, marked replayed. A later job with the same key and another body gets
+/// a conflict at once, whatever happened to the first: the receipt always goes to the sender
+/// of the body that was stored.
+async fn write_batch(
+    conn: &mut AnyConnection,
+    batch: &[Job],
+    sqlite: bool,
+) -> Result<Vec<Option<Stored>>, sqlx::Error> {
+    // IMMEDIATE: take SQLite's write lock now (waiting up to busy_timeout), not at the first
+    // insert, so a lock conflict cannot appear half-way through.
+    let begin = if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    sqlx::raw_sql(begin).execute(&mut *conn).await?;
     let mut out: Vec<Option<Stored>> = vec![None; batch.len()];
-    // The first occurrence of each (site, key) is inserted; a repeat within the batch (two
-    // retries racing) is resolved below against whatever was stored.
-    let mut seen = std::collections::HashMap::new();
-    let firsts: Vec<usize> = (0..batch.len())
-        .filter(|&i| {
-            let r = &batch[i].0;
-            seen.insert((r.site.as_str(), r.idempotency_key.as_str()), i)
-                .is_none()
-        })
-        .collect();
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut firsts = Vec::new();
+    let mut repeats = Vec::new();
+    let mut heartbeat = false;
+    for (i, job) in batch.iter().enumerate() {
+        match &job.work {
+            Work::Heartbeat => heartbeat = true,
+            Work::Insert(r) => match first.entry((r.site.as_str(), r.idempotency_key.as_str())) {
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                    firsts.push(i);
+                }
+                Entry::Occupied(o) => repeats.push((i, *o.get())),
+            },
+        }
+    }
+    let insert = |i: usize| match &batch[i].work {
+        Work::Insert(r) => r,
+        Work::Heartbeat => unreachable!("only inserts are listed"),
+    };
     for chunk in firsts.chunks(CHUNK) {
         // Insert unless (site, key) exists. ON CONFLICT rather than look-then-insert: correct
         // even with several servers on one PostgreSQL database (a racing insert waits for the
@@ -321,7 +632,7 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx:
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &i in chunk {
-            let r = &batch[i].0;
+            let r = insert(i);
             q = q
                 .bind(r.site.as_str())
                 .bind(r.service.as_deref())
@@ -335,49 +646,54 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Stored>, sqlx:
                 .bind(r.client_scores.as_deref())
                 .bind(i64::from(r.score_mismatch));
         }
-        for row in q.fetch_all(&mut *tx).await? {
-            let (id, site, key): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
-            if let Some(&i) = seen.get(&(site.as_str(), key.as_str())) {
+        for row in q.fetch_all(&mut *conn).await? {
+            let (id, site, key): (i64, String, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            if let Some(&i) = first.get(&(site.as_str(), key.as_str())) {
                 out[i] = Some(Stored::Created(StoredRef {
                     id,
                     reference: crate::reference::from_id(id),
-                    scores: batch[i].0.scores.clone(),
+                    scores: insert(i).scores.clone(),
                 }));
             }
         }
     }
-    // Everything not inserted: a retry (same body: the original receipt) or a conflict.
-    for (i, slot) in out.iter_mut().enumerate() {
-        if slot.is_some() {
-            continue;
+    // A first not inserted: stored before this batch; a retry (same body: the original
+    // receipt) or a conflict.
+    for &i in &firsts {
+        if out[i].is_none() {
+            out[i] = Some(look_up(conn, insert(i)).await?);
         }
-        let r = &batch[i].0;
-        let row = sqlx::query(
-            "SELECT id, body_hash, scores FROM responses WHERE site = $1 AND idempotency_key = $2",
-        )
-        .bind(&r.site)
-        .bind(&r.idempotency_key)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (id, hash): (i64, String) = (row.get(0), row.get(1));
-        *slot = Some(if hash == r.body_hash {
-            Stored::Replayed(StoredRef {
-                id,
-                reference: crate::reference::from_id(id),
-                scores: row.get(2),
-            })
-        } else {
-            Stored::Conflict
+    }
+    for &(i, f) in &repeats {
+        let (r, head) = (insert(i), insert(f));
+        out[i] = Some(match &out[f] {
+            Some(Stored::Created(s) | Stored::Replayed(s)) if r.body_hash == head.body_hash => {
+                Stored::Replayed(s.clone())
+            }
+            Some(Stored::Created(_) | Stored::Replayed(_)) => Stored::Conflict,
+            // The first conflicted with an earlier row; this one may be that row's retry.
+            _ => look_up(conn, r).await?,
         });
     }
-    tx.commit().await?;
-    Ok(out
-        .into_iter()
-        .map(|s| s.unwrap_or(Stored::Conflict))
+    if heartbeat {
+        sqlx::query(
+            "INSERT INTO heartbeat (id, beats) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET beats = heartbeat.beats + 1",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+    Ok(batch
+        .iter()
+        .zip(out)
+        .map(|(job, s)| match job.work {
+            Work::Heartbeat => None,
+            Work::Insert(_) => Some(s.unwrap_or(Stored::Conflict)),
+        })
         .collect())
 }
 
-/// `sqlite://path` with its folder created and `mode=rwc` so the file is created if missing.
 /// The file a `sqlite:` URL names (`None` for any other database).
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
@@ -396,7 +712,31 @@ pub fn migrator(sqlite: bool) -> sqlx::migrate::Migrator {
     }
 }
 
-fn sqlite_url(url: &str) -> anyhow::Result<String> {
+/// What is stored under `r`'s key: its original receipt if the body is the same, else a
+/// conflict.
+async fn look_up(conn: &mut AnyConnection, r: &NewResponse) -> Result<Stored, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, body_hash, scores FROM responses WHERE site = $1 AND idempotency_key = $2",
+    )
+    .bind(&r.site)
+    .bind(&r.idempotency_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (id, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    Ok(if hash == r.body_hash {
+        Stored::Replayed(StoredRef {
+            id,
+            reference: crate::reference::from_id(id),
+            scores: row.try_get(2)?,
+        })
+    } else {
+        Stored::Conflict
+    })
+}
+
+/// `sqlite://path` with its folder created and `mode=rwc` so the file is created if missing;
+/// and the path.
+fn sqlite_url(url: &str) -> anyhow::Result<(String, PathBuf)> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -413,7 +753,7 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok((format!("sqlite://{path}?{query}"), PathBuf::from(path)))
 }
 
 /// `secs` since the epoch as the stored timestamp format, `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC),

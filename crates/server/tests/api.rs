@@ -96,6 +96,8 @@ on_both!(
     retention_deletes_only_old_responses_of_configured_sites,
     junk_from_a_flooding_address_is_refused_before_it_is_read,
     a_stalled_upload_times_out_with_a_json_error,
+    one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_stored_body,
+    no_patient_string_is_stored_outside_free_text,
 );
 
 async fn send(
@@ -992,4 +994,172 @@ async fn a_stalled_upload_times_out_with_a_json_error(app: Router, state: Arc<Ap
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(v["error"]["code"], "timeout", "{v}");
     assert_eq!(state.store.count().await.unwrap(), 0);
+}
+
+/// The same idempotency key with different bodies, sent at once so they share a group commit:
+/// the body stored is the one whose sender gets the 201; a sender of the same body gets the
+/// same receipt as a replay; a sender of another body gets 409 at once. Many rounds, since
+/// which body comes first is up to the scheduler.
+async fn one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_stored_body(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    use sqlx::Row;
+    let (mut shared, rounds) = (0, 40);
+    for round in 0..rounds {
+        let key = format!("mixed-{round:08}");
+        let commits = state
+            .store
+            .stats()
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        // Which body is sent first changes from round to round.
+        let mut bodies = ["first", "second", "first", "second", "third"];
+        bodies.rotate_left(round % 5);
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|why| {
+                let (app, body) = (app.clone(), fft(&key, "good", why));
+                tokio::spawn(async move { (why, post(&app, &body).await) })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        let after = state
+            .store
+            .stats()
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if after - commits < answers.len() as u64 {
+            shared += 1;
+        }
+        let created: Vec<_> = answers
+            .iter()
+            .filter(|(_, (s, _))| *s == StatusCode::CREATED)
+            .collect();
+        assert_eq!(created.len(), 1, "round {round}: {answers:?}");
+        let (winner, (_, receipt)) = created[0];
+        let row = sqlx::query("SELECT id, answers FROM responses WHERE idempotency_key = $1")
+            .bind(&key)
+            .fetch_one(state.store.pool())
+            .await
+            .unwrap();
+        let (id, stored): (i64, String) = (row.get(0), row.get(1));
+        assert_eq!(
+            receipt["id"], id,
+            "round {round}: the receipt names the stored row"
+        );
+        let stored: Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(
+            stored["why"], *winner,
+            "round {round}: the 201 went to the stored body"
+        );
+        for (why, (status, v)) in &answers {
+            if why == winner {
+                assert!(
+                    *status == StatusCode::CREATED
+                        || (*status == StatusCode::OK && v["replayed"] == true && v["id"] == id),
+                    "round {round}: {why}: {status} {v}"
+                );
+            } else {
+                assert_eq!(*status, StatusCode::CONFLICT, "round {round}: {why}: {v}");
+                assert_eq!(v["error"]["code"], "idempotency_conflict");
+            }
+        }
+        // The loser's retry is still a conflict, the winner's a replay.
+        let loser = if *winner == "first" {
+            "second"
+        } else {
+            "first"
+        };
+        let (s, _) = post(&app, &fft(&key, "good", loser)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "round {round}");
+        let (s, v) = post(&app, &fft(&key, "good", winner)).await;
+        assert_eq!((s, &v["id"]), (StatusCode::OK, &json!(id)), "round {round}");
+    }
+    // The race is only tested if bodies did share a group commit.
+    assert!(shared > 0, "no round put two bodies in one group commit");
+    eprintln!("{shared} of {rounds} rounds shared a group commit");
+}
+
+/// Strings a patient (or a careless integration) might put anywhere: none of them may be
+/// stored outside the free text, where they are redacted.
+const PLANTED: &[&str] = &[
+    "9434765919",
+    "943 476 5919",
+    "07700900123",
+    "07700 900123",
+    "a.patient@example.com",
+];
+
+/// Every column of every stored row contains none of [`PLANTED`].
+async fn assert_nothing_planted_is_stored(state: &AppState, what: &str) {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT CAST(id AS TEXT), site, service, instrument, locale, idempotency_key, body_hash, answers, scores, client_scores FROM responses",
+    )
+    .fetch_all(state.store.pool())
+    .await
+    .unwrap();
+    for r in &rows {
+        for i in 0..10 {
+            let v: Option<String> = r.get(i);
+            let v = v.unwrap_or_default();
+            for p in PLANTED {
+                assert!(!v.contains(p), "{what}: column {i} stores {p:?}: {v}");
+            }
+        }
+    }
+}
+
+async fn no_patient_string_is_stored_outside_free_text(app: Router, state: Arc<AppState>) {
+    // Every string inside client_scores is redacted before it is stored.
+    let mut body = fft("key-planted-01", "good", "");
+    body["response"]["client_scores"] = json!({
+        "instrument": format!("fft {}", PLANTED.join(" ")),
+        "version": 1, "fft": {"answer": "good", "category": "positive"}});
+    let (s, v) = post(&app, &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let client: String =
+        sqlx::query_scalar("SELECT client_scores FROM responses WHERE idempotency_key = $1")
+            .bind("key-planted-01")
+            .fetch_one(state.store.pool())
+            .await
+            .unwrap();
+    assert!(client.contains("[NHS number]"), "{client}");
+    assert_nothing_planted_is_stored(&state, "client_scores").await;
+    // A service id on a site that takes any service: an id, not personal data.
+    for service in PLANTED
+        .iter()
+        .copied()
+        .chain(["ward 12", "Ward-12 (07700 900123)"])
+    {
+        let mut body = fft("key-planted-02", "good", "");
+        body["service"] = json!(service);
+        let (s, v) = post(&app, &body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{service}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_service", "{service}");
+    }
+    assert_nothing_planted_is_stored(&state, "service").await;
+    // A key the core accepts that is an NHS or phone number is stored hashed; a retry still
+    // finds its response.
+    for key in ["9434765919", "07700900123", "key-943-476-5919"] {
+        let (s, v) = post(&app, &fft(key, "poor", "")).await;
+        assert_eq!(s, StatusCode::CREATED, "{key}: {v}");
+        let (s, again) = post(&app, &fft(key, "poor", "")).await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &v["id"]), "{key}");
+        let (s, _) = post(&app, &fft(key, "good", "")).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{key}");
+    }
+    assert_nothing_planted_is_stored(&state, "idempotency key").await;
+    // An ordinary key is stored as sent (look-ups by key keep working).
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM responses WHERE idempotency_key = 'key-planted-01'",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
 }
