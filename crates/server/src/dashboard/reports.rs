@@ -558,7 +558,7 @@ pub fn report_instruments(app: &AppState, report: Report) -> Vec<String> {
 
 /// Most services a filter lists, or a comparison shows one by one, when a site accepts any
 /// service: made-up service names (the field is free then) must not grow every page.
-pub const MAX_SERVICES_SHOWN: usize = 30;
+pub const MAX_SERVICES_SHOWN: usize = 20;
 
 /// The services the filter offers: a site's configured services; for a site that accepts any,
 /// the [`MAX_SERVICES_SHOWN`] with most responses. The one selected is always offered.
