@@ -143,7 +143,7 @@ fn is_common(lower: &str) -> bool {
                 || w == unpunctuated
                 || w == squashed
                 || (lower.len() > w.len()
-                    && lower.len() % w.len() == 0
+                    && lower.len().is_multiple_of(w.len())
                     && lower.as_bytes().chunks(w.len()).all(|c| c == w.as_bytes()))
         })
 }
