@@ -221,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
             // after its commit). Connections a client keeps open get ten seconds, then we
             // exit anyway: anything acknowledged is already committed.
             let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-            let opts = chorus_server::serve::ServeOptions::from(&state.config.limits);
+            let opts = chorus_server::serve::ServeOptions::for_this_process(&state.config.limits);
             tracing::info!(
                 header_read_timeout = ?opts.header_read_timeout,
                 idle_timeout = ?opts.idle_timeout,

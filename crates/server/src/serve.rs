@@ -61,6 +61,42 @@ impl From<&Limits> for ServeOptions {
     }
 }
 
+/// Descriptors kept back from connections for the database, its files and the bundle.
+pub const RESERVED_DESCRIPTORS: u64 = 64;
+
+impl ServeOptions {
+    /// [`ServeOptions::from`] with the total cap lowered, if need be, to what this process's
+    /// open-file limit leaves after [`RESERVED_DESCRIPTORS`]: however many addresses connect,
+    /// accepting never runs out of descriptors.
+    pub fn for_this_process(l: &Limits) -> ServeOptions {
+        let mut o = ServeOptions::from(l);
+        if let Some(fds) = descriptor_limit() {
+            let room =
+                u32::try_from(fds.saturating_sub(RESERVED_DESCRIPTORS).max(1)).unwrap_or(u32::MAX);
+            if room < o.total {
+                tracing::warn!(
+                    configured = o.total,
+                    allowed = room,
+                    "limits.max_connections is above what the open-file limit (ulimit -n {fds}) allows; lowered"
+                );
+                o.total = room;
+            }
+        }
+        o
+    }
+}
+
+/// The soft open-file limit (`ulimit -n`), where the system tells it (`/proc/self/limits`).
+pub fn descriptor_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Open connections, in all and per address.
 #[derive(Default)]
 struct Counts {
@@ -266,4 +302,54 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_total_cap_fits_the_open_file_limit() {
+        let limits = Limits {
+            max_connections: u32::MAX,
+            ..Limits::default()
+        };
+        let o = ServeOptions::for_this_process(&limits);
+        match descriptor_limit() {
+            Some(fds) => assert_eq!(u64::from(o.total), fds - RESERVED_DESCRIPTORS),
+            None => assert_eq!(o.total, u32::MAX),
+        }
+        assert_eq!(ServeOptions::from(&Limits::default()).per_ip, Some(64));
+        let behind_proxy = Limits {
+            trust_forwarded_for: true,
+            ..Limits::default()
+        };
+        assert_eq!(ServeOptions::from(&behind_proxy).per_ip, None);
+        let off = Limits {
+            max_connections_per_ip: Some(0),
+            ..Limits::default()
+        };
+        assert_eq!(ServeOptions::from(&off).per_ip, None);
+    }
+
+    #[test]
+    fn slots_are_counted_per_address_and_given_back() {
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let opts = ServeOptions {
+            header_read_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            per_ip: Some(2),
+            total: 3,
+        };
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let a1 = Slot::take(&counts, a, &opts).unwrap();
+        let _a2 = Slot::take(&counts, a, &opts).unwrap();
+        assert!(Slot::take(&counts, a, &opts).is_none(), "per-address cap");
+        let _b1 = Slot::take(&counts, b, &opts).unwrap();
+        assert!(Slot::take(&counts, b, &opts).is_none(), "total cap");
+        drop(a1);
+        assert!(Slot::take(&counts, a, &opts).is_some());
+        assert_eq!(counts.lock().unwrap().per_ip.len(), 2);
+    }
 }

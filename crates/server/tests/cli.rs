@@ -196,7 +196,16 @@ fn user_add_checks_the_address_and_the_password() {
             .env_remove("CHORUS_CONFIG")
             .env("RUST_BACKTRACE", "0")
             .env("RUST_LIB_BACKTRACE", "0")
-            .args(["user", "add", "--site", "demo", "--email", email, "--database", &db])
+            .args([
+                "user",
+                "add",
+                "--site",
+                "demo",
+                "--email",
+                email,
+                "--database",
+                &db,
+            ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -215,8 +224,16 @@ fn user_add_checks_the_address_and_the_password() {
     let long = format!("{}@trust.nhs.uk", "a".repeat(100_000));
     for (email, password, why) in [
         ("a@b", "a good long passphrase", "not an e-mail address"),
-        ("ann.trust.nhs.uk", "a good long passphrase", "not an e-mail address"),
-        ("ann@trust", "a good long passphrase", "not an e-mail address"),
+        (
+            "ann.trust.nhs.uk",
+            "a good long passphrase",
+            "not an e-mail address",
+        ),
+        (
+            "ann@trust",
+            "a good long passphrase",
+            "not an e-mail address",
+        ),
         (long.as_str(), "a good long passphrase", "at most 254"),
         ("ann@trust.nhs.uk", "            ", "only spaces"),
         ("ann@trust.nhs.uk", "short", "at least 12"),
@@ -226,8 +243,16 @@ fn user_add_checks_the_address_and_the_password() {
     ] {
         let (ok, out) = add(email, password);
         assert!(!ok, "{email} / {password:?} was accepted");
-        assert!(out.contains(why), "{email} / {password:?}: {}", &out[..out.len().min(300)]);
-        assert!(out.len() < 2000, "{email:.40} / {password:?}: the input is echoed whole: {:.300}", out);
+        assert!(
+            out.contains(why),
+            "{email} / {password:?}: {}",
+            &out[..out.len().min(300)]
+        );
+        assert!(
+            out.len() < 2000,
+            "{email:.40} / {password:?}: the input is echoed whole: {:.300}",
+            out
+        );
     }
     let (ok, out) = add("Ann@Trust.NHS.uk", "a good long passphrase");
     assert!(ok, "{out}");

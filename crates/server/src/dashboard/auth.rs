@@ -9,6 +9,12 @@
 //!   more slowly than the last (doubling, capped at five seconds); after `lock_after` failures
 //!   the account is locked for `lock_minutes` (even the right password is refused), and an
 //!   address is locked after `ip_lock_after` failures across any accounts.
+//! - Each attempt is *reserved* (counted, in one statement) before its password is checked,
+//!   and given back if the password was right: guesses sent all at once meet the lock exactly
+//!   as guesses sent one after another do (see `reserve`). The check itself runs on the
+//!   bounded hashing pool in `users`, never on the async workers.
+//! - Nothing typed as a sign-in name is stored: failure counts are keyed by its SHA-256, and
+//!   the audit log names an unknown name only by a short hash of it.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -321,13 +327,26 @@ enum Attempt {
 /// One statement counts the attempt and, when the count reaches `limit`, sets the lock: the
 /// database serialises concurrent attempts on a key (SQLite's single writer, PostgreSQL's row
 /// lock in `ON CONFLICT DO UPDATE`), so of any number sent at once at most `limit` are counted
-/// below the limit and checked; every later one finds the lock. Attempts on a locked key are
-/// still counted (above the limit, which is how the caller tells) but do not extend the lock;
-/// once it runs out, or `lock_minutes` pass without an attempt, counting starts again at 1.
+/// below the limit and checked; every later one finds the lock. Attempts on a locked key that
+/// race past the first read are still counted (above the limit, which is how the caller tells)
+/// but do not extend the lock; once it runs out, or `lock_minutes` pass without an attempt,
+/// counting starts again at 1.
 async fn reserve(app: &AppState, key: &str, limit: u32) -> anyhow::Result<Attempt> {
     let d = &app.config.dashboard;
     let limit = i64::from(limit.max(1));
     let now = now_secs();
+    // Fast path for a flood against a locked key: a read, no write, so refusing thousands of
+    // attempts does not queue behind (or ahead of) patients' commits. Only a refusal is
+    // decided here; every attempt that may be checked goes through the upsert below.
+    let until: Option<Option<String>> =
+        sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1")
+            .bind(key)
+            .fetch_optional(app.store.pool())
+            .await?
+            .map(|r| r.get(0));
+    if until.flatten().is_some_and(|u| u > iso_utc(now)) {
+        return Ok(Attempt::Locked);
+    }
     let lock_secs = i64::from(d.lock_minutes) * 60;
     let row = sqlx::query(
         "INSERT INTO login_failures (key, failures, last_failure, locked_until)
