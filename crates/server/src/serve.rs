@@ -139,6 +139,31 @@ impl Drop for Slot {
     }
 }
 
+/// Refused connections, logged at most once a second (a flood must not flood the log too).
+#[derive(Default)]
+struct Refusals {
+    since_logged: u64,
+    logged_at: Option<Instant>,
+}
+
+impl Refusals {
+    fn note(&mut self, ip: IpAddr) {
+        self.since_logged += 1;
+        if self
+            .logged_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                peer = %ip,
+                refused = self.since_logged,
+                "connections refused: too many open connections (from this address or in all)"
+            );
+            self.since_logged = 0;
+            self.logged_at = Some(Instant::now());
+        }
+    }
+}
+
 /// The whole answer to a connection over a cap: written without reading the request.
 const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 99\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many open connections from this address\"}}";
 
@@ -244,6 +269,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let counts = Arc::new(Mutex::new(Counts::default()));
+    let mut refusals = Refusals::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -265,7 +291,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Some(slot) = Slot::take(&counts, peer.ip(), &opts) else {
-            tracing::warn!(peer = %peer.ip(), "connection refused: too many open connections");
+            refusals.note(peer.ip());
             // Best effort and never waiting: the socket's buffer takes this whole.
             let _ = stream.try_write(TOO_MANY);
             drop(stream);
@@ -335,6 +361,7 @@ mod tests {
     #[test]
     fn slots_are_counted_per_address_and_given_back() {
         let counts = Arc::new(Mutex::new(Counts::default()));
+        let mut refusals = Refusals::default();
         let opts = ServeOptions {
             header_read_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),

@@ -568,11 +568,19 @@ async fn login_inner(
         .execute(app.store.pool())
         .await?;
     release(app, &ip_key, d.ip_lock_after).await?;
-    // Old sessions go whenever someone signs in: no separate sweeper needed.
+    // Old sessions and spent failure counts go whenever someone signs in: no separate
+    // sweeper needed.
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
         .bind(now_iso())
         .execute(app.store.pool())
         .await?;
+    sqlx::query(
+        "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
+    )
+    .bind(iso_utc(now_secs() - i64::from(d.lock_minutes) * 60))
+    .bind(now_iso())
+    .execute(app.store.pool())
+    .await?;
     let token = random_token();
     let hours = i64::from(app.config.dashboard.session_hours.max(1));
     sqlx::query(
