@@ -50,10 +50,54 @@ pub struct Limits {
     /// Longest an API request may take, reading the body included (408 `timeout` after).
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
+    /// Longest a client may take to send a request's headers. A kept-alive connection waiting
+    /// for its next request is closed after this too, so idle browsers cannot pile up.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_seconds: u64,
+    /// A connection on which no byte moves either way for this long is closed (a body that
+    /// stops arriving, a client that stops reading the answer).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_seconds: u64,
+    /// Open connections allowed from one client address; more are answered 503 and closed at
+    /// once. `0` turns the cap off. Default: 64, or off when `trust_forwarded_for` is on (every
+    /// connection then comes from the proxy, which must apply its own cap).
+    #[serde(default)]
+    pub max_connections_per_ip: Option<u32>,
+    /// Open connections allowed in all; more are answered 503 and closed at once. Keep it
+    /// below the process's file-descriptor limit (`ulimit -n`) less what the database needs.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
 }
 
 fn default_timeout() -> u64 {
     15
+}
+
+fn default_header_read_timeout() -> u64 {
+    10
+}
+
+fn default_idle_timeout() -> u64 {
+    60
+}
+
+fn default_max_connections() -> u32 {
+    4096
+}
+
+/// The per-address cap when the file does not set one.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 64;
+
+impl Limits {
+    /// The per-address connection cap in force (`None`: off).
+    pub fn connections_per_ip(&self) -> Option<u32> {
+        match self.max_connections_per_ip {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None if self.trust_forwarded_for => None,
+            None => Some(DEFAULT_MAX_CONNECTIONS_PER_IP),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -63,6 +107,10 @@ impl Default for Limits {
             per_site_per_minute: default_per_site(),
             trust_forwarded_for: false,
             request_timeout_seconds: default_timeout(),
+            header_read_timeout_seconds: default_header_read_timeout(),
+            idle_timeout_seconds: default_idle_timeout(),
+            max_connections_per_ip: None,
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -126,6 +174,19 @@ impl Config {
     /// Mistakes serde cannot see: duplicate sites, origins that can never match, unknown
     /// instruments. Caught at start-up, not when the first patient submits.
     pub fn check(&self) -> anyhow::Result<()> {
+        let l = &self.limits;
+        anyhow::ensure!(
+            (1..=3600).contains(&l.header_read_timeout_seconds),
+            "limits.header_read_timeout_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&l.idle_timeout_seconds),
+            "limits.idle_timeout_seconds must be 1 to 86400"
+        );
+        anyhow::ensure!(
+            l.max_connections >= 1,
+            "limits.max_connections must be at least 1"
+        );
         let mut ids = BTreeSet::new();
         for s in &self.sites {
             anyhow::ensure!(ids.insert(&s.id), "site \"{}\" is configured twice", s.id);

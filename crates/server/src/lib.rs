@@ -12,6 +12,7 @@ pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
+pub mod serve;
 pub mod store;
 pub mod users;
 
@@ -123,6 +124,10 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(paths.pkg_dir.clone()),
+            static_guard,
+        ))
         .layer(axum::middleware::from_fn(embed_cache_control))
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -132,6 +137,18 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::HeaderName::from_static("cross-origin-resource-policy"),
             HeaderValue::from_static("cross-origin"),
+        ));
+    // The demo site and docs: files from `www/` only (see `static_guard`), under the same
+    // strict policy a trust's own pages can run the widget under (csp.html shows it).
+    let www = Router::new()
+        .fallback_service(ServeDir::new(&paths.www_dir))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(paths.www_dir.clone()),
+            static_guard,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(WWW_CSP),
         ));
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
@@ -143,7 +160,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             get(|| async { axum::response::Redirect::permanent("/dashboard") }),
         )
         .nest_service("/embed", embed)
-        .fallback_service(ServeDir::new(&paths.www_dir))
+        .fallback_service(www)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -154,6 +171,95 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+}
+
+/// The demo pages' policy: scripts and styles from this origin only (plus compiling the
+/// widget's WebAssembly), no inline script or style, no plugins, no framing by other sites.
+pub const WWW_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+/// Static files come from their folder and nowhere else:
+/// - a path that resolves (through symbolic links) outside `root` is answered 404, as if it
+///   were not there; so are the `.br`/`.gz` twins and `index.html` the file server may pick;
+/// - a path starting `//` (or holding a backslash, which browsers read as `/`) is answered
+///   404: the file server would redirect `//docs` to `//docs/`, a protocol-relative address
+///   on another host (an open redirect);
+/// - no redirect leaves this site whatever the path (checked on the answer too).
+async fn static_guard(
+    axum::extract::State(root): axum::extract::State<Arc<PathBuf>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let not_found = || axum::http::StatusCode::NOT_FOUND.into_response();
+    let raw = req.uri().path();
+    let Some(decoded) = percent_decode(raw) else {
+        return not_found();
+    };
+    if raw.starts_with("//") || decoded.starts_with("//") || decoded.contains('\\') {
+        return not_found();
+    }
+    if !stays_inside(&root, &decoded).await {
+        return not_found();
+    }
+    let res = next.run(req).await;
+    let off_site = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .is_some_and(|l| !l.starts_with('/') || l.starts_with("//") || l.contains('\\'));
+    if off_site { not_found() } else { res }
+}
+
+/// Does every file the file server could send for `path` (the file, its compressed twins,
+/// `index.html` of a folder) resolve inside `root`? Paths that do not exist pass: the file
+/// server answers them 404 itself.
+async fn stays_inside(root: &std::path::Path, path: &str) -> bool {
+    let Ok(root) = tokio::fs::canonicalize(root).await else {
+        return true;
+    };
+    let mut candidate = root.clone();
+    for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        if part == ".." {
+            return false;
+        }
+        candidate.push(part);
+    }
+    let mut names = vec![candidate.clone(), candidate.join("index.html")];
+    for twin in ["br", "gz"] {
+        for base in [candidate.clone(), candidate.join("index.html")] {
+            let mut s = base.into_os_string();
+            s.push(".");
+            s.push(twin);
+            names.push(PathBuf::from(s));
+        }
+    }
+    for name in names {
+        if let Ok(real) = tokio::fs::canonicalize(&name).await
+            && !real.starts_with(&root)
+        {
+            tracing::warn!(path = %path, "refused: a static file resolves outside its folder");
+            return false;
+        }
+    }
+    true
+}
+
+/// `%XX` decoded (as the file server decodes it); `None` if that is not UTF-8 or malformed.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Content-hashed bundle files (`chorus-63cde26b13.wasm`) never change: cache them for a year.
@@ -230,8 +336,19 @@ pub async fn apply_retention(state: &AppState) -> u64 {
 /// [`apply_retention`] on behalf of `actor` (`system` for the hourly task, or an admin's
 /// e-mail address); every site's outcome, failures included, goes in the audit log.
 pub async fn apply_retention_as(state: &AppState, actor: &str) -> u64 {
+    apply_retention_for(state, actor, None).await
+}
+
+/// [`apply_retention_as`] for the configured sites among `only` (every configured site when
+/// `None`): an admin's run from the dashboard covers the sites they administer, no others.
+pub async fn apply_retention_for(state: &AppState, actor: &str, only: Option<&[String]>) -> u64 {
     let mut total = 0;
-    for site in &state.config.sites {
+    for site in state
+        .config
+        .sites
+        .iter()
+        .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
+    {
         let outcome = match state
             .store
             .purge(&site.id, site.retention_days, std::time::SystemTime::now())

@@ -253,16 +253,20 @@ async fn main() -> anyhow::Result<()> {
             // after its commit). Connections a client keeps open get ten seconds, then we
             // exit anyway: anything acknowledged is already committed.
             let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-            let server = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            let opts = chorus_server::serve::ServeOptions::for_this_process(&state.config.limits);
+            tracing::info!(
+                header_read_timeout = ?opts.header_read_timeout,
+                idle_timeout = ?opts.idle_timeout,
+                per_ip = ?opts.per_ip,
+                total = opts.total,
+                "connection limits"
+            );
+            let server = chorus_server::serve::serve(listener, app, opts, async move {
                 shutdown_signal().await;
                 let _ = stopping.send(true);
             });
             tokio::select! {
-                done = async { server.await } => done?,
+                done = server => done?,
                 _ = async {
                     let _ = stopped.wait_for(|&s| s).await;
                     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
@@ -324,9 +328,11 @@ async fn main() -> anyhow::Result<()> {
                     db,
                 },
         } => {
+            // A mistyped address is refused before the password is asked for.
+            let email = chorus_server::users::check_email(&email).map_err(anyhow::Error::msg)?;
             if std::io::stdin().is_terminal() {
                 eprint!(
-                    "Password for {email} (at least {} characters): ",
+                    "Password for {email} (at least {} characters, not a common password): ",
                     chorus_server::users::MIN_PASSWORD
                 );
             }

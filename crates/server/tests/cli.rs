@@ -183,3 +183,78 @@ fn the_database_comes_from_the_flag_then_the_environment_then_the_config_file() 
 }
 
 // The server as a process under SIGKILL and SIGTERM: see tests/crash.rs.
+
+/// `chorus user add` refuses addresses that are not e-mail addresses and weak passwords, each
+/// with a clear message, and stores nothing; a good pair makes the account.
+#[test]
+fn user_add_checks_the_address_and_the_password() {
+    use std::io::Write;
+    let dir = TempDir::new("user-add");
+    let db = format!("sqlite://{}", dir.0.join("u.db").display());
+    let add = |email: &str, password: &str| {
+        let mut child = chorus()
+            .env_remove("CHORUS_CONFIG")
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0")
+            .args([
+                "user",
+                "add",
+                "--site",
+                "demo",
+                "--email",
+                email,
+                "--database",
+                &db,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The process may refuse the address before reading the password.
+        let _ = writeln!(child.stdin.take().unwrap(), "{password}");
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    // (One argument may be at most 128 KiB on Linux: the sign-in form's test sends 200,000.)
+    let long = format!("{}@trust.nhs.uk", "a".repeat(100_000));
+    for (email, password, why) in [
+        ("a@b", "a good long passphrase", "not an e-mail address"),
+        (
+            "ann.trust.nhs.uk",
+            "a good long passphrase",
+            "not an e-mail address",
+        ),
+        (
+            "ann@trust",
+            "a good long passphrase",
+            "not an e-mail address",
+        ),
+        (long.as_str(), "a good long passphrase", "at most 254"),
+        ("ann@trust.nhs.uk", "            ", "only spaces"),
+        ("ann@trust.nhs.uk", "short", "at least 12"),
+        ("ann@trust.nhs.uk", "zzzzzzzzzzzzzzzz", "repeats"),
+        ("ann@trust.nhs.uk", "Password12345!", "commonly used"),
+        ("ann@trust.nhs.uk", "qwertyuiop123", "commonly used"),
+    ] {
+        let (ok, out) = add(email, password);
+        assert!(!ok, "{email} / {password:?} was accepted");
+        assert!(
+            out.contains(why),
+            "{email} / {password:?}: {}",
+            &out[..out.len().min(300)]
+        );
+        assert!(
+            out.len() < 2000,
+            "{email:.40} / {password:?}: the input is echoed whole: {:.300}",
+            out
+        );
+    }
+    let (ok, out) = add("Ann@Trust.NHS.uk", "a good long passphrase");
+    assert!(ok, "{out}");
+    assert!(out.contains("(ann@trust.nhs.uk) is admin on demo"), "{out}");
+}

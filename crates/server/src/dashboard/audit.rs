@@ -1,5 +1,8 @@
 //! The audit log: who signed in (or failed to), who exported what, what retention deleted,
-//! which comments were tagged. Admins read it at `/dashboard/audit`.
+//! which comments were tagged. Admins read it at `/dashboard/audit`, each only their own
+//! sites' entries: an event about a member of staff is written once for every site they have
+//! a role on, and events about no site (an unknown sign-in name, a locked address) are shown to
+//! no site's admin (operators read them in the database).
 
 use std::sync::Arc;
 
@@ -17,6 +20,36 @@ use super::{
 };
 use crate::{AppState, store::Store};
 
+/// Longest actor and detail stored: entries are written from what people send, so they are
+/// bounded whatever was sent.
+const MAX_FIELD: usize = 500;
+
+fn bounded(s: &str) -> &str {
+    match s.char_indices().nth(MAX_FIELD) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// Write one entry for each of `sites` (none at all if `sites` is empty, then one about no
+/// site: see the module's note).
+pub async fn record_for_sites(
+    store: &Store,
+    user_id: Option<i64>,
+    actor: &str,
+    action: &str,
+    sites: &[String],
+    detail: &str,
+) -> anyhow::Result<()> {
+    if sites.is_empty() {
+        return record(store, user_id, actor, action, None, detail).await;
+    }
+    for site in sites {
+        record(store, user_id, actor, action, Some(site), detail).await?;
+    }
+    Ok(())
+}
+
 /// Write one entry. `actor` is an e-mail address or `system`.
 pub async fn record(
     store: &Store,
@@ -31,10 +64,10 @@ pub async fn record(
     )
     .bind(now_iso())
     .bind(user_id)
-    .bind(actor)
+    .bind(bounded(actor))
     .bind(action)
     .bind(site)
-    .bind(detail)
+    .bind(bounded(detail))
     .execute(store.pool())
     .await?;
     Ok(())
@@ -60,27 +93,39 @@ pub async fn record_config(
     if last.is_some_and(|d| d.starts_with(&tag)) {
         return Ok(false);
     }
-    let sites: Vec<String> = config
-        .sites
-        .iter()
-        .map(|s| {
-            format!(
-                "{} ({} origins, retention {} days)",
+    // One entry per site, each describing only that site: an admin reads only their own.
+    for s in &config.sites {
+        record(
+            store,
+            None,
+            "system",
+            "config_changed",
+            Some(&s.id),
+            &format!(
+                "{tag} {} ({} origins, {} services, retention {} days)",
                 s.id,
                 s.origins.len(),
+                if s.services.is_empty() {
+                    "any".to_string()
+                } else {
+                    s.services.len().to_string()
+                },
                 s.retention_days
-            )
-        })
-        .collect();
-    record(
-        store,
-        None,
-        "system",
-        "config_changed",
-        None,
-        &format!("{tag} sites {}", sites.join(", ")),
-    )
-    .await?;
+            ),
+        )
+        .await?;
+    }
+    if config.sites.is_empty() {
+        record(
+            store,
+            None,
+            "system",
+            "config_changed",
+            None,
+            &format!("{tag} no sites"),
+        )
+        .await?;
+    }
     Ok(true)
 }
 
@@ -99,16 +144,23 @@ pub struct Entry {
     pub detail: String,
 }
 
-/// The latest `limit` entries, newest first: those about `sites`, and those about no site
-/// (sign-ins, system tasks).
+/// The latest `limit` entries about `sites`, newest first.
 pub async fn latest(store: &Store, sites: &[String], limit: i64) -> anyhow::Result<Vec<Entry>> {
-    let rows = sqlx::query(
-        "SELECT at, actor, action, site, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit * 4)
-    .fetch_all(store.pool())
-    .await?;
-    Ok(rows
+    if sites.is_empty() {
+        return Ok(vec![]);
+    }
+    let marks: Vec<String> = (0..sites.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT at, actor, action, site, detail FROM audit_log WHERE site IN ({}) ORDER BY id DESC LIMIT $1",
+        marks.join(", ")
+    );
+    // Only numbered placeholders are spliced in; the sites themselves are bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit);
+    for s in sites {
+        q = q.bind(s);
+    }
+    Ok(q.fetch_all(store.pool())
+        .await?
         .iter()
         .map(|r| Entry {
             at: r.get(0),
@@ -117,8 +169,6 @@ pub async fn latest(store: &Store, sites: &[String], limit: i64) -> anyhow::Resu
             site: r.get(3),
             detail: r.get(4),
         })
-        .filter(|e| e.site.as_ref().is_none_or(|s| sites.contains(s)))
-        .take(usize::try_from(limit).unwrap_or(0))
         .collect())
 }
 
@@ -142,7 +192,7 @@ pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
         h1 { "Audit log" }
         p { "The latest 200 events: sign-ins, exports, retention runs and tag changes for the sites you administer (" (sites.join(", ")) ")." }
         h2 { "Retention" }
-        p { "Responses older than each site's retention period are deleted every hour. You can run it now; each run is recorded here." }
+        p { "Responses older than each site's retention period are deleted every hour. You can run it now for the sites you administer; each run is recorded here." }
         form method="post" action="/dashboard/retention" {
             input type="hidden" name="csrf" value=(staff.csrf);
             button type="submit" class="button button-secondary" { "Apply retention now" }
@@ -163,7 +213,8 @@ pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
     templates::page("Audit log", Some(&staff), "audit", body).into_response()
 }
 
-/// `POST /dashboard/retention` (admins): apply every site's retention rule now.
+/// `POST /dashboard/retention` (admins): apply the retention rule now, for the sites this
+/// admin administers only.
 pub async fn run_retention(
     State(app): State<Arc<AppState>>,
     staff: Staff,
@@ -172,10 +223,16 @@ pub async fn run_retention(
     if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
         return r;
     }
-    if !staff.is_any(Role::Admin) {
+    let sites: Vec<String> = staff
+        .roles
+        .iter()
+        .filter(|(_, r)| **r == Role::Admin)
+        .map(|(s, _)| s.clone())
+        .collect();
+    if sites.is_empty() {
         let any = staff.roles.keys().next().cloned().unwrap_or_default();
         return super::auth::forbidden(&staff, Role::Admin, &any);
     }
-    crate::apply_retention_as(&app, &staff.email).await;
+    crate::apply_retention_for(&app, &staff.email, Some(&sites)).await;
     Redirect::to("/dashboard/audit").into_response()
 }

@@ -9,6 +9,12 @@
 //!   more slowly than the last (doubling, capped at five seconds); after `lock_after` failures
 //!   the account is locked for `lock_minutes` (even the right password is refused), and an
 //!   address is locked after `ip_lock_after` failures across any accounts.
+//! - Each attempt is *reserved* (counted, in one statement) before its password is checked,
+//!   and given back if the password was right: guesses sent all at once meet the lock exactly
+//!   as guesses sent one after another do (see `reserve`). The check itself runs on the
+//!   bounded hashing pool in `users`, never on the async workers.
+//! - Nothing typed as a sign-in name is stored: failure counts are keyed by its SHA-256, and
+//!   the audit log names an unknown name only by a short hash of it.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -306,52 +312,111 @@ pub struct LoginForm {
     password: String,
 }
 
-/// Where a failure count stands.
-struct Lock {
-    locked: bool,
+/// What reserving a sign-in attempt against a key found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    /// Counted as attempt `n` (1-based) within the window; `n == limit` locked the key, so
+    /// this is the last attempt that is checked before the lock runs out.
+    Reserved(i64),
+    /// The key is locked: nothing is checked.
+    Locked,
 }
 
-/// Is `key` locked now?
-async fn locked(app: &AppState, key: &str) -> anyhow::Result<Lock> {
+/// Reserve one sign-in attempt against `key`, before any password is checked.
+///
+/// One statement counts the attempt and, when the count reaches `limit`, sets the lock: the
+/// database serialises concurrent attempts on a key (SQLite's single writer, PostgreSQL's row
+/// lock in `ON CONFLICT DO UPDATE`), so of any number sent at once at most `limit` are counted
+/// below the limit and checked; every later one finds the lock. Attempts on a locked key that
+/// race past the first read are still counted (above the limit, which is how the caller tells)
+/// but do not extend the lock; once it runs out, or `lock_minutes` pass without an attempt,
+/// counting starts again at 1.
+async fn reserve(app: &AppState, key: &str, limit: u32) -> anyhow::Result<Attempt> {
+    let d = &app.config.dashboard;
+    let limit = i64::from(limit.max(1));
+    let now = now_secs();
+    // Fast path for a flood against a locked key: a read, no write, so refusing thousands of
+    // attempts does not queue behind (or ahead of) patients' commits. Only a refusal is
+    // decided here; every attempt that may be checked goes through the upsert below.
     let until: Option<Option<String>> =
         sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1")
             .bind(key)
             .fetch_optional(app.store.pool())
             .await?
             .map(|r| r.get(0));
-    Ok(Lock {
-        locked: until.flatten().is_some_and(|u| u > now_iso()),
-    })
-}
-
-/// Count a failure against `key`; lock it when it reaches `limit`. Returns the count and
-/// whether this failure locked it.
-async fn count_failure(app: &AppState, key: &str, limit: u32) -> anyhow::Result<(i64, bool)> {
-    let d = &app.config.dashboard;
-    let now = now_secs();
-    let forget_before = iso_utc(now - i64::from(d.lock_minutes) * 60);
-    let failures: i64 = sqlx::query(
-        "INSERT INTO login_failures (key, failures, last_failure, locked_until) VALUES ($1, 1, $2, NULL)
+    if until.flatten().is_some_and(|u| u > iso_utc(now)) {
+        return Ok(Attempt::Locked);
+    }
+    let lock_secs = i64::from(d.lock_minutes) * 60;
+    let row = sqlx::query(
+        "INSERT INTO login_failures (key, failures, last_failure, locked_until)
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 ELSE NULL END)
          ON CONFLICT (key) DO UPDATE SET
-           failures = CASE WHEN login_failures.last_failure < $3 THEN 1 ELSE login_failures.failures + 1 END,
+           failures = CASE
+             WHEN login_failures.locked_until > $2 THEN login_failures.failures + 1
+             WHEN login_failures.locked_until IS NOT NULL OR login_failures.last_failure < $3 THEN 1
+             ELSE login_failures.failures + 1 END,
+           locked_until = CASE
+             WHEN login_failures.locked_until > $2 THEN login_failures.locked_until
+             WHEN (CASE WHEN login_failures.locked_until IS NOT NULL OR login_failures.last_failure < $3 THEN 1
+                        ELSE login_failures.failures + 1 END) >= $4 THEN $5
+             ELSE NULL END,
            last_failure = $2
          RETURNING failures",
     )
     .bind(key)
     .bind(iso_utc(now))
-    .bind(&forget_before)
+    .bind(iso_utc(now - lock_secs))
+    .bind(limit)
+    .bind(iso_utc(now + lock_secs))
     .fetch_one(app.store.pool())
-    .await?
-    .get(0);
-    let locks = failures >= i64::from(limit.max(1));
-    if locks {
-        sqlx::query("UPDATE login_failures SET locked_until = $2 WHERE key = $1")
-            .bind(key)
-            .bind(iso_utc(now + i64::from(d.lock_minutes) * 60))
-            .execute(app.store.pool())
-            .await?;
-    }
-    Ok((failures, locks && failures == i64::from(limit.max(1))))
+    .await?;
+    let n: i64 = row.get(0);
+    Ok(if n > limit {
+        Attempt::Locked
+    } else {
+        Attempt::Reserved(n)
+    })
+}
+
+/// Give back an attempt reserved against `key` that was not a failure (the password was
+/// right, or the other key was locked so nothing was checked), lifting the lock it may have set.
+async fn release(app: &AppState, key: &str, limit: u32) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE login_failures SET
+           locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END,
+           failures = failures - 1
+         WHERE key = $1 AND failures > 0",
+    )
+    .bind(key)
+    .bind(i64::from(limit.max(1)))
+    .execute(app.store.pool())
+    .await?;
+    Ok(())
+}
+
+/// How a sign-in name appears in the audit log: the account's address when there is such an
+/// account, else never what was typed (it may be a password typed in the wrong box), only a
+/// short hash of it, enough to see that the same unknown name was tried again.
+fn unknown_actor(email: &str) -> String {
+    format!("unknown account #{}", &sha256_hex(email)[..10])
+}
+
+/// The page for a locked account or address, with a `Retry-After`.
+fn locked_page(app: &AppState, headers: &HeaderMap, status: StatusCode) -> Response {
+    let minutes = app.config.dashboard.lock_minutes;
+    let mut res = login_form(
+        app,
+        headers,
+        status,
+        Some(&format!(
+            "Too many failed sign-ins. Try again in {minutes} minutes, or ask an administrator to help"
+        )),
+        "",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, (u64::from(minutes) * 60).into());
+    res
 }
 
 /// `POST /dashboard/login`.
@@ -378,6 +443,23 @@ async fn login_inner(
     if !expected.is_some_and(|c| !c.is_empty() && same_secret(&c, &form.csrf)) {
         return Ok(csrf_failed(None));
     }
+    // Sizes first: nothing longer than an address or a password can be is looked up, counted,
+    // stored or echoed back.
+    if form.email.trim().len() > crate::users::MAX_EMAIL
+        || form.password.chars().count() > crate::users::MAX_PASSWORD
+    {
+        return Ok(login_form(
+            app,
+            headers,
+            StatusCode::BAD_REQUEST,
+            Some(&format!(
+                "Enter an email address of at most {} characters and a password of at most {} characters",
+                crate::users::MAX_EMAIL,
+                crate::users::MAX_PASSWORD
+            )),
+            "",
+        ));
+    }
     let email = form.email.trim().to_lowercase();
     if email.is_empty() || form.password.is_empty() {
         return Ok(login_form(
@@ -388,93 +470,117 @@ async fn login_inner(
             &email,
         ));
     }
+    let d = &app.config.dashboard;
     let ip = crate::ratelimit::client_ip(ip, headers, app.config.limits.trust_forwarded_for);
     let ip_key = format!(
         "ip:{}",
         ip.map_or_else(|| "unknown".into(), |i| i.to_string())
     );
-    let account_key = format!("account:{email}");
-    if locked(app, &account_key).await?.locked || locked(app, &ip_key).await?.locked {
-        let mut res = login_form(
-            app,
-            headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(&format!(
-                "Too many failed sign-ins. Try again in {} minutes, or ask an administrator to help",
-                app.config.dashboard.lock_minutes
-            )),
-            &email,
-        );
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            (u64::from(app.config.dashboard.lock_minutes) * 60).into(),
-        );
-        return Ok(res);
-    }
-    let Some(user_id) = crate::users::verify(&app.store, &email, &form.password).await? else {
-        let d = &app.config.dashboard;
-        let (n, account_locked) = count_failure(app, &account_key, d.lock_after).await?;
-        let (m, ip_locked) = count_failure(app, &ip_key, d.ip_lock_after).await?;
-        audit::record(
-            &app.store,
-            None,
-            &email,
-            "sign_in_failed",
-            None,
-            &format!("failure {n} for this account, {m} from this address"),
-        )
-        .await?;
-        if account_locked {
-            audit::record(
+    // Keyed by a hash: what was typed is never stored, even in the failure counts.
+    let account_key = format!("account:{}", sha256_hex(&email));
+    // Reserve the attempt on both keys before any password is checked (see `reserve`).
+    let n = match reserve(app, &account_key, d.lock_after).await? {
+        Attempt::Locked => return Ok(locked_page(app, headers, StatusCode::TOO_MANY_REQUESTS)),
+        Attempt::Reserved(n) => n,
+    };
+    let m = match reserve(app, &ip_key, d.ip_lock_after).await? {
+        Attempt::Locked => {
+            release(app, &account_key, d.lock_after).await?;
+            return Ok(locked_page(app, headers, StatusCode::TOO_MANY_REQUESTS));
+        }
+        Attempt::Reserved(m) => m,
+    };
+    let user_id = match crate::users::check(&app.store, &email, &form.password).await {
+        Ok(crate::users::Check::Ok(id)) => id,
+        Ok(failed) => {
+            let account_locked = n >= i64::from(d.lock_after.max(1));
+            let ip_locked = m >= i64::from(d.ip_lock_after.max(1));
+            // A known account's failures go to the log of each site it belongs to; an unknown
+            // name's go to no site's (operators still see them in the database).
+            let (user, actor, sites) = match failed {
+                crate::users::Check::WrongPassword(id) => (
+                    Some(id),
+                    email.clone(),
+                    crate::users::sites(&app.store, id).await?,
+                ),
+                _ => (None, unknown_actor(&email), vec![]),
+            };
+            audit::record_for_sites(
                 &app.store,
-                None,
+                user,
+                &actor,
+                "sign_in_failed",
+                &sites,
+                &format!("failure {n} for this account, {m} from this address"),
+            )
+            .await?;
+            if account_locked {
+                audit::record_for_sites(
+                    &app.store,
+                    user,
+                    &actor,
+                    "account_locked",
+                    &sites,
+                    &format!("locked for {} minutes after {n} failures", d.lock_minutes),
+                )
+                .await?;
+            }
+            if ip_locked {
+                audit::record(
+                    &app.store,
+                    None,
+                    "system",
+                    "address_locked",
+                    None,
+                    &format!("{ip_key} locked for {} minutes", d.lock_minutes),
+                )
+                .await?;
+            }
+            // Slower with every failure: guessing costs time, a typo costs a moment.
+            let step = u32::try_from(n.max(m).clamp(1, 16) - 1).unwrap_or(15);
+            let delay = d.failure_delay_ms.saturating_mul(1u64 << step).min(5000);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let message = if account_locked || ip_locked {
+                format!(
+                    "Too many failed sign-ins. Try again in {} minutes, or ask an administrator to help",
+                    d.lock_minutes
+                )
+            } else {
+                "The email address or password is not right".to_string()
+            };
+            return Ok(login_form(
+                app,
+                headers,
+                StatusCode::UNAUTHORIZED,
+                Some(&message),
                 &email,
-                "account_locked",
-                None,
-                &format!("locked for {} minutes after {n} failures", d.lock_minutes),
-            )
-            .await?;
+            ));
         }
-        if ip_locked {
-            audit::record(
-                &app.store,
-                None,
-                "system",
-                "address_locked",
-                None,
-                &format!("{ip_key} locked for {} minutes", d.lock_minutes),
-            )
-            .await?;
+        Err(e) => {
+            // Not a failure of the person signing in: give both reservations back.
+            release(app, &account_key, d.lock_after).await?;
+            release(app, &ip_key, d.ip_lock_after).await?;
+            return Err(e);
         }
-        // Slower with every failure: guessing costs time, a typo costs a moment.
-        let step = u32::try_from(n.max(m).clamp(1, 16) - 1).unwrap_or(15);
-        let delay = d.failure_delay_ms.saturating_mul(1u64 << step).min(5000);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        let message = if account_locked || ip_locked {
-            format!(
-                "Too many failed sign-ins. Try again in {} minutes, or ask an administrator to help",
-                d.lock_minutes
-            )
-        } else {
-            "The email address or password is not right".to_string()
-        };
-        return Ok(login_form(
-            app,
-            headers,
-            StatusCode::UNAUTHORIZED,
-            Some(&message),
-            &email,
-        ));
     };
     sqlx::query("DELETE FROM login_failures WHERE key = $1")
         .bind(&account_key)
         .execute(app.store.pool())
         .await?;
-    // Old sessions go whenever someone signs in: no separate sweeper needed.
+    release(app, &ip_key, d.ip_lock_after).await?;
+    // Old sessions and spent failure counts go whenever someone signs in: no separate
+    // sweeper needed.
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
         .bind(now_iso())
         .execute(app.store.pool())
         .await?;
+    sqlx::query(
+        "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
+    )
+    .bind(iso_utc(now_secs() - i64::from(d.lock_minutes) * 60))
+    .bind(now_iso())
+    .execute(app.store.pool())
+    .await?;
     let token = random_token();
     let hours = i64::from(app.config.dashboard.session_hours.max(1));
     sqlx::query(
@@ -487,7 +593,8 @@ async fn login_inner(
     .bind(iso_utc(now_secs() + hours * 3600))
     .execute(app.store.pool())
     .await?;
-    audit::record(&app.store, Some(user_id), &email, "sign_in", None, "").await?;
+    let sites = crate::users::sites(&app.store, user_id).await?;
+    audit::record_for_sites(&app.store, Some(user_id), &email, "sign_in", &sites, "").await?;
     let mut res = Redirect::to("/dashboard").into_response();
     let h = res.headers_mut();
     if let Ok(v) = set_cookie(session_cookie_name(secure), &token, hours * 3600, secure).parse() {
@@ -522,12 +629,13 @@ pub async fn logout(
             .bind(&staff.token_hash)
             .execute(app.store.pool())
             .await?;
-        audit::record(
+        let sites: Vec<String> = staff.roles.keys().cloned().collect();
+        audit::record_for_sites(
             &app.store,
             Some(staff.user_id),
             &staff.email,
             "sign_out",
-            None,
+            &sites,
             "",
         )
         .await

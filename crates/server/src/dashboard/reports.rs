@@ -556,22 +556,38 @@ pub fn report_instruments(app: &AppState, report: Report) -> Vec<String> {
         .collect()
 }
 
-/// Services seen for a site, with those configured.
-async fn services(app: &AppState, site: &str) -> anyhow::Result<Vec<String>> {
-    let mut set: BTreeSet<String> = app
+/// Most services a filter lists, or a comparison shows one by one, when a site accepts any
+/// service: made-up service names (the field is free then) must not grow every page.
+pub const MAX_SERVICES_SHOWN: usize = 20;
+
+/// The services the filter offers: a site's configured services; for a site that accepts any,
+/// the [`MAX_SERVICES_SHOWN`] with most responses. The one selected is always offered.
+async fn services(
+    app: &AppState,
+    site: &str,
+    selected: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let configured: Vec<String> = app
         .config
         .site(site)
-        .map(|s| s.services.iter().cloned().collect())
+        .map(|s| s.services.clone())
         .unwrap_or_default();
-    for r in sqlx::query(
-        "SELECT DISTINCT service FROM responses WHERE site = $1 AND service IS NOT NULL",
-    )
-    .bind(site)
-    .fetch_all(app.store.pool())
-    .await?
-    {
-        set.insert(r.get(0));
-    }
+    let mut set: BTreeSet<String> = if configured.is_empty() {
+        sqlx::query(
+            "SELECT service FROM responses WHERE site = $1 AND service IS NOT NULL
+             GROUP BY service ORDER BY COUNT(*) DESC, service LIMIT $2",
+        )
+        .bind(site)
+        .bind(MAX_SERVICES_SHOWN as i64)
+        .fetch_all(app.store.pool())
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    } else {
+        configured.into_iter().collect()
+    };
+    set.extend(selected.map(str::to_string));
     Ok(set.into_iter().collect())
 }
 
@@ -583,7 +599,7 @@ pub async fn filter_form(
     report: Report,
     min: Role,
 ) -> anyhow::Result<Markup> {
-    let services = services(app, &f.site).await?;
+    let services = services(app, &f.site, f.service.as_deref()).await?;
     let instruments: Vec<&Instrument> = app
         .instruments
         .values()
@@ -788,20 +804,11 @@ pub async fn fft_page(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let services: Vec<(String, chorus_core::aggregate::FftSummary)> = a
-        .by_service
-        .iter()
-        .map(|(k, x)| {
-            (
-                if k.is_empty() {
-                    "(no service)".into()
-                } else {
-                    k.clone()
-                },
-                x.fft_summary(),
-            )
-        })
-        .collect();
+    let services: Vec<(String, chorus_core::aggregate::FftSummary)> =
+        compared_services(&a.by_service)
+            .into_iter()
+            .map(|(k, x)| (k, x.fft_summary()))
+            .collect();
     let service_bars: Vec<charts::IntervalBar> = services
         .iter()
         .map(|(k, x)| (k.clone(), pct_bar(&x.positive)))
@@ -872,6 +879,39 @@ pub async fn fft_page(
         }
     };
     templates::page("Friends and Family Test", Some(&staff), "fft", body).into_response()
+}
+
+/// Services side by side: the [`MAX_SERVICES_SHOWN`] with most responses by name (in name
+/// order), and every other service merged into one "other services" row, so the comparison
+/// stays readable (and the page small) however many service names were sent.
+pub fn compared_services(
+    by_service: &BTreeMap<String, InstrumentAggregate>,
+) -> Vec<(String, InstrumentAggregate)> {
+    let mut ranked: Vec<(&String, &InstrumentAggregate)> = by_service.iter().collect();
+    ranked.sort_by(|a, b| b.1.responses.cmp(&a.1.responses).then(a.0.cmp(b.0)));
+    let rest = ranked.split_off(ranked.len().min(MAX_SERVICES_SHOWN));
+    ranked.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Vec<(String, InstrumentAggregate)> = ranked
+        .into_iter()
+        .map(|(k, x)| {
+            (
+                if k.is_empty() {
+                    "(no service)".into()
+                } else {
+                    k.clone()
+                },
+                x.clone(),
+            )
+        })
+        .collect();
+    if !rest.is_empty() {
+        let mut other = InstrumentAggregate::default();
+        for (_, x) in &rest {
+            other.merge(x);
+        }
+        out.push((format!("(other services: {})", rest.len()), other));
+    }
+    out
 }
 
 /// `GET /dashboard/i-statements`.
@@ -1363,18 +1403,23 @@ pub async fn tag_comment(
     if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
         return r;
     }
+    // Someone who may tag nowhere is refused before any look-up. For anyone else, a response
+    // that does not exist and one on a site they may not tag get the same 404: the answer
+    // must not tell which ids exist on other trusts' sites.
+    if !staff.is_any(Role::Analyst) {
+        let any = staff.roles.keys().next().cloned().unwrap_or_default();
+        return super::auth::forbidden(&staff, Role::Analyst, &any);
+    }
     let run = async {
         let site: Option<String> = sqlx::query("SELECT site FROM responses WHERE id = $1")
             .bind(id)
             .fetch_optional(app.store.pool())
             .await?
             .map(|r| r.get(0));
-        let Some(site) = site else {
+        let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
+        else {
             return Ok(templates::not_found().await);
         };
-        if let Err(r) = staff.require(&site, Role::Analyst) {
-            return Ok(r);
-        }
         let Some(tag) = normalise_tag(&form.tag) else {
             return Ok(templates::bad_request(
                 &staff,
