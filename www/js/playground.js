@@ -10,6 +10,27 @@ const controls = document.getElementById("token-controls");
 const output = document.getElementById("css-output");
 const summary = document.getElementById("contrast-summary");
 const tbody = document.querySelector("#contrast-table tbody");
+const page = document.getElementById("page-colour");
+const pagePick = document.getElementById("page-colour-pick");
+const preview = document.querySelector(".playground__preview");
+const warning = document.getElementById("background-warning");
+const BACKGROUND = "--chorus-colour-background";
+
+/** The designer's page colour (white until they choose one), shown behind the preview. */
+function pageColour() {
+  const value = page.value.trim();
+  const rgb = value === "" ? [255, 255, 255] : parseColour(value);
+  const error = document.getElementById("page-colour-error");
+  error.hidden = value === "" || rgb !== null;
+  error.textContent = error.hidden ? "" : `Error: ${MESSAGES.color}. White is used until then.`;
+  if (error.hidden) page.removeAttribute("aria-invalid");
+  else page.setAttribute("aria-invalid", "true");
+  page.setAttribute("aria-describedby", error.hidden ? "page-colour-hint" : "page-colour-error page-colour-hint");
+  const colour = rgb ?? [255, 255, 255];
+  preview.style.setProperty("background-color", toHex(colour));
+  pagePick.value = toHex(colour);
+  return colour;
+}
 
 /** The property a token's value is checked against before it is applied. */
 function checkProperty(token) {
@@ -120,10 +141,19 @@ function renderContrast(values) {
   tbody.replaceChildren();
   let fails = 0;
   let unknown = 0;
+  const under = pageColour();
+  // A see-through widget background shows the page: it looks different over black and white.
+  const bgToken = effective(BACKGROUND, values);
+  const overWhite = parseColour(bgToken, document, [255, 255, 255]);
+  const overBlack = parseColour(bgToken, document, [0, 0, 0]);
+  let failsOnSurface = false;
+  const seeThrough = overWhite && overBlack && overWhite.some((c, i) => c !== overBlack[i]);
   for (const p of PAIRS) {
     const fgValue = effective(p.fg, values);
     const bgValue = effective(p.bg, values);
-    const bg = parseColour(bgValue);
+    // Each background is laid over the widget's own, and that over the page colour.
+    const surface = parseColour(bgToken, document, under) ?? under;
+    const bg = parseColour(bgValue, document, p.bg === BACKGROUND ? under : surface);
     const fg = parseColour(fgValue, document, bg ?? [255, 255, 255]);
     const colours = el("td", { "data-label": "Colours" });
     for (const [label, value, rgb] of [["text", fgValue, fg], ["on", bgValue, bg]]) {
@@ -138,6 +168,7 @@ function renderContrast(values) {
       ratio = formatRatio(r);
       const pass = Math.floor(r * 100) / 100 >= p.min;
       if (!pass) fails++;
+      if (!pass && p.bg === BACKGROUND) failsOnSurface = true;
       result = el("strong", { class: pass ? "result result--pass" : "result result--fail", text: pass ? "✓ Pass" : "✗ Fails AA" });
     } else {
       unknown++;
@@ -154,6 +185,14 @@ function renderContrast(values) {
     ? `All ${PAIRS.length} colour pairs pass WCAG AA.`
     : `${fails} of ${PAIRS.length} colour pairs fail WCAG AA${unknown ? `; ${unknown} could not be checked` : ""}.`;
   if (summary.textContent !== text) summary.textContent = text;
+  const failsOnPage = seeThrough && failsOnSurface;
+  const note = !seeThrough
+    ? ""
+    : failsOnPage
+      ? `Warning: --chorus-colour-background is see-through, so your page colour ${toHex(under)} shows through the widget, and some text fails against it. Choose a solid background, or a page colour that passes.`
+      : `--chorus-colour-background is see-through: the pairs above are checked against your page colour ${toHex(under)}. Check every page the widget appears on.`;
+  if (warning.textContent !== note) warning.textContent = note;
+  warning.classList.toggle("result--fail", failsOnPage);
 }
 
 function renderCss(list) {
@@ -193,6 +232,11 @@ document.getElementById("copy-css").addEventListener("click", async () => {
   }
 });
 
+page.addEventListener("input", update);
+pagePick.addEventListener("input", () => {
+  page.value = pagePick.value;
+  update();
+});
 buildControls();
 update();
 // Defaults resolve once the widget's stylesheet is adopted; refresh the pickers and checks then.

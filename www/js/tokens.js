@@ -7,7 +7,7 @@ export const TOKENS = [
   { name: "--chorus-colour-brand", group: "colour", fallback: "#005eb8", nhsuk: "--nhsuk-brand-colour", example: "#5a2d82", use: "Brand colour: inset panel edge, option-grid dividers on small screens, and links unless the link token is set." },
   { name: "--chorus-colour-text", group: "colour", fallback: "#212b32", nhsuk: "--nhsuk-text-colour", example: "#0b0c0c", use: "Body text." },
   { name: "--chorus-colour-secondary-text", group: "colour", fallback: "#4c6272", nhsuk: "--nhsuk-secondary-text-colour", example: "#505a5f", use: "Hints and captions." },
-  { name: "--chorus-colour-background", group: "colour", fallback: "#ffffff", nhsuk: "--nhsuk-white-colour", example: "#ffffff", use: "Background of radio circles, checkboxes and inset panels; the page behind the widget should match it." },
+  { name: "--chorus-colour-background", group: "colour", fallback: "#ffffff", nhsuk: "--nhsuk-white-colour", example: "#f0f4f5", use: "The widget's own surface, painted behind all of it, and the inside of radio circles, checkboxes and inset panels. Painted by default so the widget stays readable on a dark page; transparent lets the page show through (then the page colour below must pass)." },
   { name: "--chorus-colour-border", group: "colour", fallback: "#d8dde0", nhsuk: "--nhsuk-grey-4-colour", example: "#b1b4b6", use: "Dividing lines in summary lists and the option grid." },
   { name: "--chorus-colour-input-border", group: "colour", fallback: "#4c6272", nhsuk: "--nhsuk-grey-1-colour", example: "#0b0c0c", use: "Edges of radios, checkboxes and text boxes, and the dot of a chosen radio." },
   { name: "--chorus-colour-focus", group: "colour", fallback: "#ffeb3b", nhsuk: "--nhsuk-focus-colour", example: "#ffdd00", use: "Focus highlight behind the focused control." },
@@ -25,9 +25,9 @@ export const TOKENS = [
   { name: "--chorus-colour-success-text", group: "colour", fallback: "#ffffff", example: "#ffffff", use: "Text on the \"sent\" confirmation panel." },
   // Type
   { name: "--chorus-font-family", group: "type", fallback: "\"Frutiger W01\", Arial, sans-serif", example: "\"Trust Sans\", Verdana, sans-serif", use: "Font stack. The widget loads no fonts: name one your page already loads." },
-  { name: "--chorus-font-size", group: "type", fallback: "1rem", example: "1.125rem", use: "Base text size; headings and buttons scale from it." },
+  { name: "--chorus-font-size", group: "type", fallback: "1em", example: "1.125em", use: "Base text size, in em of the reader's own browser text size; headings and buttons scale from it." },
   // Space and shape
-  { name: "--chorus-space", group: "shape", fallback: "1rem", example: "0.75rem", use: "Spacing unit between questions, inside panels and around actions." },
+  { name: "--chorus-space", group: "shape", fallback: "1em", example: "0.75em", use: "Spacing unit between questions, inside panels and around actions, in em so it grows with the text." },
   { name: "--chorus-radius", group: "shape", fallback: "4px", example: "0", use: "Corner rounding of buttons." },
   { name: "--chorus-focus-width", group: "shape", fallback: "4px", example: "6px", use: "Thickness of focus outlines and focus rings." },
 ];
@@ -48,12 +48,12 @@ export const PRESETS = {
       "--chorus-colour-text": "#000000", "--chorus-colour-secondary-text": "#000000", "--chorus-colour-background": "#ffffff",
       "--chorus-colour-border": "#000000", "--chorus-colour-input-border": "#000000", "--chorus-colour-brand": "#002f5c",
       "--chorus-colour-link": "#002f5c", "--chorus-colour-button": "#000000", "--chorus-colour-button-hover": "#333333",
-      "--chorus-colour-button-shadow": "#595959", "--chorus-focus-width": "6px", "--chorus-font-size": "1.1875rem",
+      "--chorus-colour-button-shadow": "#595959", "--chorus-focus-width": "6px", "--chorus-font-size": "1.1875em",
     },
   },
   compact: {
     label: "Compact",
-    values: { "--chorus-space": "0.75rem", "--chorus-font-size": "0.9375rem" },
+    values: { "--chorus-space": "0.75em", "--chorus-font-size": "0.9375em" },
   },
   trust: {
     label: "Trust brand (example: Riverside Community Health)",

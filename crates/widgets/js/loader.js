@@ -10,6 +10,13 @@ const css = __CHORUS_CSS__;
 let sheet = null;
 let ready = null;
 
+// Shown (with the element's own children, the web team's fallback) when the widget cannot start.
+const FAILED = {
+  en: "Sorry, this feedback form could not be loaded.",
+  cy: "Mae'n ddrwg gennym, nid oedd modd llwytho'r ffurflen adborth hon.",
+  ar: "عذرًا، تعذّر تحميل نموذج الملاحظات هذا.",
+};
+
 // One fetch and one compile for every widget on the page; the hash pins the exact module.
 function boot() {
   if (!ready) {
@@ -30,32 +37,103 @@ function styles() {
   return sheet;
 }
 
+// The same choice of language the widget makes (an explicit locale, else the page's lang).
+function language(el) {
+  const attr = el.getAttribute("locale");
+  const tag = (attr ?? (el.closest("[lang]") || {}).lang ?? "").split(/[-_]/)[0].toLowerCase();
+  return tag === "cy" || (tag === "ar" && attr !== null) ? tag : "en";
+}
+
+// In a draft locale, text still in English (no draft yet) is marked lang="en" dir="ltr", so a
+// screen reader reads it in an English voice and its punctuation is not mirrored.
+function markEnglish(root) {
+  for (const el of root.querySelectorAll("[data-chorus-en]")) {
+    el.removeAttribute("lang");
+    el.removeAttribute("dir");
+    el.removeAttribute("data-chorus-en");
+  }
+  const missed = wasm_bindgen.untranslated().split("\n").filter(Boolean);
+  if (!missed.length) return;
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (el && el !== root && !el.hasAttribute("lang") && missed.some((m) => n.data.includes(m))) {
+      el.setAttribute("lang", "en");
+      el.setAttribute("dir", "ltr");
+      el.setAttribute("data-chorus-en", "");
+    }
+  }
+}
+
 class ChorusElement extends HTMLElement {
+  static get observedAttributes() {
+    return ["locale"];
+  }
+
   connectedCallback() {
     if (this._chorus) return;
     const shadow = this.shadowRoot || this.attachShadow({ mode: "open" });
     shadow.adoptedStyleSheets = [styles()];
+    // The element's own children (say, a link to a paper form) stay visible until the widget
+    // has started, and come back if it cannot: never a blank space.
+    const fallback = document.createElement("slot");
     const root = document.createElement("div");
     root.setAttribute("part", "root");
-    shadow.replaceChildren(root);
-    const state = (this._chorus = { handle: null, gone: false });
-    boot().then(
-      () => {
-        if (!state.gone) state.handle = wasm_bindgen.mount(this.localName, root, this);
-      },
-      (err) => {
-        console.error("Chorus could not start", err);
-        this.dispatchEvent(new CustomEvent("chorus:error", { bubbles: true, composed: true, detail: { code: "load_failed" } }));
-      },
-    );
+    root.className = "chorus-root";
+    // The app's own box: the root resets what the page pushes in, the app sizes from it.
+    const app = document.createElement("div");
+    app.className = "chorus-app";
+    root.append(app);
+    shadow.replaceChildren(fallback, root);
+    const state = (this._chorus = { handle: null, gone: false, observer: null });
+    const failed = (err) => {
+      if (state.gone) return;
+      console.error(
+        "Chorus could not start, so the element's own content is shown instead. Check that the page's Content-Security-Policy allows 'wasm-unsafe-eval' in script-src and the bundle's origin in connect-src, and that the bundle's files are all from the same release.",
+        err,
+      );
+      const lang = language(this);
+      const p = document.createElement("p");
+      p.className = "chorus-load-failed";
+      p.textContent = FAILED[lang];
+      root.setAttribute("lang", lang);
+      root.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
+      app.replaceChildren(p);
+      if (!fallback.isConnected) shadow.prepend(fallback);
+      this.dispatchEvent(new CustomEvent("chorus:error", { bubbles: true, composed: true, detail: { code: "load_failed" } }));
+    };
+    boot().then(() => {
+      if (state.gone) return;
+      try {
+        state.handle = wasm_bindgen.mount(this.localName, app, this);
+      } catch (err) {
+        failed(err);
+        return;
+      }
+      fallback.remove();
+      if (root.getAttribute("lang") === "ar") {
+        markEnglish(root);
+        state.observer = new MutationObserver(() => markEnglish(root));
+        state.observer.observe(root, { childList: true, subtree: true, characterData: true });
+      }
+    }, failed);
   }
 
   disconnectedCallback() {
     const state = this._chorus;
     if (!state) return;
     state.gone = true;
+    if (state.observer) state.observer.disconnect();
     if (state.handle) state.handle.destroy();
     this._chorus = null;
+  }
+
+  // A new locale after the widget has started: start it again in that language.
+  attributeChangedCallback(name, before, now) {
+    if (this._chorus && before !== now) {
+      this.disconnectedCallback();
+      this.connectedCallback();
+    }
   }
 }
 

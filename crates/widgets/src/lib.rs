@@ -59,13 +59,15 @@ fn flush_queue_once() {
     }
 }
 
-/// Mount the widget named by `tag` (the custom element's local name) into `root`, a `<div>`
-/// inside the host element's shadow root. `host` is the custom element itself, from which
+/// Mount the widget named by `tag` (the custom element's local name) into `root`, the
+/// `<div class="chorus-app">` inside the `<div part="root">` of the host element's shadow root. `host` is the custom element itself, from which
 /// attributes (`locale`, `endpoint`, …) are read.
 #[wasm_bindgen]
 pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
     flush_queue_once();
     let locale = fft::Locale::from_host(&host);
+    // The widget's own language and direction, whatever the page around it says.
+    locale.mark(&host);
     let app = match tag {
         // The standard FFT is built in (no instrument to fetch: the fastest form on the page);
         // a setting variant or the easy-read version is drawn from its instrument.
@@ -94,6 +96,13 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
         }
     };
     Ok(Mounted { destroy: Some(app) })
+}
+
+/// The English strings an Arabic (draft) widget has shown for want of a translation, one
+/// per line: the loader marks text that holds one of them `lang="en"`.
+#[wasm_bindgen]
+pub fn untranslated() -> String {
+    i18n::untranslated()
 }
 
 /// A running Yew app, whatever its root component, so [`mount`] can return one type.

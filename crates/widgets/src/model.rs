@@ -19,6 +19,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, RequestCredentials, RequestInit, RequestMode};
 
+use crate::i18n::Locale;
+
 /// Why an instrument could not be used. Shown to the web team in the console and, briefly,
 /// to the patient ("this form is not available").
 #[derive(Clone, Debug, PartialEq)]
@@ -235,7 +237,13 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
         options: list(v, "options", p, choice)?,
         items: list(v, "items", p, item)?,
     };
-    let problems = instrument.validate();
+    // An inline instrument may be English only: missing Welsh is shown in English (see
+    // [`shown_locale`]), not refused. Every other definition rule still applies.
+    let problems: Vec<_> = instrument
+        .validate()
+        .into_iter()
+        .filter(|d| !(d.code == "missing_translation" && !d.path.ends_with(".en")))
+        .collect();
     if problems.is_empty() {
         Ok(instrument)
     } else {
@@ -247,6 +255,36 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
                 .join("; "),
         ))
     }
+}
+
+/// The language a loaded instrument is shown in: the widget's own when every text of the
+/// instrument has it, otherwise English for the whole widget (never a page half in one language),
+/// with the root's `lang`/`dir` saying so. Arabic is an interface draft only; instruments have
+/// no Arabic texts, so an Arabic form or decision aid is shown in English.
+pub fn shown_locale(host: &Element, l: Locale, i: &Instrument) -> Locale {
+    let shown = match l {
+        Locale::Cy
+            if !i
+                .validate()
+                .iter()
+                .any(|d| d.code == "missing_translation" && d.path.ends_with(".cy")) =>
+        {
+            Locale::Cy
+        }
+        _ => Locale::En,
+    };
+    if shown != l {
+        web_sys::console::info_1(
+            &format!(
+                "Chorus: \"{}\" has no {} text for every question, so it is shown in English",
+                i.id,
+                l.tag()
+            )
+            .into(),
+        );
+    }
+    shown.mark(host);
+    shown
 }
 
 /// The instrument for a widget: an inline `<script type="application/json">` child wins (so

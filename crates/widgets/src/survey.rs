@@ -80,7 +80,7 @@ pub fn survey(props: &SurveyProps) -> Html {
             </div>
         },
         Some(Ok(i)) => html! {
-            <Runner instrument={i.clone()} locale={l} host={props.host.clone()} mode={props.mode} />
+            <Runner instrument={i.clone()} locale={crate::model::shown_locale(&props.host, l, i)} host={props.host.clone()} mode={props.mode} />
         },
     }
 }
