@@ -51,9 +51,20 @@ pub struct SurveyProps {
 pub fn survey(props: &SurveyProps) -> Html {
     let l = props.locale;
     let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
+    // Without a site nothing can be sent: a form says so instead of being filled in for
+    // nothing; a decision aid still works, but offers no sending.
+    let configured = send::site_of(&props.host).is_some();
+    let form = props.mode != Mode::Aid;
+    let sends = form || props.host.has_attribute("send");
     {
         let (loaded, host) = (loaded.clone(), props.host.clone());
         use_effect_with((), move |_| {
+            if !configured && sends {
+                send::report_not_configured(&host);
+            }
+            if !configured && form {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 let r = crate::model::load(&host).await;
                 if let Err(e) = &r {
@@ -68,6 +79,9 @@ pub fn survey(props: &SurveyProps) -> Html {
                 loaded.set(Some(r.map(Rc::new).map_err(|_| ())));
             });
         });
+    }
+    if !configured && form {
+        return ui::unavailable(l, &props.host);
     }
     match &*loaded {
         None => {
@@ -256,19 +270,19 @@ fn item_view(
                 Some(Answer::Text(t)) => t.as_str(),
                 _ => "",
             };
-            ui::free_text(
-                l,
-                &field(it),
-                html! { { text } },
-                hint.as_deref(),
-                error,
-                v,
-                it.max_length.unwrap_or(1200) as usize,
-                Callback::from(move |s: String| {
+            html! { <ui::FreeText
+                locale={l}
+                id={field(it)}
+                label={html! { { text } }}
+                hint={hint.map(AttrValue::from)}
+                error={error.map(|e| AttrValue::from(e.to_string()))}
+                value={AttrValue::from(v.to_string())}
+                max={it.max_length.unwrap_or(1200) as usize}
+                on_input={Callback::from(move |s: String| {
                     let a = (!s.is_empty()).then_some(Answer::Text(s));
                     set.emit((id.clone(), a))
-                }),
-            )
+                })}
+            /> }
         }
         _ => choice_view(i, it, l, text, hint, value, error, set),
     }
@@ -320,7 +334,8 @@ fn choice_view(
     };
     let options = choices(i, it, l);
     let kind = if multiple { "checkbox" } else { "radio" };
-    let feedback = (it.kind == ItemKind::Knowledge)
+    let knowledge = it.kind == ItemKind::Knowledge;
+    let feedback = knowledge
         .then(|| value.and_then(|v| knowledge_feedback(it, v, l)))
         .flatten();
     html! {
@@ -373,8 +388,14 @@ fn choice_view(
                         </> }
                     }) }
                 </div>
-                if let Some(f) = feedback {
-                    <div class="chorus-inset" part="feedback" aria-live="polite">{ f }</div>
+                // The live region is drawn with the question, empty, so that the feedback
+                // inserted into it later is announced (a region added with its text often is not).
+                if knowledge {
+                    <div aria-live="polite" part="feedback-region">
+                        if let Some(f) = feedback {
+                            <div class="chorus-inset" part="feedback">{ f }</div>
+                        }
+                    </div>
                 }
             </fieldset>
         </div>
@@ -451,7 +472,11 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
                     .iter()
                     .map(|&k| &i.items[k])
                     .find(|it| Some(&it.id) == e.item.as_ref())?;
-                Some((it.id.clone(), message(l, e.code, it)))
+                // One sentence, the same next to the question and in the error summary.
+                Some((
+                    it.id.clone(),
+                    format!("{}: {}", message(l, e.code, it), it.text.get(l.core())),
+                ))
             })
             .collect(),
     }
@@ -463,8 +488,23 @@ pub fn runner(props: &RunnerProps) -> Html {
     let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
     let cl = l.core();
     let pages = use_memo(i.clone(), |i| pages(i));
-    let answers = use_state(BTreeMap::<String, Answer>::new);
-    let step = use_state(|| Step::Page(0));
+    // Answers typed before the element was last removed from the page (see `send::draft`),
+    // for this instrument's items only.
+    let kept = use_memo((), {
+        let (host, i) = (props.host.clone(), i.clone());
+        move |_| {
+            send::draft::load(&host).map(|(mut a, p)| {
+                a.retain(|id, _| i.item(id).is_some());
+                (a, p)
+            })
+        }
+    });
+    let answers = use_state(|| kept.as_ref().clone().map(|k| k.0).unwrap_or_default());
+    let step = use_state(|| match kept.as_ref() {
+        Some((_, p)) if *p >= pages.len() => Step::End,
+        Some((_, p)) => Step::Page(*p),
+        None => Step::Page(0),
+    });
     let errors = use_state(Vec::<(String, String)>::new);
     let back_to_end = use_state(|| false);
     let failed = use_state(|| None::<SendError>);
@@ -501,6 +541,24 @@ pub fn runner(props: &RunnerProps) -> Html {
             }
         });
     }
+    // Keep what is typed for a re-mount; sending clears it.
+    {
+        let host = props.host.clone();
+        let n = pages.len();
+        use_effect_with(
+            ((*answers).clone(), (*step).clone()),
+            move |(answers, step)| {
+                let page = match step {
+                    Step::Page(p) => *p,
+                    Step::End => n,
+                    Step::Done(_) => return,
+                };
+                if !answers.is_empty() || page > 0 {
+                    send::draft::save(&host, answers, page);
+                }
+            },
+        );
+    }
     let go = {
         let (step, focus, errors) = (step.clone(), focus.clone(), errors.clone());
         move |s: Step, target: &str| {
@@ -521,8 +579,14 @@ pub fn runner(props: &RunnerProps) -> Html {
         })
     };
 
-    if let Step::Done(o) = &*step
-        && let Some(p) = ui::outcome_panel(l, o, &panel)
+    // A form ends with the panel alone; a decision aid keeps its summary under it, so it can
+    // still be printed and saved after sending.
+    let done_panel = match &*step {
+        Step::Done(o) => ui::outcome_panel(l, o, &panel),
+        _ => None,
+    };
+    if mode != Mode::Aid
+        && let Some(p) = done_panel.clone()
     {
         return p;
     }
@@ -539,10 +603,13 @@ pub fn runner(props: &RunnerProps) -> Html {
             step.clone(),
         );
         Rc::new(move |r: Response| {
+            // The button stays focusable while sending (so focus does not fall to the page),
+            // so a second press must do nothing.
+            if *sending {
+                return;
+            }
             let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-            let site = host
-                .get_attribute("site")
-                .unwrap_or_else(|| "default".into());
+            let site = send::site_of(&host).unwrap_or_default();
             let service = host.get_attribute("service");
             let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
             sending.set(true);
@@ -605,18 +672,15 @@ pub fn runner(props: &RunnerProps) -> Html {
                 .unwrap_or_else(|| title.clone());
             let entries: Vec<(String, String)> = errors
                 .iter()
-                .map(|(id, m)| {
-                    let q = i.item(id).map(|it| it.text.get(cl)).unwrap_or_default();
-                    (format!("q-{id}"), format!("{m}: {q}"))
-                })
+                .map(|(id, m)| (format!("q-{id}"), m.clone()))
                 .collect();
             html! {
                 <form class="chorus" part="form" novalidate=true {onsubmit}>
                     if let Some(onclick) = back {
-                        <button type="button" class="chorus-back-link" {onclick}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} {onclick}>{ l.t("Back", "Yn ôl") }</button>
                     }
                     if !entries.is_empty() || failed.is_some() {
-                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure_message(l, e)), &summary) }
+                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
                     }
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
@@ -634,7 +698,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                         let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
                         item_view(&i, it, l, answers.get(&it.id), err, &set)
                     }) }
-                    <button class="chorus-button" part="button" type="submit" disabled={*sending}>{
+                    <button class="chorus-button" part="button" type="submit" aria-disabled={(*sending).then_some("true")}>{
                         if *sending { l.t("Sending…", "Yn anfon…") }
                         else if mode == Mode::Quick && p + 1 >= n { l.t("Send feedback", "Anfon adborth") }
                         else if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
@@ -661,7 +725,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                     })
                 }
             };
-            let failure = failed.as_ref().map(|e| ui::failure_message(l, e));
+            let failure = failed.as_ref().map(|e| ui::failure(l, e, &props.host));
             let send_label = if *sending {
                 l.t("Sending…", "Yn anfon…")
             } else if mode == Mode::Aid {
@@ -670,11 +734,16 @@ pub fn runner(props: &RunnerProps) -> Html {
                 l.t("Send answers", "Anfon atebion")
             };
             let send_button = html! {
-                <button class="chorus-button" part="button" type="button" disabled={*sending} onclick={on_send}>{ send_label }</button>
+                // Not `disabled` while sending: a disabled button drops focus to the page.
+                <button class="chorus-button" part="button" type="button" aria-disabled={(*sending).then_some("true")} onclick={on_send}>{ send_label }</button>
             };
             html! {
                 <div class="chorus" part="form">
-                    <button type="button" class="chorus-back-link" onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                    if done_panel.is_none() {
+                        // Named "Back" (the chevron the stylesheet draws is not part of the name).
+                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                    }
+                    if let Some(p) = done_panel.clone() { { p } }
                     if let Some(f) = failure {
                         { ui::error_summary(l, &[], Some(f), &summary) }
                     }
@@ -713,9 +782,11 @@ pub fn runner(props: &RunnerProps) -> Html {
                                 let (i, r) = (i.clone(), r.clone());
                                 Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
                             }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
-                            <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                            if done_panel.is_none() {
+                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                            }
                         </div>
-                        if props.host.has_attribute("send") {
+                        if props.host.has_attribute("send") && done_panel.is_none() && send::site_of(&props.host).is_some() {
                             <div class="chorus-inset chorus-no-print">
                                 <p>{ l.t(
                                     "You can send your answers to the team who made this aid, to help them improve it. They will not know who you are.",
