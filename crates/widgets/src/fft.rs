@@ -228,17 +228,18 @@ pub fn fft(props: &FftProps) -> Html {
                     </div>
                 </fieldset>
             </div>
-            <ui::FreeText
-                locale={l}
-                id="fft-why"
-                label={html! { { l.t("Please tell us why you gave that answer (optional)", "Dywedwch wrthym pam y rhoesoch yr ateb hwnnw (dewisol)") } }}
-                hint={Some(AttrValue::from(l.t(
+            { ui::free_text(
+                l,
+                "fft-why",
+                html! { { l.t("Please tell us why you gave that answer (optional)", "Dywedwch wrthym pam y rhoesoch yr ateb hwnnw (dewisol)") } },
+                Some(l.t(
                     "Do not include your name or other details that could identify you.",
-                    "Peidiwch â chynnwys eich enw na manylion eraill a allai ddangos pwy ydych chi.")))}
-                value={AttrValue::from((*text).clone())}
-                max={MAX_TEXT}
-                on_input={ let text = text.clone(); Callback::from(move |v: String| text.set(v)) }
-            />
+                    "Peidiwch â chynnwys eich enw na manylion eraill a allai ddangos pwy ydych chi.")),
+                None,
+                &text,
+                MAX_TEXT,
+                { let text = text.clone(); Callback::from(move |v: String| text.set(v)) },
+            ) }
             // Not `disabled` while sending: a disabled button drops focus to the page.
             <button class="chorus-button" part="button" type="submit" aria-disabled={sending.then_some("true")}>
                 { if sending { l.t("Sending…", "Yn anfon…") } else { l.t("Send feedback", "Anfon adborth") } }

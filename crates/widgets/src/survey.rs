@@ -270,19 +270,19 @@ fn item_view(
                 Some(Answer::Text(t)) => t.as_str(),
                 _ => "",
             };
-            html! { <ui::FreeText
-                locale={l}
-                id={field(it)}
-                label={html! { { text } }}
-                hint={hint.map(AttrValue::from)}
-                error={error.map(|e| AttrValue::from(e.to_string()))}
-                value={AttrValue::from(v.to_string())}
-                max={it.max_length.unwrap_or(1200) as usize}
-                on_input={Callback::from(move |s: String| {
+            ui::free_text(
+                l,
+                &field(it),
+                html! { { text } },
+                hint.as_deref(),
+                error,
+                v,
+                it.max_length.unwrap_or(1200) as usize,
+                Callback::from(move |s: String| {
                     let a = (!s.is_empty()).then_some(Answer::Text(s));
                     set.emit((id.clone(), a))
-                })}
-            /> }
+                }),
+            )
         }
         _ => choice_view(i, it, l, text, hint, value, error, set),
     }

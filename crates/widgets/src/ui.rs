@@ -155,27 +155,9 @@ pub fn outcome_panel(l: Locale, o: &Outcome, node: &NodeRef) -> Option<Html> {
 /// NHS.UK's character count do).
 const COUNT_DEBOUNCE_MS: u64 = 1000;
 
-/// Properties of [`FreeText`].
-#[derive(Properties, PartialEq)]
-pub struct FreeTextProps {
-    /// Interface language.
-    pub locale: Locale,
-    /// The textarea's id (labels, hints and error links point at it).
-    pub id: AttrValue,
-    /// The question.
-    pub label: Html,
-    /// Hint under the label.
-    #[prop_or_default]
-    pub hint: Option<AttrValue>,
-    /// The error message, when there is one.
-    #[prop_or_default]
-    pub error: Option<AttrValue>,
-    /// The text as it stands.
-    pub value: AttrValue,
-    /// Most characters allowed.
-    pub max: usize,
-    /// Called with the new text on every keystroke.
-    pub on_input: Callback<String>,
+thread_local! {
+    /// Keystrokes in any free-text answer on the page (one is typed into at a time).
+    static TYPED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 fn count_text(l: Locale, used: usize, max: usize) -> String {
@@ -201,73 +183,78 @@ fn count_text(l: Locale, used: usize, max: usize) -> String {
 /// The visible count changes with every keystroke but is hidden from screen readers; they get
 /// the limit in the textarea's description and a separate status that speaks the count once
 /// typing pauses, so a screen reader is not interrupted on every character.
-#[function_component(FreeText)]
-pub fn free_text(p: &FreeTextProps) -> Html {
-    let (l, id, max) = (p.locale, p.id.to_string(), p.max);
-    let used = p.value.chars().count();
-    let spoken = use_state(String::new);
-    let typed = use_mut_ref(|| 0u32);
-    let redacted = redact(&p.value);
+#[allow(clippy::too_many_arguments)]
+pub fn free_text(
+    l: Locale,
+    id: &str,
+    label: Html,
+    hint: Option<&str>,
+    error: Option<&str>,
+    value: &str,
+    max: usize,
+    on_input: Callback<String>,
+) -> Html {
+    let used = value.chars().count();
+    let redacted = redact(value);
     let hint_id = format!("{id}-hint");
     let info_id = format!("{id}-info");
     let err_id = format!("{id}-error");
     let described = [
-        p.hint.as_ref().map(|_| hint_id.clone()),
-        Some(info_id.clone()),
-        p.error.as_ref().map(|_| err_id.clone()),
+        hint.map(|_| hint_id.as_str()),
+        Some(info_id.as_str()),
+        error.map(|_| err_id.as_str()),
     ]
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
     .join(" ");
-    let oninput = {
-        let (on_input, spoken, typed) = (p.on_input.clone(), spoken.clone(), typed.clone());
-        Callback::from(move |e: InputEvent| {
-            let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() else {
-                return;
-            };
-            let v = t.value();
-            let n = {
-                let mut c = typed.borrow_mut();
-                *c = c.wrapping_add(1);
-                *c
-            };
-            let (spoken, typed, said) = (
-                spoken.clone(),
-                typed.clone(),
-                count_text(l, v.chars().count(), max),
-            );
-            wasm_bindgen_futures::spawn_local(async move {
-                yew::platform::time::sleep(std::time::Duration::from_millis(COUNT_DEBOUNCE_MS))
-                    .await;
-                // Only the last keystroke of a burst speaks.
-                if *typed.borrow() == n {
-                    spoken.set(said);
-                }
-            });
-            on_input.emit(v);
-        })
-    };
+    let oninput = Callback::from(move |e: InputEvent| {
+        let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() else {
+            return;
+        };
+        let v = t.value();
+        // The status is written straight into its (otherwise empty) element after the pause:
+        // no component state, and only the last keystroke of a burst speaks.
+        let n = TYPED.with(|c| {
+            c.set(c.get().wrapping_add(1));
+            c.get()
+        });
+        let said = count_text(l, v.chars().count(), max);
+        let status = t.parent_element().and_then(|g| {
+            g.query_selector("[part=character-count-status]")
+                .ok()
+                .flatten()
+        });
+        wasm_bindgen_futures::spawn_local(async move {
+            yew::platform::time::sleep(std::time::Duration::from_millis(COUNT_DEBOUNCE_MS)).await;
+            if TYPED.with(|c| c.get()) == n
+                && let Some(s) = status
+            {
+                s.set_text_content(Some(&said));
+            }
+        });
+        on_input.emit(v);
+    });
     let over = used > max;
     html! {
-        <div class={classes!("chorus-form-group", p.error.as_ref().map(|_| "chorus-form-group--error"))}>
-            <label class="chorus-label" for={id.clone()}>{ p.label.clone() }</label>
-            if let Some(h) = &p.hint {
-                <p class="chorus-hint" id={hint_id}>{ h.clone() }</p>
+        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
+            <label class="chorus-label" for={id.to_string()}>{ label }</label>
+            if let Some(h) = hint {
+                <p class="chorus-hint" id={hint_id}>{ h }</p>
             }
-            if let Some(e) = &p.error {
+            if let Some(e) = error {
                 <p class="chorus-error-message" id={err_id}>
-                    <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e.clone() }
+                    <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e }
                 </p>
             }
-            <textarea class="chorus-textarea" part="textarea" id={id.clone()} rows="5"
-                aria-describedby={described} value={p.value.clone()} {oninput} />
+            <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
+                aria-describedby={described} value={value.to_string()} {oninput} />
             <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
                 l.t("You can enter up to", "Gallwch roi hyd at"), l.t("characters", "nod")) }</p>
             <p class={classes!("chorus-hint", over.then_some("chorus-error-message"))} part="character-count" aria-hidden="true">
                 { count_text(l, used, max) }
             </p>
-            <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite">{ (*spoken).clone() }</div>
+            <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
             if !redacted.spans.is_empty() {
                 <div class="chorus-inset" part="redaction-preview">
                     <p>{ l.t(
