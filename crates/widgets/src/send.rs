@@ -148,6 +148,16 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
             format!("{url} is not a Chorus submission address"),
         ));
     }
+    // Browsers block plain http from an https page (mixed content) with the same TypeError as
+    // a network failure: it would be queued for ever.
+    if page_origin().starts_with("https:") && url.starts_with("http:") {
+        return Err(SendError::Rejected(
+            "not_configured".into(),
+            format!(
+                "{url} is http: on an https: page, which browsers block; use https: in endpoint"
+            ),
+        ));
+    }
     for delay in BACKOFF_MS {
         if delay > 0 {
             yew::platform::time::sleep(Duration::from_millis(delay)).await;
