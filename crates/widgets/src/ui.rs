@@ -251,7 +251,7 @@ pub fn free_text(
                 aria-describedby={described} value={value.to_string()} {oninput} />
             <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
                 l.t("You can enter up to", "Gallwch roi hyd at"), l.t("characters", "nod")) }</p>
-            <p class={classes!("chorus-hint", over.then_some("chorus-error-message"))} part="character-count" aria-hidden="true">
+            <p class={if over { "chorus-error-message" } else { "chorus-hint" }} part="character-count" aria-hidden="true">
                 { count_text(l, used, max) }
             </p>
             <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
