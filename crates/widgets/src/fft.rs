@@ -59,18 +59,15 @@ enum Phase {
 pub fn fft(props: &FftProps) -> Html {
     let l = props.locale;
     // Answers typed before the element was last removed from the page (see `send::draft`).
-    let kept = use_memo((), {
-        let host = props.host.clone();
-        move |_| send::draft::load(&host).map(|(a, _)| a).unwrap_or_default()
-    });
-    let choice = use_state(|| match kept.get("fft") {
-        Some(Answer::Text(t)) => ANSWERS.iter().find(|a| a.0 == t).map(|a| a.0),
+    let kept = |id: &str| match send::draft::load(&props.host, 1)?.0.remove(id) {
+        Some(Answer::Text(t)) => Some(t),
         _ => None,
+    };
+    let choice = use_state(|| {
+        let t = kept("fft")?;
+        ANSWERS.iter().find(|a| a.0 == t).map(|a| a.0)
     });
-    let text = use_state(|| match kept.get("why") {
-        Some(Answer::Text(t)) => t.clone(),
-        _ => String::new(),
-    });
+    let text = use_state(|| kept("why").unwrap_or_default());
     let phase = use_state(|| Phase::Editing { error: false });
     let key = use_memo((), |_| send::new_key());
     let summary = use_node_ref();
@@ -83,19 +80,6 @@ pub fn fft(props: &FftProps) -> Html {
                 send::report_not_configured(&host);
             }
         });
-    }
-    // Keep what is typed for a re-mount; sending clears it.
-    {
-        let host = props.host.clone();
-        let editing = matches!(*phase, Phase::Editing { .. } | Phase::Failed(_));
-        use_effect_with(
-            ((*choice), (*text).clone(), editing),
-            move |(choice, text, editing)| {
-                if *editing && (choice.is_some() || !text.is_empty()) {
-                    send::draft::save(&host, &answers(*choice, text), 0);
-                }
-            },
-        );
     }
 
     // Move focus to what changed: the error summary, or the confirmation panel.
@@ -216,7 +200,14 @@ pub fn fft(props: &FftProps) -> Html {
                         { for ANSWERS.iter().map(|a| {
                             let id = format!("fft-{}", a.0);
                             let value: &'static str = a.0;
-                            let onchange = { let choice = choice.clone(); Callback::from(move |_| choice.set(Some(value))) };
+                            let onchange = {
+                                let (choice, text, host) = (choice.clone(), text.clone(), props.host.clone());
+                                Callback::from(move |_| {
+                                    choice.set(Some(value));
+                                    // Kept for a re-mount; sending clears it.
+                                    send::draft::save(&host, 1, &answers(Some(value), &text), 0);
+                                })
+                            };
                             html! {
                                 <div class="chorus-radio">
                                     <input class="chorus-radio__input" type="radio" id={id.clone()} name="fft" value={a.0}
@@ -238,7 +229,13 @@ pub fn fft(props: &FftProps) -> Html {
                 None,
                 &text,
                 MAX_TEXT,
-                { let text = text.clone(); Callback::from(move |v: String| text.set(v)) },
+                {
+                    let (choice, text, host) = (choice.clone(), text.clone(), props.host.clone());
+                    Callback::from(move |v: String| {
+                        send::draft::save(&host, 1, &answers(*choice, &v), 0);
+                        text.set(v);
+                    })
+                },
             ) }
             // Not `disabled` while sending: a disabled button drops focus to the page.
             <button class="chorus-button" part="button" type="submit" aria-disabled={sending.then_some("true")}>

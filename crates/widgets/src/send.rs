@@ -100,7 +100,7 @@ fn refuse(host: &Element, code: &str, message: &str) {
 
 /// Worth retrying with the same key: the server is busy, down or timed out. 501 ("not
 /// implemented") is not: whatever answered does not take submissions and never will.
-fn retryable(status: u16) -> bool {
+fn retryable(status: i64) -> bool {
     (status >= 500 && status != 501) || status == 429 || status == 408
 }
 
@@ -164,12 +164,12 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
         }
         match attempt(url, body).await {
             Ok((status, json)) if status == 200 || status == 201 => {
-                return field(&json, "reference").ok_or(SendError::Rejected(
-                    "bad_receipt".into(),
-                    format!(
-                        "{url} answered {status} without a receipt; is endpoint a Chorus server?"
-                    ),
-                ));
+                return field(&json, "reference").ok_or_else(|| {
+                    SendError::Rejected(
+                        "bad_receipt".into(),
+                        format!("{url} answered {status} without a receipt; is endpoint a Chorus server?"),
+                    )
+                });
             }
             // Worth retrying with the same key; other refusals will not change.
             Ok((status, _)) if retryable(status) => {}
@@ -365,7 +365,7 @@ fn field(v: &JsValue, name: &str) -> Option<String> {
     js_sys::Reflect::get(v, &name.into()).ok()?.as_string()
 }
 
-async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
+async fn attempt(url: &str, body: &str) -> Result<(i64, JsValue), JsValue> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_mode(RequestMode::Cors);
@@ -386,7 +386,7 @@ async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
         Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
-    Ok((res.status(), json))
+    Ok((res.status().into(), json))
 }
 
 /// Tell the host page, with a CustomEvent that crosses the shadow boundary.
@@ -478,7 +478,8 @@ pub mod queue {
 /// Typed answers kept in `sessionStorage` while the patient fills a form, so a widget that a
 /// page removes and adds again (a tab switch in a single-page app, a CMS re-render) comes back
 /// as they left it. Keyed by element, site, instrument and element id; cleared once the
-/// answers are sent or queued; gone when the tab is closed.
+/// answers are sent or queued; gone when the tab is closed. A draft for another version of the
+/// instrument is not used.
 pub mod draft {
     use std::collections::BTreeMap;
 
@@ -502,8 +503,8 @@ pub mod draft {
         )
     }
 
-    /// Keep the answers and the page the patient is on.
-    pub fn save(host: &Element, answers: &BTreeMap<String, Answer>, page: usize) {
+    /// Keep the answers and the page the patient is on (for this instrument `version`).
+    pub fn save(host: &Element, version: u32, answers: &BTreeMap<String, Answer>, page: usize) {
         let Some(s) = storage() else { return };
         let a = js_sys::Object::new();
         for (k, v) in answers {
@@ -521,6 +522,7 @@ pub mod draft {
         }
         let o = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&o, &"p".into(), &(page as f64).into());
+        let _ = js_sys::Reflect::set(&o, &"v".into(), &version.into());
         let _ = js_sys::Reflect::set(&o, &"a".into(), &a);
         if let Ok(text) = js_sys::JSON::stringify(&o) {
             // Full or refused storage only loses the convenience, never the answers on screen.
@@ -530,9 +532,12 @@ pub mod draft {
 
     /// The kept answers and page, if any. Anything malformed is skipped, not trusted: the
     /// answers are checked again when the patient moves on, and by the server.
-    pub fn load(host: &Element) -> Option<(BTreeMap<String, Answer>, usize)> {
+    pub fn load(host: &Element, version: u32) -> Option<(BTreeMap<String, Answer>, usize)> {
         let text = storage()?.get_item(&key(host)).ok()??;
         let o = js_sys::JSON::parse(&text).ok()?;
+        if js_sys::Reflect::get(&o, &"v".into()).ok()?.as_f64() != Some(version.into()) {
+            return None;
+        }
         let page = js_sys::Reflect::get(&o, &"p".into())
             .ok()?
             .as_f64()

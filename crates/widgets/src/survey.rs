@@ -489,20 +489,12 @@ pub fn runner(props: &RunnerProps) -> Html {
     let cl = l.core();
     let pages = use_memo(i.clone(), |i| pages(i));
     // Answers typed before the element was last removed from the page (see `send::draft`),
-    // for this instrument's items only.
-    let kept = use_memo((), {
-        let (host, i) = (props.host.clone(), i.clone());
-        move |_| {
-            send::draft::load(&host).map(|(mut a, p)| {
-                a.retain(|id, _| i.item(id).is_some());
-                (a, p)
-            })
-        }
-    });
-    let answers = use_state(|| kept.as_ref().clone().map(|k| k.0).unwrap_or_default());
-    let step = use_state(|| match kept.as_ref() {
-        Some((_, p)) if *p >= pages.len() => Step::End,
-        Some((_, p)) => Step::Page(*p),
+    // for this version of the instrument.
+    let kept = || send::draft::load(&props.host, i.version);
+    let answers = use_state(|| kept().map(|k| k.0).unwrap_or_default());
+    let step = use_state(|| match kept() {
+        Some((_, p)) if p >= pages.len() => Step::End,
+        Some((_, p)) => Step::Page(p),
         None => Step::Page(0),
     });
     let errors = use_state(Vec::<(String, String)>::new);
@@ -541,40 +533,37 @@ pub fn runner(props: &RunnerProps) -> Html {
             }
         });
     }
-    // Keep what is typed for a re-mount; sending clears it.
-    {
-        let host = props.host.clone();
-        let n = pages.len();
-        use_effect_with(
-            ((*answers).clone(), (*step).clone()),
-            move |(answers, step)| {
-                let page = match step {
-                    Step::Page(p) => *p,
-                    Step::End => n,
-                    Step::Done(_) => return,
-                };
-                if !answers.is_empty() || page > 0 {
-                    send::draft::save(&host, answers, page);
-                }
-            },
-        );
-    }
+    // What is typed, and the page, are kept for a re-mount; sending clears them.
+    let keep = {
+        let (host, version, n) = (props.host.clone(), i.version, pages.len());
+        move |a: &BTreeMap<String, Answer>, s: &Step| {
+            let page = match s {
+                Step::Page(p) => *p,
+                _ => n,
+            };
+            send::draft::save(&host, version, a, page);
+        }
+    };
     let go = {
-        let (step, focus, errors) = (step.clone(), focus.clone(), errors.clone());
+        let (step, focus, errors, answers) =
+            (step.clone(), focus.clone(), errors.clone(), answers.clone());
+        let keep = keep.clone();
         move |s: Step, target: &str| {
+            keep(&answers, &s);
             errors.set(Vec::new());
             step.set(s);
             focus.set(Some(target.to_string()));
         }
     };
     let set: Set = {
-        let answers = answers.clone();
+        let (answers, step) = (answers.clone(), step.clone());
         Callback::from(move |(id, a): (String, Option<Answer>)| {
             let mut next = (*answers).clone();
             match a {
                 Some(a) => next.insert(id, a),
                 None => next.remove(&id),
             };
+            keep(&next, &step);
             answers.set(next);
         })
     };

@@ -91,11 +91,9 @@ pub fn unavailable(l: Locale, host: &Element) -> Html {
 pub fn fallback(l: Locale, host: &Element) -> Html {
     let phone = host.get_attribute("fallback-phone").and_then(|p| {
         let dial: String = p
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .split(|c: char| !(c.is_ascii_digit() || c == '+'))
             .collect();
-        (dial.chars().filter(char::is_ascii_digit).count() >= 3)
-            .then(|| (p.trim().to_string(), dial))
+        (dial.len() >= 3).then(|| (p.trim().to_string(), dial))
     });
     // Only web links: a `javascript:` URL from a careless CMS must not become a link.
     let href = host
@@ -199,15 +197,13 @@ pub fn free_text(
     let hint_id = format!("{id}-hint");
     let info_id = format!("{id}-info");
     let err_id = format!("{id}-error");
-    let described = [
-        hint.map(|_| hint_id.as_str()),
-        Some(info_id.as_str()),
-        error.map(|_| err_id.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
+    let mut described = info_id.clone();
+    if hint.is_some() {
+        described = format!("{hint_id} {described}");
+    }
+    if error.is_some() {
+        described = format!("{described} {err_id}");
+    }
     let oninput = Callback::from(move |e: InputEvent| {
         let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() else {
             return;
