@@ -55,6 +55,7 @@ test("a Welsh page gets the Welsh question", async () => {
     document.documentElement.lang = "cy";
     const el = document.createElement("chorus-fft");
     el.id = "welsh";
+    el.setAttribute("site", "demo");
     document.body.append(el);
   });
   const legend = page.locator("#welsh legend");

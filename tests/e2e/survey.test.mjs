@@ -47,6 +47,7 @@ test("a required statement left out: the error summary takes focus and its link 
   await page.goto(`${server.url}/`);
   await page.evaluate((json) => {
     const el = document.createElement("chorus-form");
+    el.setAttribute("site", "demo");
     const s = document.createElement("script");
     s.type = "application/json";
     s.textContent = json;

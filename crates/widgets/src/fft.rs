@@ -58,12 +58,29 @@ enum Phase {
 #[function_component(Fft)]
 pub fn fft(props: &FftProps) -> Html {
     let l = props.locale;
-    let choice = use_state(|| None::<&'static str>);
-    let text = use_state(String::new);
+    // Answers typed before the element was last removed from the page (see `send::draft`).
+    let kept = |id: &str| match send::draft::load(&props.host, 1)?.0.remove(id) {
+        Some(Answer::Text(t)) => Some(t),
+        _ => None,
+    };
+    let choice = use_state(|| {
+        let t = kept("fft")?;
+        ANSWERS.iter().find(|a| a.0 == t).map(|a| a.0)
+    });
+    let text = use_state(|| kept("why").unwrap_or_default());
     let phase = use_state(|| Phase::Editing { error: false });
     let key = use_memo((), |_| send::new_key());
     let summary = use_node_ref();
     let panel = use_node_ref();
+    let configured = send::site_of(&props.host).is_some();
+    {
+        let host = props.host.clone();
+        use_effect_with((), move |_| {
+            if !configured {
+                send::report_not_configured(&host);
+            }
+        });
+    }
 
     // Move focus to what changed: the error summary, or the confirmation panel.
     {
@@ -90,15 +107,15 @@ pub fn fft(props: &FftProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            // The button stays focusable while sending (so focus does not fall to the page),
+            // so a second press must do nothing.
+            if matches!(*phase, Phase::Sending) {
+                return;
+            }
             let Some(answer) = *choice else {
                 phase.set(Phase::Editing { error: true });
                 return;
             };
-            let mut answers = BTreeMap::new();
-            answers.insert("fft".to_string(), Answer::Text(answer.to_string()));
-            if !text.trim().is_empty() {
-                answers.insert("why".to_string(), Answer::Text((*text).clone()));
-            }
             let response = Response {
                 instrument: host
                     .get_attribute("instrument")
@@ -106,13 +123,11 @@ pub fn fft(props: &FftProps) -> Html {
                 version: 1,
                 locale: l.core(),
                 idempotency_key: (*key).clone(),
-                answers,
+                answers: answers(Some(answer), &text),
                 client_scores: None,
             };
             let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-            let site = host
-                .get_attribute("site")
-                .unwrap_or_else(|| "default".into());
+            let site = send::site_of(&host).unwrap_or_default();
             let service = host.get_attribute("service");
             let prepared = send::prepare(&endpoint, &site, service.as_deref(), &response);
             phase.set(Phase::Sending);
@@ -132,6 +147,9 @@ pub fn fft(props: &FftProps) -> Html {
         })
     };
 
+    if !configured {
+        return ui::unavailable(l, &props.host);
+    }
     match &*phase {
         Phase::Sent(r) => {
             if let Some(p) = ui::outcome_panel(l, &Outcome::Sent(r.clone()), &panel) {
@@ -147,8 +165,9 @@ pub fn fft(props: &FftProps) -> Html {
     }
 
     let error = matches!(*phase, Phase::Editing { error: true });
+    let sending = matches!(*phase, Phase::Sending);
     let failed = match &*phase {
-        Phase::Failed(e) => Some(ui::failure_message(l, e)),
+        Phase::Failed(e) => Some(ui::failure(l, e, &props.host)),
         _ => None,
     };
     let missing = l.t(
@@ -160,10 +179,11 @@ pub fn fft(props: &FftProps) -> Html {
     } else {
         Vec::new()
     };
+    let has_failure = failed.is_some();
 
     html! {
         <form class="chorus" part="form" novalidate=true onsubmit={on_submit}>
-            if error || failed.is_some() {
+            if error || has_failure {
                 { ui::error_summary(l, &entries, failed, &summary) }
             }
             <div class={classes!("chorus-form-group", error.then_some("chorus-form-group--error"))}>
@@ -180,7 +200,14 @@ pub fn fft(props: &FftProps) -> Html {
                         { for ANSWERS.iter().map(|a| {
                             let id = format!("fft-{}", a.0);
                             let value: &'static str = a.0;
-                            let onchange = { let choice = choice.clone(); Callback::from(move |_| choice.set(Some(value))) };
+                            let onchange = {
+                                let (choice, text, host) = (choice.clone(), text.clone(), props.host.clone());
+                                Callback::from(move |_| {
+                                    choice.set(Some(value));
+                                    // Kept for a re-mount; sending clears it.
+                                    send::draft::save(&host, 1, &answers(Some(value), &text), 0);
+                                })
+                            };
                             html! {
                                 <div class="chorus-radio">
                                     <input class="chorus-radio__input" type="radio" id={id.clone()} name="fft" value={a.0}
@@ -202,11 +229,30 @@ pub fn fft(props: &FftProps) -> Html {
                 None,
                 &text,
                 MAX_TEXT,
-                { let text = text.clone(); Callback::from(move |v: String| text.set(v)) },
+                {
+                    let (choice, text, host) = (choice.clone(), text.clone(), props.host.clone());
+                    Callback::from(move |v: String| {
+                        send::draft::save(&host, 1, &answers(*choice, &v), 0);
+                        text.set(v);
+                    })
+                },
             ) }
-            <button class="chorus-button" part="button" type="submit" disabled={matches!(*phase, Phase::Sending)}>
-                { if matches!(*phase, Phase::Sending) { l.t("Sending…", "Yn anfon…") } else { l.t("Send feedback", "Anfon adborth") } }
+            // Not `disabled` while sending: a disabled button drops focus to the page.
+            <button class="chorus-button" part="button" type="submit" aria-disabled={sending.then_some("true")}>
+                { if sending { l.t("Sending…", "Yn anfon…") } else { l.t("Send feedback", "Anfon adborth") } }
             </button>
         </form>
     }
+}
+
+/// The response's answers: the FFT answer and, when given, the reason.
+fn answers(choice: Option<&'static str>, text: &str) -> BTreeMap<String, Answer> {
+    let mut a = BTreeMap::new();
+    if let Some(c) = choice {
+        a.insert("fft".to_string(), Answer::Text(c.to_string()));
+    }
+    if !text.trim().is_empty() {
+        a.insert("why".to_string(), Answer::Text(text.to_string()));
+    }
+    a
 }

@@ -10,13 +10,27 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, RequestCredentials, RequestInit, RequestMode};
 
-/// Why sending failed, in terms the patient message can use.
+/// Why sending failed, in terms the patient message can use. The split is the one promise
+/// that matters: only [`SendError::Unreachable`] is kept on the device and retried, because
+/// only then is "we will send your answers later" true.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SendError {
-    /// The network or the server was unreachable after every retry.
+    /// Offline, a timeout, or the server busy or down (5xx, 429, 408): worth keeping and
+    /// retrying with the same key.
     Unreachable,
-    /// The server refused the response (its error code).
-    Rejected(String),
+    /// Can never be delivered as configured: the stable code (`origin_not_allowed`,
+    /// `unknown_site`, `not_configured`, or the server's own), and a sentence for the web team.
+    Rejected(String, String),
+}
+
+impl SendError {
+    /// The code `chorus:error` carries.
+    pub fn code(&self) -> &str {
+        match self {
+            SendError::Unreachable => "unreachable",
+            SendError::Rejected(c, _) => c,
+        }
+    }
 }
 
 /// A random idempotency key from the browser's CSPRNG.
@@ -30,8 +44,13 @@ pub fn new_key() -> String {
 /// How long one attempt may take before it counts as unreachable.
 const ATTEMPT_TIMEOUT_MS: u32 = 20_000;
 
+/// How long the reachability probe may take.
+const PROBE_TIMEOUT_MS: u32 = 5_000;
+
 /// Delays between attempts: quick first, then backing off.
 const BACKOFF_MS: [u64; 4] = [0, 500, 1500, 4000];
+
+const RESPONSES: &str = "/api/v1/responses";
 
 /// A submission ready to post: where, and the JSON body.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,40 +64,175 @@ pub struct Prepared {
 /// Build the request for a response.
 pub fn prepare(endpoint: &str, site: &str, service: Option<&str>, response: &Response) -> Prepared {
     Prepared {
-        url: format!("{}/api/v1/responses", endpoint.trim_end_matches('/')),
+        url: format!("{}{RESPONSES}", endpoint.trim_end_matches('/')),
         body: submission_json(site, service, response),
     }
 }
 
+/// The host element's `site`, or `None` when it is missing or blank (a CMS that strips
+/// attributes leaves a bare element: it must not pretend it can send).
+pub fn site_of(host: &Element) -> Option<String> {
+    host.get_attribute("site")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Tell the web team (console) and the page (`chorus:error`) that this element has no `site`
+/// and so cannot send. Called once, when the widget starts.
+pub fn report_not_configured(host: &Element) {
+    let tag = host.local_name();
+    let msg = format!(
+        "<{tag}> has no site attribute, so it cannot send answers. Add site=\"your site id\" (and endpoint=\"https://your Chorus server\" unless that server serves this page)."
+    );
+    refuse(host, "not_configured", &msg);
+}
+
+/// The console line for the web team and the `chorus:error` event, for a submission that can
+/// never be delivered as configured.
+fn refuse(host: &Element, code: &str, message: &str) {
+    web_sys::console::error_1(&format!("Chorus: {code}: {message}").into());
+    dispatch(
+        host,
+        "chorus:error",
+        &[("code", code), ("message", message)],
+    );
+}
+
+/// Worth retrying with the same key: the server is busy, down or timed out. 501 ("not
+/// implemented") is not: whatever answered does not take submissions and never will.
+fn retryable(status: i64) -> bool {
+    (status >= 500 && status != 501) || status == 429 || status == 408
+}
+
+fn global(name: &str) -> JsValue {
+    js_sys::Reflect::get(&js_sys::global(), &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `navigator.onLine`: false means certainly offline (true only means "a network exists").
+fn online() -> bool {
+    js_sys::Reflect::get(&global("navigator"), &"onLine".into())
+        .map(|v| v.as_bool() != Some(false))
+        .unwrap_or(true)
+}
+
+/// The page's own origin (`location.origin`).
+fn page_origin() -> String {
+    field(&global("location"), "origin").unwrap_or_default()
+}
+
+fn same_origin(url: &str) -> bool {
+    (url.starts_with('/') && !url.starts_with("//"))
+        || url
+            .strip_prefix(&page_origin())
+            .is_some_and(|r| r.starts_with('/'))
+}
+
 /// Post, retrying with backoff on network errors, 5xx and 429; resolves to the receipt's
 /// reference.
+///
+/// A `fetch` that fails with a `TypeError` while the browser is online is ambiguous: the
+/// server may be down, or it may be up and refusing this page's origin (CORS hides which).
+/// For a cross-origin endpoint we then ask the server itself, with a plain CORS `GET` of
+/// `/embed/manifest.json`: every Chorus server answers everything under `/embed/` to any
+/// origin (`Access-Control-Allow-Origin: *`, the bundle is fetched cross-origin with SRI). If
+/// that answers, the server is up and the refusal is for this origin: it will never be
+/// delivered, so nothing is queued. If it fails too, the server (or the network path, or a
+/// proxy in front of it answering 502 without CORS headers) is down: queue and retry. A
+/// `no-cors` probe would be simpler but cannot tell a refusing server from a proxy's error
+/// page, so a real outage would tell every patient "could not be sent".
 pub async fn send(p: &Prepared) -> Result<String, SendError> {
     let (url, body) = (p.url.as_str(), p.body.as_str());
-    let mut last = SendError::Unreachable;
+    if !url.ends_with(RESPONSES) {
+        return Err(SendError::Rejected(
+            "not_configured".into(),
+            format!("{url} is not a Chorus submission address"),
+        ));
+    }
+    // Browsers block plain http from an https page (mixed content) with the same TypeError as
+    // a network failure: it would be queued for ever.
+    if page_origin().starts_with("https:") && url.starts_with("http:") {
+        return Err(SendError::Rejected(
+            "not_configured".into(),
+            format!(
+                "{url} is http: on an https: page, which browsers block; use https: in endpoint"
+            ),
+        ));
+    }
     for delay in BACKOFF_MS {
         if delay > 0 {
             yew::platform::time::sleep(Duration::from_millis(delay)).await;
         }
         match attempt(url, body).await {
             Ok((status, json)) if status == 200 || status == 201 => {
-                return field(&json, "reference").ok_or(SendError::Rejected("bad_receipt".into()));
+                return field(&json, "reference").ok_or_else(|| {
+                    SendError::Rejected(
+                        "bad_receipt".into(),
+                        format!("{url} answered {status} without a receipt; is endpoint a Chorus server?"),
+                    )
+                });
             }
-            // 5xx, 429 and the server's own timeout (408) are worth retrying with the same
-            // key; other refusals will not change.
-            Ok((status, _)) if status >= 500 || status == 429 || status == 408 => {
-                last = SendError::Unreachable
+            // Worth retrying with the same key; other refusals will not change.
+            Ok((status, _)) if retryable(status) => {}
+            Ok((status, json)) => {
+                let err = js_sys::Reflect::get(&json, &"error".into()).unwrap_or(JsValue::NULL);
+                return Err(match field(&err, "code") {
+                    Some(code) => {
+                        SendError::Rejected(code, field(&err, "message").unwrap_or_default())
+                    }
+                    // No Chorus error body: whatever answered is not a Chorus collector.
+                    None => SendError::Rejected(
+                        if matches!(status, 404 | 405 | 501) {
+                            "not_configured"
+                        } else {
+                            "rejected"
+                        }
+                        .into(),
+                        format!(
+                            "{url} answered {status} and is not a Chorus server; check the endpoint attribute"
+                        ),
+                    ),
+                });
             }
-            Ok((_, json)) => {
-                let code = js_sys::Reflect::get(&json, &"error".into())
-                    .ok()
-                    .and_then(|e| field(&e, "code"))
-                    .unwrap_or_else(|| "rejected".into());
-                return Err(SendError::Rejected(code));
+            // Offline: no point in retrying now; the `online` event will.
+            Err(_) if !online() => return Err(SendError::Unreachable),
+            Err(e)
+                if e.is_instance_of::<js_sys::TypeError>()
+                    && !same_origin(url)
+                    && reachable(url).await =>
+            {
+                return Err(SendError::Rejected(
+                    "origin_not_allowed".into(),
+                    format!(
+                        "the Chorus server is up but refused this page's origin ({}): add it to the site's origins in the server's configuration",
+                        page_origin()
+                    ),
+                ));
             }
-            Err(_) => last = SendError::Unreachable,
+            Err(_) => {}
         }
     }
-    Err(last)
+    Err(SendError::Unreachable)
+}
+
+/// Does the Chorus server behind `url` answer a CORS request from this page? (See [`send`].)
+async fn reachable(url: &str) -> bool {
+    let base = url.strip_suffix(RESPONSES).unwrap_or(url);
+    let init = RequestInit::new();
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        PROBE_TIMEOUT_MS,
+    )));
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    let probe = format!("{base}/embed/manifest.json");
+    match JsFuture::from(w.fetch_with_str_and_init(&probe, &init)).await {
+        Ok(r) => r
+            .dyn_into::<web_sys::Response>()
+            .is_ok_and(|r| r.status() < 500),
+        Err(_) => false,
+    }
 }
 
 /// What became of a submission, for the widget to tell the patient.
@@ -96,15 +250,26 @@ pub enum Outcome {
 /// deliver it on `online` (or on the next page that loads Chorus). Tells the host page with
 /// `chorus:submitted` / `chorus:queued` / `chorus:error`, and the widget through `done` — a
 /// queued submission reports again when it is delivered. One path for every widget, so the
-/// exactly-once rules live in one place.
+/// exactly-once rules live in one place. A submission that can never be delivered (refused
+/// origin, unknown site, no site) is not queued, and the console says why.
 pub fn submit(host: Element, prepared: Prepared, key: String, done: yew::Callback<Outcome>) {
+    if site_of(&host).is_none() {
+        report_not_configured(&host);
+        done.emit(Outcome::Failed(SendError::Rejected(
+            "not_configured".into(),
+            String::new(),
+        )));
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async move {
         match send(&prepared).await {
             Ok(reference) => {
+                draft::clear(&host);
                 dispatch(&host, "chorus:submitted", &[("reference", &reference)]);
                 done.emit(Outcome::Sent(reference));
             }
             Err(SendError::Unreachable) if queue::push(&key, &prepared.url, &prepared.body) => {
+                draft::clear(&host);
                 dispatch(&host, "chorus:queued", &[("key", &key)]);
                 done.emit(Outcome::Queued);
                 // Told once, however often the connection comes and goes.
@@ -125,11 +290,12 @@ pub fn submit(host: Element, prepared: Prepared, key: String, done: yew::Callbac
                 });
             }
             Err(err) => {
-                let code = match &err {
-                    SendError::Unreachable => "unreachable",
-                    SendError::Rejected(c) => c.as_str(),
-                };
-                dispatch(&host, "chorus:error", &[("code", code)]);
+                match &err {
+                    SendError::Rejected(code, msg) => refuse(&host, code, msg),
+                    SendError::Unreachable => {
+                        dispatch(&host, "chorus:error", &[("code", "unreachable")])
+                    }
+                }
                 done.emit(Outcome::Failed(err));
             }
         }
@@ -199,7 +365,7 @@ fn field(v: &JsValue, name: &str) -> Option<String> {
     js_sys::Reflect::get(v, &name.into()).ok()?.as_string()
 }
 
-async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
+async fn attempt(url: &str, body: &str) -> Result<(i64, JsValue), JsValue> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_mode(RequestMode::Cors);
@@ -220,7 +386,7 @@ async fn attempt(url: &str, body: &str) -> Result<(u16, JsValue), JsValue> {
         Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
-    Ok((res.status(), json))
+    Ok((res.status().into(), json))
 }
 
 /// Tell the host page, with a CustomEvent that crosses the shadow boundary.
@@ -299,14 +465,118 @@ pub mod queue {
                     delivered.push((key, reference));
                 }
                 // Refused for good (e.g. the form changed): drop it rather than retry forever.
-                Ok((status, _))
-                    if (400..500).contains(&status) && status != 408 && status != 429 =>
-                {
+                Ok((status, _)) if !retryable(status) => {
                     let _ = s.remove_item(&format!("{PREFIX}{key}"));
                 }
                 _ => {}
             }
         }
         delivered
+    }
+}
+
+/// Typed answers kept in `sessionStorage` while the patient fills a form, so a widget that a
+/// page removes and adds again (a tab switch in a single-page app, a CMS re-render) comes back
+/// as they left it. Keyed by element, site, instrument and element id; cleared once the
+/// answers are sent or queued; gone when the tab is closed. A draft for another version of the
+/// instrument is not used.
+pub mod draft {
+    use std::collections::BTreeMap;
+
+    use chorus_core::Answer;
+    use wasm_bindgen::{JsCast, JsValue};
+    use web_sys::Element;
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok().flatten()
+    }
+
+    fn key(host: &Element) -> String {
+        let attr = |n: &str| host.get_attribute(n).unwrap_or_default();
+        format!(
+            "chorus:draft:{}:{}:{}:{}:{}",
+            host.local_name(),
+            attr("site"),
+            attr("service"),
+            attr("instrument"),
+            host.id()
+        )
+    }
+
+    /// Keep the answers and the page the patient is on (for this instrument `version`).
+    pub fn save(host: &Element, version: u32, answers: &BTreeMap<String, Answer>, page: usize) {
+        let Some(s) = storage() else { return };
+        let a = js_sys::Object::new();
+        for (k, v) in answers {
+            let v: JsValue = match v {
+                Answer::Bool(b) => (*b).into(),
+                Answer::Number(n) => (*n as f64).into(),
+                Answer::Text(t) => t.into(),
+                Answer::List(l) => l
+                    .iter()
+                    .map(JsValue::from)
+                    .collect::<js_sys::Array>()
+                    .into(),
+            };
+            let _ = js_sys::Reflect::set(&a, &k.into(), &v);
+        }
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"p".into(), &(page as f64).into());
+        let _ = js_sys::Reflect::set(&o, &"v".into(), &version.into());
+        let _ = js_sys::Reflect::set(&o, &"a".into(), &a);
+        if let Ok(text) = js_sys::JSON::stringify(&o) {
+            // Full or refused storage only loses the convenience, never the answers on screen.
+            let _ = s.set_item(&key(host), &String::from(text));
+        }
+    }
+
+    /// The kept answers and page, if any. Anything malformed is skipped, not trusted: the
+    /// answers are checked again when the patient moves on, and by the server.
+    pub fn load(host: &Element, version: u32) -> Option<(BTreeMap<String, Answer>, usize)> {
+        let text = storage()?.get_item(&key(host)).ok()??;
+        let o = js_sys::JSON::parse(&text).ok()?;
+        if js_sys::Reflect::get(&o, &"v".into()).ok()?.as_f64() != Some(version.into()) {
+            return None;
+        }
+        let page = js_sys::Reflect::get(&o, &"p".into())
+            .ok()?
+            .as_f64()
+            .unwrap_or(0.0);
+        let a = js_sys::Reflect::get(&o, &"a".into())
+            .ok()?
+            .dyn_into::<js_sys::Object>()
+            .ok()?;
+        let mut out = BTreeMap::new();
+        for e in js_sys::Object::entries(&a).iter() {
+            let e = js_sys::Array::from(&e);
+            let (Some(k), v) = (e.get(0).as_string(), e.get(1)) else {
+                continue;
+            };
+            let answer = if let Some(b) = v.as_bool() {
+                Answer::Bool(b)
+            } else if let Some(n) = v.as_f64().filter(|n| n.fract() == 0.0 && n.abs() < 1e15) {
+                Answer::Number(n as i64)
+            } else if let Some(t) = v.as_string() {
+                Answer::Text(t)
+            } else if js_sys::Array::is_array(&v) {
+                Answer::List(
+                    js_sys::Array::from(&v)
+                        .iter()
+                        .filter_map(|x| x.as_string())
+                        .collect(),
+                )
+            } else {
+                continue;
+            };
+            out.insert(k, answer);
+        }
+        Some((out, page.max(0.0) as usize))
+    }
+
+    /// Forget the kept answers (sent, or queued for sending).
+    pub fn clear(host: &Element) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(&key(host));
+        }
     }
 }

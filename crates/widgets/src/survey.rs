@@ -51,9 +51,20 @@ pub struct SurveyProps {
 pub fn survey(props: &SurveyProps) -> Html {
     let l = props.locale;
     let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
+    // Without a site nothing can be sent: a form says so instead of being filled in for
+    // nothing; a decision aid still works, but offers no sending.
+    let configured = send::site_of(&props.host).is_some();
+    let form = props.mode != Mode::Aid;
+    let sends = form || props.host.has_attribute("send");
     {
         let (loaded, host) = (loaded.clone(), props.host.clone());
         use_effect_with((), move |_| {
+            if !configured && sends {
+                send::report_not_configured(&host);
+            }
+            if !configured && form {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 let r = crate::model::load(&host).await;
                 if let Err(e) = &r {
@@ -68,6 +79,9 @@ pub fn survey(props: &SurveyProps) -> Html {
                 loaded.set(Some(r.map(Rc::new).map_err(|_| ())));
             });
         });
+    }
+    if !configured && form {
+        return ui::unavailable(l, &props.host);
     }
     match &*loaded {
         None => {
@@ -320,7 +334,8 @@ fn choice_view(
     };
     let options = choices(i, it, l);
     let kind = if multiple { "checkbox" } else { "radio" };
-    let feedback = (it.kind == ItemKind::Knowledge)
+    let knowledge = it.kind == ItemKind::Knowledge;
+    let feedback = knowledge
         .then(|| value.and_then(|v| knowledge_feedback(it, v, l)))
         .flatten();
     html! {
@@ -373,8 +388,14 @@ fn choice_view(
                         </> }
                     }) }
                 </div>
-                if let Some(f) = feedback {
-                    <div class="chorus-inset" part="feedback" aria-live="polite">{ f }</div>
+                // The live region is drawn with the question, empty, so that the feedback
+                // inserted into it later is announced (a region added with its text often is not).
+                if knowledge {
+                    <div aria-live="polite" part="feedback-region">
+                        if let Some(f) = feedback {
+                            <div class="chorus-inset" part="feedback">{ f }</div>
+                        }
+                    </div>
                 }
             </fieldset>
         </div>
@@ -451,7 +472,11 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
                     .iter()
                     .map(|&k| &i.items[k])
                     .find(|it| Some(&it.id) == e.item.as_ref())?;
-                Some((it.id.clone(), message(l, e.code, it)))
+                // One sentence, the same next to the question and in the error summary.
+                Some((
+                    it.id.clone(),
+                    format!("{}: {}", message(l, e.code, it), it.text.get(l.core())),
+                ))
             })
             .collect(),
     }
@@ -463,8 +488,15 @@ pub fn runner(props: &RunnerProps) -> Html {
     let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
     let cl = l.core();
     let pages = use_memo(i.clone(), |i| pages(i));
-    let answers = use_state(BTreeMap::<String, Answer>::new);
-    let step = use_state(|| Step::Page(0));
+    // Answers typed before the element was last removed from the page (see `send::draft`),
+    // for this version of the instrument.
+    let kept = || send::draft::load(&props.host, i.version);
+    let answers = use_state(|| kept().map(|k| k.0).unwrap_or_default());
+    let step = use_state(|| match kept() {
+        Some((_, p)) if p >= pages.len() => Step::End,
+        Some((_, p)) => Step::Page(p),
+        None => Step::Page(0),
+    });
     let errors = use_state(Vec::<(String, String)>::new);
     let back_to_end = use_state(|| false);
     let failed = use_state(|| None::<SendError>);
@@ -501,28 +533,49 @@ pub fn runner(props: &RunnerProps) -> Html {
             }
         });
     }
+    // What is typed, and the page, are kept for a re-mount; sending clears them.
+    let keep = {
+        let (host, version, n) = (props.host.clone(), i.version, pages.len());
+        move |a: &BTreeMap<String, Answer>, s: &Step| {
+            let page = match s {
+                Step::Page(p) => *p,
+                _ => n,
+            };
+            send::draft::save(&host, version, a, page);
+        }
+    };
     let go = {
-        let (step, focus, errors) = (step.clone(), focus.clone(), errors.clone());
+        let (step, focus, errors, answers) =
+            (step.clone(), focus.clone(), errors.clone(), answers.clone());
+        let keep = keep.clone();
         move |s: Step, target: &str| {
+            keep(&answers, &s);
             errors.set(Vec::new());
             step.set(s);
             focus.set(Some(target.to_string()));
         }
     };
     let set: Set = {
-        let answers = answers.clone();
+        let (answers, step) = (answers.clone(), step.clone());
         Callback::from(move |(id, a): (String, Option<Answer>)| {
             let mut next = (*answers).clone();
             match a {
                 Some(a) => next.insert(id, a),
                 None => next.remove(&id),
             };
+            keep(&next, &step);
             answers.set(next);
         })
     };
 
-    if let Step::Done(o) = &*step
-        && let Some(p) = ui::outcome_panel(l, o, &panel)
+    // A form ends with the panel alone; a decision aid keeps its summary under it, so it can
+    // still be printed and saved after sending.
+    let done_panel = match &*step {
+        Step::Done(o) => ui::outcome_panel(l, o, &panel),
+        _ => None,
+    };
+    if mode != Mode::Aid
+        && let Some(p) = done_panel.clone()
     {
         return p;
     }
@@ -539,10 +592,13 @@ pub fn runner(props: &RunnerProps) -> Html {
             step.clone(),
         );
         Rc::new(move |r: Response| {
+            // The button stays focusable while sending (so focus does not fall to the page),
+            // so a second press must do nothing.
+            if *sending {
+                return;
+            }
             let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-            let site = host
-                .get_attribute("site")
-                .unwrap_or_else(|| "default".into());
+            let site = send::site_of(&host).unwrap_or_default();
             let service = host.get_attribute("service");
             let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
             sending.set(true);
@@ -605,18 +661,15 @@ pub fn runner(props: &RunnerProps) -> Html {
                 .unwrap_or_else(|| title.clone());
             let entries: Vec<(String, String)> = errors
                 .iter()
-                .map(|(id, m)| {
-                    let q = i.item(id).map(|it| it.text.get(cl)).unwrap_or_default();
-                    (format!("q-{id}"), format!("{m}: {q}"))
-                })
+                .map(|(id, m)| (format!("q-{id}"), m.clone()))
                 .collect();
             html! {
                 <form class="chorus" part="form" novalidate=true {onsubmit}>
                     if let Some(onclick) = back {
-                        <button type="button" class="chorus-back-link" {onclick}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} {onclick}>{ l.t("Back", "Yn ôl") }</button>
                     }
                     if !entries.is_empty() || failed.is_some() {
-                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure_message(l, e)), &summary) }
+                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
                     }
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
@@ -634,7 +687,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                         let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
                         item_view(&i, it, l, answers.get(&it.id), err, &set)
                     }) }
-                    <button class="chorus-button" part="button" type="submit" disabled={*sending}>{
+                    <button class="chorus-button" part="button" type="submit" aria-disabled={(*sending).then_some("true")}>{
                         if *sending { l.t("Sending…", "Yn anfon…") }
                         else if mode == Mode::Quick && p + 1 >= n { l.t("Send feedback", "Anfon adborth") }
                         else if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
@@ -661,7 +714,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                     })
                 }
             };
-            let failure = failed.as_ref().map(|e| ui::failure_message(l, e));
+            let failure = failed.as_ref().map(|e| ui::failure(l, e, &props.host));
             let send_label = if *sending {
                 l.t("Sending…", "Yn anfon…")
             } else if mode == Mode::Aid {
@@ -670,11 +723,16 @@ pub fn runner(props: &RunnerProps) -> Html {
                 l.t("Send answers", "Anfon atebion")
             };
             let send_button = html! {
-                <button class="chorus-button" part="button" type="button" disabled={*sending} onclick={on_send}>{ send_label }</button>
+                // Not `disabled` while sending: a disabled button drops focus to the page.
+                <button class="chorus-button" part="button" type="button" aria-disabled={(*sending).then_some("true")} onclick={on_send}>{ send_label }</button>
             };
             html! {
                 <div class="chorus" part="form">
-                    <button type="button" class="chorus-back-link" onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                    if done_panel.is_none() {
+                        // Named "Back" (the chevron the stylesheet draws is not part of the name).
+                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                    }
+                    if let Some(p) = done_panel.clone() { { p } }
                     if let Some(f) = failure {
                         { ui::error_summary(l, &[], Some(f), &summary) }
                     }
@@ -713,9 +771,11 @@ pub fn runner(props: &RunnerProps) -> Html {
                                 let (i, r) = (i.clone(), r.clone());
                                 Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
                             }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
-                            <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                            if done_panel.is_none() {
+                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                            }
                         </div>
-                        if props.host.has_attribute("send") {
+                        if props.host.has_attribute("send") && done_panel.is_none() && send::site_of(&props.host).is_some() {
                             <div class="chorus-inset chorus-no-print">
                                 <p>{ l.t(
                                     "You can send your answers to the team who made this aid, to help them improve it. They will not know who you are.",

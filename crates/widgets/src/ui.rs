@@ -29,7 +29,7 @@ pub fn focus_in_widget(from: &Element, id: &str) {
 pub fn error_summary(
     l: Locale,
     entries: &[(String, String)],
-    extra: Option<&str>,
+    extra: Option<Html>,
     node: &NodeRef,
 ) -> Html {
     html! {
@@ -54,18 +54,75 @@ pub fn error_summary(
     }
 }
 
-/// What to tell the patient when sending failed (their answers are still on screen).
-pub fn failure_message(l: Locale, e: &SendError) -> &'static str {
+/// What to tell the patient when sending failed. Unreachable (only when the device could not
+/// keep a copy either): their answers are still on screen, try again. Refused: plainly, it
+/// could not be sent and nothing was kept, and what the trust offers instead.
+pub fn failure(l: Locale, e: &SendError, host: &Element) -> Html {
     match e {
-        SendError::Unreachable => l.t(
+        SendError::Unreachable => html! { l.t(
             "We could not send your answers. Check your connection and try again; your answers are still here.",
             "Nid oeddem yn gallu anfon eich atebion. Gwiriwch eich cysylltiad a rhowch gynnig arall arni; mae eich atebion yma o hyd.",
-        ),
-        SendError::Rejected(_) => l.t(
-            "Sorry, something went wrong and your answers were not accepted. Please try again later.",
-            "Mae'n ddrwg gennym, aeth rhywbeth o'i le ac ni dderbyniwyd eich atebion. Rhowch gynnig arall arni yn nes ymlaen.",
-        ),
+        ) },
+        SendError::Rejected(..) => html! { <>
+            <p class="chorus-body">{ l.t(
+                "Your answers could not be sent and have not been saved. This is a problem with this website, not with your answers.",
+                "Nid oedd modd anfon eich atebion ac nid ydynt wedi'u cadw. Problem gyda'r wefan hon yw hon, nid gyda'ch atebion.") }</p>
+            { fallback(l, host) }
+        </> },
     }
+}
+
+/// What to show instead of a form that cannot send at all (no `site`): no patient should fill
+/// in a form whose answers will go nowhere.
+pub fn unavailable(l: Locale, host: &Element) -> Html {
+    html! {
+        <div class="chorus-inset" part="unavailable">
+            <p class="chorus-body">{ l.t(
+                "Sorry, this feedback form is not working at the moment.",
+                "Mae'n ddrwg gennym, nid yw'r ffurflen adborth hon yn gweithio ar hyn o bryd.") }</p>
+            { fallback(l, host) }
+        </div>
+    }
+}
+
+/// Another way to give feedback, as the trust configured it on the element:
+/// `fallback-phone="0300 123 4567"` (a `tel:` link) and/or `fallback-href="https://…"` (a link
+/// to, say, a paper form). Without either, the patient is pointed to the staff.
+pub fn fallback(l: Locale, host: &Element) -> Html {
+    let phone = host.get_attribute("fallback-phone").and_then(|p| {
+        let dial: String = p
+            .split(|c: char| !(c.is_ascii_digit() || c == '+'))
+            .collect();
+        (dial.len() >= 3).then(|| (p.trim().to_string(), dial))
+    });
+    // Only web links: a `javascript:` URL from a careless CMS must not become a link.
+    let href = host
+        .get_attribute("fallback-href")
+        .map(|h| h.trim().to_string())
+        .filter(|h| {
+            let lower = h.to_ascii_lowercase();
+            ["https://", "http://", "mailto:"]
+                .iter()
+                .any(|p| lower.starts_with(p))
+                || (h.starts_with('/') && !h.starts_with("//"))
+        });
+    let neither = phone.is_none() && href.is_none();
+    html! { <div part="fallback">
+        if let Some((shown, dial)) = phone {
+            <p class="chorus-body">
+                { l.t("You can give your feedback by phone instead: ", "Gallwch roi eich adborth dros y ffôn yn lle hynny: ") }
+                <a class="chorus-link" href={format!("tel:{dial}")}>{ shown }</a>
+            </p>
+        }
+        if let Some(h) = href {
+            <p class="chorus-body"><a class="chorus-link" href={h}>{ l.t("Give your feedback another way", "Rhowch eich adborth mewn ffordd arall") }</a></p>
+        }
+        if neither {
+            <p class="chorus-body">{ l.t(
+                "You can give your feedback to a member of staff instead.",
+                "Gallwch roi eich adborth i aelod o staff yn lle hynny.") }</p>
+        }
+    </div> }
 }
 
 /// The confirmation panel (sent, with the receipt's reference) or the inset saying the
@@ -92,9 +149,38 @@ pub fn outcome_panel(l: Locale, o: &Outcome, node: &NodeRef) -> Option<Html> {
     }
 }
 
-/// A free-text answer: label, hint, textarea, a live character count, and — as soon as the
-/// text holds something that looks personal — a preview of how it will be stored once the
-/// core has redacted it, and why.
+/// How long typing must pause before the character count is read out (as GOV.UK's and
+/// NHS.UK's character count do).
+const COUNT_DEBOUNCE_MS: u64 = 1000;
+
+thread_local! {
+    /// Keystrokes in any free-text answer on the page (one is typed into at a time).
+    static TYPED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn count_text(l: Locale, used: usize, max: usize) -> String {
+    if used > max {
+        format!(
+            "{} {}",
+            used - max,
+            l.t("characters too many", "nod yn ormod")
+        )
+    } else {
+        format!(
+            "{} {}",
+            max - used,
+            l.t("characters remaining", "nod ar ôl")
+        )
+    }
+}
+
+/// A free-text answer: label, hint, textarea, a character count, and — as soon as the text
+/// holds something that looks personal — a preview of how it will be stored once the core has
+/// redacted it, and why.
+///
+/// The visible count changes with every keystroke but is hidden from screen readers; they get
+/// the limit in the textarea's description and a separate status that speaks the count once
+/// typing pauses, so a screen reader is not interrupted on every character.
 #[allow(clippy::too_many_arguments)]
 pub fn free_text(
     l: Locale,
@@ -109,21 +195,43 @@ pub fn free_text(
     let used = value.chars().count();
     let redacted = redact(value);
     let hint_id = format!("{id}-hint");
-    let count_id = format!("{id}-count");
+    let info_id = format!("{id}-info");
     let err_id = format!("{id}-error");
-    let described = format!(
-        "{}{count_id}{}",
-        if hint.is_some() {
-            format!("{hint_id} ")
-        } else {
-            String::new()
-        },
-        if error.is_some() {
-            format!(" {err_id}")
-        } else {
-            String::new()
-        }
-    );
+    let mut described = info_id.clone();
+    if hint.is_some() {
+        described = format!("{hint_id} {described}");
+    }
+    if error.is_some() {
+        described = format!("{described} {err_id}");
+    }
+    let oninput = Callback::from(move |e: InputEvent| {
+        let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() else {
+            return;
+        };
+        let v = t.value();
+        // The status is written straight into its (otherwise empty) element after the pause:
+        // no component state, and only the last keystroke of a burst speaks.
+        let n = TYPED.with(|c| {
+            c.set(c.get().wrapping_add(1));
+            c.get()
+        });
+        let said = count_text(l, v.chars().count(), max);
+        let status = t.parent_element().and_then(|g| {
+            g.query_selector("[part=character-count-status]")
+                .ok()
+                .flatten()
+        });
+        wasm_bindgen_futures::spawn_local(async move {
+            yew::platform::time::sleep(std::time::Duration::from_millis(COUNT_DEBOUNCE_MS)).await;
+            if TYPED.with(|c| c.get()) == n
+                && let Some(s) = status
+            {
+                s.set_text_content(Some(&said));
+            }
+        });
+        on_input.emit(v);
+    });
+    let over = used > max;
     html! {
         <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
             <label class="chorus-label" for={id.to_string()}>{ label }</label>
@@ -136,17 +244,13 @@ pub fn free_text(
                 </p>
             }
             <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
-                aria-describedby={described} value={value.to_string()}
-                oninput={Callback::from(move |e: InputEvent| {
-                    if let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() { on_input.emit(t.value()); }
-                })} />
-            <p class="chorus-hint" id={count_id} aria-live="polite">
-                if used > max {
-                    { format!("{} {}", used - max, l.t("characters too many", "nod yn ormod")) }
-                } else {
-                    { format!("{} {}", max - used, l.t("characters remaining", "nod ar ôl")) }
-                }
+                aria-describedby={described} value={value.to_string()} {oninput} />
+            <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
+                l.t("You can enter up to", "Gallwch roi hyd at"), l.t("characters", "nod")) }</p>
+            <p class={if over { "chorus-error-message" } else { "chorus-hint" }} part="character-count" aria-hidden="true">
+                { count_text(l, used, max) }
             </p>
+            <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
             if !redacted.spans.is_empty() {
                 <div class="chorus-inset" part="redaction-preview">
                     <p>{ l.t(

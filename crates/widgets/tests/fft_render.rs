@@ -9,13 +9,21 @@ use web_sys::{Element, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A host element with a shadow root and a mount point, as the loader makes them.
+/// A host element (configured with a site) with a shadow root and a mount point, as the loader
+/// makes them.
 fn host(lang: Option<&str>) -> (Element, Element) {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let host = doc.create_element("chorus-fft").unwrap();
+    let (host, root) = bare_host();
+    host.set_attribute("site", "demo").unwrap();
     if let Some(l) = lang {
         host.set_attribute("locale", l).unwrap();
     }
+    (host, root)
+}
+
+/// A host element with no attributes at all, as a CMS that strips them leaves it.
+fn bare_host() -> (Element, Element) {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let host = doc.create_element("chorus-fft").unwrap();
     doc.body().unwrap().append_child(&host).unwrap();
     let shadow = host
         .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
@@ -100,4 +108,142 @@ fn the_hand_written_submission_json_round_trips_through_the_core() {
     assert_eq!(v["service"], "a&e");
     let back: Response = serde_json::from_value(v["response"].clone()).unwrap();
     assert_eq!(back, r);
+}
+
+/// Records the `code` of every `chorus:error` the host dispatches.
+fn error_codes(host: &Element) -> std::rc::Rc<std::cell::RefCell<Vec<String>>> {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let cb = {
+        let seen = seen.clone();
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::CustomEvent)>::new(
+            move |e: web_sys::CustomEvent| {
+                let code = js_sys::Reflect::get(&e.detail(), &"code".into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap_or_default();
+                seen.borrow_mut().push(code);
+            },
+        )
+    };
+    host.add_event_listener_with_callback("chorus:error", cb.as_ref().unchecked_ref())
+        .unwrap();
+    cb.forget();
+    seen
+}
+
+#[wasm_bindgen_test]
+async fn without_a_site_there_is_no_form_but_the_fallback_and_not_configured() {
+    let (host, root) = bare_host();
+    host.set_attribute("fallback-phone", "0300 123 4567")
+        .unwrap();
+    host.set_attribute("fallback-href", "javascript:alert(1)")
+        .unwrap();
+    let seen = error_codes(&host);
+    let _m = chorus_widgets::mount("chorus-fft", root.clone(), host).unwrap();
+    settle().await;
+    assert_eq!(
+        root.query_selector_all("input, textarea, button")
+            .unwrap()
+            .length(),
+        0
+    );
+    let text = root.text_content().unwrap();
+    assert!(text.contains("not working at the moment"), "{text}");
+    let links = root.query_selector_all("a").unwrap();
+    assert_eq!(links.length(), 1, "the javascript: link is not offered");
+    let tel: Element = links.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(
+        tel.get_attribute("href").as_deref(),
+        Some("tel:03001234567")
+    );
+    assert_eq!(*seen.borrow(), vec!["not_configured".to_string()]);
+}
+
+#[wasm_bindgen_test]
+async fn the_character_count_is_hidden_from_screen_readers_and_its_status_starts_empty() {
+    let (host, root) = host(None);
+    host.set_id("count-fft");
+    let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
+    settle().await;
+    assert!(
+        root.query_selector("[part=character-count][aria-live]")
+            .unwrap()
+            .is_none()
+    );
+    let count = root
+        .query_selector("[part=character-count]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(count.get_attribute("aria-hidden").as_deref(), Some("true"));
+    let status = root
+        .query_selector("[part=character-count-status][aria-live=polite]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.text_content().unwrap(), "");
+    let area: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    area.set_value("abc");
+    area.dispatch_event(&web_sys::InputEvent::new("input").unwrap())
+        .unwrap();
+    settle().await;
+    assert_eq!(
+        count.text_content().unwrap().trim(),
+        "1197 characters remaining"
+    );
+    assert_eq!(
+        status.text_content().unwrap(),
+        "",
+        "not spoken while typing"
+    );
+    yew::platform::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(status.text_content().unwrap(), "1197 characters remaining");
+    chorus_widgets::send::draft::clear(&host);
+}
+
+#[wasm_bindgen_test]
+async fn a_re_mounted_fft_keeps_the_typed_answers() {
+    let (host, root) = host(None);
+    host.set_id("kept-fft");
+    let mut m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
+    settle().await;
+    let poor: HtmlInputElement = root
+        .query_selector("#fft-poor")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    poor.click();
+    let area: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    area.set_value("Cold food");
+    area.dispatch_event(&web_sys::InputEvent::new("input").unwrap())
+        .unwrap();
+    settle().await;
+    m.destroy();
+    settle().await;
+    let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
+    settle().await;
+    let poor: HtmlInputElement = root
+        .query_selector("#fft-poor")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(poor.checked());
+    let area: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(area.value(), "Cold food");
+    chorus_widgets::send::draft::clear(&host);
 }

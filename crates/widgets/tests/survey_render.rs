@@ -54,10 +54,11 @@ fn doc() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// A host element with an inline instrument, a shadow root and a mount point, as the loader
-/// makes them.
+/// A host element (site `demo`) with an inline instrument, a shadow root and a mount point, as
+/// the loader makes them.
 fn host(tag: &str, json: &str, attrs: &[(&str, &str)]) -> (Element, Element) {
     let host = doc().create_element(tag).unwrap();
+    host.set_attribute("site", "demo").unwrap();
     for (k, v) in attrs {
         host.set_attribute(k, v).unwrap();
     }
