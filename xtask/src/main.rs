@@ -4,6 +4,7 @@
 mod bench;
 mod dist;
 mod fuzz;
+mod release;
 mod setup;
 mod test;
 mod toolchain;
@@ -29,6 +30,17 @@ enum Task {
         /// bundle is then marked not reproducible in pkg/manifest.json).
         #[arg(long)]
         any_toolchain: bool,
+    },
+    /// Build the archive a trust installs: the server (release build), pkg/, www/, the example
+    /// config, the systemd unit and SHA256SUMS, in target/release-archive/.
+    Release {
+        /// Package this server binary instead of building the release one.
+        #[arg(long)]
+        bin: Option<std::path::PathBuf>,
+        /// Then install the archive into an empty folder and use it (what `cargo xtask test`
+        /// does): checksums, migrate, doctor, serve, one submission, the bundle.
+        #[arg(long)]
+        check: bool,
     },
     /// Rebuild the bundle from a copy of this checkout in another folder (its own target dir)
     /// and compare every file's SHA-384 with pkg/: proves the published hashes reproducible.
@@ -79,6 +91,13 @@ fn main() -> anyhow::Result<()> {
             chorus(&["serve", "--addr", &addr])
         }
         Task::Reproduce => dist::check_reproducible(),
+        Task::Release { bin, check } => {
+            let archive = release::run(bin)?;
+            if check {
+                release::check(&archive)?;
+            }
+            Ok(())
+        }
         Task::Test { native_only } => test::run(native_only),
         Task::Bench(opts) => bench::run(opts),
         Task::Fuzz(opts) => fuzz::run(opts),

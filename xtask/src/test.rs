@@ -139,9 +139,26 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
                 e2e.env("CHORUS_ARTIFACTS", &artifacts);
                 e2e.args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
                     .arg("tests/e2e/")
-                    .env("CHORUS_BIN", bin)
+                    .env("CHORUS_BIN", &bin)
                     .current_dir(&root);
                 record("e2e", counted(&mut e2e));
+
+                step(
+                    "Release archive: built around this server, installed into an empty folder, used",
+                );
+                let out = root.join("target/release-test");
+                record(
+                    "release archive",
+                    match crate::release::archive(&bin, &out)
+                        .and_then(|a| crate::release::check(&a))
+                    {
+                        Ok(()) => Counts {
+                            passed: 1,
+                            failed: 0,
+                        },
+                        Err(e) => failed_step(&format!("{e:#}")),
+                    },
+                );
             }
         }
 
