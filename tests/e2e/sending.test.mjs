@@ -192,6 +192,26 @@ test("the Chorus server down (connection refused, browser online): kept on the d
   await context.close();
 });
 
+test("a proxy in front of a down Chorus server (502 with no CORS headers): kept on the device, not called refused", async () => {
+  // The browser sees the same TypeError as for a refused origin; the proxy answers the probe
+  // too, but without Access-Control-Allow-Origin, so the widget must not conclude "refused".
+  let hits = 0;
+  const proxy = createServer((req, res) => {
+    hits++;
+    res.writeHead(502, { "content-type": "text/html" });
+    res.end("<h1>502 Bad Gateway</h1>");
+  });
+  await new Promise((ok) => proxy.listen(0, "127.0.0.1", ok));
+  hosts.push(proxy);
+  const url = await hostPage("127.0.0.1", `<chorus-fft endpoint="http://127.0.0.1:${proxy.address().port}" site="demo"></chorus-fft>`);
+  const { context, page } = await open(url);
+  const fft = await answerAndSend(page);
+  await fft.locator("[part=queued]").waitFor({ timeout: 20_000 });
+  assert.deepEqual((await events(page)).map((e) => e.name), ["chorus:queued"]);
+  assert.ok(hits >= 2, `the proxy was asked (${hits})`);
+  await context.close();
+});
+
 test("the character count is not a live region; a separate status speaks once typing pauses; over the limit it is in the error colour", async () => {
   const { context, page } = await open(`${server.url}/`);
   const fft = page.locator("chorus-fft");
