@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
 import { launchBrowser, startServer } from "./support.mjs";
 
 let server;
@@ -66,6 +67,12 @@ async function open(url) {
   return { context, page, console };
 }
 
+async function axe(page, tag, state) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).include(tag).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
+}
+
 const events = (page) => page.evaluate(() => window.__events);
 const queued = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chorus:queue:")).length);
 const stored = async () => Number((await (await fetch(`${server.url}/metrics`)).text()).match(/chorus_responses_stored_total (\d+)/)[1]);
@@ -102,6 +109,7 @@ test("a page on an origin the server does not allow: told plainly it was not sen
   assert.equal(await queued(page), 0, "nothing queued in localStorage");
   assert.ok(console.some((c) => /Chorus: origin_not_allowed: .*127\.0\.0\.2/.test(c)), `console for the web team: ${console.join(" | ")}`);
   assert.equal(await stored(), before);
+  await axe(page, "chorus-fft", "refused");
   await context.close();
 });
 
@@ -143,6 +151,7 @@ test("a CMS stripped site and endpoint: the web team is told (not_configured) an
   assert.deepEqual(seen.map((e) => [e.tag, e.code]).sort(), [["chorus-fft", "not_configured"], ["chorus-form", "not_configured"]]);
   assert.ok(console.some((c) => /<chorus-fft> has no site attribute/.test(c)), console.join(" | "));
   assert.equal(await queued(page), 0);
+  await axe(page, "chorus-fft", "not configured");
   await context.close();
 });
 
