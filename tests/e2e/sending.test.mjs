@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
 import { launchBrowser, startServer } from "./support.mjs";
 
 let server;
@@ -66,6 +67,12 @@ async function open(url) {
   return { context, page, console };
 }
 
+async function axe(page, tag, state) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).include(tag).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
+}
+
 const events = (page) => page.evaluate(() => window.__events);
 const queued = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chorus:queue:")).length);
 const stored = async () => Number((await (await fetch(`${server.url}/metrics`)).text()).match(/chorus_responses_stored_total (\d+)/)[1]);
@@ -102,6 +109,7 @@ test("a page on an origin the server does not allow: told plainly it was not sen
   assert.equal(await queued(page), 0, "nothing queued in localStorage");
   assert.ok(console.some((c) => /Chorus: origin_not_allowed: .*127\.0\.0\.2/.test(c)), `console for the web team: ${console.join(" | ")}`);
   assert.equal(await stored(), before);
+  await axe(page, "chorus-fft", "refused");
   await context.close();
 });
 
@@ -143,6 +151,7 @@ test("a CMS stripped site and endpoint: the web team is told (not_configured) an
   assert.deepEqual(seen.map((e) => [e.tag, e.code]).sort(), [["chorus-fft", "not_configured"], ["chorus-form", "not_configured"]]);
   assert.ok(console.some((c) => /<chorus-fft> has no site attribute/.test(c)), console.join(" | "));
   assert.equal(await queued(page), 0);
+  await axe(page, "chorus-fft", "not configured");
   await context.close();
 });
 
@@ -189,6 +198,26 @@ test("the Chorus server down (connection refused, browser online): kept on the d
   await fft.locator("[part=queued]").waitFor({ timeout: 20_000 });
   assert.deepEqual((await events(page)).map((e) => e.name), ["chorus:queued"]);
   assert.equal(await queued(page), 1);
+  await context.close();
+});
+
+test("a proxy in front of a down Chorus server (502 with no CORS headers): kept on the device, not called refused", async () => {
+  // The browser sees the same TypeError as for a refused origin; the proxy answers the probe
+  // too, but without Access-Control-Allow-Origin, so the widget must not conclude "refused".
+  let hits = 0;
+  const proxy = createServer((req, res) => {
+    hits++;
+    res.writeHead(502, { "content-type": "text/html" });
+    res.end("<h1>502 Bad Gateway</h1>");
+  });
+  await new Promise((ok) => proxy.listen(0, "127.0.0.1", ok));
+  hosts.push(proxy);
+  const url = await hostPage("127.0.0.1", `<chorus-fft endpoint="http://127.0.0.1:${proxy.address().port}" site="demo"></chorus-fft>`);
+  const { context, page } = await open(url);
+  const fft = await answerAndSend(page);
+  await fft.locator("[part=queued]").waitFor({ timeout: 20_000 });
+  assert.deepEqual((await events(page)).map((e) => e.name), ["chorus:queued"]);
+  assert.ok(hits >= 2, `the proxy was asked (${hits})`);
   await context.close();
 });
 

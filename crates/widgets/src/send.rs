@@ -132,14 +132,14 @@ fn same_origin(url: &str) -> bool {
 ///
 /// A `fetch` that fails with a `TypeError` while the browser is online is ambiguous: the
 /// server may be down, or it may be up and refusing this page's origin (CORS hides which).
-/// For a cross-origin endpoint we then ask the server itself, with a plain CORS `GET` of
-/// `/embed/manifest.json`: every Chorus server answers everything under `/embed/` to any
-/// origin (`Access-Control-Allow-Origin: *`, the bundle is fetched cross-origin with SRI). If
-/// that answers, the server is up and the refusal is for this origin: it will never be
-/// delivered, so nothing is queued. If it fails too, the server (or the network path, or a
-/// proxy in front of it answering 502 without CORS headers) is down: queue and retry. A
-/// `no-cors` probe would be simpler but cannot tell a refusing server from a proxy's error
-/// page, so a real outage would tell every patient "could not be sent".
+/// For a cross-origin endpoint, after the second such failure, we ask the server itself with
+/// a plain CORS `GET` of `/embed/manifest.json`: every Chorus server answers everything under
+/// `/embed/` to any origin (`Access-Control-Allow-Origin: *`, as the bundle is fetched
+/// cross-origin with SRI). If that answers, the server is up and the refusal is for this
+/// origin: it will never be delivered, so nothing is queued. If it fails too, the server (or
+/// the network path, or a proxy in front of it answering 502 without CORS headers) is down:
+/// queue and retry. A `no-cors` probe would be simpler but cannot tell a refusing server from
+/// a proxy's error page, so a real outage would tell every patient "could not be sent".
 pub async fn send(p: &Prepared) -> Result<String, SendError> {
     let (url, body) = (p.url.as_str(), p.body.as_str());
     if !url.ends_with(RESPONSES) {
@@ -158,6 +158,7 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
             ),
         ));
     }
+    let mut network_errors = 0;
     for delay in BACKOFF_MS {
         if delay > 0 {
             yew::platform::time::sleep(Duration::from_millis(delay)).await;
@@ -195,18 +196,19 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
             }
             // Offline: no point in retrying now; the `online` event will.
             Err(_) if !online() => return Err(SendError::Unreachable),
-            Err(e)
-                if e.is_instance_of::<js_sys::TypeError>()
-                    && !same_origin(url)
-                    && reachable(url).await =>
-            {
-                return Err(SendError::Rejected(
-                    "origin_not_allowed".into(),
-                    format!(
-                        "the Chorus server is up but refused this page's origin ({}): add it to the site's origins in the server's configuration",
-                        page_origin()
-                    ),
-                ));
+            // A refusal happens every time; a dropped connection rarely twice in a row. So
+            // ask the server only after the second network error.
+            Err(e) if e.is_instance_of::<js_sys::TypeError>() && !same_origin(url) => {
+                network_errors += 1;
+                if network_errors >= 2 && reachable(url).await {
+                    return Err(SendError::Rejected(
+                        "origin_not_allowed".into(),
+                        format!(
+                            "the Chorus server is up but refused this page's origin ({}): add it to the site's origins in the server's configuration",
+                            page_origin()
+                        ),
+                    ));
+                }
             }
             Err(_) => {}
         }

@@ -96,33 +96,26 @@ pub fn fallback(l: Locale, host: &Element) -> Html {
         (dial.len() >= 3).then(|| (p.trim().to_string(), dial))
     });
     // Only web links: a `javascript:` URL from a careless CMS must not become a link.
-    let href = host
-        .get_attribute("fallback-href")
-        .map(|h| h.trim().to_string())
-        .filter(|h| {
-            let lower = h.to_ascii_lowercase();
-            ["https://", "http://", "mailto:"]
-                .iter()
-                .any(|p| lower.starts_with(p))
-                || (h.starts_with('/') && !h.starts_with("//"))
-        });
+    let href = host.get_attribute("fallback-href").filter(|h| {
+        let h = h.trim_start().to_ascii_lowercase();
+        h.starts_with("https://")
+            || h.starts_with("http://")
+            || h.starts_with("mailto:")
+            || (h.starts_with('/') && !h.starts_with("//"))
+    });
     let neither = phone.is_none() && href.is_none();
-    html! { <div part="fallback">
+    html! { <p class="chorus-body" part="fallback">
         if let Some((shown, dial)) = phone {
-            <p class="chorus-body">
-                { l.t("You can give your feedback by phone instead: ", "Gallwch roi eich adborth dros y ffôn yn lle hynny: ") }
-                <a class="chorus-link" href={format!("tel:{dial}")}>{ shown }</a>
-            </p>
+            { l.t("You can give your feedback by phone instead: ", "Gallwch roi eich adborth dros y ffôn yn lle hynny: ") }
+            <a class="chorus-link" href={format!("tel:{dial}")}>{ shown }</a>{ ". " }
         }
         if let Some(h) = href {
-            <p class="chorus-body"><a class="chorus-link" href={h}>{ l.t("Give your feedback another way", "Rhowch eich adborth mewn ffordd arall") }</a></p>
+            <a class="chorus-link" href={h}>{ l.t("Give your feedback another way", "Rhowch eich adborth mewn ffordd arall") }</a>
         }
         if neither {
-            <p class="chorus-body">{ l.t(
-                "You can give your feedback to a member of staff instead.",
-                "Gallwch roi eich adborth i aelod o staff yn lle hynny.") }</p>
+            { l.t("You can give your feedback to a member of staff instead.", "Gallwch roi eich adborth i aelod o staff yn lle hynny.") }
         }
-    </div> }
+    </p> }
 }
 
 /// The confirmation panel (sent, with the receipt's reference) or the inset saying the

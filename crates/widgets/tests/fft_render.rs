@@ -24,6 +24,8 @@ fn host(lang: Option<&str>) -> (Element, Element) {
 fn bare_host() -> (Element, Element) {
     let doc = web_sys::window().unwrap().document().unwrap();
     let host = doc.create_element("chorus-fft").unwrap();
+    // Its own id, so no test restores another's kept answers (`send::draft`).
+    host.set_id(&format!("host-{}", js_sys::Math::random()));
     doc.body().unwrap().append_child(&host).unwrap();
     let shadow = host
         .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))

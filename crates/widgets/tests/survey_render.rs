@@ -59,6 +59,8 @@ fn doc() -> web_sys::Document {
 fn host(tag: &str, json: &str, attrs: &[(&str, &str)]) -> (Element, Element) {
     let host = doc().create_element(tag).unwrap();
     host.set_attribute("site", "demo").unwrap();
+    // Its own id, so no test restores another's kept answers (`send::draft`).
+    host.set_id(&format!("host-{}", js_sys::Math::random()));
     for (k, v) in attrs {
         host.set_attribute(k, v).unwrap();
     }
@@ -390,4 +392,46 @@ async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_
     click(&root, "button[type=submit]").await;
     let summary = q(&root, ".chorus-error-summary");
     assert_eq!(focused(&host).as_ref(), Some(&summary));
+}
+
+#[wasm_bindgen_test]
+async fn a_re_mounted_form_comes_back_on_its_page_with_its_answers_but_not_for_another_version() {
+    let (host, root) = host("chorus-form", SMALL_FORM, &[]);
+    let mut m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
+    settle().await;
+    click(&root, "#q-a1-1").await;
+    click(&root, "button[type=submit]").await;
+    assert!(text(&root, "h2").contains("Theme B"));
+    m.destroy();
+    settle().await;
+    // Added again (say, a single-page app's tab switch): the same page, the same answers.
+    let mut m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
+    settle().await;
+    assert!(
+        text(&root, "h2").contains("Theme B"),
+        "{}",
+        text(&root, "h2")
+    );
+    click(&root, ".chorus-back-link").await;
+    assert!(
+        q(&root, "#q-a1-1")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .checked()
+    );
+    m.destroy();
+    settle().await;
+    // The instrument changed meanwhile: what was kept is for another version, so not used.
+    q(&host, "script").set_text_content(Some(
+        &SMALL_FORM.replace("\"version\": 3", "\"version\": 4"),
+    ));
+    let _m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
+    settle().await;
+    assert!(text(&root, "h2").contains("page 1 of 3"));
+    assert!(
+        !q(&root, "#q-a1-1")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .checked()
+    );
 }
