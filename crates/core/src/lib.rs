@@ -9,6 +9,7 @@
 //! - [`score`](mod@score): the brief's scoring rules, exactly, behind one [`score::score`] entry point;
 //! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
 //! - [`redact`]: removing personal data from free text before it is stored;
+//! - [`spc`]: statistical process control charts (XmR) with the special-cause rules;
 //! - [`library`] (feature `library`): the instruments Chorus ships.
 //!
 //! Arithmetic is exact where it can be ([`num::Ratio`]); where `f64` is used it is only
@@ -25,6 +26,7 @@ pub mod num;
 pub mod redact;
 pub mod response;
 pub mod score;
+pub mod spc;
 pub mod text;
 
 pub use instrument::{DefinitionProblem, Instrument, Item, ItemKind, Scoring};

@@ -241,4 +241,21 @@ proptest! {
         let back: ScoreReport = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         prop_assert_eq!(back, s);
     }
+
+    /// SPC charts never panic, have one set of flags per point, and a point beyond a limit is
+    /// always special cause; limits are symmetric about the mean.
+    #[test]
+    fn spc_charts_are_well_formed(values in prop::collection::vec(prop_oneof![-1e6f64..1e6, 0f64..100.0, Just(f64::NAN), Just(50.0)], 0..60), baseline in 0usize..70, shift in 0usize..10, trend in 0usize..10) {
+        let opts = chorus_core::spc::Options { baseline, shift, trend, ..Default::default() };
+        if let Some(c) = chorus_core::spc::xmr(&values, &opts) {
+            prop_assert_eq!(c.points.len(), values.len());
+            prop_assert!(c.upper >= c.mean && c.mean >= c.lower);
+            for (v, p) in values.iter().zip(&c.points) {
+                if *v > c.upper || *v < c.lower {
+                    prop_assert!(p.astronomical && p.special());
+                }
+                prop_assert_eq!(p.special(), p.high.is_some());
+            }
+        }
+    }
 }

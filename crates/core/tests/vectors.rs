@@ -24,8 +24,9 @@ const AGGREGATION: &str = include_str!("../vectors/aggregation.json");
 const AGGREGATION_IST: &str = include_str!("../vectors/aggregation-i-statements.json");
 const AGGREGATION_MEASURES: &str = include_str!("../vectors/aggregation-measures.json");
 const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
+const SPC: &str = include_str!("../vectors/spc.json");
 
-const ALL: [&str; 8] = [
+const ALL: [&str; 9] = [
     SCORING,
     SCORING_INLINE,
     VALIDATION,
@@ -34,6 +35,7 @@ const ALL: [&str; 8] = [
     AGGREGATION_IST,
     AGGREGATION_MEASURES,
     DEFINITIONS,
+    SPC,
 ];
 
 fn cases(src: &str) -> Vec<Value> {
@@ -337,6 +339,39 @@ fn definition_vectors() {
 
 /// The floor, and traceability: every scoring rule of the brief, every response
 /// error code and every definition problem code has at least one vector.
+/// SPC charts (`spc.json`, from `vectors/spc_reference.py`): mean, limits and the near lines
+/// equal to the bit, every point's flags and side, the variation and assurance verdicts.
+#[test]
+fn spc_charts_match_the_reference() {
+    let all = cases(SPC);
+    assert!(all.len() >= 40, "only {} SPC vectors", all.len());
+    let mut failures = Vec::new();
+    for c in &all {
+        let name = c["name"].as_str().unwrap_or("?");
+        let values: Vec<f64> = serde_json::from_value(c["values"].clone()).expect("values");
+        let opts: chorus_core::spc::Options =
+            serde_json::from_value(c["options"].clone()).expect("options");
+        let got = chorus_core::spc::xmr(&values, &opts);
+        match (&c["expect"], got) {
+            (Value::Null, None) => {}
+            (Value::Null, Some(_)) => failures.push(format!("{name}: expected no chart")),
+            (_, None) => failures.push(format!("{name}: no chart")),
+            (expect, Some(chart)) => {
+                let actual = serde_json::to_value(&chart).expect("serialise");
+                let before = failures.len();
+                subset(name, expect, &actual, &mut failures);
+                // And nothing more in the chart than the reference knows of.
+                if failures.len() == before
+                    && actual.as_object().map(|o| o.len()) != expect.as_object().map(|o| o.len())
+                {
+                    failures.push(format!("{name}: fields differ from the reference's"));
+                }
+            }
+        }
+    }
+    report(failures, all.len());
+}
+
 #[test]
 fn rules_are_all_traced() {
     let every: Vec<Value> = ALL.iter().flat_map(|s| cases(s)).collect();
@@ -363,6 +398,8 @@ fn rules_are_all_traced() {
         "redaction",
         "response validation",
         "definition validation",
+        "spc: xmr",
+        "spc: too few",
     ] {
         assert!(
             rules.iter().any(|r| r.contains(rule)),
