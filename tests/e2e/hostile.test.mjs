@@ -443,3 +443,18 @@ test("the page does not jump while the widgets start and load (cumulative layout
     await context.close();
   }
 });
+
+test("the space held while loading is let go once the widget has drawn: the confirmation is its own height", async () => {
+  const context = await browser.newContext();
+  const { page } = await open(context, "dark.html");
+  const fft = page.locator("chorus-fft");
+  await fft.locator("label[for=fft-good]").click();
+  await fft.locator("button[type=submit]").click();
+  await fft.locator("[part=confirmation]").waitFor({ timeout: 15_000 });
+  const [widget, panel] = await page.evaluate(() => {
+    const el = document.querySelector("chorus-fft");
+    return [el.getBoundingClientRect().height, el.shadowRoot.querySelector("[part=confirmation]").getBoundingClientRect().height];
+  });
+  assert.ok(widget <= panel + 2, `the widget (${widget}px) is no taller than its confirmation panel (${panel}px)`);
+  await context.close();
+});
