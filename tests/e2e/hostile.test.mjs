@@ -365,7 +365,7 @@ async function differingPixels(a, b) {
   return n;
 }
 
-test("forced colours: the chosen radio and the focus ring are still drawn", async () => {
+test("forced colours: the chosen radio, the focus ring and the error edge are still drawn", async () => {
   const shots = {};
   for (const forced of ["none", "active"]) {
     const context = await browser.newContext({ forcedColors: forced });
@@ -386,6 +386,19 @@ test("forced colours: the chosen radio and the focus ring are still drawn", asyn
     assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.id), "fft-good");
     const focused = await shot();
     shots[forced] = { plain, chosen, focused };
+    // An error: the question's group gets a thick edge on its reading side, in forced colours
+    // too. (The edge is compared with an empty strip at the group's far end: without the edge,
+    // the group's first 4px are empty as well.)
+    const group = fft.locator(".chorus-form-group").first();
+    await page.reload();
+    await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+    await fft.locator("button[type=submit]").click();
+    await fft.locator(".chorus-error-summary").waitFor();
+    const g = await group.boundingBox();
+    const edge = await page.screenshot({ clip: { x: g.x, y: g.y + 40, width: 4, height: 80 }, animations: "disabled" });
+    const blank = await page.screenshot({ clip: { x: g.x + g.width - 8, y: g.y + 40, width: 4, height: 80 }, animations: "disabled" });
+    const edgeDiff = await differingPixels(edge, blank);
+    assert.ok(edgeDiff > 240, `${forced}: the error edge is drawn (${edgeDiff} of 320 pixels)`);
     const chosenDiff = await differingPixels(plain, chosen);
     const focusDiff = await differingPixels(chosen, focused);
     assert.ok(chosenDiff > 100, `${forced}: choosing a radio changes ${chosenDiff} pixels around it`);
