@@ -307,6 +307,8 @@ async function expectFallback(page, state) {
     assert.match(await el.locator(".chorus-load-failed").textContent(), /could not be loaded/, `${state} ${tag}: message`);
     assert.equal(await el.locator(":scope > p.fallback").isVisible(), true, `${state} ${tag}: fallback visible`);
     assert.match(await el.locator(":scope > p.fallback a").getAttribute("href"), /paper-form/);
+    const [message, fallback] = [await el.locator(".chorus-load-failed").boundingBox(), await el.locator(":scope > p.fallback").boundingBox()];
+    assert.ok(message.y < fallback.y, `${state} ${tag}: the apology comes before the fallback content`);
     const box = await el.boundingBox();
     assert.ok(box && box.height > 30, `${state} ${tag}: ${box?.height}px high`);
   }
