@@ -473,3 +473,17 @@ test("the space held while loading is let go once the widget has drawn: the conf
   assert.ok(widget <= panel + 2, `the widget (${widget}px) is no taller than its confirmation panel (${panel}px)`);
   await context.close();
 });
+
+test("the Back link is named \"Back\" (its chevron is decoration) and points the reading way", async () => {
+  const context = await browser.newContext();
+  const { page } = await open(context, "hostile.html");
+  const form = page.locator("chorus-form");
+  await form.locator("label[for=q-s1-1]").click();
+  await form.locator("button[type=submit]").click();
+  const back = form.getByRole("button", { name: "Back", exact: true });
+  await back.waitFor({ timeout: 15_000 });
+  assert.equal(await back.count(), 1);
+  const chevron = await back.evaluate((b) => getComputedStyle(b, "::before").content);
+  assert.match(chevron, /‹/);
+  await context.close();
+});
