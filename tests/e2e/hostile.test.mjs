@@ -194,6 +194,10 @@ test("dark page: the widget paints its own light surface, so its text keeps its 
     assert.equal(root["background-color"], "rgb(255, 255, 255)", `${host}: own background`);
     assert.equal(root.color, "rgb(33, 43, 50)", `${host}: own text colour`);
   }
+  // Printed: black on white, whatever the screen theme.
+  await page.emulateMedia({ media: "print" });
+  assert.deepEqual(await style(page, "chorus-fft", "[part=root]", ["background-color", "color"]), { "background-color": "rgb(255, 255, 255)", color: "rgb(0, 0, 0)" });
+  await page.emulateMedia({ media: "screen" });
   // A designer's choice wins: the token set on the element is what is painted.
   await page.evaluate(() => document.querySelector("chorus-fft").style.setProperty("--chorus-colour-background", "#fffbe6"));
   assert.equal((await style(page, "chorus-fft", "[part=root]", ["background-color"]))["background-color"], "rgb(255, 251, 230)");
