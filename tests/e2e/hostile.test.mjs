@@ -491,3 +491,16 @@ test("the Back link is named \"Back\" (its chevron is decoration) and points the
   assert.match(chevron, /‹/);
   await context.close();
 });
+
+test("on an NHS.UK frontend page the widget's surface is the page's own background, with white controls", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/nhsuk.html`);
+  await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });
+  const body = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(body, "rgb(240, 244, 245)");
+  assert.equal((await style(page, "chorus-fft", "[part=root]", ["background-color"]))["background-color"], body);
+  assert.equal((await page.locator("chorus-fft label[for=fft-good]").evaluate((l) => getComputedStyle(l, "::before").backgroundColor)), "rgb(255, 255, 255)");
+  assert.equal((await style(page, "chorus-fft", "textarea", ["background-color"]))["background-color"], "rgb(255, 255, 255)");
+  await context.close();
+});
