@@ -194,6 +194,10 @@ test("dark page: the widget paints its own light surface, so its text keeps its 
     assert.equal(root["background-color"], "rgb(255, 255, 255)", `${host}: own background`);
     assert.equal(root.color, "rgb(33, 43, 50)", `${host}: own text colour`);
   }
+  // Printed: black on white, whatever the screen theme.
+  await page.emulateMedia({ media: "print" });
+  assert.deepEqual(await style(page, "chorus-fft", "[part=root]", ["background-color", "color"]), { "background-color": "rgb(255, 255, 255)", color: "rgb(0, 0, 0)" });
+  await page.emulateMedia({ media: "screen" });
   // A designer's choice wins: the token set on the element is what is painted.
   await page.evaluate(() => document.querySelector("chorus-fft").style.setProperty("--chorus-colour-background", "#fffbe6"));
   assert.equal((await style(page, "chorus-fft", "[part=root]", ["background-color"]))["background-color"], "rgb(255, 251, 230)");
@@ -307,6 +311,8 @@ async function expectFallback(page, state) {
     assert.match(await el.locator(".chorus-load-failed").textContent(), /could not be loaded/, `${state} ${tag}: message`);
     assert.equal(await el.locator(":scope > p.fallback").isVisible(), true, `${state} ${tag}: fallback visible`);
     assert.match(await el.locator(":scope > p.fallback a").getAttribute("href"), /paper-form/);
+    const [message, fallback] = [await el.locator(".chorus-load-failed").boundingBox(), await el.locator(":scope > p.fallback").boundingBox()];
+    assert.ok(message.y < fallback.y, `${state} ${tag}: the apology comes before the fallback content`);
     const box = await el.boundingBox();
     assert.ok(box && box.height > 30, `${state} ${tag}: ${box?.height}px high`);
   }
@@ -365,7 +371,7 @@ async function differingPixels(a, b) {
   return n;
 }
 
-test("forced colours: the chosen radio and the focus ring are still drawn", async () => {
+test("forced colours: the chosen radio, the focus ring and the error edge are still drawn", async () => {
   const shots = {};
   for (const forced of ["none", "active"]) {
     const context = await browser.newContext({ forcedColors: forced });
@@ -386,6 +392,19 @@ test("forced colours: the chosen radio and the focus ring are still drawn", asyn
     assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.id), "fft-good");
     const focused = await shot();
     shots[forced] = { plain, chosen, focused };
+    // An error: the question's group gets a thick edge on its reading side, in forced colours
+    // too. (The edge is compared with an empty strip at the group's far end: without the edge,
+    // the group's first 4px are empty as well.)
+    const group = fft.locator(".chorus-form-group").first();
+    await page.reload();
+    await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
+    await fft.locator("button[type=submit]").click();
+    await fft.locator(".chorus-error-summary").waitFor();
+    const g = await group.boundingBox();
+    const edge = await page.screenshot({ clip: { x: g.x, y: g.y + 40, width: 4, height: 80 }, animations: "disabled" });
+    const blank = await page.screenshot({ clip: { x: g.x + g.width - 8, y: g.y + 40, width: 4, height: 80 }, animations: "disabled" });
+    const edgeDiff = await differingPixels(edge, blank);
+    assert.ok(edgeDiff > 240, `${forced}: the error edge is drawn (${edgeDiff} of 320 pixels)`);
     const chosenDiff = await differingPixels(plain, chosen);
     const focusDiff = await differingPixels(chosen, focused);
     assert.ok(chosenDiff > 100, `${forced}: choosing a radio changes ${chosenDiff} pixels around it`);
@@ -442,4 +461,46 @@ test("the page does not jump while the widgets start and load (cumulative layout
     assert.ok(cls < 0.05, `${path}: cumulative layout shift ${cls.toFixed(3)}`);
     await context.close();
   }
+});
+
+test("the space held while loading is let go once the widget has drawn: the confirmation is its own height", async () => {
+  const context = await browser.newContext();
+  const { page } = await open(context, "dark.html");
+  const fft = page.locator("chorus-fft");
+  await fft.locator("label[for=fft-good]").click();
+  await fft.locator("button[type=submit]").click();
+  await fft.locator("[part=confirmation]").waitFor({ timeout: 15_000 });
+  const [widget, panel] = await page.evaluate(() => {
+    const el = document.querySelector("chorus-fft");
+    return [el.getBoundingClientRect().height, el.shadowRoot.querySelector("[part=confirmation]").getBoundingClientRect().height];
+  });
+  assert.ok(widget <= panel + 2, `the widget (${widget}px) is no taller than its confirmation panel (${panel}px)`);
+  await context.close();
+});
+
+test("the Back link is named \"Back\" (its chevron is decoration) and points the reading way", async () => {
+  const context = await browser.newContext();
+  const { page } = await open(context, "hostile.html");
+  const form = page.locator("chorus-form");
+  await form.locator("label[for=q-s1-1]").click();
+  await form.locator("button[type=submit]").click();
+  const back = form.getByRole("button", { name: "Back", exact: true });
+  await back.waitFor({ timeout: 15_000 });
+  assert.equal(await back.count(), 1);
+  const chevron = await back.evaluate((b) => getComputedStyle(b, "::before").content);
+  assert.match(chevron, /‹/);
+  await context.close();
+});
+
+test("on an NHS.UK frontend page the widget's surface is the page's own background, with white controls", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/nhsuk.html`);
+  await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });
+  const body = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(body, "rgb(240, 244, 245)");
+  assert.equal((await style(page, "chorus-fft", "[part=root]", ["background-color"]))["background-color"], body);
+  assert.equal((await page.locator("chorus-fft label[for=fft-good]").evaluate((l) => getComputedStyle(l, "::before").backgroundColor)), "rgb(255, 255, 255)");
+  assert.equal((await style(page, "chorus-fft", "textarea", ["background-color"]))["background-color"], "rgb(255, 255, 255)");
+  await context.close();
 });

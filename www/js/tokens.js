@@ -7,7 +7,8 @@ export const TOKENS = [
   { name: "--chorus-colour-brand", group: "colour", fallback: "#005eb8", nhsuk: "--nhsuk-brand-colour", example: "#5a2d82", use: "Brand colour: inset panel edge, option-grid dividers on small screens, and links unless the link token is set." },
   { name: "--chorus-colour-text", group: "colour", fallback: "#212b32", nhsuk: "--nhsuk-text-colour", example: "#0b0c0c", use: "Body text." },
   { name: "--chorus-colour-secondary-text", group: "colour", fallback: "#4c6272", nhsuk: "--nhsuk-secondary-text-colour", example: "#505a5f", use: "Hints and captions." },
-  { name: "--chorus-colour-background", group: "colour", fallback: "#ffffff", nhsuk: "--nhsuk-white-colour", example: "#f0f4f5", use: "The widget's own surface, painted behind all of it, and the inside of radio circles, checkboxes and inset panels. Painted by default so the widget stays readable on a dark page; transparent lets the page show through (then the page colour below must pass)." },
+  { name: "--chorus-colour-background", group: "colour", fallback: "#ffffff", nhsuk: "--nhsuk-body-background-colour", example: "#f0f4f5", use: "The widget's own surface, painted behind all of it and inside inset panels. Painted by default so the widget stays readable on a dark page; on an NHS.UK frontend page it matches the page. Transparent lets the page show through (then the page colour below must pass)." },
+  { name: "--chorus-colour-input-background", group: "colour", fallback: "#ffffff", nhsuk: "--nhsuk-input-background-colour", example: "#ffffff", use: "Inside radio circles, checkboxes and text boxes." },
   { name: "--chorus-colour-border", group: "colour", fallback: "#d8dde0", nhsuk: "--nhsuk-grey-4-colour", example: "#b1b4b6", use: "Dividing lines in summary lists and the option grid." },
   { name: "--chorus-colour-input-border", group: "colour", fallback: "#4c6272", nhsuk: "--nhsuk-grey-1-colour", example: "#0b0c0c", use: "Edges of radios, checkboxes and text boxes, and the dot of a chosen radio." },
   { name: "--chorus-colour-focus", group: "colour", fallback: "#ffeb3b", nhsuk: "--nhsuk-focus-colour", example: "#ffdd00", use: "Focus highlight behind the focused control." },
@@ -45,7 +46,7 @@ export const PRESETS = {
   "high-contrast": {
     label: "High contrast",
     values: {
-      "--chorus-colour-text": "#000000", "--chorus-colour-secondary-text": "#000000", "--chorus-colour-background": "#ffffff",
+      "--chorus-colour-text": "#000000", "--chorus-colour-secondary-text": "#000000", "--chorus-colour-background": "#ffffff", "--chorus-colour-input-background": "#ffffff",
       "--chorus-colour-border": "#000000", "--chorus-colour-input-border": "#000000", "--chorus-colour-brand": "#002f5c",
       "--chorus-colour-link": "#002f5c", "--chorus-colour-button": "#000000", "--chorus-colour-button-hover": "#333333",
       "--chorus-colour-button-shadow": "#595959", "--chorus-focus-width": "6px", "--chorus-font-size": "1.1875em",
@@ -78,5 +79,6 @@ export const PAIRS = [
   { label: "Focused text on focus highlight", fg: "--chorus-colour-focus-text", bg: "--chorus-colour-focus", min: 4.5 },
   { label: "Focus edge on background (user interface)", fg: "--chorus-colour-focus-text", bg: "--chorus-colour-background", min: 3 },
   { label: "Radio and text box edges on background (user interface)", fg: "--chorus-colour-input-border", bg: "--chorus-colour-background", min: 3 },
+  { label: "Radio dot and text box edges inside the control (user interface)", fg: "--chorus-colour-input-border", bg: "--chorus-colour-input-background", min: 3 },
   { label: "Error border on background (user interface)", fg: "--chorus-colour-error", bg: "--chorus-colour-background", min: 3 },
 ];

@@ -99,7 +99,8 @@ class ChorusElement extends HTMLElement {
       root.setAttribute("lang", lang);
       root.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
       app.replaceChildren(p);
-      if (!fallback.isConnected) shadow.prepend(fallback);
+      // The apology first, then the web team's own content.
+      shadow.append(fallback);
       this.dispatchEvent(new CustomEvent("chorus:error", { bubbles: true, composed: true, detail: { code: "load_failed" } }));
     };
     boot().then(() => {

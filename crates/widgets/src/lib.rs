@@ -60,8 +60,9 @@ fn flush_queue_once() {
 }
 
 /// Mount the widget named by `tag` (the custom element's local name) into `root`, the
-/// `<div class="chorus-app">` inside the `<div part="root">` of the host element's shadow root. `host` is the custom element itself, from which
-/// attributes (`locale`, `endpoint`, …) are read.
+/// `<div class="chorus-app">` inside the `<div part="root">` of the host element's shadow
+/// root. `host` is the custom element itself, from which attributes (`locale`, `endpoint`, …)
+/// are read.
 #[wasm_bindgen]
 pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
     flush_queue_once();
