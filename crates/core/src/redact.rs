@@ -9,10 +9,12 @@
 //! # The rules
 //!
 //! **Normalisation first.** Detectors read a normalised copy of the text, but every span is an
-//! offset into the original (bytes and UTF-16 units), so the original characters are replaced:
+//! offset into the original (bytes and UTF-16 units), and a token replaces the original
+//! characters, never the normalised ones:
 //! - digits of other scripts become `0`–`9`: full-width, Arabic-Indic, Extended Arabic-Indic
 //!   (Urdu, Persian), Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, and the mathematical
-//!   bold, double-struck, sans-serif and monospace digits;
+//!   bold, double-struck, sans-serif, sans-serif bold and monospace digits (other scripts'
+//!   digits, Thai for one, are left as they are);
 //! - full-width ASCII (U+FF01–U+FF5E) becomes ASCII, so `ＳＷ１Ａ　１ＡＡ` is a postcode;
 //! - no-break, narrow no-break, figure, thin, hair, em/en and ideographic spaces (U+00A0,
 //!   U+2000–U+200A, U+202F, U+205F, U+3000) become a space;
@@ -25,13 +27,13 @@
 //! most one separator character (which separators count depends on the detector).
 //!
 //! **NHS numbers**: 10 digits whose Modulus 11 check digit is right, in groups with gaps of
-//! `-`, `.` or `/` (a `.` or `/` only between groups of three digits or more, so dates such as
+//! spaces, `-`, `.` or `/` (a `.` or `/` only between groups of three digits or more, so dates such as
 //! `01/02/2023` never join into one), not touching a letter or digit, except straight after
 //! the word `NHS` (`NHS9434765919`).
 //!
 //! **UK phone numbers** (Ofcom's numbering plan), written with the same gaps, brackets around
-//! a group and `+` first: `0` then the national number, or `+44`/`0044`, an optional `(0)`, then
-//! it. The national number's length depends on its first digit: `7` (mobiles) 10 digits; `1`
+//! a group and `+` first: `0` then the national number, or `+44`/`0044`, an optional `0` or
+//! `(0)`, then it. The national number's length depends on its first digit: `7` (mobiles) 10 digits; `1`
 //! (geographic) 9 or 10; `2` (geographic) 10; `3` (non-geographic) 10; `5` 10; `8` (freephone,
 //! special) 9 or 10; `9` (premium) 10. `4`, `6` and `0` begin no UK number. So `0770090012` is
 //! too short for a mobile and is kept, as is `999`.
