@@ -9,10 +9,12 @@
 //! # The rules
 //!
 //! **Normalisation first.** Detectors read a normalised copy of the text, but every span is an
-//! offset into the original (bytes and UTF-16 units), so the original characters are replaced:
+//! offset into the original (bytes and UTF-16 units), and a token replaces the original
+//! characters, never the normalised ones:
 //! - digits of other scripts become `0`–`9`: full-width, Arabic-Indic, Extended Arabic-Indic
 //!   (Urdu, Persian), Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, and the mathematical
-//!   bold, double-struck, sans-serif and monospace digits;
+//!   bold, double-struck, sans-serif, sans-serif bold and monospace digits (other scripts'
+//!   digits, Thai for one, are left as they are);
 //! - full-width ASCII (U+FF01–U+FF5E) becomes ASCII, so `ＳＷ１Ａ　１ＡＡ` is a postcode;
 //! - no-break, narrow no-break, figure, thin, hair, em/en and ideographic spaces (U+00A0,
 //!   U+2000–U+200A, U+202F, U+205F, U+3000) become a space;
@@ -25,13 +27,13 @@
 //! most one separator character (which separators count depends on the detector).
 //!
 //! **NHS numbers**: 10 digits whose Modulus 11 check digit is right, in groups with gaps of
-//! `-`, `.` or `/` (a `.` or `/` only between groups of three digits or more, so dates such as
+//! spaces, `-`, `.` or `/` (a `.` or `/` only between groups of three digits or more, so dates such as
 //! `01/02/2023` never join into one), not touching a letter or digit, except straight after
 //! the word `NHS` (`NHS9434765919`).
 //!
 //! **UK phone numbers** (Ofcom's numbering plan), written with the same gaps, brackets around
-//! a group and `+` first: `0` then the national number, or `+44`/`0044`, an optional `(0)`, then
-//! it. The national number's length depends on its first digit: `7` (mobiles) 10 digits; `1`
+//! a group and `+` first: `0` then the national number, or `+44`/`0044`, an optional `0` or
+//! `(0)`, then it. The national number's length depends on its first digit: `7` (mobiles) 10 digits; `1`
 //! (geographic) 9 or 10; `2` (geographic) 10; `3` (non-geographic) 10; `5` 10; `8` (freephone,
 //! special) 9 or 10; `9` (premium) 10. `4`, `6` and `0` begin no UK number. So `0770090012` is
 //! too short for a mobile and is kept, as is `999`.
@@ -550,12 +552,12 @@ fn month_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
         *b = c.1.to_ascii_lowercase() as u8;
     }
     let word = &buf[..len];
+    // The first letter first: most words share none with a month, and this is cheap.
     let ok = MONTHS.iter().enumerate().any(|(n, m)| {
-        m.as_bytes() == word
-            || (n < 12
-                && len <= 4
-                && m.as_bytes().starts_with(word)
-                && (len == 3 || word == b"sept"))
+        let m = m.as_bytes();
+        m[0] == word[0]
+            && (m == word
+                || n < 12 && len <= 4 && m.starts_with(word) && (len == 3 || word == b"sept"))
     });
     let mut end = e;
     if ok && chars.get(e).is_some_and(|c| c.1 == '.') {
@@ -601,11 +603,12 @@ fn day_at(chars: &[(usize, char)], i: usize) -> Option<(u32, usize)> {
     (1..=31).contains(&d).then_some((d, e))
 }
 
-/// A four-digit year, or with `short` a two-digit one (`54`, `'54`).
-fn year_at(chars: &[(usize, char)], i: usize, short: bool) -> Option<usize> {
-    let quote = usize::from(short && chars.get(i).is_some_and(|c| c.1 == '\''));
+/// A four-digit year, or a two-digit one (`54`, `'54`): returns its end and whether it was
+/// two digits.
+fn year_at(chars: &[(usize, char)], i: usize) -> Option<(usize, bool)> {
+    let quote = usize::from(chars.get(i).is_some_and(|c| c.1 == '\''));
     let (_, n, e) = digits_at(chars, i + quote, 4)?;
-    ((n == 4 && quote == 0 || n == 2 && short) && ends_word(chars, e)).then_some(e)
+    ((n == 4 && quote == 0 || n == 2) && ends_word(chars, e)).then_some((e, n == 2))
 }
 
 fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>) {
@@ -613,20 +616,19 @@ fn dates(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKind)>
         if !starts_word(chars, i) {
             continue;
         }
-        let found_at = |e, cue| {
-            let kind = if cue {
-                RedactionKind::DateOfBirth
-            } else {
-                RedactionKind::Date
-            };
-            (i, e, kind)
-        };
-        if let Some(e) = numeric_date(chars, i).or_else(|| written_date(chars, i, false)) {
-            found.push(found_at(e, birth_cue(chars, i)));
-        } else if let Some(e) = written_date(chars, i, true) {
-            // A two-digit year: only a date of birth, and only after a birth cue.
-            if birth_cue(chars, i) {
-                found.push(found_at(e, true));
+        let date = numeric_date(chars, i)
+            .map(|e| (e, false))
+            .or_else(|| written_date(chars, i));
+        if let Some((e, two_digit_year)) = date {
+            let cue = birth_cue(chars, i);
+            // A written date with a two-digit year counts only after a birth cue.
+            if cue || !two_digit_year {
+                let kind = if cue {
+                    RedactionKind::DateOfBirth
+                } else {
+                    RedactionKind::Date
+                };
+                found.push((i, e, kind));
             }
         }
     }
@@ -654,8 +656,8 @@ fn numeric_date(chars: &[(usize, char)], i: usize) -> Option<usize> {
 }
 
 /// `12 March 1980`, `12th of March, 1980`, `12-Mar-1980`, `March 12, 1980`, `12 o Fawrth
-/// 1980`; with `short`, a two-digit year too.
-fn written_date(chars: &[(usize, char)], i: usize, short: bool) -> Option<usize> {
+/// 1980`; the year may have two digits (returned as true).
+fn written_date(chars: &[(usize, char)], i: usize) -> Option<(usize, bool)> {
     let seps = "-/.";
     if let Some((_, e)) = day_at(chars, i) {
         let (mut e, _) = gap(chars, e, seps);
@@ -671,11 +673,11 @@ fn written_date(chars: &[(usize, char)], i: usize, short: bool) -> Option<usize>
             }
         }
         let e = month_at(chars, e)?;
-        return year_at(chars, gap(chars, e, ",-/.").0, short);
+        return year_at(chars, gap(chars, e, ",-/.").0);
     }
     let e = month_at(chars, i)?;
     let (_, e) = day_at(chars, gap(chars, e, seps).0)?;
-    year_at(chars, gap(chars, e, ",").0, short)
+    year_at(chars, gap(chars, e, ",").0)
 }
 
 /// "born", "birth", "dob", "d.o.b", Welsh "geni" (birth), "ganwyd" or "ganed" (was born) within 30

@@ -950,6 +950,7 @@ def redaction():
     r("NHS number with zero-width spaces inside", "943\u200b476\u200b5919", "[NHS number]", ["nhs_number"], [[0, 16, 0, 12]])
     r("NHS number with a zero-width joiner and a soft hyphen inside", "9434\u200d765\u00ad919", "[NHS number]", ["nhs_number"])
     r("a zero-width space after a number stays outside its span", "9434765919\u200b.", "[NHS number]\u200b.", ["nhs_number"], [[0, 10, 0, 10]])
+    r("a zero-width space before a number stays outside its span", "NHS\u200b9434765919", "NHS\u200b[NHS number]", ["nhs_number"], [[6, 16, 4, 14]])
     r("NHS number with non-breaking hyphens", "943\u2011476\u20115919", "[NHS number]", ["nhs_number"])
     r("NHS number with no-break spaces", "NHS:\u00a0943\u00a0476\u00a05919", "NHS:\u00a0[NHS number]", ["nhs_number"])
     r("NHS number with en dashes and a minus sign", "943\u2013476\u22125919", "[NHS number]", ["nhs_number"])
