@@ -83,6 +83,7 @@ on_both!(
     roles_limit_what_staff_can_see_and_do,
     bad_filters_get_a_clear_error,
     reports_show_the_cores_figures_on_seeded_data,
+    the_fft_page_has_a_process_chart_of_monthly_positive,
     exports_parse_as_csv_and_match_the_stored_responses,
     comments_are_redacted_and_can_be_tagged,
     a_retention_run_deletes_old_responses_and_is_audited,
@@ -652,6 +653,58 @@ async fn bad_filters_get_a_clear_error(app: Router, state: Arc<AppState>) {
         .await;
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
     assert!(p.body.contains("Month must be a real month"));
+}
+
+/// The FFT page's SPC section is the core's XmR chart of the published monthly % positive: the
+/// same verdict in words, the same limits, one table row per charted month.
+async fn the_fft_page_has_a_process_chart_of_monthly_positive(app: Router, state: Arc<AppState>) {
+    seed(&state).await;
+    let rows = stored(&state).await;
+    let fft_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| state.instruments[&r.2].scoring == chorus_core::Scoring::Fft)
+        .collect();
+    let months: std::collections::BTreeSet<&str> = fft_rows.iter().map(|r| &r.3[..7]).collect();
+    let values: Vec<f64> = months
+        .iter()
+        .filter_map(|m| {
+            aggregate_of(fft_rows.iter().filter(|r| &r.3[..7] == *m).map(|r| &r.4))
+                .fft_summary()
+                .positive
+                .value()
+                .map(|v| v.percent.value)
+        })
+        .collect();
+    assert!(values.len() >= 2, "the seed has too few months");
+    let opts = chorus_core::spc::Options {
+        direction: Some(chorus_core::spc::Direction::Higher),
+        ..Default::default()
+    };
+    let chart = chorus_core::spc::xmr(&values, &opts).unwrap();
+    let mut c = signed_in(&app, &state, "spc@trust.nhs.uk", "demo", "viewer").await;
+    let p = c.get("/dashboard/fft").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let verdict = &p.body[p.body.find("id=\"spc-variation\"").expect("an SPC verdict")..];
+    assert!(
+        verdict[..verdict.find("</p>").unwrap()].contains(chart.variation.words(opts.direction)),
+        "the verdict is not the core's"
+    );
+    let one = chorus_core::num::f64_display_1dp;
+    assert!(p.body.contains(&format!(
+        "process limits {}% to {}%",
+        one(chart.lower),
+        one(chart.upper)
+    )));
+    let table = &p.body[p.body.find("id=\"fft-spc-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), values.len() + 1);
+    let special = chart.points.iter().filter(|f| f.special()).count();
+    assert_eq!(
+        table.matches("</td><td>—</td>").count(),
+        values.len() - special,
+        "rows without a special cause"
+    );
+    assert_accessible_chart(&p.body, "fft-spc");
 }
 
 async fn reports_show_the_cores_figures_on_seeded_data(app: Router, state: Arc<AppState>) {

@@ -757,6 +757,90 @@ async fn prepare(
     Ok((f, form, a))
 }
 
+/// Statistical process control of monthly % positive, as boards read it ("Making Data Count"):
+/// the core's XmR chart over the months with a published figure (suppressed months are left
+/// out, and said so), its limits drawn with the values, every point's special-cause rules in a
+/// table, and the variation verdict in words. Higher is better.
+fn spc_section(months: &[(&String, chorus_core::aggregate::FftSummary)]) -> Markup {
+    use chorus_core::spc::{Direction, Options, xmr};
+    let shown: Vec<(&String, f64)> = months
+        .iter()
+        .filter_map(|(m, x)| x.positive.value().map(|v| (*m, v.percent.value)))
+        .collect();
+    let left_out = months.len() - shown.len();
+    let values: Vec<f64> = shown.iter().map(|(_, v)| *v).collect();
+    let opts = Options {
+        direction: Some(Direction::Higher),
+        ..Options::default()
+    };
+    let one = chorus_core::num::f64_display_1dp;
+    html! {
+        h2 id="spc" { "Statistical process control: % positive by month" }
+        @match xmr(&values, &opts) {
+            None => p { "At least two months with a published figure are needed for a process chart." }
+            Some(c) => {
+                @let labels: Vec<String> = shown.iter().map(|(m, _)| month_label(m)).collect();
+                @let flat = |y: f64| -> Vec<Option<f64>> { vec![Some(y.clamp(0.0, 100.0)); values.len()] };
+                @let series = vec![
+                    charts::Series { name: "% positive".into(), values: values.iter().map(|v| Some(*v)).collect() },
+                    charts::Series { name: "Mean".into(), values: flat(c.mean) },
+                    charts::Series { name: "Upper process limit".into(), values: flat(c.upper) },
+                    charts::Series { name: "Lower process limit".into(), values: flat(c.lower) },
+                ];
+                p id="spc-variation" class="verdict" { strong { "Variation: " } (c.variation.words(opts.direction)) }
+                p class="hint" {
+                    "Mean " (one(c.mean)) "%, process limits " (one(c.lower)) "% to " (one(c.upper)) "%, from "
+                    (c.baseline) " months."
+                    @if c.few_points { " Fewer than 15 months: the limits may move as more months arrive." }
+                    @if left_out > 0 { " " (left_out) " month(s) with too few responses to publish are left out." }
+                }
+                div class="chart-pair" {
+                    (charts::line_chart("fft-spc", "% positive by month with its mean and process limits",
+                        &format!("Mean {}%, upper limit {}%, lower limit {}%. {}", one(c.mean), one(c.upper), one(c.lower), c.variation.words(opts.direction)),
+                        &labels, &series))
+                    div class="table-wrap" tabindex="0" role="region" aria-label="Process chart points" {
+                        table id="fft-spc-table" {
+                            caption { "Process chart points" }
+                            thead { tr { th scope="col" { "Month" } th scope="col" class="num" { "% positive" } th scope="col" { "Special cause" } } }
+                            tbody {
+                                @for (((_, v), f), label) in shown.iter().zip(&c.points).zip(&labels) {
+                                    tr {
+                                        th scope="row" { (label) }
+                                        td class="num" { (one(*v)) }
+                                        td { (spc_flags_words(f)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The rules a point breaks, in words ("—" for none).
+fn spc_flags_words(f: &chorus_core::spc::Flags) -> String {
+    let mut w = Vec::new();
+    if f.astronomical {
+        w.push("beyond a process limit");
+    }
+    if f.shift {
+        w.push("part of a run on one side of the mean");
+    }
+    if f.trend {
+        w.push("part of a trend");
+    }
+    if f.two_of_three {
+        w.push("two of three near a limit");
+    }
+    match (w.is_empty(), f.high) {
+        (true, _) => "—".into(),
+        (false, Some(true)) => format!("{} (high)", w.join("; ")),
+        (false, _) => format!("{} (low)", w.join("; ")),
+    }
+}
+
 /// `GET /dashboard/fft`.
 pub async fn fft_page(
     State(app): State<Arc<AppState>>,
@@ -861,6 +945,7 @@ pub async fn fft_page(
                     }
                 }
             }
+            (spc_section(&months))
             h2 { "Services compared" }
             div class="chart-pair" {
                 (charts::interval_bars("fft-services", "Percentage positive by service", &service_desc, &service_bars))
