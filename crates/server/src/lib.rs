@@ -5,6 +5,7 @@
 pub mod api;
 pub mod backup;
 pub mod config;
+pub mod csv_out;
 pub mod dashboard;
 pub mod doctor;
 pub mod metrics;

