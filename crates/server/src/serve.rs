@@ -361,7 +361,6 @@ mod tests {
     #[test]
     fn slots_are_counted_per_address_and_given_back() {
         let counts = Arc::new(Mutex::new(Counts::default()));
-        let mut refusals = Refusals::default();
         let opts = ServeOptions {
             header_read_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
