@@ -469,6 +469,19 @@ async fn the_audit_log_shows_an_admin_only_their_sites_and_never_what_was_typed(
         "{everything:?}"
     );
     assert!(everything.iter().any(|e| e.contains("unknown account #")));
+    // Not even an unkeyed hash of it, which a list of common passwords would reverse.
+    let plain = chorus_server::dashboard::sha256_hex(&typed.to_lowercase());
+    assert!(
+        !everything.iter().any(|e| e.contains(&plain[..10])),
+        "{everything:?}"
+    );
+    // A real account's failures are counted under its id, not its address.
+    assert!(
+        everything
+            .iter()
+            .all(|e| !e.starts_with("account:") || e[8..].bytes().all(|b| b.is_ascii_digit())),
+        "{everything:?}"
+    );
 }
 
 async fn an_e_mail_too_long_to_be_one_is_refused_before_anything_is_stored(
