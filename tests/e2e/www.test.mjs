@@ -218,7 +218,13 @@ test("the playground: a token change restyles all three widgets, contrast is che
   // Pasted into a trust page's stylesheet, the copied CSS restyles the widget there.
   const trust = await context.newPage();
   await trust.goto(`${server.url}/`);
-  await trust.addStyleTag({ content: css });
+  // The demo pages' CSP allows no inline <style> (a trust pastes this into its stylesheet
+  // file), so the test adds it as a stylesheet object, which the policy does not govern.
+  await trust.evaluate((text) => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  }, css);
   await trust.locator("chorus-fft .chorus-button").waitFor();
   assert.equal(await trust.locator("chorus-fft .chorus-button").evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(0, 0, 0)");
   assert.equal(await trust.locator("chorus-fft legend").evaluate((l) => getComputedStyle(l).color), "rgb(0, 0, 0)");

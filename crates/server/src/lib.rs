@@ -176,7 +176,8 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
 
 /// The demo pages' policy: scripts and styles from this origin only (plus compiling the
 /// widget's WebAssembly), no inline script or style, no plugins, no framing by other sites.
-pub const WWW_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+/// The NHS.UK frontend stylesheet of `nhsuk.html` loads its fonts from `assets.nhs.uk`.
+pub const WWW_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
 /// Static files come from their folder and nowhere else:
 /// - a path that resolves (through symbolic links) outside `root` is answered 404, as if it

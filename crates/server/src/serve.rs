@@ -165,7 +165,7 @@ impl Refusals {
 }
 
 /// The whole answer to a connection over a cap: written without reading the request.
-const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 99\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many open connections from this address\"}}";
+const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 127\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many open connections from this address, or in all; try again shortly\"}}";
 
 /// A TCP stream that notes when a byte last moved, for the idle timeout.
 struct Watched {
@@ -359,9 +359,23 @@ mod tests {
     }
 
     #[test]
+    fn the_refusal_is_a_whole_http_answer() {
+        let text = std::str::from_utf8(TOO_MANY).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(length, body.len());
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["error"]["code"], "too_many_connections");
+    }
+
+    #[test]
     fn slots_are_counted_per_address_and_given_back() {
         let counts = Arc::new(Mutex::new(Counts::default()));
-        let mut refusals = Refusals::default();
         let opts = ServeOptions {
             header_read_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),

@@ -469,6 +469,19 @@ async fn the_audit_log_shows_an_admin_only_their_sites_and_never_what_was_typed(
         "{everything:?}"
     );
     assert!(everything.iter().any(|e| e.contains("unknown account #")));
+    // Not even an unkeyed hash of it, which a list of common passwords would reverse.
+    let plain = chorus_server::dashboard::sha256_hex(&typed.to_lowercase());
+    assert!(
+        !everything.iter().any(|e| e.contains(&plain[..10])),
+        "{everything:?}"
+    );
+    // A real account's failures are counted under its id, not its address.
+    assert!(
+        everything
+            .iter()
+            .all(|e| !e.starts_with("account:") || e[8..].bytes().all(|b| b.is_ascii_digit())),
+        "{everything:?}"
+    );
 }
 
 async fn an_e_mail_too_long_to_be_one_is_refused_before_anything_is_stored(
@@ -902,17 +915,32 @@ async fn one_address_holding_300_idle_sockets_does_not_keep_patients_out() {
     for _ in 0..300 {
         idle.push(connect_from([127, 0, 0, 1], addr).await);
     }
-    // The first 64 are held open; every one after is told why and closed at once.
+    // The first 64 are held open; every one after is told why and closed at once. All are
+    // read at the same time: a refused one answers at once, an open one stays silent.
+    let reads: Vec<_> = idle
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let got = read_until_closed(&mut s, Duration::from_secs(3)).await;
+                (s, got)
+            })
+        })
+        .collect();
+    let mut idle = Vec::new();
     let mut refused = 0;
     let mut open = 0;
-    for s in &mut idle {
-        match read_until_closed(s, Duration::from_millis(100)).await {
+    for r in reads {
+        let (s, got) = r.await.unwrap();
+        match got {
             Some(text) => {
                 assert!(text.starts_with("HTTP/1.1 503"), "{text:?}");
                 assert!(text.contains("too_many_connections"), "{text:?}");
                 refused += 1;
             }
-            None => open += 1,
+            None => {
+                open += 1;
+                idle.push(s);
+            }
         }
     }
     assert_eq!((open, refused), (64, 236));
@@ -922,7 +950,7 @@ async fn one_address_holding_300_idle_sockets_does_not_keep_patients_out() {
         post_from([127, 0, 0, 2], addr, "patient-00000001").await,
         Some(201)
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(10));
     // The same address, while at its cap, is refused; once its sockets close, it is served.
     let mut more = connect_from([127, 0, 0, 1], addr).await;
     let text = read_until_closed(&mut more, Duration::from_secs(5))
@@ -963,12 +991,12 @@ async fn sockets_that_never_finish_their_headers_are_closed_after_the_header_tim
         .await
         .unwrap();
     for s in [&mut silent, &mut partial, &mut kept] {
-        let text = read_until_closed(s, Duration::from_secs(5)).await;
+        let text = read_until_closed(s, Duration::from_secs(10)).await;
         assert!(text.is_some(), "still open after {:?}", started.elapsed());
     }
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
         "{took:?}"
     );
     state.store.pool().close().await;
@@ -990,13 +1018,13 @@ async fn a_body_that_stops_arriving_is_closed_after_the_idle_timeout() {
         .await
         .unwrap();
     assert!(
-        read_until_closed(&mut s, Duration::from_secs(5))
+        read_until_closed(&mut s, Duration::from_secs(10))
             .await
             .is_some()
     );
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
         "{took:?}"
     );
     assert_eq!(state.store.count().await.unwrap(), 0);

@@ -13,8 +13,9 @@
 //!   and given back if the password was right: guesses sent all at once meet the lock exactly
 //!   as guesses sent one after another do (see `reserve`). The check itself runs on the
 //!   bounded hashing pool in `users`, never on the async workers.
-//! - Nothing typed as a sign-in name is stored: failure counts are keyed by its SHA-256, and
-//!   the audit log names an unknown name only by a short hash of it.
+//! - Nothing typed as a sign-in name is stored: failures are counted under the account's id,
+//!   or, for a name that is no account's, under a hash keyed with a secret held in memory only;
+//!   the audit log names an unknown name only by a short prefix of that hash.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -395,11 +396,19 @@ async fn release(app: &AppState, key: &str, limit: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How a sign-in name appears in the audit log: the account's address when there is such an
-/// account, else never what was typed (it may be a password typed in the wrong box), only a
-/// short hash of it, enough to see that the same unknown name was tried again.
+/// A name that is no account's, as it may be stored: a hash keyed with a secret made at start
+/// (never written anywhere), so neither the text nor an unkeyed hash of it is stored. (What
+/// was typed may be a password typed into the wrong box, and an unkeyed hash of a weak
+/// password is quickly reversed.)
+fn unknown_name(email: &str) -> String {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    sha256_hex(&format!("{}\n{email}", KEY.get_or_init(random_token)))
+}
+
+/// How a name that is no account's appears in the audit log: a short keyed hash, enough to
+/// see the same unknown name tried again (until the server restarts), never what was typed.
 fn unknown_actor(email: &str) -> String {
-    format!("unknown account #{}", &sha256_hex(email)[..10])
+    format!("unknown account #{}", &unknown_name(email)[..10])
 }
 
 /// The page for a locked account or address, with a `Retry-After`.
@@ -476,8 +485,18 @@ async fn login_inner(
         "ip:{}",
         ip.map_or_else(|| "unknown".into(), |i| i.to_string())
     );
-    // Keyed by a hash: what was typed is never stored, even in the failure counts.
-    let account_key = format!("account:{}", sha256_hex(&email));
+    // A real account's failures are counted under its id (the same on every instance and
+    // across restarts); a name that is no account's under its keyed hash: what was typed is
+    // never stored, even in the failure counts.
+    let known: Option<i64> = sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(app.store.pool())
+        .await?
+        .map(|r| r.get(0));
+    let account_key = match known {
+        Some(id) => format!("account:{id}"),
+        None => format!("unknown:{}", unknown_name(&email)),
+    };
     // Reserve the attempt on both keys before any password is checked (see `reserve`).
     let n = match reserve(app, &account_key, d.lock_after).await? {
         Attempt::Locked => return Ok(locked_page(app, headers, StatusCode::TOO_MANY_REQUESTS)),
