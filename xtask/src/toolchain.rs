@@ -68,15 +68,7 @@ pub fn pinned() -> anyhow::Result<Wasm> {
 fn rustup_run(toolchain: &str, args: &[&str]) -> Option<String> {
     let mut c = Command::new("rustup");
     c.arg("run").arg(toolchain).args(args);
-    for k in [
-        "RUSTUP_TOOLCHAIN",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTC_WRAPPER",
-        "CARGO",
-    ] {
-        c.env_remove(k);
-    }
+    without_outer_toolchain(&mut c);
     let o = c.stderr(std::process::Stdio::null()).output().ok()?;
     o.status
         .success()
@@ -133,15 +125,7 @@ impl Wasm {
         match self {
             Wasm::Pinned(name) => {
                 let mut c = Command::new("rustup");
-                for k in [
-                    "RUSTUP_TOOLCHAIN",
-                    "RUSTC",
-                    "RUSTDOC",
-                    "RUSTC_WRAPPER",
-                    "CARGO",
-                ] {
-                    c.env_remove(k);
-                }
+                without_outer_toolchain(&mut c);
                 // Its own linker (rust-lld ships with the toolchain); nothing from the machine.
                 c.args(["run", name, "cargo", sub])
                     .args(["--target", "wasm32-unknown-unknown"])
@@ -169,15 +153,7 @@ impl Wasm {
                     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
                 });
                 // rustup's proxies set these for the outer cargo; the inner one must not see them.
-                for k in [
-                    "RUSTUP_TOOLCHAIN",
-                    "RUSTC",
-                    "RUSTDOC",
-                    "RUSTC_WRAPPER",
-                    "CARGO",
-                ] {
-                    c.env_remove(k);
-                }
+                without_outer_toolchain(&mut c);
                 c.env("RUSTC", DEBIAN_RUSTC)
                     .env("RUSTDOC", "/usr/bin/rustdoc")
                     .env("RUSTC_BOOTSTRAP", "1")
@@ -245,4 +221,18 @@ pub fn sysroot(wasm: &Wasm) -> Option<PathBuf> {
     };
     let p = PathBuf::from(out.trim());
     (!out.trim().is_empty()).then_some(p)
+}
+
+/// rustup's proxies set these for the outer cargo (the one running xtask); a compiler chosen
+/// here must not see them, or it would run the outer toolchain's rustc instead.
+fn without_outer_toolchain(c: &mut Command) {
+    for k in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTC_WRAPPER",
+        "CARGO",
+    ] {
+        c.env_remove(k);
+    }
 }

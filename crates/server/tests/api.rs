@@ -53,30 +53,9 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     Some((router(state.clone(), paths), state, db))
 }
 
-/// Each case runs on both backends.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
-                super::$name(app, state.clone()).await;
-                leftovers.remove(state).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
-                    super::$name(app, state.clone()).await;
-                    leftovers.remove(state).await;
-                }
-            })*
-        }
-    };
-}
-
+// Each case runs on both backends.
 on_both!(
+    2;
     stores_a_valid_response_and_returns_a_receipt,
     a_retry_returns_the_original_receipt_and_stores_nothing_new,
     the_same_key_with_another_body_is_a_conflict,

@@ -19,7 +19,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::{Read, Write},
+    io::Write,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
@@ -28,6 +28,8 @@ use std::{
     },
     time::{Duration, Instant},
 };
+#[allow(dead_code)] // only its HTTP helper is used here
+mod common;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -132,36 +134,14 @@ fn serve(database: &str, dir: &Path) -> (Server, String) {
 /// One HTTP/1.1 POST over a fresh connection: (status, JSON body). Any transport failure (the
 /// server is down, the connection was reset mid-answer) is an `Err`: not acknowledged.
 fn post(addr: &str, body: &str) -> std::io::Result<(u16, Value)> {
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        s,
-        "POST /api/v1/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    let (status, body) = common::http_request(
+        addr,
+        "POST",
+        "/api/v1/responses",
+        body,
+        Duration::from_secs(20),
     )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8(raw).map_err(std::io::Error::other)?;
-    let status = text
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {text:?}")))?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    // A body cut short by the kill is a transport failure, not an answer.
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX))
-        })
-        .unwrap_or(body.len());
-    if body.len() != length {
-        return Err(std::io::Error::other("truncated answer"));
-    }
-    let v = serde_json::from_str(body).map_err(std::io::Error::other)?;
+    let v = serde_json::from_str(&body).map_err(std::io::Error::other)?;
     Ok((status, v))
 }
 

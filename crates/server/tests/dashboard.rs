@@ -53,29 +53,8 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     Some((router(state.clone(), paths), state, db))
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
-                super::$name(app, state.clone()).await;
-                leftovers.remove(state).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
-                    super::$name(app, state.clone()).await;
-                    leftovers.remove(state).await;
-                }
-            })*
-        }
-    };
-}
-
 on_both!(
+    2;
     signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it,
     a_wrong_password_is_refused_and_audited,
     repeated_failures_lock_the_account,

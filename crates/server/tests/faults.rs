@@ -24,7 +24,7 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, Read, Write},
+    io::{BufRead, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
@@ -33,6 +33,8 @@ use std::{
     },
     time::{Duration, Instant},
 };
+#[allow(dead_code)] // only its HTTP helper is used here
+mod common;
 
 use serde_json::{Value, json};
 
@@ -111,35 +113,8 @@ fn serve(database: &str, dir: &Path) -> Result<(Server, String), String> {
 /// One HTTP/1.1 request over a fresh connection: (status, JSON body or Null). A transport
 /// failure is an `Err`: not acknowledged.
 fn request(addr: &str, method: &str, path: &str, body: &str) -> std::io::Result<(u16, Value)> {
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8(raw).map_err(std::io::Error::other)?;
-    let status = text
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {text:?}")))?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX))
-        })
-        .unwrap_or(body.len());
-    if body.len() != length {
-        return Err(std::io::Error::other("truncated answer"));
-    }
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    let (status, body) = common::http_request(addr, method, path, body, Duration::from_secs(30))?;
+    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
 }
 
 /// The submission client `c` sends as its `i`th response (a retry sends the same body).

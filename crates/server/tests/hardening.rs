@@ -54,29 +54,8 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     Some((router(state.clone(), paths), state, db))
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
-                super::$name(app, state.clone()).await;
-                leftovers.remove(state).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
-                    super::$name(app, state.clone()).await;
-                    leftovers.remove(state).await;
-                }
-            })*
-        }
-    };
-}
-
 on_both!(
+    4;
     concurrent_guesses_at_one_account_are_locked_before_they_are_checked,
     the_right_password_just_after_30_concurrent_wrong_ones_is_refused,
     concurrent_guesses_from_one_address_are_locked_at_its_limit,

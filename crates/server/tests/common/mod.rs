@@ -86,3 +86,73 @@ impl TestDb {
         }
     }
 }
+
+/// Each listed case runs on SQLite and, where `CHORUS_TEST_POSTGRES_URL` is set, PostgreSQL:
+/// `on_both!(workers; case, …)` calls the test file's own `app_on(Backend)` for a fresh
+/// `(Router, Arc<AppState>, TestDb)`, runs `case(app, state)` on a runtime with that many worker
+/// threads, and removes the database after a pass.
+#[macro_export]
+macro_rules! on_both {
+    ($workers:literal; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+            async fn $name() {
+                let (app, state, leftovers) = super::app_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(app, state.clone()).await;
+                leftovers.remove(state).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+            async fn $name() {
+                if let Some((app, state, leftovers)) = super::app_on(super::Backend::Postgres).await {
+                    super::$name(app, state.clone()).await;
+                    leftovers.remove(state).await;
+                }
+            })*
+        }
+    };
+}
+
+/// One HTTP/1.1 request over a fresh connection to a server the test started: (status, body).
+/// Any transport failure — refused, reset, or an answer shorter than its `Content-Length` (a
+/// server killed mid-answer) — is an `Err`: the request was not acknowledged.
+#[allow(dead_code)] // only the tests that start a server process use it
+pub fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: std::time::Duration,
+) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(timeout))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8(raw).map_err(std::io::Error::other)?;
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {text:?}")))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX))
+        })
+        .unwrap_or(body.len());
+    if body.len() != length {
+        return Err(std::io::Error::other("truncated answer"));
+    }
+    Ok((status, body.to_string()))
+}
