@@ -329,25 +329,13 @@ enum Attempt {
 /// database serialises concurrent attempts on a key (SQLite's single writer, PostgreSQL's row
 /// lock in `ON CONFLICT DO UPDATE`), so of any number sent at once at most `limit` are counted
 /// below the limit and checked; every later one finds the lock. Attempts on a locked key that
-/// race past the first read are still counted (above the limit, which is how the caller tells)
+/// race past the caller's first read are still counted (above the limit, which is how the caller tells)
 /// but do not extend the lock; once it runs out, or `lock_minutes` pass without an attempt,
 /// counting starts again at 1.
 async fn reserve(app: &AppState, key: &str, limit: u32) -> anyhow::Result<Attempt> {
     let d = &app.config.dashboard;
     let limit = i64::from(limit.max(1));
     let now = now_secs();
-    // Fast path for a flood against a locked key: a read, no write, so refusing thousands of
-    // attempts does not queue behind (or ahead of) patients' commits. Only a refusal is
-    // decided here; every attempt that may be checked goes through the upsert below.
-    let until: Option<Option<String>> =
-        sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1")
-            .bind(key)
-            .fetch_optional(app.store.pool())
-            .await?
-            .map(|r| r.get(0));
-    if until.flatten().is_some_and(|u| u > iso_utc(now)) {
-        return Ok(Attempt::Locked);
-    }
     let lock_secs = i64::from(d.lock_minutes) * 60;
     let row = sqlx::query(
         "INSERT INTO login_failures (key, failures, last_failure, locked_until)
@@ -488,14 +476,32 @@ async fn login_inner(
     // A real account's failures are counted under its id (the same on every instance and
     // across restarts); a name that is no account's under its keyed hash: what was typed is
     // never stored, even in the failure counts.
-    let known: Option<i64> = sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(app.store.pool())
-        .await?
-        .map(|r| r.get(0));
+    let unknown_key = format!("unknown:{}", unknown_name(&email));
+    // One read first: the account, and whether it or the address is locked. A flood against
+    // a locked key is refused here, with no write, so refusing thousands of attempts does not
+    // queue against patients' commits. Only refusals are decided by this read; every attempt
+    // that may be checked is counted by `reserve`, which decides again, atomically.
+    let now = iso_utc(now_secs());
+    let row = sqlx::query(
+        "SELECT (SELECT id FROM users WHERE email = $1),
+                (SELECT f.locked_until FROM users u JOIN login_failures f ON f.key = 'account:' || u.id
+                  WHERE u.email = $1),
+                (SELECT locked_until FROM login_failures WHERE key = $2),
+                (SELECT locked_until FROM login_failures WHERE key = $3)",
+    )
+    .bind(&email)
+    .bind(&unknown_key)
+    .bind(&ip_key)
+    .fetch_one(app.store.pool())
+    .await?;
+    let known: Option<i64> = row.get(0);
+    let locked = |i: usize| row.get::<Option<String>, _>(i).is_some_and(|u| u > now);
+    if locked(if known.is_some() { 1 } else { 2 }) || locked(3) {
+        return Ok(locked_page(app, headers, StatusCode::TOO_MANY_REQUESTS));
+    }
     let account_key = match known {
         Some(id) => format!("account:{id}"),
-        None => format!("unknown:{}", unknown_name(&email)),
+        None => unknown_key,
     };
     // Reserve the attempt on both keys before any password is checked (see `reserve`).
     let n = match reserve(app, &account_key, d.lock_after).await? {
