@@ -247,6 +247,7 @@ test("the Arabic draft: a string with no draft yet is shown in English marked la
   await page.evaluate(() => {
     const el = document.createElement("chorus-form");
     el.id = "missing";
+    el.setAttribute("site", "demo");
     el.setAttribute("locale", "ar");
     el.setAttribute("instrument", "no-such-instrument");
     document.querySelector("main").append(el);
@@ -261,6 +262,7 @@ test("the Arabic draft: a string with no draft yet is shown in English marked la
   await page.evaluate(() => {
     const el = document.createElement("chorus-form");
     el.id = "english-only";
+    el.setAttribute("site", "demo");
     el.setAttribute("locale", "ar");
     const s = document.createElement("script");
     s.type = "application/json";
@@ -396,6 +398,8 @@ test("forced colours: the chosen radio, the focus ring and the error edge are st
     // too. (The edge is compared with an empty strip at the group's far end: without the edge,
     // the group's first 4px are empty as well.)
     const group = fft.locator(".chorus-form-group").first();
+    // The widget keeps a draft of the answer across reloads: start this part unanswered.
+    await page.evaluate(() => sessionStorage.clear());
     await page.reload();
     await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
     await fft.locator("button[type=submit]").click();
