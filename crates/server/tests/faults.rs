@@ -633,7 +633,23 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
                 }
             };
             count("before the WAL is removed");
-            std::fs::remove_file(path.join("t.db-wal")).unwrap();
+            // Between batches every connection may be closed (the writer reopens after a
+            // fault), and SQLite removes the WAL with the last one: wait for the load to
+            // bring it back, then take it away.
+            let wal = path.join("t.db-wal");
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                match std::fs::remove_file(&wal) {
+                    Ok(()) => break,
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::NotFound
+                            && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("removing the WAL: {e}"),
+                }
+            }
             std::thread::sleep(Duration::from_millis(1500));
             server.child.kill().unwrap();
             server.child.wait().unwrap();
