@@ -72,7 +72,10 @@ pub fn run(native_only: bool) -> anyhow::Result<()> {
 
     step("Native tests (cargo test --workspace)");
     let mut native = Command::new(&cargo);
-    native.args(["test", "--workspace"]).current_dir(&root);
+    // Every test binary runs and is counted, even after one fails.
+    native
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .current_dir(&root);
     match postgres_url() {
         Some(url) => {
             println!("    PostgreSQL tests use {url}");
