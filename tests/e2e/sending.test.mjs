@@ -32,14 +32,14 @@ after(async () => {
  * from the Chorus server. `body` is the page's main content. Anything else it is asked for
  * (such as a POST a misconfigured widget sends to its own origin) gets the CMS's HTML 404.
  */
-async function hostPage(address, body) {
+async function hostPage(address, body, headers = {}) {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Trust page</title>
 <script src="${server.url}/embed/chorus.js" crossorigin="anonymous"></script>
 </head><body><main><h1>Tell us about your visit</h1>${body}</main></body></html>`;
   const h = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...headers });
       res.end(html);
     } else {
       res.writeHead(404, { "content-type": "text/html" });
@@ -110,6 +110,25 @@ test("a page on an origin the server does not allow: told plainly it was not sen
   assert.ok(console.some((c) => /Chorus: origin_not_allowed: .*127\.0\.0\.2/.test(c)), `console for the web team: ${console.join(" | ")}`);
   assert.equal(await stored(), before);
   await axe(page, "chorus-fft", "refused");
+  await context.close();
+});
+
+test("a page whose Content-Security-Policy does not allow the endpoint: csp_blocked, told plainly, nothing kept", async () => {
+  // The bundle comes from the Chorus server's 127.0.0.1 address, which connect-src allows;
+  // the endpoint is the same server under another name, which it does not.
+  const endpoint = server.url.replace("127.0.0.1", "localhost");
+  const csp = `default-src 'self'; script-src ${server.url} 'wasm-unsafe-eval'; connect-src 'self' ${server.url}; style-src 'self'`;
+  const url = await hostPage("127.0.0.1", `<chorus-fft endpoint="${endpoint}" site="demo" service="outpatients" ${FALLBACK}></chorus-fft>`, { "content-security-policy": csp });
+  const before = await stored();
+  const { context, page, console } = await open(url);
+  const fft = await answerAndSend(page);
+  const summary = fft.locator(".chorus-error-summary");
+  await summary.waitFor({ timeout: 15_000 });
+  assert.match(await summary.textContent(), /could not be sent and have not been saved/);
+  assert.deepEqual((await events(page)).map((e) => [e.name, e.code]), [["chorus:error", "csp_blocked"]]);
+  assert.equal(await queued(page), 0, "nothing queued in localStorage");
+  assert.ok(console.some((c) => /Chorus: csp_blocked: .*connect-src/.test(c)), `console for the web team: ${console.join(" | ")}`);
+  assert.equal(await stored(), before);
   await context.close();
 });
 

@@ -159,6 +159,11 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
         ));
     }
     let mut network_errors = 0;
+    let csp = if same_origin(url) {
+        None
+    } else {
+        CspWatch::new(url)
+    };
     for delay in BACKOFF_MS {
         if delay > 0 {
             yew::platform::time::sleep(Duration::from_millis(delay)).await;
@@ -196,24 +201,92 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
             }
             // Offline: no point in retrying now; the `online` event will.
             Err(_) if !online() => return Err(SendError::Unreachable),
-            // A refusal happens every time; a dropped connection rarely twice in a row. So
-            // ask the server only after the second network error.
-            Err(e) if e.is_instance_of::<js_sys::TypeError>() && !same_origin(url) => {
-                network_errors += 1;
-                if network_errors >= 2 && reachable(url).await {
+            Err(e) => {
+                // The policy's violation event is a task of its own: let it arrive.
+                yew::platform::time::sleep(Duration::from_millis(50)).await;
+                if let Some(origin) = csp.as_ref().filter(|w| w.blocked.get()).map(|w| &w.origin) {
                     return Err(SendError::Rejected(
-                        "origin_not_allowed".into(),
+                        "csp_blocked".into(),
                         format!(
-                            "the Chorus server is up but refused this page's origin ({}): add it to the site's origins in the server's configuration",
-                            page_origin()
+                            "this page's Content-Security-Policy does not allow connections to {origin}: add it to connect-src"
                         ),
                     ));
                 }
+                // A refusal happens every time; a dropped connection rarely twice in a row.
+                // So ask the server only after the second network error.
+                if e.is_instance_of::<js_sys::TypeError>() && !same_origin(url) {
+                    network_errors += 1;
+                    if network_errors >= 2 && reachable(url).await {
+                        return Err(SendError::Rejected(
+                            "origin_not_allowed".into(),
+                            format!(
+                                "the Chorus server is up but refused this page's origin ({}): add it to the site's origins in the server's configuration",
+                                page_origin()
+                            ),
+                        ));
+                    }
+                }
             }
-            Err(_) => {}
         }
     }
     Err(SendError::Unreachable)
+}
+
+/// Watches for the page's Content-Security-Policy blocking connections to the endpoint's
+/// origin (the `securitypolicyviolation` event). Such a request fails exactly like a network
+/// error, but it fails again on every retry and every visit: the answers must not be kept as
+/// if they would be sent later.
+struct CspWatch {
+    origin: String,
+    blocked: std::rc::Rc<std::cell::Cell<bool>>,
+    listener: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl CspWatch {
+    /// `None` for a same-origin endpoint (a policy always allows `'self'`'s own address
+    /// unless it allows nothing at all) or where there is no document.
+    fn new(url: &str) -> Option<CspWatch> {
+        let rest = url.split_once("://")?.1;
+        let origin =
+            url[..url.len() - rest.len() + rest.find('/').unwrap_or(rest.len())].to_string();
+        let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
+        let (flag, watched) = (blocked.clone(), origin.clone());
+        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+            move |e: web_sys::Event| {
+                let uri = field(e.as_ref(), "blockedURI").unwrap_or_default();
+                if field(e.as_ref(), "effectiveDirective").as_deref() == Some("connect-src")
+                    && uri
+                        .strip_prefix(&watched)
+                        .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+                {
+                    flag.set(true);
+                }
+            },
+        );
+        web_sys::window()?
+            .document()?
+            .add_event_listener_with_callback(
+                "securitypolicyviolation",
+                listener.as_ref().unchecked_ref(),
+            )
+            .ok()?;
+        Some(CspWatch {
+            origin,
+            blocked,
+            listener,
+        })
+    }
+}
+
+impl Drop for CspWatch {
+    fn drop(&mut self) {
+        if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+            let _ = d.remove_event_listener_with_callback(
+                "securitypolicyviolation",
+                self.listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
 }
 
 /// Does the Chorus server behind `url` answer a CORS request from this page? (See [`send`].)
