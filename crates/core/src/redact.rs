@@ -682,11 +682,29 @@ fn written_date(chars: &[(usize, char)], i: usize) -> Option<(usize, bool)> {
 
 /// "born", "birth", "dob", "d.o.b", Welsh "geni" (birth), "ganwyd" or "ganed" (was born) within 30
 /// characters before a date: the cue that makes a date a date of birth.
+///
+/// Our own `[date of birth]` token is not a cue: redaction must find nothing new in its own
+/// output (a date after an earlier token would otherwise become a date of birth on a second
+/// pass). Characters of such a token are read as spaces.
 fn birth_cue(chars: &[(usize, char)], i: usize) -> bool {
+    const TOKEN: &str = "[date of birth]";
     let from = i.saturating_sub(30);
+    let len = TOKEN.len(); // ASCII: one char per byte
+    let mut masked = vec![false; i - from];
+    for s in i.saturating_sub(30 + len)..i {
+        let is_token =
+            s + len <= chars.len() && chars[s..s + len].iter().map(|c| c.1).eq(TOKEN.chars());
+        if is_token {
+            for k in s.max(from)..(s + len).min(i) {
+                masked[k - from] = true;
+            }
+        }
+    }
     let before: String = chars[from..i]
         .iter()
-        .flat_map(|c| c.1.to_lowercase())
+        .zip(&masked)
+        .map(|(c, m)| if *m { ' ' } else { c.1 })
+        .flat_map(char::to_lowercase)
         .collect();
     ["born", "birth", "dob", "d.o.b", "geni", "ganwyd", "ganed"]
         .iter()
