@@ -355,17 +355,41 @@ impl InstrumentAggregate {
             .collect()
     }
 
-    /// The FFT figures for publication, small numbers suppressed.
+    /// The FFT figures for publication: small numbers suppressed, and then as many more as it
+    /// takes (secondary suppression, [`crate::suppress`]) so that no hidden count can be worked
+    /// out from the total, the other counts and the two percentages (each gives its numerator
+    /// away: % × total).
     pub fn fft_summary(&self) -> FftSummary {
+        let total = Pub::count(self.fft_total());
+        let positive = publish_percent(&self.fft_positive());
+        let negative = publish_percent(&self.fft_negative());
+        let primary: Vec<bool> = self.fft.iter().map(|&n| n < SUPPRESS_BELOW).collect();
+        let sums = [vec![0, 1, 2, 3, 4, 5], vec![0, 1], vec![3, 4]];
+        let shown = [
+            total.value().is_some(),
+            positive.value().is_some(),
+            negative.value().is_some(),
+        ];
+        let p = crate::suppress::protect(&self.fft, &primary, &sums, &shown);
+        let keep =
+            |x: Pub<PublishedPercent>, s: usize| if p.published[s] { x } else { Pub::Suppressed };
         FftSummary {
-            total: Pub::count(self.fft_total()),
+            total: if p.published[0] {
+                total
+            } else {
+                Pub::Suppressed
+            },
             counts: FFT_ANSWER_IDS
                 .iter()
                 .zip(self.fft)
-                .map(|(a, n)| ((*a).to_string(), Pub::count(n)))
+                .zip(&p.hidden)
+                .map(|((a, n), h)| {
+                    let c = if *h { Pub::Suppressed } else { Pub::Value(n) };
+                    ((*a).to_string(), c)
+                })
                 .collect(),
-            positive: publish_percent(&self.fft_positive()),
-            negative: publish_percent(&self.fft_negative()),
+            positive: keep(positive, 1),
+            negative: keep(negative, 2),
         }
     }
 

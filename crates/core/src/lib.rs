@@ -27,6 +27,7 @@ pub mod redact;
 pub mod response;
 pub mod score;
 pub mod spc;
+pub mod suppress;
 pub mod text;
 
 pub use instrument::{DefinitionProblem, Instrument, Item, ItemKind, Scoring};

@@ -424,14 +424,86 @@ def aggregation_measures():
 
 # --------------------------------------------------------------------- FFT aggregation ----
 
+def solutions_differ(values, hidden, sums, published):
+    """For each hidden cell, the set of values it takes over every whole, non-negative
+    assignment of the hidden cells that matches the shown cells and the published sums
+    (searched exhaustively, with early stopping once a cell is known to vary). Cells in no
+    published sum are unbounded: they vary."""
+    H = [i for i in range(len(values)) if hidden[i]]
+    pub = [s for k, s in enumerate(sums) if published[k]]
+    targets = [sum(values[j] for j in s) for s in pub]
+    seen = {i: set() for i in H}
+    free = {i for i in H if not any(i in s for s in pub)}
+    for i in free:
+        seen[i] = {-1, -2}
+    order = [i for i in H if i not in free]
+    x = {}
+
+    def partial_ok(complete):
+        for s, t in zip(pub, targets):
+            known = sum(values[j] for j in s if not hidden[j]) + sum(x[j] for j in s if j in x)
+            open_ = [j for j in s if hidden[j] and j not in x and j not in free]
+            if known > t or (not open_ and known != t and not any(j in free for j in s)):
+                return False
+        return True
+
+    def go(k):
+        if all(len(seen[i]) >= 2 for i in order):
+            return
+        if k == len(order):
+            for i in order:
+                seen[i].add(x[i])
+            return
+        i = order[k]
+        bound = min(sum(values[j] for j in s) for s in pub if i in s)
+        for v in range(bound + 1):
+            x[i] = v
+            if partial_ok(k + 1 == len(order)):
+                go(k + 1)
+            del x[i]
+
+    go(0)
+    return seen
+
+
+def protect(values, primary, sums, published):
+    """Secondary suppression by the core's rule (crates/core/src/suppress.rs), with leaks
+    found by enumerating solutions rather than by linear algebra."""
+    hidden, published = list(primary), list(published)
+    for _ in range(len(values) + len(sums) + 1):
+        seen = solutions_differ(values, hidden, sums, published)
+        leak = next((i for i in range(len(values))
+                     if hidden[i] and 1 <= values[i] < 5 and len(seen[i]) == 1), None)
+        if leak is None:
+            break
+        containing = sorted((k for k, s in enumerate(sums) if published[k] and leak in s),
+                            key=lambda k: (len(sums[k]), k))
+        cands = next(([j for j in sums[k] if not hidden[j]] for k in containing
+                      if any(not hidden[j] for j in sums[k])), [])
+        if cands:
+            j = min(cands, key=lambda j: (values[j], j))
+            hidden[j] = True
+        elif containing:
+            published[containing[0]] = False
+        else:
+            break
+    return hidden, published
+
+
 def fft_publication(counts):
     answers = [a for a, n in zip(FFT_IDS, counts) for _ in range(n)]
     n = sum(counts)
+    total = count(n)
+    positive = pub_percent(counts[0] + counts[1], n) if n else "*"
+    negative = pub_percent(counts[3] + counts[4], n) if n else "*"
+    hidden, published = protect(counts, [c < 5 for c in counts],
+                                [[0, 1, 2, 3, 4, 5], [0, 1], [3, 4]],
+                                [total != "*", positive != "*", negative != "*"])
     return answers, {
-        "total": count(n),
-        "counts": [[a, count(c)] for a, c in zip(FFT_IDS, counts)],
-        "positive": pub_percent(counts[0] + counts[1], n) if n else "*",
-        "negative": pub_percent(counts[3] + counts[4], n) if n else "*",
+        "total": total if published[0] else "*",
+        "counts": [[a, "*" if h else c] for a, c, h in zip(FFT_IDS, counts, hidden)],
+        "positive": positive if published[1] else "*",
+        "negative": negative if published[2] else "*",
     }
 
 
@@ -450,10 +522,15 @@ def fft_aggregation():
         ([0, 0, 0, 0, 0, 7], "all don't know: 0% positive is suppressed (0 < 5)"),
         ([0, 0, 0, 6, 0, 0], "all poor: 100% negative"),
         ([10, 10, 0, 0, 0, 0], "all positive: 100.0 with upper bound 100.0"),
+        ([6, 3, 2, 5, 2, 0], "the brief's case: poor 5, very poor 2 of 18 — very poor must not follow from % negative, so poor is hidden too (secondary)"),
+        ([20, 30, 10, 8, 9, 3], "one small count (don't know 3): total minus the rest would give it away, so the next smallest (poor 8) is hidden"),
+        ([40, 2, 10, 10, 10, 10], "good 2 would follow from % positive and very good: very good is hidden too"),
+        ([3, 4, 30, 12, 12, 12], "very good 3 and good 4 both hidden: % positive gives only their sum, which is safe"),
+        ([50, 0, 0, 0, 0, 0], "a zero is not protected: all very good stays shown"),
     ]:
         answers, expect = fft_publication(counts)
         out.append({"name": f"fft publication {counts}: {note}",
-                    "rule": "FFT % positive/negative incl. don't know; suppression below 5; Wilson interval; rounding",
+                    "rule": "FFT % positive/negative incl. don't know; suppression below 5 and secondary suppression; Wilson interval; rounding",
                     "fft_answers": answers, "expect_fft": expect})
     return out
 
