@@ -21,7 +21,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     io::Write,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -80,55 +80,15 @@ impl Rng {
     }
 }
 
-/// A running server, killed if the test fails before it is stopped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Start `chorus serve` on a free port; returns the server and its address.
-fn serve(database: &str, dir: &Path) -> (Server, String) {
-    use std::io::BufRead;
-    let config = dir.join("crash.toml");
+fn serve(database: &str, dir: &Path) -> (common::ServerProcess, String) {
     // No per-address limit: every client here is 127.0.0.1.
-    std::fs::write(
-        &config,
+    common::serve_process(
+        database,
+        dir,
         "[[sites]]\nid = \"crash\"\n[limits]\nper_ip_per_minute = 100000000\nper_site_per_minute = 100000000\nrequest_timeout_seconds = 5\n",
     )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--pkg-dir"])
-        .arg(dir)
-        .arg("--www-dir")
-        .arg(dir)
-        .arg("--config")
-        .arg(&config)
-        .env("DATABASE_URL", database)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("chorus exited before listening")
-            .unwrap();
-        if let Some((_, rest)) = line.split_once("Chorus listening on http://") {
-            break rest
-                .split(|c: char| c == '"' || c.is_whitespace())
-                .next()
-                .unwrap()
-                .to_string();
-        }
-    };
-    // Keep draining the log, or the server would block on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), addr)
+    .unwrap_or_else(|log| panic!("chorus exited before listening:\n{log}"))
 }
 
 /// One HTTP/1.1 POST over a fresh connection: (status, JSON body). Any transport failure (the
@@ -364,8 +324,8 @@ fn crash_test(name: &str, database: &str, dir: &Path) {
     for _ in 0..kills {
         // Long enough for commits to be under way, short enough to land in the middle of one.
         std::thread::sleep(Duration::from_millis(300 + rng.below(700)));
-        child.0.kill().unwrap(); // SIGKILL: no shutdown, no flush
-        child.0.wait().unwrap();
+        child.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        child.child.wait().unwrap();
         // Clients hammer a dead address for a moment, as they would in real life.
         std::thread::sleep(Duration::from_millis(rng.below(200)));
         let (next, at) = serve(database, dir);
@@ -378,13 +338,13 @@ fn crash_test(name: &str, database: &str, dir: &Path) {
 
     // SIGTERM (what systemd, Docker and the e2e harness send) is a clean, prompt exit.
     let term = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &child.child.id().to_string()])
         .status()
         .unwrap();
     assert!(term.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
+        if let Some(status) = child.child.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "no exit after SIGTERM");

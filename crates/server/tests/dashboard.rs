@@ -103,25 +103,6 @@ impl Page {
     }
 }
 
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 impl Client {
     fn new(app: &Router) -> Client {
         Client {
@@ -143,7 +124,7 @@ impl Client {
         let body = match form {
             Some(f) => {
                 req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(form_body(f))
+                Body::from(common::form_body(f))
             }
             None => Body::empty(),
         };

@@ -24,9 +24,9 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, Write},
+    io::Write,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -50,64 +50,16 @@ fn nanos() -> u128 {
         .as_nanos()
 }
 
-/// A running server, killed if the test fails before it is stopped; its log is kept.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = common::ServerProcess;
 
 /// Start `chorus serve` on a free port; `Err` with the log if it exits before listening.
 fn serve(database: &str, dir: &Path) -> Result<(Server, String), String> {
-    let config = dir.join("faults.toml");
     // No per-address limit: every client here is 127.0.0.1. A site that takes any service.
-    std::fs::write(
-        &config,
+    common::serve_process(
+        database,
+        dir,
         "[[sites]]\nid = \"fault\"\n[limits]\nper_ip_per_minute = 100000000\nper_site_per_minute = 100000000\nrequest_timeout_seconds = 10\n",
     )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--pkg-dir"])
-        .arg(dir)
-        .arg("--www-dir")
-        .arg(dir)
-        .arg("--config")
-        .arg(&config)
-        .env("DATABASE_URL", database)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let addr = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let _ = child.wait();
-            return Err(log.lock().unwrap().join("\n"));
-        };
-        log.lock().unwrap().push(line.clone());
-        if let Some((_, rest)) = line.split_once("Chorus listening on http://") {
-            break rest
-                .split(|c: char| c == '"' || c.is_whitespace())
-                .next()
-                .unwrap()
-                .to_string();
-        }
-    };
-    // Keep draining (and keeping) the log, or the server would block on a full pipe.
-    let keep = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            keep.lock().unwrap().push(line);
-        }
-    });
-    Ok((Server { child, log }, addr))
 }
 
 /// One HTTP/1.1 request over a fresh connection: (status, JSON body or Null). A transport

@@ -66,25 +66,6 @@ on_both!(
     thousands_of_made_up_services_do_not_grow_the_pages,
 );
 
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// One answer, read whole.
 struct Page {
     status: StatusCode,
@@ -137,7 +118,7 @@ async fn sign_in_from(app: &Router, peer: SocketAddr, email: &str, password: &st
     let mut req = Request::post("/dashboard/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("chorus_login={cookie}"))
-        .body(Body::from(form_body(&[
+        .body(Body::from(common::form_body(&[
             ("csrf", &csrf),
             ("email", email),
             ("password", password),
@@ -179,7 +160,7 @@ async fn post_as(app: &Router, session: &str, uri: &str, fields: &[(&str, &str)]
         Request::post(uri)
             .header(header::COOKIE, format!("chorus_session={session}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form_body(fields)))
+            .body(Body::from(common::form_body(fields)))
             .unwrap(),
     )
     .await
@@ -210,7 +191,7 @@ async fn burst(
                 let mut req = Request::post("/dashboard/login")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .header(header::COOKIE, format!("chorus_login={cookie}"))
-                    .body(Body::from(form_body(&[
+                    .body(Body::from(common::form_body(&[
                         ("csrf", &csrf),
                         ("email", &email),
                         ("password", &password),

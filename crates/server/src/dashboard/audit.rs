@@ -172,8 +172,9 @@ pub async fn latest(store: &Store, sites: &[String], limit: i64) -> anyhow::Resu
         .collect())
 }
 
-/// `GET /dashboard/audit` (admins).
-pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
+/// The sites `staff` administers; for someone who administers none, the forbidden page.
+#[allow(clippy::result_large_err)] // as the other dashboard checks (`Staff::require`)
+fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
     let sites: Vec<String> = staff
         .roles
         .iter()
@@ -182,8 +183,17 @@ pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
         .collect();
     if sites.is_empty() {
         let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return super::auth::forbidden(&staff, Role::Admin, &any);
+        return Err(super::auth::forbidden(staff, Role::Admin, &any));
     }
+    Ok(sites)
+}
+
+/// `GET /dashboard/audit` (admins).
+pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
+    let sites = match administered(&staff) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let entries = match latest(&app.store, &sites, 200).await {
         Ok(e) => e,
         Err(e) => return templates::server_error(&e),
@@ -223,16 +233,10 @@ pub async fn run_retention(
     if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
         return r;
     }
-    let sites: Vec<String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r == Role::Admin)
-        .map(|(s, _)| s.clone())
-        .collect();
-    if sites.is_empty() {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return super::auth::forbidden(&staff, Role::Admin, &any);
-    }
+    let sites = match administered(&staff) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     crate::apply_retention_for(&app, &staff.email, Some(&sites)).await;
     Redirect::to("/dashboard/audit").into_response()
 }

@@ -156,3 +156,89 @@ pub fn http_request(
     }
     Ok((status, body.to_string()))
 }
+
+/// A `chorus serve` child process a test started: killed if the test ends before stopping it,
+/// and its log (stderr) kept for the test to read.
+#[allow(dead_code)] // only the tests that start a server process use it
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start the built `chorus serve` on a free port with `config` (TOML, written into `dir`, which
+/// also stands in for the bundle and site folders) and `database`; returns it and its address,
+/// or the log if it exits before listening.
+#[allow(dead_code)] // only the tests that start a server process use it
+pub fn serve_process(
+    database: &str,
+    dir: &std::path::Path,
+    config: &str,
+) -> Result<(ServerProcess, String), String> {
+    use std::io::BufRead;
+    let file = dir.join("chorus-test.toml");
+    std::fs::write(&file, config).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--pkg-dir"])
+        .arg(dir)
+        .arg("--www-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(&file)
+        .env("DATABASE_URL", database)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let addr = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.wait();
+            return Err(log.lock().unwrap().join("\n"));
+        };
+        log.lock().unwrap().push(line.clone());
+        if let Some((_, rest)) = line.split_once("Chorus listening on http://") {
+            break rest
+                .split(|c: char| c == '"' || c.is_whitespace())
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    // Keep draining (and keeping) the log, or the server would block on a full pipe.
+    let keep = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
+    Ok((ServerProcess { child, log }, addr))
+}
+
+/// A form body as a browser sends it (`application/x-www-form-urlencoded`).
+#[allow(dead_code)] // only the dashboard tests post forms
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
