@@ -97,6 +97,14 @@ impl MeanAcc {
     /// mean ± 1.96·s/√n, with s the sample standard deviation; `None` for n < 2 (no spread
     /// to estimate). Exact integers as far as they go, then only `÷` and `√`.
     pub fn interval(&self) -> Option<(f64, f64)> {
+        let (mean, var_of_mean) = self.mean_and_variance_of_mean()?;
+        let half = Z * var_of_mean.sqrt();
+        Some((mean - half, mean + half))
+    }
+
+    /// The mean and s²/n (the squared standard error), as `f64`; `None` for n < 2. The one
+    /// place the spread is computed, so intervals and differences of means agree.
+    pub fn mean_and_variance_of_mean(&self) -> Option<(f64, f64)> {
         if self.n < 2 {
             return None;
         }
@@ -117,8 +125,7 @@ impl MeanAcc {
                 ((ex2 - mean * mean) * nf / (nf - 1.0)).max(0.0)
             }
         };
-        let half = Z * (var / nf).sqrt();
-        Some((mean - half, mean + half))
+        Some((mean, var / nf))
     }
 }
 

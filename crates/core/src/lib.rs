@@ -10,6 +10,7 @@
 //! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
 //! - [`redact`]: removing personal data from free text before it is stored;
 //! - [`spc`]: statistical process control charts (XmR) with the special-cause rules;
+//! - [`gap`]: experience gaps between groups of patients, and under-representation;
 //! - [`library`] (feature `library`): the instruments Chorus ships.
 //!
 //! Arithmetic is exact where it can be ([`num::Ratio`]); where `f64` is used it is only
@@ -19,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod gap;
 pub mod instrument;
 #[cfg(feature = "library")]
 pub mod library;

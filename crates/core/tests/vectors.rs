@@ -25,8 +25,9 @@ const AGGREGATION_IST: &str = include_str!("../vectors/aggregation-i-statements.
 const AGGREGATION_MEASURES: &str = include_str!("../vectors/aggregation-measures.json");
 const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
 const SPC: &str = include_str!("../vectors/spc.json");
+const GAP: &str = include_str!("../vectors/gap.json");
 
-const ALL: [&str; 9] = [
+const ALL: [&str; 10] = [
     SCORING,
     SCORING_INLINE,
     VALIDATION,
@@ -36,6 +37,7 @@ const ALL: [&str; 9] = [
     AGGREGATION_MEASURES,
     DEFINITIONS,
     SPC,
+    GAP,
 ];
 
 fn cases(src: &str) -> Vec<Value> {
@@ -372,6 +374,81 @@ fn spc_charts_match_the_reference() {
     report(failures, all.len());
 }
 
+/// Experience gaps between groups (`gap.json`, from `vectors/gap_reference.py`): counts,
+/// figures, differences and their intervals as published, verdicts, shares and
+/// representation, with primary and secondary suppression.
+#[test]
+fn gap_tables_match_the_reference() {
+    use chorus_core::aggregate::{MeanAcc, Proportion};
+    use chorus_core::gap::{Group, mean_gaps, proportion_gaps};
+    use chorus_core::num::Ratio;
+    let all = cases(GAP);
+    assert!(all.len() >= 50, "only {} gap vectors", all.len());
+    let mut failures = Vec::new();
+    let mean_of = |v: &Value| {
+        let mut m = MeanAcc::default();
+        for pair in v.as_array().expect("values") {
+            m.add_ratio(Ratio::new(
+                pair[0].as_i64().expect("num"),
+                pair[1].as_i64().expect("den"),
+            ));
+        }
+        m
+    };
+    for c in &all {
+        let name = c["name"].as_str().unwrap_or("?");
+        fn group<A>(g: &Value, acc: A) -> Group<A> {
+            Group {
+                label: g["label"].as_str().unwrap_or_default().to_string(),
+                stated: g["stated"].as_bool().unwrap_or(true),
+                reference_tenths: g["reference_tenths"].as_u64().map(|r| r as u32),
+                acc,
+            }
+        }
+        let actual = if c["kind"] == "mean" {
+            let groups: Vec<Group<MeanAcc>> = c["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| group(g, mean_of(&g["values"])))
+                .collect();
+            serde_json::to_value(mean_gaps(&groups, &mean_of(&c["all"]["values"])))
+        } else {
+            let prop = |v: &Value| Proportion {
+                k: v["k"].as_u64().unwrap(),
+                n: v["n"].as_u64().unwrap(),
+            };
+            let groups: Vec<Group<Proportion>> = c["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| group(g, prop(g)))
+                .collect();
+            serde_json::to_value(proportion_gaps(&groups, &prop(&c["all"])))
+        }
+        .expect("serialise");
+        let expect = &c["expect"];
+        subset(
+            &format!("{name}.total"),
+            &expect["total"],
+            &actual["total"],
+            &mut failures,
+        );
+        let (e, a) = (
+            expect["rows"].as_array().unwrap(),
+            actual["rows"].as_array().unwrap(),
+        );
+        if e.len() != a.len() {
+            failures.push(format!("{name}: {} rows, expected {}", a.len(), e.len()));
+            continue;
+        }
+        for (i, (e, a)) in e.iter().zip(a).enumerate() {
+            subset(&format!("{name}.rows[{i}]"), e, a, &mut failures);
+        }
+    }
+    report(failures, all.len());
+}
+
 #[test]
 fn rules_are_all_traced() {
     let every: Vec<Value> = ALL.iter().flat_map(|s| cases(s)).collect();
@@ -400,6 +477,9 @@ fn rules_are_all_traced() {
         "definition validation",
         "spc: xmr",
         "spc: too few",
+        "equality gap: fft",
+        "equality gap: theme mean",
+        "equality gap: representation",
     ] {
         assert!(
             rules.iter().any(|r| r.contains(rule)),
