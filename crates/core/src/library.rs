@@ -8,6 +8,7 @@ use crate::instrument::Instrument;
 /// (id, JSON) of every built-in instrument, as text: the server serves them as they are and
 /// hashes them for ETags without re-serialising.
 pub const SOURCES: &[(&str, &str)] = &[
+    ("about-you", include_str!("../instruments/about-you.json")),
     (
         "aid-blood-pressure",
         include_str!("../instruments/aid-blood-pressure.json"),
