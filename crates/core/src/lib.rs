@@ -24,6 +24,7 @@ pub mod gap;
 pub mod instrument;
 #[cfg(feature = "library")]
 pub mod library;
+pub mod mode;
 pub mod num;
 pub mod redact;
 pub mod response;

@@ -20,6 +20,10 @@ pub struct Config {
     /// Database URL (overridden by `--database` / `DATABASE_URL`).
     #[serde(default)]
     pub database: Option<String>,
+    /// The address patients reach this server at (`https://feedback.example-trust.nhs.uk`),
+    /// printed on posters and in their QR codes. Default: the request's own host.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// Sites that may submit responses.
     #[serde(default)]
     pub sites: Vec<Site>,
@@ -222,6 +226,7 @@ impl Config {
     /// end-to-end tests. Not for production: a real deployment names its trusts' origins.
     pub fn demo() -> Config {
         Config {
+            public_url: None,
             addr: None,
             database: None,
             sites: vec![Site {

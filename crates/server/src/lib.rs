@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod backup;
+pub mod channels;
 pub mod config;
 pub mod csv_out;
 pub mod dashboard;
@@ -161,6 +162,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             get(|| async { axum::response::Redirect::permanent("/dashboard") }),
         )
         .nest_service("/embed", embed)
+        .nest("/f", channels::router(state.clone()))
         .fallback_service(www)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))

@@ -7,6 +7,7 @@ use chorus_server::AppState;
 
 /// Which storage backend a test runs on.
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // not every test file runs on PostgreSQL
 pub enum Backend {
     Sqlite,
     Postgres,
