@@ -1,3 +1,8 @@
+//! chorus-store: stored responses, in one place. Both SQL dialects (SQLite, PostgreSQL, through
+//! sqlx's `Any` driver), the migrations, the group-commit writer, the row type, the column list
+//! and keyset paging; the API, the dashboard, the CLI and the seeder read and write responses
+//! only through here.
+//!
 //! Durable storage of responses behind a single writer with group commit.
 //!
 //! SQLite allows one writer at a time; rather than have every request fight for the write
@@ -52,6 +57,8 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 use tokio::sync::{mpsc, oneshot};
+
+pub mod reference;
 
 /// A response ready to store: validated, re-scored and redacted.
 #[derive(Debug, Clone)]
