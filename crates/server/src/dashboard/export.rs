@@ -87,8 +87,11 @@ pub async fn responses_csv(
     Query(q): Query<FilterQuery>,
 ) -> PageResult {
     let f = reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst)?;
-    let query = reports::RowQuery::new(&f, &reports::report_instruments(&app, Report::All), true);
-    let total = usize::try_from(query.count(&app).await?).unwrap_or(0);
+    let query = reports::RowQuery::new(
+        &reports::selection(&f, &reports::report_instruments(&app, Report::All)),
+        true,
+    );
+    let total = usize::try_from(query.count(&app.store).await?).unwrap_or(0);
     audit::record(
         &app.store,
         Some(staff.user_id),
@@ -99,7 +102,6 @@ pub async fn responses_csv(
     )
     .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
-    let site = f.site.clone();
     tokio::spawn(async move {
         let mut head = csv::Writer::from_writer(Vec::new());
         let _ = head.write_record(crate::csv_out::RESPONSES_HEADER);
@@ -114,7 +116,7 @@ pub async fn responses_csv(
         let mut sent = 0usize;
         // Stop at the audited count: rows stored while the export runs wait for the next one.
         while sent < total {
-            let rows = match query.page(&app, last).await {
+            let rows = match query.page(&app.store, last).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "responses export failed part-way; aborting the download");
@@ -130,7 +132,7 @@ pub async fn responses_csv(
                 .has_headers(false)
                 .from_writer(Vec::new());
             for r in &rows[..take] {
-                let _ = w.write_record(response_record(&site, r));
+                let _ = w.write_record(crate::csv_out::response_record(r));
             }
             if tx
                 .send(Ok(w.into_inner().unwrap_or_default()))
@@ -157,20 +159,6 @@ pub async fn responses_csv(
         axum::body::Body::from_stream(stream),
     )
         .into_response())
-}
-
-fn response_record(site: &str, r: &reports::Row) -> [String; 10] {
-    crate::csv_out::response_record(&crate::csv_out::ResponseCells {
-        id: r.id,
-        received_at: &r.received_at,
-        site,
-        service: r.service.as_deref(),
-        instrument: &r.instrument,
-        version: r.version,
-        locale: &r.locale,
-        answers: &r.answers,
-        scores: &r.scores,
-    })
 }
 
 /// The query of the FFT return.

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use chorus_core::{ScoreReport, aggregate::InstrumentAggregate};
 
-use super::{Filter, PAGE, Row, RowQuery};
+use chorus_store::{PAGE, Row, RowQuery};
+
+use super::{Filter, rows::selection};
 use crate::AppState;
 
 /// Aggregate every response matching `f` among `instruments`, a page at a time (no rows are
@@ -14,11 +16,11 @@ pub async fn aggregate(
     f: &Filter,
     instruments: &[String],
 ) -> anyhow::Result<Aggregates> {
-    let q = RowQuery::new(f, instruments, false);
+    let q = RowQuery::new(&selection(f, instruments), false);
     let mut a = Aggregates::default();
     let mut last = 0;
     loop {
-        let rows = q.page(app, last).await?;
+        let rows = q.page(&app.store, last).await?;
         a.add(&rows);
         match rows.last() {
             Some(r) if (rows.len() as i64) == PAGE => last = r.id,

@@ -10,13 +10,13 @@ use axum::{
     response::{IntoResponse, Redirect},
 };
 use chorus_core::ItemKind;
+use chorus_store::{RowQuery, Selection};
 use maud::html;
 use serde::Deserialize;
-use sqlx::Row as _;
 
 use super::{
-    FilterQuery, PageResult, Report, Row, check_filter, filter_form, report_instruments,
-    rows::where_clause, url_encode,
+    FilterQuery, PageResult, Report, Row, check_filter, filter_form, report_instruments, selection,
+    url_encode,
 };
 use crate::{
     AppState,
@@ -37,6 +37,46 @@ struct Comment {
     fft_answer: Option<String>,
 }
 
+/// Rows read at a time for the comments page (not every response has free text).
+const ROWS_READ: i64 = 200;
+
+/// The comment in a stored response: its non-empty free-text answers with their questions, and
+/// the FFT answer beside them if the instrument has one. `None` when there is no free text (or
+/// the instrument is unknown).
+fn comment_of(app: &AppState, row: Row) -> Option<Comment> {
+    let inst = app.instruments.get(&row.instrument)?;
+    let answers: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&row.answers).unwrap_or_default();
+    let texts: Vec<(String, String)> = inst
+        .items
+        .iter()
+        .filter(|it| it.kind == ItemKind::FreeText)
+        .filter_map(|it| {
+            let t = answers.get(&it.id)?.as_str()?.trim();
+            (!t.is_empty()).then(|| (it.text.en.clone(), t.to_string()))
+        })
+        .collect();
+    if texts.is_empty() {
+        return None;
+    }
+    let fft_answer = inst
+        .items
+        .iter()
+        .find(|it| it.role.as_deref() == Some("fft"))
+        .and_then(|it| {
+            let a = answers.get(&it.id)?.as_str()?;
+            it.options
+                .iter()
+                .find(|o| o.id == a)
+                .map(|o| o.text.en.clone())
+        });
+    Some(Comment {
+        row,
+        texts,
+        fft_answer,
+    })
+}
+
 /// `GET /dashboard/comments` (analysts and admins): free text, newest first, with tags.
 pub async fn comments_page(
     State(app): State<Arc<AppState>>,
@@ -46,98 +86,36 @@ pub async fn comments_page(
     let f = check_filter(&app, &staff, &q, Report::Comments, Role::Analyst)?;
     let (app, staff, f) = (&*app, &staff, &f);
     let form = filter_form(app, staff, f, Report::Comments, Role::Analyst).await?;
-    let (mut clause, mut binds) = where_clause(f, &report_instruments(app, Report::Comments));
-    if let Some(t) = &f.tag {
-        binds.push(t.clone());
-        clause.push_str(&format!(
-            " AND id IN (SELECT response_id FROM comment_tags WHERE tag = ${})",
-            binds.len()
-        ));
-    }
-    let before_p = binds.len() + 1;
-    let sql = format!(
-        "SELECT id, service, instrument, received_at, version, locale, answers, scores FROM responses
-         WHERE {clause} AND id < ${before_p} ORDER BY id DESC LIMIT 200"
+    let query = RowQuery::new(
+        &Selection {
+            tag: f.tag.clone(),
+            ..selection(f, &report_instruments(app, Report::Comments))
+        },
+        true,
     );
     let mut before = f.before.unwrap_or(i64::MAX);
     let mut comments = Vec::new();
     let mut more = false;
     'pages: loop {
-        let mut qy = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            qy = qy.bind(b.clone());
-        }
-        let rows = qy.bind(before).fetch_all(app.store.pool()).await?;
+        let rows = query.page_newest(&app.store, before, ROWS_READ).await?;
         let n = rows.len();
-        for r in rows {
-            let row = Row {
-                id: r.get(0),
-                service: r.get(1),
-                instrument: r.get(2),
-                received_at: r.get(3),
-                version: r.get(4),
-                locale: r.get(5),
-                answers: r.get(6),
-                scores: r.get(7),
-            };
+        for row in rows {
             before = row.id;
-            let Some(inst) = app.instruments.get(&row.instrument) else {
+            let Some(c) = comment_of(app, row) else {
                 continue;
             };
-            let answers: BTreeMap<String, serde_json::Value> =
-                serde_json::from_str(&row.answers).unwrap_or_default();
-            let texts: Vec<(String, String)> = inst
-                .items
-                .iter()
-                .filter(|it| it.kind == ItemKind::FreeText)
-                .filter_map(|it| {
-                    let t = answers.get(&it.id)?.as_str()?.trim();
-                    (!t.is_empty()).then(|| (it.text.en.clone(), t.to_string()))
-                })
-                .collect();
-            if texts.is_empty() {
-                continue;
-            }
             if comments.len() == COMMENTS_PER_PAGE {
                 more = true;
                 break 'pages;
             }
-            let fft_answer = inst
-                .items
-                .iter()
-                .find(|it| it.role.as_deref() == Some("fft"))
-                .and_then(|it| {
-                    let a = answers.get(&it.id)?.as_str()?;
-                    it.options
-                        .iter()
-                        .find(|o| o.id == a)
-                        .map(|o| o.text.en.clone())
-                });
-            comments.push(Comment {
-                row,
-                texts,
-                fft_answer,
-            });
+            comments.push(c);
         }
-        if (n as i64) < 200 {
+        if (n as i64) < ROWS_READ {
             break;
         }
     }
     let ids: Vec<i64> = comments.iter().map(|c| c.row.id).collect();
-    let mut tags: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for chunk in ids.chunks(100) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT response_id, tag FROM comment_tags WHERE response_id IN ({}) ORDER BY tag",
-            ps.join(", ")
-        )));
-        for id in chunk {
-            qy = qy.bind(*id);
-        }
-        for r in qy.fetch_all(app.store.pool()).await? {
-            tags.entry(r.get(0)).or_default().push(r.get(1));
-        }
-    }
+    let tags = app.store.tags_of(&ids).await?;
     let next_page = comments
         .last()
         .filter(|_| more)
@@ -244,11 +222,7 @@ pub async fn tag_comment(
             &any,
         ));
     }
-    let site: Option<String> = sqlx::query("SELECT site FROM responses WHERE id = $1")
-        .bind(id)
-        .fetch_optional(app.store.pool())
-        .await?
-        .map(|r| r.get(0));
+    let site = app.store.site_of(id).await?;
     let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst)) else {
         return Ok(templates::not_found().await);
     };
@@ -264,22 +238,12 @@ pub async fn tag_comment(
     };
     match form.action.as_str() {
         "add" => {
-            sqlx::query(
-                    "INSERT INTO comment_tags (response_id, tag, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT (response_id, tag) DO NOTHING",
-                )
-                .bind(id)
-                .bind(&tag)
-                .bind(staff.user_id)
-                .bind(now_iso())
-                .execute(app.store.pool())
+            app.store
+                .add_tag(id, &tag, staff.user_id, &now_iso())
                 .await?;
         }
         "remove" => {
-            sqlx::query("DELETE FROM comment_tags WHERE response_id = $1 AND tag = $2")
-                .bind(id)
-                .bind(&tag)
-                .execute(app.store.pool())
-                .await?;
+            app.store.remove_tag(id, &tag).await?;
         }
         _ => {
             return Ok(templates::bad_request(

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use chorus_core::Instrument;
 use maud::{Markup, html};
 use serde::Deserialize;
-use sqlx::Row as _;
 
 use super::{PageError, Report, calendar::parse_date};
 use crate::{
@@ -206,17 +205,11 @@ async fn services(
         .map(|s| s.services.clone())
         .unwrap_or_default();
     let mut set: BTreeSet<String> = if configured.is_empty() {
-        sqlx::query(
-            "SELECT service FROM responses WHERE site = $1 AND service IS NOT NULL
-             GROUP BY service ORDER BY COUNT(*) DESC, service LIMIT $2",
-        )
-        .bind(site)
-        .bind(MAX_SERVICES_SHOWN as i64)
-        .fetch_all(app.store.pool())
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+        app.store
+            .busiest_services(site, MAX_SERVICES_SHOWN)
+            .await?
+            .into_iter()
+            .collect()
     } else {
         configured.into_iter().collect()
     };

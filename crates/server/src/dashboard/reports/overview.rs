@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::{extract::State, response::IntoResponse};
 use maud::html;
-use sqlx::Row as _;
 
 use super::{PageResult, Report, url_encode};
 use crate::{
@@ -20,16 +19,8 @@ pub async fn overview(State(app): State<Arc<AppState>>, staff: Staff) -> PageRes
     let mut per_site = Vec::new();
     {
         for (site, role) in &staff.roles {
-            let rows = sqlx::query(
-                "SELECT instrument, COUNT(*) FROM responses WHERE site = $1 GROUP BY instrument",
-            )
-            .bind(site)
-            .fetch_all(app.store.pool())
-            .await?;
             let mut counts = [0i64; 3];
-            for r in rows {
-                let id: String = r.get(0);
-                let n: i64 = r.get(1);
+            for (id, n) in app.store.counts_by_instrument(site).await? {
                 if let Some(inst) = app.instruments.get(&id) {
                     for (k, rep) in [Report::Fft, Report::IStatements, Report::Decisions]
                         .into_iter()
