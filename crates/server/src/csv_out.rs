@@ -26,33 +26,20 @@ pub const RESPONSES_HEADER: [&str; 10] = [
     "scores",
 ];
 
-/// One stored response as the responses export writes it.
-pub struct ResponseCells<'a> {
-    pub id: i64,
-    pub received_at: &'a str,
-    pub site: &'a str,
-    pub service: Option<&'a str>,
-    pub instrument: &'a str,
-    pub version: i64,
-    pub locale: &'a str,
-    pub answers: &'a str,
-    pub scores: &'a str,
-}
-
-/// The record for [`RESPONSES_HEADER`]: every text cell defused, the reference derived from
-/// the id.
-pub fn response_record(r: &ResponseCells<'_>) -> [String; 10] {
+/// The record for [`RESPONSES_HEADER`] of a stored response (read with its answers): every
+/// text cell defused, the reference derived from the id.
+pub fn response_record(r: &crate::store::Row) -> [String; 10] {
     [
         r.id.to_string(),
         crate::reference::from_id(r.id),
-        safe_cell(r.received_at),
-        safe_cell(r.site),
-        safe_cell(r.service.unwrap_or("")),
-        safe_cell(r.instrument),
+        safe_cell(&r.received_at),
+        safe_cell(&r.site),
+        safe_cell(r.service.as_deref().unwrap_or("")),
+        safe_cell(&r.instrument),
         r.version.to_string(),
-        safe_cell(r.locale),
-        safe_cell(r.answers),
-        safe_cell(r.scores),
+        safe_cell(&r.locale),
+        safe_cell(&r.answers),
+        safe_cell(&r.scores),
     ]
 }
 

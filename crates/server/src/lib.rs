@@ -13,10 +13,11 @@ pub mod metrics;
 pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
-pub mod reference;
 pub mod serve;
-pub mod store;
 pub mod users;
+
+/// Stored responses live in their own crate (`chorus-store`); these paths are kept for callers.
+pub use chorus_store::{self as store, reference};
 
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 

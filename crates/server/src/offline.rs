@@ -3,11 +3,9 @@
 
 use std::io::{BufRead, Write};
 
+use crate::store::{RowQuery, Selection, Store};
 use chorus_core::{Instrument, Response, score, validate_response};
 use indicatif::{ProgressBar, ProgressStyle};
-use sqlx::Row;
-
-use crate::store::Store;
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
 pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
@@ -90,54 +88,29 @@ pub async fn export_csv(
     instrument: Option<&str>,
     out: impl Write,
 ) -> anyhow::Result<u64> {
-    let filter = "($1 IS NULL OR site = $1) AND ($2 IS NULL OR instrument = $2)";
-    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM responses WHERE {filter}"
-    )))
-    .bind(site)
-    .bind(instrument)
-    .fetch_one(store.pool())
-    .await?
-    .get(0);
+    let query = RowQuery::new(
+        &Selection {
+            site: site.map(str::to_string),
+            instruments: instrument.map(|i| vec![i.to_string()]),
+            ..Selection::default()
+        },
+        true,
+    );
+    let total = query.count(store).await?;
     let bar = progress(Some(total.max(0) as u64), "exporting");
     let mut w = csv::Writer::from_writer(out);
     w.write_record(crate::csv_out::RESPONSES_HEADER)?;
     let mut last = 0i64;
     let mut written = 0u64;
     loop {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, received_at, site, service, instrument, version, locale, answers, scores
-             FROM responses WHERE {filter} AND id > $3 ORDER BY id LIMIT {EXPORT_PAGE}"
-        )))
-        .bind(site)
-        .bind(instrument)
-        .bind(last)
-        .fetch_all(store.pool())
-        .await?;
+        let rows = query.page(store, last).await?;
         for row in &rows {
-            let id: i64 = row.get(0);
-            let service: Option<String> = row.get(3);
-            let text = |i: usize| row.get::<String, _>(i);
-            let (received_at, site, instrument, locale, answers, scores) =
-                (text(1), text(2), text(4), text(6), text(7), text(8));
-            w.write_record(crate::csv_out::response_record(
-                &crate::csv_out::ResponseCells {
-                    id,
-                    received_at: &received_at,
-                    site: &site,
-                    service: service.as_deref(),
-                    instrument: &instrument,
-                    version: row.get(5),
-                    locale: &locale,
-                    answers: &answers,
-                    scores: &scores,
-                },
-            ))?;
-            last = id;
+            w.write_record(crate::csv_out::response_record(row))?;
+            last = row.id;
         }
         written += rows.len() as u64;
         bar.inc(rows.len() as u64);
-        if rows.len() < EXPORT_PAGE {
+        if (rows.len() as i64) < EXPORT_PAGE {
             break;
         }
     }
@@ -147,4 +120,4 @@ pub async fn export_csv(
 }
 
 /// Rows per page read by [`export_csv`].
-pub const EXPORT_PAGE: usize = 2000;
+pub const EXPORT_PAGE: i64 = chorus_store::PAGE;

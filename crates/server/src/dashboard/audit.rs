@@ -9,14 +9,15 @@ use std::sync::Arc;
 use axum::{
     Form,
     extract::State,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect},
 };
 use maud::html;
 use sqlx::Row;
 
 use super::{
     auth::{CsrfForm, Role, Staff},
-    now_iso, templates,
+    now_iso,
+    templates::{self, PageError, PageResult},
 };
 use crate::{AppState, store::Store};
 
@@ -173,8 +174,7 @@ pub async fn latest(store: &Store, sites: &[String], limit: i64) -> anyhow::Resu
 }
 
 /// The sites `staff` administers; for someone who administers none, the forbidden page.
-#[allow(clippy::result_large_err)] // as the other dashboard checks (`Staff::require`)
-fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
+fn administered(staff: &Staff) -> Result<Vec<String>, PageError> {
     let sites: Vec<String> = staff
         .roles
         .iter()
@@ -183,21 +183,15 @@ fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
         .collect();
     if sites.is_empty() {
         let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Err(super::auth::forbidden(staff, Role::Admin, &any));
+        return Err(super::auth::forbidden(staff, Role::Admin, &any).into());
     }
     Ok(sites)
 }
 
 /// `GET /dashboard/audit` (admins).
-pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let entries = match latest(&app.store, &sites, 200).await {
-        Ok(e) => e,
-        Err(e) => return templates::server_error(&e),
-    };
+pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> PageResult {
+    let sites = administered(&staff)?;
+    let entries = latest(&app.store, &sites, 200).await?;
     let body = html! {
         h1 { "Audit log" }
         p { "The latest 200 events: sign-ins, exports, retention runs and tag changes for the sites you administer (" (sites.join(", ")) ")." }
@@ -220,7 +214,7 @@ pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
             }
         }
     };
-    templates::page("Audit log", Some(&staff), "audit", body).into_response()
+    Ok(templates::page("Audit log", Some(&staff), "audit", body).into_response())
 }
 
 /// `POST /dashboard/retention` (admins): apply the retention rule now, for the sites this
@@ -229,14 +223,9 @@ pub async fn run_retention(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let sites = administered(&staff)?;
     crate::apply_retention_for(&app, &staff.email, Some(&sites)).await;
-    Redirect::to("/dashboard/audit").into_response()
+    Ok(Redirect::to("/dashboard/audit").into_response())
 }

@@ -16,7 +16,7 @@ use super::{
     audit,
     auth::{Role, Staff},
     reports::{self, FilterQuery, Report},
-    templates,
+    templates::{self, PageResult},
 };
 use crate::AppState;
 
@@ -25,15 +25,9 @@ pub async fn exports_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<FilterQuery>,
-) -> Response {
-    let f = match reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let form = match reports::filter_form(&app, &staff, &f, Report::All, Role::Analyst).await {
-        Ok(f) => f,
-        Err(e) => return templates::server_error(&e),
-    };
+) -> PageResult {
+    let f = reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst)?;
+    let form = reports::filter_form(&app, &staff, &f, Report::All, Role::Analyst).await?;
     let last_month = {
         let today = crate::store::iso_utc(super::now_secs());
         let (y, m) = (
@@ -65,7 +59,7 @@ pub async fn exports_page(
             button type="submit" class="button" { "Download the FFT return (CSV)" }
         }
     };
-    templates::page("Exports", Some(&staff), "exports", body).into_response()
+    Ok(templates::page("Exports", Some(&staff), "exports", body).into_response())
 }
 
 fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
@@ -91,31 +85,23 @@ pub async fn responses_csv(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<FilterQuery>,
-) -> Response {
-    let f = match reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let query = reports::RowQuery::new(&f, &reports::report_instruments(&app, Report::All), true);
-    let started = async {
-        let n = usize::try_from(query.count(&app).await?).unwrap_or(0);
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "export_responses",
-            Some(&f.site),
-            &format!("{n} responses; filter {}", f.query()),
-        )
-        .await?;
-        anyhow::Ok(n)
-    };
-    let total = match started.await {
-        Ok(n) => n,
-        Err(e) => return templates::server_error(&e),
-    };
+) -> PageResult {
+    let f = reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst)?;
+    let query = reports::RowQuery::new(
+        &reports::selection(&f, &reports::report_instruments(&app, Report::All)),
+        true,
+    );
+    let total = usize::try_from(query.count(&app.store).await?).unwrap_or(0);
+    audit::record(
+        &app.store,
+        Some(staff.user_id),
+        &staff.email,
+        "export_responses",
+        Some(&f.site),
+        &format!("{total} responses; filter {}", f.query()),
+    )
+    .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
-    let site = f.site.clone();
     tokio::spawn(async move {
         let mut head = csv::Writer::from_writer(Vec::new());
         let _ = head.write_record(crate::csv_out::RESPONSES_HEADER);
@@ -130,7 +116,7 @@ pub async fn responses_csv(
         let mut sent = 0usize;
         // Stop at the audited count: rows stored while the export runs wait for the next one.
         while sent < total {
-            let rows = match query.page(&app, last).await {
+            let rows = match query.page(&app.store, last).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "responses export failed part-way; aborting the download");
@@ -146,7 +132,7 @@ pub async fn responses_csv(
                 .has_headers(false)
                 .from_writer(Vec::new());
             for r in &rows[..take] {
-                let _ = w.write_record(response_record(&site, r));
+                let _ = w.write_record(crate::csv_out::response_record(r));
             }
             if tx
                 .send(Ok(w.into_inner().unwrap_or_default()))
@@ -162,7 +148,7 @@ pub async fn responses_csv(
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
@@ -172,21 +158,7 @@ pub async fn responses_csv(
         ],
         axum::body::Body::from_stream(stream),
     )
-        .into_response()
-}
-
-fn response_record(site: &str, r: &reports::Row) -> [String; 10] {
-    crate::csv_out::response_record(&crate::csv_out::ResponseCells {
-        id: r.id,
-        received_at: &r.received_at,
-        site,
-        service: r.service.as_deref(),
-        instrument: &r.instrument,
-        version: r.version,
-        locale: &r.locale,
-        answers: &r.answers,
-        scores: &r.scores,
-    })
+        .into_response())
 }
 
 /// The query of the FFT return.
@@ -232,9 +204,9 @@ pub async fn fft_return_csv(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<ReturnQuery>,
-) -> Response {
+) -> PageResult {
     let fq = FilterQuery::default();
-    let mut f = match reports::check_filter(
+    let mut f = reports::check_filter(
         &app,
         &staff,
         &FilterQuery {
@@ -243,21 +215,18 @@ pub async fn fft_return_csv(
         },
         Report::Fft,
         Role::Analyst,
-    ) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    )?;
     let month = q.month.as_deref().unwrap_or("").trim().to_string();
     let first = format!("{month}-01");
     let Some(start) = reports::parse_date(&first).filter(|_| month.len() == 7) else {
-        return templates::bad_request(
+        return Ok(templates::bad_request(
             &staff,
             "exports",
             &[(
                 "month".into(),
                 "Month must be a real month, like 2026-03".into(),
             )],
-        );
+        ));
     };
     // The last day: the day before the first of the next month.
     let next = {
@@ -270,7 +239,7 @@ pub async fn fft_return_csv(
     };
     f.from = Some(first);
     f.to = Some(crate::store::iso_utc((next - 1) * 86_400)[..10].to_string());
-    let run = async {
+    {
         let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::Fft)).await?;
         // (setting, service) → counts, straight from the core's aggregate.
         let mut groups: BTreeMap<(&'static str, String), InstrumentAggregate> = BTreeMap::new();
@@ -319,13 +288,9 @@ pub async fn fft_return_csv(
             &format!("{month}: {} rows, {} responses", groups.len(), rows.len()),
         )
         .await?;
-        anyhow::Ok(csv_response(
+        Ok(csv_response(
             &format!("fft-return-{}-{month}.csv", f.site),
             bytes,
         ))
-    };
-    match run.await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
     }
 }

@@ -10,11 +10,11 @@
 //! |---|---|
 //! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
 //! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
-//! | `reports` | filters, FFT / I Statement / decision reports, free text and tags |
+//! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `seed` | the demo data generator (`chorus seed`) |
-//! | `templates` | page layout, forms, the stylesheet |
+//! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
 pub mod audit;
 pub mod auth;

@@ -361,10 +361,8 @@ pub async fn seed(app: &Arc<AppState>, opts: &SeedOptions) -> anyhow::Result<See
                 match status {
                     StatusCode::CREATED => {
                         let id = receipt["id"].as_i64().unwrap_or(0);
-                        sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
-                            .bind(crate::store::iso_utc(at))
-                            .bind(id)
-                            .execute(app.store.pool())
+                        app.store
+                            .set_received_at(id, &crate::store::iso_utc(at))
                             .await?;
                         anyhow::Ok(true)
                     }

@@ -162,3 +162,50 @@ pub fn error_summary(problems: &[(String, String)]) -> Markup {
 pub fn suppressed() -> Markup {
     html! { span title="Suppressed: fewer than 5" { "*" } span class="visually-hidden" { " (suppressed: fewer than 5)" } }
 }
+
+/// Why a page was not drawn: a page already made (403, 404, 400 with its problems), or a
+/// failure (storage) answered with the 500 page, logged. Handlers return
+/// `Result<Response, PageError>` and use `?`.
+#[derive(Debug)]
+pub enum PageError {
+    /// Answer with this page.
+    Page(Box<Response>),
+    /// Something failed: the 500 page.
+    Failed(anyhow::Error),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Page(r) => *r,
+            PageError::Failed(e) => server_error(&e),
+        }
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(r: Response) -> PageError {
+        PageError::Page(Box::new(r))
+    }
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(e: anyhow::Error) -> PageError {
+        PageError::Failed(e)
+    }
+}
+
+/// Failures of the parts pages use, each a 500.
+macro_rules! failures {
+    ($($t:ty),*) => {$(
+        impl From<$t> for PageError {
+            fn from(e: $t) -> PageError {
+                PageError::Failed(e.into())
+            }
+        }
+    )*};
+}
+failures!(sqlx::Error, csv::Error, std::io::Error);
+
+/// What a page handler answers.
+pub type PageResult = Result<Response, PageError>;

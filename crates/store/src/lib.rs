@@ -1,3 +1,8 @@
+//! chorus-store: stored responses, in one place. Both SQL dialects (SQLite, PostgreSQL, through
+//! sqlx's `Any` driver), the migrations, the group-commit writer, the row type, the column list
+//! and keyset paging; the API, the dashboard, the CLI and the seeder read and write responses
+//! only through here.
+//!
 //! Durable storage of responses behind a single writer with group commit.
 //!
 //! SQLite allows one writer at a time; rather than have every request fight for the write
@@ -48,10 +53,15 @@ use std::{
 
 use serde::Serialize;
 use sqlx::{
-    AnyConnection, AnyPool, Connection, Executor, Row,
+    AnyConnection, AnyPool, Connection, Executor, Row as _,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 use tokio::sync::{mpsc, oneshot};
+
+pub mod reference;
+pub mod responses;
+
+pub use responses::{PAGE, Row, RowQuery, Selection};
 
 /// A response ready to store: validated, re-scored and redacted.
 #[derive(Debug, Clone)]
@@ -572,8 +582,21 @@ async fn wal_check(
 /// sqlx's statement cache.
 const CHUNK: usize = 32;
 
-/// Columns written per row.
-const COLUMNS: usize = 11;
+/// Columns written per row, in the order [`write_batch`] binds them.
+const INSERT_COLUMNS: [&str; 11] = [
+    "site",
+    "service",
+    "instrument",
+    "version",
+    "locale",
+    "idempotency_key",
+    "body_hash",
+    "answers",
+    "scores",
+    "client_scores",
+    "score_mismatch",
+];
+const COLUMNS: usize = INSERT_COLUMNS.len();
 
 /// One group commit on `conn`: `BEGIN`, the inserts, the heartbeat if asked, `COMMIT`. Any
 /// error leaves the transaction in an unknown state; the caller discards the connection.
@@ -626,8 +649,9 @@ async fn write_batch(
             })
             .collect();
         let sql = format!(
-            "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, client_scores, score_mismatch)
+            "INSERT INTO responses ({})
              VALUES {} ON CONFLICT (site, idempotency_key) DO NOTHING RETURNING id, site, idempotency_key",
+            INSERT_COLUMNS.join(", "),
             rows.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -1,0 +1,313 @@
+//! Reading stored responses: the row type, the column list, a selection (site, service,
+//! instruments, time range, tag) turned into one `WHERE` clause, and keyset paging by id. Every
+//! read of `responses` outside the writer goes through here, so the SQL lives in one file.
+//!
+//! Keyset paging (`id > $n ORDER BY id LIMIT …`, or `id < $n ORDER BY id DESC` for newest
+//! first) keeps memory bounded per page whatever the number of responses, and no long read
+//! holds back the writer.
+
+use std::collections::BTreeMap;
+
+use sqlx::{AssertSqlSafe, Row as _, any::AnyRow};
+
+use crate::Store;
+
+/// The columns a read returns, in [`Row`]'s order.
+const ROW_COLUMNS: [&str; 9] = [
+    "id",
+    "site",
+    "service",
+    "instrument",
+    "received_at",
+    "version",
+    "locale",
+    "answers",
+    "scores",
+];
+
+/// One stored response, as reports and exports read it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Row id.
+    pub id: i64,
+    /// Site.
+    pub site: String,
+    /// Service.
+    pub service: Option<String>,
+    /// Instrument id.
+    pub instrument: String,
+    /// Received (UTC, ISO).
+    pub received_at: String,
+    /// Version answered.
+    pub version: i64,
+    /// Locale.
+    pub locale: String,
+    /// Answers JSON (free text redacted); empty when the read did not ask for answers.
+    pub answers: String,
+    /// Scores JSON.
+    pub scores: String,
+}
+
+impl Row {
+    fn from_any(r: &AnyRow) -> Row {
+        Row {
+            id: r.get(0),
+            site: r.get(1),
+            service: r.get(2),
+            instrument: r.get(3),
+            received_at: r.get(4),
+            version: r.get(5),
+            locale: r.get(6),
+            answers: r.get(7),
+            scores: r.get(8),
+        }
+    }
+}
+
+/// Rows read per page: memory stays bounded per page, and no read holds the writer back.
+pub const PAGE: i64 = 2000;
+
+/// Which responses a read covers. Every part left out narrows nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Responses of this site only.
+    pub site: Option<String>,
+    /// Of this service only.
+    pub service: Option<String>,
+    /// Of these instruments only (an empty list selects nothing).
+    pub instruments: Option<Vec<String>>,
+    /// Received at or after this stored timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
+    pub received_from: Option<String>,
+    /// Received before this stored timestamp.
+    pub received_before: Option<String>,
+    /// Tagged with this comment tag.
+    pub tag: Option<String>,
+}
+
+impl Selection {
+    /// `WHERE` condition and its values (`$1`, `$2`, … in order); callers number their own
+    /// placeholders after these.
+    fn condition(&self) -> (String, Vec<String>) {
+        let mut parts: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let mut next = |v: &str| {
+            binds.push(v.to_string());
+            format!("${}", binds.len())
+        };
+        if let Some(s) = &self.site {
+            parts.push(format!("site = {}", next(s)));
+        }
+        if let Some(s) = &self.service {
+            parts.push(format!("service = {}", next(s)));
+        }
+        match self.instruments.as_deref() {
+            None => {}
+            Some([]) => parts.push("1 = 0".into()),
+            Some(list) => {
+                let ps: Vec<String> = list.iter().map(|i| next(i)).collect();
+                parts.push(format!("instrument IN ({})", ps.join(", ")));
+            }
+        }
+        if let Some(t) = &self.received_from {
+            parts.push(format!("received_at >= {}", next(t)));
+        }
+        if let Some(t) = &self.received_before {
+            parts.push(format!("received_at < {}", next(t)));
+        }
+        if let Some(t) = &self.tag {
+            parts.push(format!(
+                "id IN (SELECT response_id FROM comment_tags WHERE tag = {})",
+                next(t)
+            ));
+        }
+        if parts.is_empty() {
+            parts.push("1 = 1".into());
+        }
+        (parts.join(" AND "), binds)
+    }
+}
+
+/// A read of the responses a [`Selection`] covers, page by page by id.
+#[derive(Debug, Clone)]
+pub struct RowQuery {
+    columns: String,
+    condition: String,
+    binds: Vec<String>,
+}
+
+impl RowQuery {
+    /// The responses `s` covers; the answers column only when asked for (reports need the
+    /// scores alone).
+    pub fn new(s: &Selection, with_answers: bool) -> RowQuery {
+        let (condition, binds) = s.condition();
+        let columns = ROW_COLUMNS
+            .iter()
+            .map(|c| {
+                if *c == "answers" && !with_answers {
+                    "''"
+                } else {
+                    c
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        RowQuery {
+            columns,
+            condition,
+            binds,
+        }
+    }
+
+    fn query(
+        &self,
+        sql: String,
+    ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in &self.binds {
+            q = q.bind(b.clone());
+        }
+        q
+    }
+
+    /// How many responses match now.
+    pub async fn count(&self, store: &Store) -> anyhow::Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM responses WHERE {}", self.condition);
+        Ok(self.query(sql).fetch_one(store.pool()).await?.get(0))
+    }
+
+    /// Oldest first: up to [`PAGE`] rows with ids above `after`. A page shorter than
+    /// [`PAGE`] is the last.
+    pub async fn page(&self, store: &Store, after: i64) -> anyhow::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {} FROM responses WHERE {} AND id > ${} ORDER BY id LIMIT {PAGE}",
+            self.columns,
+            self.condition,
+            self.binds.len() + 1
+        );
+        let rows = self.query(sql).bind(after).fetch_all(store.pool()).await?;
+        Ok(rows.iter().map(Row::from_any).collect())
+    }
+
+    /// Newest first: up to `limit` rows with ids below `before`. A page shorter than `limit`
+    /// is the last.
+    pub async fn page_newest(
+        &self,
+        store: &Store,
+        before: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {} FROM responses WHERE {} AND id < ${} ORDER BY id DESC LIMIT {limit}",
+            self.columns,
+            self.condition,
+            self.binds.len() + 1
+        );
+        let rows = self.query(sql).bind(before).fetch_all(store.pool()).await?;
+        Ok(rows.iter().map(Row::from_any).collect())
+    }
+
+    /// Every matching row, oldest first (for reads known to be small).
+    pub async fn all(&self, store: &Store) -> anyhow::Result<Vec<Row>> {
+        let mut out: Vec<Row> = Vec::new();
+        loop {
+            let rows = self.page(store, out.last().map_or(0, |r| r.id)).await?;
+            let last_page = (rows.len() as i64) < PAGE;
+            out.extend(rows);
+            if last_page {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// A site's `limit` services with most responses (most first, then by name).
+    pub async fn busiest_services(&self, site: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query(
+            "SELECT service FROM responses WHERE site = $1 AND service IS NOT NULL
+             GROUP BY service ORDER BY COUNT(*) DESC, service LIMIT $2",
+        )
+        .bind(site)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+    }
+
+    /// A site's responses per instrument id.
+    pub async fn counts_by_instrument(&self, site: &str) -> anyhow::Result<Vec<(String, i64)>> {
+        Ok(sqlx::query(
+            "SELECT instrument, COUNT(*) FROM responses WHERE site = $1 GROUP BY instrument",
+        )
+        .bind(site)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+    }
+
+    /// The site a stored response belongs to (`None`: no such response).
+    pub async fn site_of(&self, id: i64) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query("SELECT site FROM responses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// Move a stored response's received time (the demo seeder spreads responses over months).
+    pub async fn set_received_at(&self, id: i64, at: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The tags of each of `ids`, in tag order.
+    pub async fn tags_of(&self, ids: &[i64]) -> anyhow::Result<BTreeMap<i64, Vec<String>>> {
+        let mut tags: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for chunk in ids.chunks(100) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT response_id, tag FROM comment_tags WHERE response_id IN ({}) ORDER BY tag",
+                ps.join(", ")
+            )));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                tags.entry(r.get(0)).or_default().push(r.get(1));
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Tag a response (a tag it has already is left as it is).
+    pub async fn add_tag(&self, id: i64, tag: &str, by: i64, at: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO comment_tags (response_id, tag, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT (response_id, tag) DO NOTHING",
+        )
+        .bind(id)
+        .bind(tag)
+        .bind(by)
+        .bind(at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Take a tag off a response.
+    pub async fn remove_tag(&self, id: i64, tag: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM comment_tags WHERE response_id = $1 AND tag = $2")
+            .bind(id)
+            .bind(tag)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
