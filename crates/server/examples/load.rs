@@ -418,6 +418,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         scores: r#"{"instrument":"fft","version":1,"fft":{"answer":"good","category":"positive"}}"#.into(),
                         client_scores: None,
                         score_mismatch: false,
+                        mode: "online".into(),
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;

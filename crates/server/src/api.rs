@@ -145,6 +145,10 @@ pub struct Submission {
     /// A field hidden from people: bots fill it in, patients never do.
     #[serde(default)]
     pub website: Option<String>,
+    /// How the response was collected: `online` (the default), `sms`, `qr`, `tablet`,
+    /// `paper`, `telephone` or `other` (from the embed's `mode` attribute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
     /// The response itself: `{instrument, version, locale, idempotency_key, answers, client_scores?}`.
     #[schema(value_type = Object)]
     pub response: CoreResponse,
@@ -320,6 +324,17 @@ pub async fn post_response(
             ),
         ));
     }
+    let mode = match submission.mode.as_deref() {
+        None => chorus_core::mode::Mode::Online,
+        Some(m) => chorus_core::mode::Mode::from_code(m).ok_or_else(|| {
+            let codes: Vec<&str> = chorus_core::mode::Mode::ALL.map(|m| m.code()).to_vec();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_mode",
+                format!("mode must be one of: {}", codes.join(", ")),
+            )
+        })?,
+    };
     let r = &submission.response;
     if !site.allows_instrument(&r.instrument) {
         return Err(ApiError::new(
@@ -377,6 +392,7 @@ pub async fn post_response(
                 c.to_string()
             }),
         score_mismatch: mismatch,
+        mode: mode.code().to_string(),
     };
     let stored = app.store.insert(new).await.map_err(|e| {
         tracing::error!(error = %e, "storing a response failed");

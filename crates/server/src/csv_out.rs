@@ -13,7 +13,7 @@ pub fn safe_cell(s: &str) -> String {
 }
 
 /// Columns of the responses export.
-pub const RESPONSES_HEADER: [&str; 10] = [
+pub const RESPONSES_HEADER: [&str; 11] = [
     "id",
     "reference",
     "received_at",
@@ -24,11 +24,14 @@ pub const RESPONSES_HEADER: [&str; 10] = [
     "locale",
     "answers",
     "scores",
+    // Added after the first release: new columns go last, so existing spreadsheets that
+    // read columns by position keep working.
+    "mode",
 ];
 
 /// The record for [`RESPONSES_HEADER`] of a stored response (read with its answers): every
 /// text cell defused, the reference derived from the id.
-pub fn response_record(r: &crate::store::Row) -> [String; 10] {
+pub fn response_record(r: &crate::store::Row) -> [String; 11] {
     [
         r.id.to_string(),
         crate::reference::from_id(r.id),
@@ -40,6 +43,7 @@ pub fn response_record(r: &crate::store::Row) -> [String; 10] {
         safe_cell(&r.locale),
         safe_cell(&r.answers),
         safe_cell(&r.scores),
+        safe_cell(&r.mode),
     ]
 }
 

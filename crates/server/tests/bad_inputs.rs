@@ -320,6 +320,39 @@ const CASES: &[Case] = &[
         says: "service",
     },
     Case {
+        name: "unknown mode of collection",
+        req: || {
+            let mut b = fft("mode-00000001", "good", "");
+            b["mode"] = json!("carrier-pigeon");
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_mode",
+        says: "telephone",
+    },
+    Case {
+        name: "mode of collection in capitals",
+        req: || {
+            let mut b = fft("mode-00000002", "good", "");
+            b["mode"] = json!("SMS");
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_mode",
+        says: "sms",
+    },
+    Case {
+        name: "mode of collection that is not a string",
+        req: || {
+            let mut b = fft("mode-00000003", "good", "");
+            b["mode"] = json!(3);
+            json_req(text(b))
+        },
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_json",
+        says: "invalid type: integer `3`, expected a string",
+    },
+    Case {
         name: "unknown site",
         req: || {
             let mut b = fft("site-00000001", "good", "");

@@ -69,6 +69,7 @@ on_both!(
     a_retention_run_deletes_old_responses_and_is_audited,
     reports_and_exports_read_more_than_one_page,
     configuration_changes_are_audited,
+    the_fft_return_counts_each_mode_of_collection,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -849,6 +850,7 @@ async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state:
         assert_eq!(&rec[4], "emergency");
         let _: serde_json::Value = serde_json::from_str(&rec[8]).unwrap();
         let _: ScoreReport = serde_json::from_str(&rec[9]).unwrap();
+        assert_eq!(&rec[10], "online");
     }
 
     // The NHS England FFT return for the month with most data.
@@ -1116,4 +1118,97 @@ async fn configuration_changes_are_audited(app: Router, state: Arc<AppState>) {
         "{changes:?}"
     );
     assert!(!changes[2].contains("other"), "{changes:?}");
+}
+
+/// Issue 18: responses carry their mode of collection; the export shows it, the report filter
+/// narrows by it, and the NHS England return has one row per setting, service and mode column
+/// with exactly the counts posted (QR codes lead to a web page, so they count as online).
+async fn the_fft_return_counts_each_mode_of_collection(app: Router, state: Arc<AppState>) {
+    let posts: &[(&str, &str, usize)] = &[
+        ("online", "good", 3),
+        ("qr", "very_good", 2),
+        ("sms", "poor", 4),
+        ("sms", "very_good", 1),
+        ("paper", "neither", 6),
+        ("tablet", "good", 5),
+        ("telephone", "dont_know", 1),
+    ];
+    let mut n = 0;
+    for (mode, answer, count) in posts {
+        for _ in 0..*count {
+            n += 1;
+            let body = json!({
+                "site": "demo", "service": "ward-9", "mode": mode,
+                "response": {"instrument": "fft", "version": 1, "locale": "en",
+                    "idempotency_key": format!("mode-test-{n:06}-{}", rand_suffix()),
+                    "answers": {"fft": answer}}
+            });
+            let res = app
+                .clone()
+                .oneshot(
+                    Request::post("/api/v1/responses")
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::ORIGIN, "http://localhost:8080")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED, "{mode} {answer}");
+        }
+    }
+    let mut c = signed_in(&app, &state, "modes@trust.nhs.uk", "demo", "analyst").await;
+    let month = crate::dashboard::now_secs();
+    let month = &chorus_server::store::iso_utc(month)[..7];
+    let p = c
+        .get(&format!(
+            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
+        ))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        assert_eq!((&rec[3], &rec[4]), ("Other", "ward-9"), "{rec:?}");
+        let counts: Vec<u64> = (5..12).map(|i| rec[i].parse().unwrap()).collect();
+        assert!(
+            rows.insert(rec[12].to_string(), counts).is_none(),
+            "one row per mode"
+        );
+    }
+    let want: BTreeMap<String, Vec<u64>> = [
+        ("Electronic", vec![0, 5, 0, 0, 0, 0, 5]),
+        ("Online", vec![2, 3, 0, 0, 0, 0, 5]),
+        ("Paper", vec![0, 0, 6, 0, 0, 0, 6]),
+        ("SMS", vec![1, 0, 0, 4, 0, 0, 5]),
+        ("Telephone", vec![0, 0, 0, 0, 0, 1, 1]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(rows, want);
+
+    // The responses export names each response's mode, and the report filter narrows by it.
+    let p = c
+        .get("/dashboard/exports/responses.csv?service=ward-9&mode=sms")
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let modes: Vec<String> = r.records().map(|x| x.unwrap()[10].to_string()).collect();
+    assert_eq!(modes, vec!["sms"; 5]);
+    let p = c.get("/dashboard/fft?service=ward-9&mode=paper").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains(r#"<option value="paper" selected>"#),
+        "{}",
+        p.body
+    );
+    let p = c.get("/dashboard/fft?mode=pigeon").await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(
+        p.body.contains("Choose how responses were collected"),
+        "{}",
+        p.body
+    );
 }

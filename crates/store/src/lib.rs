@@ -88,6 +88,8 @@ pub struct NewResponse {
     pub client_scores: Option<String>,
     /// Client and server scores differ.
     pub score_mismatch: bool,
+    /// How it was collected (a `chorus_core::mode::Mode` code, checked by the API).
+    pub mode: String,
 }
 
 /// What the store did with a write.
@@ -583,7 +585,7 @@ async fn wal_check(
 const CHUNK: usize = 32;
 
 /// Columns written per row, in the order [`write_batch`] binds them.
-const INSERT_COLUMNS: [&str; 11] = [
+const INSERT_COLUMNS: [&str; 12] = [
     "site",
     "service",
     "instrument",
@@ -595,6 +597,7 @@ const INSERT_COLUMNS: [&str; 11] = [
     "scores",
     "client_scores",
     "score_mismatch",
+    "mode",
 ];
 const COLUMNS: usize = INSERT_COLUMNS.len();
 
@@ -668,7 +671,8 @@ async fn write_batch(
                 .bind(r.answers.as_str())
                 .bind(r.scores.as_str())
                 .bind(r.client_scores.as_deref())
-                .bind(i64::from(r.score_mismatch));
+                .bind(i64::from(r.score_mismatch))
+                .bind(r.mode.as_str());
         }
         for row in q.fetch_all(&mut *conn).await? {
             let (id, site, key): (i64, String, String) =

@@ -13,7 +13,7 @@ use sqlx::{AssertSqlSafe, Row as _, any::AnyRow};
 use crate::Store;
 
 /// The columns a read returns, in [`Row`]'s order.
-const ROW_COLUMNS: [&str; 9] = [
+const ROW_COLUMNS: [&str; 10] = [
     "id",
     "site",
     "service",
@@ -23,6 +23,7 @@ const ROW_COLUMNS: [&str; 9] = [
     "locale",
     "answers",
     "scores",
+    "mode",
 ];
 
 /// One stored response, as reports and exports read it.
@@ -46,6 +47,8 @@ pub struct Row {
     pub answers: String,
     /// Scores JSON.
     pub scores: String,
+    /// How it was collected (a `chorus_core::mode::Mode` code).
+    pub mode: String,
 }
 
 impl Row {
@@ -60,6 +63,7 @@ impl Row {
             locale: r.get(6),
             answers: r.get(7),
             scores: r.get(8),
+            mode: r.get(9),
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct Selection {
     pub received_before: Option<String>,
     /// Tagged with this comment tag.
     pub tag: Option<String>,
+    /// Collected this way (a mode code).
+    pub mode: Option<String>,
 }
 
 impl Selection {
@@ -113,6 +119,9 @@ impl Selection {
         }
         if let Some(t) = &self.received_before {
             parts.push(format!("received_at < {}", next(t)));
+        }
+        if let Some(m) = &self.mode {
+            parts.push(format!("mode = {}", next(m)));
         }
         if let Some(t) = &self.tag {
             parts.push(format!(

@@ -241,8 +241,9 @@ pub async fn fft_return_csv(
     f.to = Some(crate::store::iso_utc((next - 1) * 86_400)[..10].to_string());
     {
         let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::Fft)).await?;
-        // (setting, service) → counts, straight from the core's aggregate.
-        let mut groups: BTreeMap<(&'static str, String), InstrumentAggregate> = BTreeMap::new();
+        // (setting, service, mode column) → counts, straight from the core's aggregate.
+        let mut groups: BTreeMap<(&'static str, String, &'static str), InstrumentAggregate> =
+            BTreeMap::new();
         for r in &rows {
             if !app
                 .instruments
@@ -258,6 +259,9 @@ pub async fn fft_return_csv(
                 .entry((
                     setting(&r.instrument),
                     r.service.clone().unwrap_or_default(),
+                    chorus_core::mode::Mode::from_code(&r.mode)
+                        .unwrap_or(chorus_core::mode::Mode::Other)
+                        .return_column(),
                 ))
                 .or_default()
                 .add(&report);
@@ -265,7 +269,7 @@ pub async fn fft_return_csv(
         let site = app.config.site(&f.site);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(RETURN_HEADER)?;
-        for ((setting, service), a) in &groups {
+        for ((setting, service, mode), a) in &groups {
             let mut rec = vec![
                 month.clone(),
                 crate::csv_out::safe_cell(site.map_or("", |s| s.org_code.as_str())),
@@ -275,7 +279,7 @@ pub async fn fft_return_csv(
             ];
             rec.extend(a.fft.iter().map(|n| n.to_string()));
             rec.push(a.fft_total().to_string());
-            rec.push("Online".into());
+            rec.push((*mode).to_string());
             w.write_record(&rec)?;
         }
         let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -31,6 +31,8 @@ pub struct FilterQuery {
     pub to: Option<String>,
     /// Comments with this tag.
     pub tag: Option<String>,
+    /// Collected this way (a mode code).
+    pub mode: Option<String>,
     /// Comments older than this response id.
     pub before: Option<String>,
 }
@@ -50,6 +52,8 @@ pub struct Filter {
     pub to: Option<String>,
     /// Comments with this tag only.
     pub tag: Option<String>,
+    /// Responses collected this way only.
+    pub mode: Option<chorus_core::mode::Mode>,
     /// Comments on responses older than this id (paging).
     pub before: Option<i64>,
 }
@@ -58,12 +62,14 @@ impl Filter {
     /// The query string that reproduces this filter.
     pub fn query(&self) -> String {
         let mut parts = vec![("site", self.site.clone())];
+        let mode = self.mode.map(|m| m.code().to_string());
         for (k, v) in [
             ("service", &self.service),
             ("instrument", &self.instrument),
             ("from", &self.from),
             ("to", &self.to),
             ("tag", &self.tag),
+            ("mode", &mode),
         ] {
             if let Some(v) = v {
                 parts.push((k, v.clone()));
@@ -163,6 +169,19 @@ pub fn check_filter(
         ));
     }
     let tag = non_empty(&q.tag).map(|t| t.to_lowercase());
+    let mode = match non_empty(&q.mode) {
+        None => None,
+        Some(m) => match chorus_core::mode::Mode::from_code(&m) {
+            Some(m) => Some(m),
+            None => {
+                problems.push((
+                    "mode".into(),
+                    "Choose how responses were collected from the list".into(),
+                ));
+                None
+            }
+        },
+    };
     let before = match non_empty(&q.before) {
         None => None,
         Some(b) => match b.parse::<i64>() {
@@ -184,6 +203,7 @@ pub fn check_filter(
         from: from.map(|d| d.0),
         to: to.map(|d| d.0),
         tag,
+        mode,
         before,
     })
 }
@@ -276,6 +296,15 @@ pub async fn filter_form(
                     div class="field" {
                         label for="to" { "To" }
                         input type="date" id="to" name="to" value=[f.to.as_deref()];
+                    }
+                    div class="field" {
+                        label for="mode" { "Collected by" }
+                        select id="mode" name="mode" {
+                            option value="" { "Every way" }
+                            @for m in chorus_core::mode::Mode::ALL {
+                                option value=(m.code()) selected[f.mode == Some(m)] { (m.label()) }
+                            }
+                        }
                     }
                     @if report == Report::Comments {
                         div class="field" {

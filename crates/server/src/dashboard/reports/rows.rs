@@ -22,6 +22,7 @@ pub fn selection(f: &Filter, instruments: &[String]) -> Selection {
             .and_then(parse_date)
             .map(|d| crate::store::iso_utc((d + 1) * 86_400)),
         tag: None,
+        mode: f.mode.map(|m| m.code().to_string()),
     }
 }
 
