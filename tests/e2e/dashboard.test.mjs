@@ -87,13 +87,36 @@ test("staff sign in and see every report's charts, without JavaScript", async ()
   await context.close();
 });
 
+test("paper cards are keyed from the keyboard alone: digit, Tab, comment, Enter, and the focus is back for the next card", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page);
+  await page.goto(`${server.url}/dashboard/paper?site=demo&service=ward-7`);
+  // The answer box has the focus when the page opens.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "answer");
+  for (const [n, card] of [["2", "Kind staff"], ["5", ""]]) {
+    await page.keyboard.type(n);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "comment");
+    if (card) await page.keyboard.type(card);
+    await Promise.all([page.waitForLoadState("load"), page.keyboard.press("Enter")]);
+    await page.waitForSelector(".notice");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "answer", "focus back in the answer box");
+    assert.equal(await page.inputValue("#answer"), "", "an empty form for the next card");
+  }
+  assert.match(await page.locator(".notice").textContent(), /Card 2 saved \(reference CH-/);
+  assert.equal(await page.locator("#count").textContent(), "2");
+  await expectNoViolations(page, "paper cards after saving");
+  await context.close();
+});
+
 test("dashboard pages have no WCAG A/AA violations and fit a 320px screen", async () => {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/dashboard/login`);
   await expectNoViolations(page, "sign-in");
   await signIn(page);
-  for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/audit"]) {
+  for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/paper", "/audit"]) {
     await page.goto(`${server.url}/dashboard${path}`);
     await expectNoViolations(page, `dashboard${path}`);
     // Reflow: the page itself never scrolls sideways (wide tables scroll inside their box).

@@ -70,6 +70,7 @@ on_both!(
     reports_and_exports_read_more_than_one_page,
     configuration_changes_are_audited,
     the_fft_return_counts_each_mode_of_collection,
+    paper_cards_are_keyed_once_tallied_undone_and_audited,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -87,6 +88,17 @@ struct Page {
 }
 
 impl Page {
+    /// The value of the first hidden field called `name`.
+    fn field(&self, name: &str) -> String {
+        let needle = format!("name=\"{name}\" value=\"");
+        let at = self
+            .body
+            .find(&needle)
+            .unwrap_or_else(|| panic!("no {name} field in {}", self.body));
+        let rest = &self.body[at + needle.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
     fn csrf(&self) -> String {
         let at = self
             .body
@@ -1210,5 +1222,193 @@ async fn the_fft_return_counts_each_mode_of_collection(app: Router, state: Arc<A
         p.body.contains("Choose how responses were collected"),
         "{}",
         p.body
+    );
+}
+
+/// Issue 18: paper cards keyed by staff. A card (answer digit, a comment with a phone number)
+/// is stored once however often the form is sent, as mode paper with the card's date and the
+/// comment redacted; bad dates and answers store nothing; undo removes the card just keyed;
+/// a tally stores one response per card; the FFT return counts them under Paper; every step
+/// is audited with who keyed it.
+async fn paper_cards_are_keyed_once_tallied_undone_and_audited(app: Router, state: Arc<AppState>) {
+    let mut c = signed_in(&app, &state, "keyer@trust.nhs.uk", "demo", "analyst").await;
+    let today = chorus_server::store::iso_utc(dashboard::now_secs());
+    let day = chorus_server::store::iso_utc(dashboard::now_secs() - 3 * 86_400)[..10].to_string();
+    let page = c.get("/dashboard/paper?site=demo&service=ward-3").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(r#"id="answer""#) && page.body.contains("autofocus"));
+    assert!(page.body.contains("1 Very good, 2 Good"), "{}", page.body);
+    let (csrf, card) = (page.csrf(), page.field("card"));
+    let form = |answer: &'static str, date: String, card: String| {
+        move |csrf: String| {
+            vec![
+                ("csrf".to_string(), csrf),
+                ("card".into(), card.clone()),
+                ("site".into(), "demo".into()),
+                ("service".into(), "ward-3".into()),
+                ("instrument".into(), "fft".into()),
+                ("date".into(), date.clone()),
+                ("answer".into(), answer.into()),
+                (
+                    "comment".into(),
+                    "Nurse rang me on 07700 900123 after".into(),
+                ),
+                ("count".into(), "0".into()),
+            ]
+        }
+    };
+    let post = async |c: &mut Client, path: &str, v: Vec<(String, String)>| {
+        let refs: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        c.post(path, &refs).await
+    };
+    let before = state.store.count().await.unwrap();
+
+    // Bad input stores nothing and says what is wrong.
+    for (answer, date, says) in [
+        ("7", day.clone(), "number from 1 to 6"),
+        ("4", "2026-02-30".to_string(), "real date"),
+        ("4", "2999-01-01".to_string(), "cannot be in the future"),
+        ("4", "2001-01-01".to_string(), "within the last"),
+    ] {
+        let p = post(
+            &mut c,
+            "/dashboard/paper",
+            form(answer, date, card.clone())(csrf.clone()),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{answer}: {}", p.body);
+        assert!(p.body.contains(says), "{says}: {}", p.body);
+    }
+    assert_eq!(state.store.count().await.unwrap(), before);
+
+    // A card, sent twice (Enter pressed twice): stored once.
+    let p = post(
+        &mut c,
+        "/dashboard/paper",
+        form("4", day.clone(), card.clone())(csrf.clone()),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let next = c.get(p.location()).await;
+    assert!(
+        next.body.contains("Card 1 saved (reference CH-"),
+        "{}",
+        next.body
+    );
+    assert!(next.body.contains(r#"<strong id="count">1</strong>"#));
+    assert_ne!(
+        next.field("card"),
+        card,
+        "a fresh card id for the next card"
+    );
+    let again = post(
+        &mut c,
+        "/dashboard/paper",
+        form("4", day.clone(), card.clone())(csrf.clone()),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(state.store.count().await.unwrap(), before + 1);
+    let row = sqlx::query(
+        "SELECT id, mode, received_at, answers, service FROM responses ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap();
+    let (id, mode, at, answers, service): (i64, String, String, String, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    assert_eq!((mode.as_str(), service.as_str()), ("paper", "ward-3"));
+    assert_eq!(&at[..10], day, "the card's date, not today's ({today})");
+    assert!(
+        answers.contains("[phone number]") && !answers.contains("07700"),
+        "{answers}"
+    );
+    assert!(answers.contains(r#""fft":"poor""#), "4 is Poor: {answers}");
+
+    // Undo the card just keyed; someone else cannot undo it.
+    let mut other = signed_in(&app, &state, "other@trust.nhs.uk", "demo", "analyst").await;
+    let page = other.get("/dashboard/paper?site=demo").await;
+    let undo = |csrf: String| {
+        vec![
+            ("csrf".to_string(), csrf),
+            ("site".into(), "demo".into()),
+            ("service".into(), "ward-3".into()),
+            ("instrument".into(), "fft".into()),
+            ("date".into(), day.clone()),
+            ("count".into(), "1".into()),
+            ("last".into(), id.to_string()),
+        ]
+    };
+    let p = post(&mut other, "/dashboard/paper/undo", undo(page.csrf())).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert_eq!(state.store.count().await.unwrap(), before + 1);
+    let p = post(&mut c, "/dashboard/paper/undo", undo(csrf.clone())).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(state.store.count().await.unwrap(), before);
+
+    // A tally: 3 very good, 2 poor, 1 don't know; sent twice, stored once.
+    let page = c.get("/dashboard/paper?site=demo&service=ward-3").await;
+    let tally_card = page.field("card");
+    let tally = vec![
+        ("csrf".to_string(), csrf.clone()),
+        ("card".into(), tally_card),
+        ("site".into(), "demo".into()),
+        ("service".into(), "ward-3".into()),
+        ("instrument".into(), "fft".into()),
+        ("date".into(), day.clone()),
+        ("n1".into(), "3".into()),
+        ("n2".into(), "".into()),
+        ("n3".into(), "0".into()),
+        ("n4".into(), "2".into()),
+        ("n5".into(), "0".into()),
+        ("n6".into(), "1".into()),
+        ("count".into(), "0".into()),
+    ];
+    for _ in 0..2 {
+        let p = post(&mut c, "/dashboard/paper/tally", tally.clone()).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+    assert_eq!(state.store.count().await.unwrap(), before + 6);
+    let p = c
+        .get(&format!(
+            "/dashboard/exports/fft-return.csv?site=demo&month={}",
+            &day[..7]
+        ))
+        .await;
+    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let paper: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[12] == "Paper" && &x[4] == "ward-3")
+        .map(|x| (5..12).map(|i| x[i].to_string()).collect())
+        .collect();
+    assert_eq!(paper, [["3", "0", "0", "2", "0", "1", "6"]]);
+    let details: Vec<String> = audit_actions(&state)
+        .await
+        .into_iter()
+        .filter(|a| a.1 == "paper_tally")
+        .map(|a| a.2)
+        .collect();
+    assert!(details[0].starts_with("6 cards stored"), "{details:?}");
+    assert!(
+        details[1].starts_with("0 cards stored (6 already stored"),
+        "{details:?}"
+    );
+    let actions: Vec<(String, String)> = audit_actions(&state)
+        .await
+        .into_iter()
+        .filter(|a| a.1.starts_with("paper"))
+        .map(|a| (a.0, a.1))
+        .collect();
+    let k = "keyer@trust.nhs.uk".to_string();
+    assert_eq!(
+        actions,
+        [
+            (k.clone(), "paper_card".to_string()),
+            (k.clone(), "paper_card_resent".to_string()),
+            (k.clone(), "paper_card_undone".to_string()),
+            (k.clone(), "paper_tally".to_string()),
+            (k, "paper_tally".to_string()),
+        ]
     );
 }

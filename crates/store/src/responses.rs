@@ -267,6 +267,22 @@ impl Store {
             .map(|r| r.get(0)))
     }
 
+    /// Delete one response and its tags, in one transaction; whether it was there.
+    pub async fn delete_response(&self, id: i64) -> anyhow::Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM comment_tags WHERE response_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM responses WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     /// Move a stored response's received time (the demo seeder spreads responses over months).
     pub async fn set_received_at(&self, id: i64, at: &str) -> anyhow::Result<()> {
         sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")

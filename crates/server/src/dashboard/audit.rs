@@ -74,6 +74,22 @@ pub async fn record(
     Ok(())
 }
 
+/// Did this member of staff key paper card `id` (audited as `paper_card`) within the last
+/// hour? Undo is for the card just keyed, by the person who keyed it.
+pub async fn keyed_paper_card(store: &Store, user_id: i64, id: i64) -> anyhow::Result<bool> {
+    let since = crate::store::iso_utc(super::now_secs() - 3600);
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE user_id = $1 AND action = 'paper_card' AND detail LIKE $2 AND at >= $3",
+    )
+    .bind(user_id)
+    .bind(format!("response {id} (%"))
+    .bind(since)
+    .fetch_one(store.pool())
+    .await
+    .map(|r| sqlx::Row::get(&r, 0))?;
+    Ok(n > 0)
+}
+
 /// Record the configuration the server starts with when it differs from the last one
 /// recorded (or none was): the audit log then shows every change to sites, origins or
 /// retention, with when it took effect. `text` is the file's content (or a description of

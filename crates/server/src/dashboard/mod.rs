@@ -13,6 +13,7 @@
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
+//! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |
 //! | `seed` | the demo data generator (`chorus seed`) |
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod export;
+pub mod paper;
 pub mod reports;
 pub mod seed;
 pub mod templates;
@@ -104,6 +106,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))
+        .route("/paper", get(paper::paper_page).post(paper::save_card))
+        .route("/paper/tally", post(paper::save_tally))
+        .route("/paper/undo", post(paper::undo_card))
         .route("/audit", get(audit::audit_page))
         .route("/retention", post(audit::run_retention))
         .route("/assets/dashboard.css", get(templates::stylesheet))

@@ -347,6 +347,7 @@ pub async fn seed(app: &Arc<AppState>, opts: &SeedOptions) -> anyhow::Result<See
                 let res = match crate::api::post_response(
                     State(app.clone()),
                     None,
+                    Some(axum::Extension(crate::api::StaffEntry)),
                     headers,
                     Body::from(body),
                 )

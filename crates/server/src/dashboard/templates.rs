@@ -47,6 +47,7 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ),
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
+        ("paper", "/dashboard/paper", "Paper cards", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
     ];
     let markup = html! {
