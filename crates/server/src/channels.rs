@@ -202,6 +202,8 @@ pub async fn form_page(
                 meta name="robots" content="noindex";
                 title { (heading) " — " (link.site_name) }
                 link rel="stylesheet" href="/site.css";
+                // No icon request (a 404 in the patient's console): an empty one.
+                link rel="icon" href="data:,";
                 script src="/embed/chorus.js" defer {}
             }
             body {
@@ -384,6 +386,8 @@ pub async fn poster(
                 meta name="robots" content="noindex";
                 title { (heading) " — " (link.site_name) }
                 link rel="stylesheet" href="/site.css";
+                // No icon request (a 404 in the patient's console): an empty one.
+                link rel="icon" href="data:,";
             }
             body class="poster" {
                 main class="poster__sheet" {

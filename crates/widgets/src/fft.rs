@@ -126,10 +126,7 @@ pub fn fft(props: &FftProps) -> Html {
                 answers: answers(Some(answer), &text),
                 client_scores: None,
             };
-            let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-            let site = send::site_of(&host).unwrap_or_default();
-            let service = host.get_attribute("service");
-            let prepared = send::prepare(&endpoint, &site, service.as_deref(), &response);
+            let prepared = send::prepare(&host, &response);
             phase.set(Phase::Sending);
             let phase = phase.clone();
             send::submit(

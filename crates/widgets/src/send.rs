@@ -61,11 +61,20 @@ pub struct Prepared {
     pub body: String,
 }
 
-/// Build the request for a response.
-pub fn prepare(endpoint: &str, site: &str, service: Option<&str>, response: &Response) -> Prepared {
+/// Build the request for a response from the host element's attributes: `endpoint`,
+/// `site`, `service` and `mode` (how it was collected; a code the core does not know is left
+/// out, so a typo in a page's markup cannot make every patient's answer bounce).
+pub fn prepare(host: &Element, response: &Response) -> Prepared {
+    let endpoint = host.get_attribute("endpoint").unwrap_or_default();
+    let site = site_of(host).unwrap_or_default();
+    let service = host.get_attribute("service");
+    let mode = host
+        .get_attribute("mode")
+        .and_then(|m| chorus_core::mode::Mode::from_code(m.trim()))
+        .filter(|m| *m != chorus_core::mode::Mode::Online);
     Prepared {
         url: format!("{}{RESPONSES}", endpoint.trim_end_matches('/')),
-        body: submission_json(site, service, response),
+        body: submission_json(&site, service.as_deref(), mode.map(|m| m.code()), response),
     }
 }
 
@@ -379,13 +388,22 @@ pub fn submit(host: Element, prepared: Prepared, key: String, done: yew::Callbac
 
 /// The submission as JSON, written by hand: serde's generic serialiser for the core's types
 /// (score reports included) costs tens of KB in the bundle for a few lines of output.
-pub fn submission_json(site: &str, service: Option<&str>, r: &Response) -> String {
+pub fn submission_json(
+    site: &str,
+    service: Option<&str>,
+    mode: Option<&str>,
+    r: &Response,
+) -> String {
     let mut o = String::with_capacity(256);
     o.push_str("{\"site\":");
     json_str(&mut o, site);
     if let Some(s) = service {
         o.push_str(",\"service\":");
         json_str(&mut o, s);
+    }
+    if let Some(m) = mode {
+        o.push_str(",\"mode\":");
+        json_str(&mut o, m);
     }
     o.push_str(",\"response\":{\"instrument\":");
     json_str(&mut o, &r.instrument);

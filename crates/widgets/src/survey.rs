@@ -597,10 +597,7 @@ pub fn runner(props: &RunnerProps) -> Html {
             if *sending {
                 return;
             }
-            let endpoint = host.get_attribute("endpoint").unwrap_or_default();
-            let site = send::site_of(&host).unwrap_or_default();
-            let service = host.get_attribute("service");
-            let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
+            let prepared = send::prepare(&host, &r);
             sending.set(true);
             failed.set(None);
             let (failed, sending, focus, step) =

@@ -104,10 +104,11 @@ fn the_hand_written_submission_json_round_trips_through_the_core() {
         answers,
         client_scores: None,
     };
-    let json = chorus_widgets::send::submission_json("demo", Some("a&e"), &r);
+    let json = chorus_widgets::send::submission_json("demo", Some("a&e"), Some("sms"), &r);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["site"], "demo");
     assert_eq!(v["service"], "a&e");
+    assert_eq!(v["mode"], "sms");
     let back: Response = serde_json::from_value(v["response"].clone()).unwrap();
     assert_eq!(back, r);
 }
