@@ -191,6 +191,12 @@ impl Config {
             l.max_connections >= 1,
             "limits.max_connections must be at least 1"
         );
+        if let Some(u) = &self.public_url {
+            anyhow::ensure!(
+                matches!(u.split_once("://"), Some(("http" | "https", r)) if !r.is_empty() && !r.contains(['?', '#', ' ', '"', '<', '>'])),
+                "public_url \"{u}\" must be an http or https address with no query, e.g. https://feedback.example-trust.nhs.uk"
+            );
+        }
         let mut ids = BTreeSet::new();
         for s in &self.sites {
             anyhow::ensure!(ids.insert(&s.id), "site \"{}\" is configured twice", s.id);
