@@ -346,21 +346,9 @@ fn protect_counts(ns: &[u64], total: u64) -> Vec<bool> {
     protect_with(ns, &primary, total)
 }
 
-/// Protect `cells` (primary hidden as given) against one published total. Responses in no
-/// group make the total larger than the cells' sum: they are one more (unpublished) cell.
+/// Protect `cells` (primary hidden as given) against one published total.
 fn protect_with(cells: &[u64], primary: &[bool], total: u64) -> Vec<bool> {
-    let sum: u64 = cells.iter().sum();
-    let mut values = cells.to_vec();
-    let mut hidden = primary.to_vec();
-    // The responses in no group: a cell nobody publishes (hidden from the start). When there
-    // are none there is no such cell: a reader may take the groups to be everyone.
-    if total > sum {
-        values.push(total - sum);
-        hidden.push(true);
-    }
-    let members: Vec<usize> = (0..values.len()).collect();
-    let p = crate::suppress::protect(&values, &hidden, &[members], &[true]);
-    p.hidden[..cells.len()].to_vec()
+    crate::suppress::protect_parts(cells, primary, total)
 }
 
 /// Each group's share of those who stated a category, and its representation against the

@@ -73,6 +73,93 @@ pub fn protect(
     Protected { hidden, published }
 }
 
+/// Protect the parts of a whole that is known to the reader (a page's total, or the positives
+/// its overall percentage gives away): `primary` are hidden already; returns which parts to
+/// hide so none of the hidden small ones can be had by subtraction. Where the parts do not
+/// add up to the whole (responses in no part: no service, or a characteristic not given),
+/// the rest is one more part nobody publishes.
+pub fn protect_parts(parts: &[u64], primary: &[bool], whole: u64) -> Vec<bool> {
+    let sum: u64 = parts.iter().sum();
+    let mut values = parts.to_vec();
+    let mut hidden: Vec<bool> = (0..parts.len())
+        .map(|i| primary.get(i).copied().unwrap_or(false))
+        .collect();
+    if whole > sum {
+        values.push(whole - sum);
+        hidden.push(true);
+    }
+    let members: Vec<usize> = (0..values.len()).collect();
+    let p = protect(&values, &hidden, &[members], &[true]);
+    p.hidden[..parts.len()].to_vec()
+}
+
+/// FFT figures for the rows of one table (months, or services) whose whole is also on the
+/// page: each row's own [`InstrumentAggregate::fft_summary`], then, across the rows, the
+/// responses, the positives and the negatives each protected against the whole's, so a
+/// suppressed month or service cannot be had from the total minus the others (or from the
+/// overall percentage minus the others' percentages × their counts). A row whose count is
+/// hidden shows no percentage.
+///
+/// [`InstrumentAggregate::fft_summary`]: crate::aggregate::InstrumentAggregate::fft_summary
+pub fn fft_rows(
+    rows: &[&crate::aggregate::InstrumentAggregate],
+) -> Vec<crate::aggregate::FftSummary> {
+    use crate::aggregate::Pub;
+    let mut out: Vec<_> = rows.iter().map(|a| a.fft_summary()).collect();
+    let n: Vec<u64> = rows.iter().map(|a| a.fft_total()).collect();
+    let whole = |f: &dyn Fn(&crate::aggregate::InstrumentAggregate) -> u64| -> u64 {
+        rows.iter().map(|a| f(a)).sum()
+    };
+    let hidden_n = protect_parts(
+        &n,
+        &out.iter()
+            .map(|s| s.total.value().is_none())
+            .collect::<Vec<_>>(),
+        whole(&|a| a.fft_total()),
+    );
+    for (s, h) in out.iter_mut().zip(&hidden_n) {
+        if *h {
+            s.total = Pub::Suppressed;
+            s.positive = Pub::Suppressed;
+            s.negative = Pub::Suppressed;
+        }
+    }
+    for positive in [true, false] {
+        let k: Vec<u64> = rows
+            .iter()
+            .map(|a| {
+                if positive {
+                    a.fft_positive().k
+                } else {
+                    a.fft_negative().k
+                }
+            })
+            .collect();
+        let primary: Vec<bool> = out
+            .iter()
+            .map(|s| {
+                if positive {
+                    s.positive.value().is_none()
+                } else {
+                    s.negative.value().is_none()
+                }
+            })
+            .collect();
+        let whole_k: u64 = k.iter().sum();
+        let hidden = protect_parts(&k, &primary, whole_k);
+        for (s, h) in out.iter_mut().zip(&hidden) {
+            if *h {
+                if positive {
+                    s.positive = Pub::Suppressed;
+                } else {
+                    s.negative = Pub::Suppressed;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The lowest-index hidden cell a reader can work out, if any.
 fn first_leak(
     values: &[u64],

@@ -675,15 +675,14 @@ async fn the_fft_page_has_a_process_chart_of_monthly_positive(app: Router, state
         .filter(|r| state.instruments[&r.2].scoring == chorus_core::Scoring::Fft)
         .collect();
     let months: std::collections::BTreeSet<&str> = fft_rows.iter().map(|r| &r.3[..7]).collect();
-    let values: Vec<f64> = months
+    // Published: each month's figures, protected across the months (secondary suppression).
+    let per_month: Vec<InstrumentAggregate> = months
         .iter()
-        .filter_map(|m| {
-            aggregate_of(fft_rows.iter().filter(|r| &r.3[..7] == *m).map(|r| &r.4))
-                .fft_summary()
-                .positive
-                .value()
-                .map(|v| v.percent.value)
-        })
+        .map(|m| aggregate_of(fft_rows.iter().filter(|r| &r.3[..7] == *m).map(|r| &r.4)))
+        .collect();
+    let values: Vec<f64> = chorus_core::suppress::fft_rows(&per_month.iter().collect::<Vec<_>>())
+        .iter()
+        .filter_map(|s| s.positive.value().map(|v| v.percent.value))
         .collect();
     assert!(values.len() >= 2, "the seed has too few months");
     let opts = chorus_core::spc::Options {

@@ -126,10 +126,14 @@ pub async fn fft_page(
     let (_, form, a) = prepare(&app, &staff, &q, Report::Fft).await?;
     let s = a.total.fft_summary();
     let labels = fft_answer_labels(&app);
+    // Rows of a table whose total is on the page: protected across the rows too, so a
+    // suppressed month or service cannot be had from the total minus the others.
     let months: Vec<(&String, chorus_core::aggregate::FftSummary)> = a
         .by_month
-        .iter()
-        .map(|(m, x)| (m, x.fft_summary()))
+        .keys()
+        .zip(chorus_core::suppress::fft_rows(
+            &a.by_month.values().collect::<Vec<_>>(),
+        ))
         .collect();
     let month_labels: Vec<String> = months.iter().map(|(m, _)| month_label(m)).collect();
     let series = vec![
@@ -161,11 +165,14 @@ pub async fn fft_page(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let services: Vec<(String, chorus_core::aggregate::FftSummary)> =
-        compared_services(&a.by_service)
-            .into_iter()
-            .map(|(k, x)| (k, x.fft_summary()))
-            .collect();
+    let compared = compared_services(&a.by_service);
+    let services: Vec<(String, chorus_core::aggregate::FftSummary)> = compared
+        .iter()
+        .map(|(k, _)| k.clone())
+        .zip(chorus_core::suppress::fft_rows(
+            &compared.iter().map(|(_, x)| x).collect::<Vec<_>>(),
+        ))
+        .collect();
     let service_bars: Vec<charts::IntervalBar> = services
         .iter()
         .map(|(k, x)| (k.clone(), pct_bar(&x.positive)))
