@@ -299,11 +299,10 @@ fn no_month_or_service_row_can_be_worked_out_from_the_others() {
         .run(&rows, |rows| {
             let aggs: Vec<InstrumentAggregate> = rows
                 .iter()
-                .map(|c| {
-                    let mut a = InstrumentAggregate::default();
-                    a.fft = *c;
-                    a.responses = c.iter().sum();
-                    a
+                .map(|c| InstrumentAggregate {
+                    fft: *c,
+                    responses: c.iter().sum(),
+                    ..Default::default()
                 })
                 .collect();
             let refs: Vec<&InstrumentAggregate> = aggs.iter().collect();
