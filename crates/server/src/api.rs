@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     AppState,
     store::{NewResponse, Stored},
+    util::hex,
 };
 
 /// Largest request body accepted.
@@ -512,10 +513,6 @@ pub fn redact_strings(v: &mut serde_json::Value) {
         }
         _ => {}
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// One line of the instrument list.

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod serve;
 pub mod users;
+pub mod util;
 
 /// Stored responses live in their own crate (`chorus-store`); these paths are kept for callers.
 pub use chorus_store::{self as store, reference};

@@ -373,12 +373,12 @@ async fn main() -> anyhow::Result<()> {
                 months,
                 per_month,
                 seed,
-                now: chorus_server::dashboard::now_secs(),
+                now: chorus_server::util::now_secs(),
             };
             let started = std::time::Instant::now();
             let report = chorus_server::dashboard::seed::seed(&state, &opts).await?;
             let password = admin_password
-                .unwrap_or_else(|| chorus_server::dashboard::random_token()[..20].to_string());
+                .unwrap_or_else(|| chorus_server::util::random_token()[..20].to_string());
             chorus_server::users::add(&state.store, &admin_email, &password, &site, "admin")
                 .await?;
             println!(

@@ -29,7 +29,7 @@ use chorus_core::{Instrument, ItemKind, Scoring};
 use maud::Markup;
 
 pub use aggregates::{Aggregates, aggregate};
-pub use calendar::{month_label, parse_date};
+pub use calendar::{month_before, month_days, month_label, parse_date};
 pub use chorus_store::{PAGE, Row, RowQuery};
 pub use comments::{TagForm, comments_page, normalise_tag, tag_comment};
 pub use decisions::decisions_page;
