@@ -18,7 +18,7 @@ use super::{
     reports::{self, FilterQuery, Report},
     templates::{self, PageResult},
 };
-use crate::AppState;
+use crate::state::AppState;
 
 /// `GET /dashboard/exports`.
 pub async fn exports_page(

@@ -9,7 +9,8 @@
 //! | module | what it does |
 //! |---|---|
 //! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
-//! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
+//! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
+//! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
@@ -17,6 +18,7 @@
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
 pub mod audit;
+pub mod audit_page;
 pub mod auth;
 pub mod charts;
 pub mod export;
@@ -26,69 +28,14 @@ pub mod templates;
 
 use std::sync::Arc;
 
+use crate::state::AppState;
 use axum::{
     Router,
     http::{HeaderValue, header},
     routing::{get, post},
 };
-use serde::Deserialize;
 
-use crate::AppState;
-
-/// `[dashboard]` in the configuration file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardConfig {
-    /// Mark cookies `Secure` (and use the `__Host-` prefix). Default: when the request came
-    /// over HTTPS through a trusted proxy (`X-Forwarded-Proto: https` with
-    /// `limits.trust_forwarded_for`).
-    #[serde(default)]
-    pub secure_cookies: Option<bool>,
-    /// How long a sign-in lasts.
-    #[serde(default = "default_session_hours")]
-    pub session_hours: u32,
-    /// Failed sign-ins to one account (within `lock_minutes` of each other) before it is locked.
-    #[serde(default = "default_lock_after")]
-    pub lock_after: u32,
-    /// Failed sign-ins from one address before it is locked (many accounts tried from one place).
-    #[serde(default = "default_ip_lock_after")]
-    pub ip_lock_after: u32,
-    /// How long a lock lasts; failures further apart than this are forgotten.
-    #[serde(default = "default_lock_minutes")]
-    pub lock_minutes: u32,
-    /// Delay added to a failed sign-in, doubled with each further failure (capped at 5 s).
-    #[serde(default = "default_failure_delay_ms")]
-    pub failure_delay_ms: u64,
-}
-
-fn default_session_hours() -> u32 {
-    8
-}
-fn default_lock_after() -> u32 {
-    5
-}
-fn default_ip_lock_after() -> u32 {
-    20
-}
-fn default_lock_minutes() -> u32 {
-    15
-}
-fn default_failure_delay_ms() -> u64 {
-    250
-}
-
-impl Default for DashboardConfig {
-    fn default() -> DashboardConfig {
-        DashboardConfig {
-            secure_cookies: None,
-            session_hours: default_session_hours(),
-            lock_after: default_lock_after(),
-            ip_lock_after: default_ip_lock_after(),
-            lock_minutes: default_lock_minutes(),
-            failure_delay_ms: default_failure_delay_ms(),
-        }
-    }
-}
+pub use crate::config::DashboardConfig;
 
 /// The dashboard's routes, to be nested at `/dashboard`.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -104,8 +51,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))
-        .route("/audit", get(audit::audit_page))
-        .route("/retention", post(audit::run_retention))
+        .route("/audit", get(audit_page::audit_page))
+        .route("/retention", post(audit_page::run_retention))
         .route("/assets/dashboard.css", get(templates::stylesheet))
         .fallback(templates::not_found)
         .layer(axum::middleware::from_fn(page_headers))

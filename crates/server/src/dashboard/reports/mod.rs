@@ -42,7 +42,7 @@ pub use rows::{load, selection};
 
 use super::auth::{Role, Staff};
 pub use super::templates::{PageError, PageResult};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Which report a page is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
