@@ -307,11 +307,12 @@ async fn healthz(
     if healthy {
         "ok".into_response()
     } else {
-        (
+        api::ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"error": {"code": "storage_unavailable", "message": "storage cannot commit a write now"}})),
+            api::Code::StorageUnavailable,
+            "storage cannot commit a write now",
         )
-            .into_response()
+        .into_response()
     }
 }
 
