@@ -22,13 +22,13 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::util::{self, CommandExt, root, step};
+use crate::{
+    setup::schemathesis_bin,
+    util::{self, CommandExt, root, step},
+};
 
 /// The libFuzzer targets in `fuzz/fuzz_targets`.
 pub const TARGETS: &[&str] = &["instrument", "response", "redaction"];
-
-/// The Schemathesis release this was tested with (installed into a venv by `cargo xtask setup`).
-pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 /// `cargo xtask fuzz` options.
 #[derive(clap::Args)]
@@ -282,12 +282,6 @@ pub fn server_binary() -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
     Ok(target.join("debug/chorus"))
-}
-
-/// Where `cargo xtask setup` puts Schemathesis (a virtualenv, so Debian's system Python is left
-/// alone).
-pub fn schemathesis_bin() -> PathBuf {
-    root().join("target/schemathesis-venv/bin/schemathesis")
 }
 
 /// Start the server on a temporary SQLite database, run Schemathesis against its OpenAPI

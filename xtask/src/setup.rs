@@ -10,6 +10,16 @@ use crate::{
     util::{self, CommandExt, root, skip, step},
 };
 
+/// The Schemathesis release this was tested with (installed into a venv here, run by
+/// `cargo xtask fuzz`).
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// Where [`fuzz_tools`] installs Schemathesis (a virtualenv, so Debian's system Python is left
+/// alone).
+pub fn schemathesis_bin() -> std::path::PathBuf {
+    root().join("target/schemathesis-venv/bin/schemathesis")
+}
+
 /// Debian packages each capability needs (installed only where missing).
 const WASM_PACKAGES: &[&str] = &["rustc-web", "rust-web-src", "lld-22"];
 const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
@@ -45,11 +55,11 @@ pub fn fuzz_tools() -> anyhow::Result<()> {
             .args(["install", "cargo-fuzz", "--version", "^0.13"])
             .status_checked()?;
     }
-    let version = crate::fuzz::SCHEMATHESIS_VERSION;
+    let version = SCHEMATHESIS_VERSION;
     step(&format!(
         "Schemathesis {version} (from PyPI, in a virtualenv under target/)"
     ));
-    let bin = crate::fuzz::schemathesis_bin();
+    let bin = schemathesis_bin();
     let have = Command::new(&bin)
         .arg("--version")
         .output()

@@ -225,6 +225,108 @@ pub const MAX_THEMES: usize = 16;
 pub const ROLES: [(&str, ItemKind); 2] =
     [("fft", ItemKind::SingleChoice), ("sure", ItemKind::YesNo)];
 
+/// Stable codes of definition problems: tools translate or group by them, so they are part of
+/// the API and never renamed (serialised in snake_case, e.g. `duplicate_id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefinitionCode {
+    /// An option grid row has the wrong number of cells.
+    CellCount,
+    /// Two items, options or themes share an id.
+    DuplicateId,
+    /// The instrument has no items.
+    EmptyItems,
+    /// A choice item has no options.
+    EmptyOptions,
+    /// An option grid has no rows.
+    EmptyRows,
+    /// The definition is not JSON of the right shape (serde's reason in the message).
+    InvalidJson,
+    /// A free-text limit above 10,000 characters.
+    InvalidMaxLength,
+    /// A decision aid or option grid compares other than 2 to 4 options.
+    InvalidOptionCount,
+    /// A number range that is empty or not the one the scoring uses.
+    InvalidRange,
+    /// An option's stance is not -1, 0 or 1.
+    InvalidStance,
+    /// Version 0 (versions start at 1).
+    InvalidVersion,
+    /// A knowledge question has no right answer.
+    MissingAnswer,
+    /// A knowledge question has no explanation.
+    MissingExplanation,
+    /// An item, option or theme has no id.
+    MissingId,
+    /// A free-text item without a `max_length` above 0.
+    MissingMaxLength,
+    /// An item of a themed instrument names no theme.
+    MissingTheme,
+    /// A shipped text lacks a locale (English and Welsh are required).
+    MissingTranslation,
+    /// Information or a grid marked required (they cannot be answered).
+    NotAnswerable,
+    /// An item's role needs another kind of item.
+    RoleKindMismatch,
+    /// The items do not fit the instrument's scoring rule.
+    ScoringMismatch,
+    /// A theme has more items than the scoring allows.
+    ThemeTooLarge,
+    /// More themes than the scoring allows.
+    TooManyThemes,
+    /// A reference to an option the item does not have.
+    UnknownOption,
+    /// A role the core does not know.
+    UnknownRole,
+    /// An item names a theme the instrument does not define.
+    UnknownTheme,
+}
+
+impl DefinitionCode {
+    /// The code as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefinitionCode::CellCount => "cell_count",
+            DefinitionCode::DuplicateId => "duplicate_id",
+            DefinitionCode::EmptyItems => "empty_items",
+            DefinitionCode::EmptyOptions => "empty_options",
+            DefinitionCode::EmptyRows => "empty_rows",
+            DefinitionCode::InvalidJson => "invalid_json",
+            DefinitionCode::InvalidMaxLength => "invalid_max_length",
+            DefinitionCode::InvalidOptionCount => "invalid_option_count",
+            DefinitionCode::InvalidRange => "invalid_range",
+            DefinitionCode::InvalidStance => "invalid_stance",
+            DefinitionCode::InvalidVersion => "invalid_version",
+            DefinitionCode::MissingAnswer => "missing_answer",
+            DefinitionCode::MissingExplanation => "missing_explanation",
+            DefinitionCode::MissingId => "missing_id",
+            DefinitionCode::MissingMaxLength => "missing_max_length",
+            DefinitionCode::MissingTheme => "missing_theme",
+            DefinitionCode::MissingTranslation => "missing_translation",
+            DefinitionCode::NotAnswerable => "not_answerable",
+            DefinitionCode::RoleKindMismatch => "role_kind_mismatch",
+            DefinitionCode::ScoringMismatch => "scoring_mismatch",
+            DefinitionCode::ThemeTooLarge => "theme_too_large",
+            DefinitionCode::TooManyThemes => "too_many_themes",
+            DefinitionCode::UnknownOption => "unknown_option",
+            DefinitionCode::UnknownRole => "unknown_role",
+            DefinitionCode::UnknownTheme => "unknown_theme",
+        }
+    }
+}
+
+impl PartialEq<&str> for DefinitionCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl core::fmt::Display for DefinitionCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A problem in a definition, with where it is: authors fix all problems in one pass, and
 /// a stable `code` lets tools translate or group them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,7 +334,7 @@ pub struct DefinitionProblem {
     /// JSON path, e.g. `$.items[3].options`.
     pub path: String,
     /// Stable code, e.g. `duplicate_id`.
-    pub code: String,
+    pub code: DefinitionCode,
     /// A sentence for the author.
     pub message: String,
 }
@@ -246,7 +348,7 @@ impl Instrument {
                 // The root: serde stops at the first shape error, so there is no finer
                 // path to give; the line and column are in the message.
                 path: "$".into(),
-                code: "invalid_json".into(),
+                code: DefinitionCode::InvalidJson,
                 message: e.to_string(),
             }]
         })?;
@@ -268,10 +370,18 @@ impl Instrument {
     pub fn validate(&self) -> Vec<DefinitionProblem> {
         let mut p = Problems(Vec::new());
         if self.id.trim().is_empty() {
-            p.add("$.id", "missing_id", "the instrument needs an id");
+            p.add(
+                "$.id",
+                DefinitionCode::MissingId,
+                "the instrument needs an id",
+            );
         }
         if self.version == 0 {
-            p.add("$.version", "invalid_version", "versions start at 1");
+            p.add(
+                "$.version",
+                DefinitionCode::InvalidVersion,
+                "versions start at 1",
+            );
         }
         p.text("$.title", &self.title);
         if let Some(t) = &self.intro {
@@ -280,7 +390,7 @@ impl Instrument {
         if self.items.is_empty() {
             p.add(
                 "$.items",
-                "empty_items",
+                DefinitionCode::EmptyItems,
                 "an instrument needs at least one item",
             );
         }
@@ -323,7 +433,7 @@ impl Instrument {
         {
             p.add(
                 &format!("{at}.theme"),
-                "unknown_theme",
+                DefinitionCode::UnknownTheme,
                 &format!("no theme has id \"{t}\""),
             );
         }
@@ -331,12 +441,12 @@ impl Instrument {
             match ROLES.iter().find(|(r, _)| r == role) {
                 None => p.add(
                     &format!("{at}.role"),
-                    "unknown_role",
+                    DefinitionCode::UnknownRole,
                     &format!("\"{role}\" is not a role; roles are \"fft\" and \"sure\""),
                 ),
                 Some((_, kind)) if *kind != item.kind => p.add(
                     &format!("{at}.role"),
-                    "role_kind_mismatch",
+                    DefinitionCode::RoleKindMismatch,
                     &format!("an item with role \"{role}\" must be of kind {kind:?}"),
                 ),
                 _ => {}
@@ -345,7 +455,7 @@ impl Instrument {
         if item.required && !item.kind.answerable() {
             p.add(
                 &format!("{at}.required"),
-                "not_answerable",
+                DefinitionCode::NotAnswerable,
                 "information and grids cannot be required",
             );
         }
@@ -354,7 +464,7 @@ impl Instrument {
                 if item.options.is_empty() {
                     p.add(
                         &format!("{at}.options"),
-                        "empty_options",
+                        DefinitionCode::EmptyOptions,
                         "a choice needs options",
                     );
                 }
@@ -369,12 +479,12 @@ impl Instrument {
                     match &item.answer {
                         None => p.add(
                             &format!("{at}.answer"),
-                            "missing_answer",
+                            DefinitionCode::MissingAnswer,
                             "a knowledge question needs its right answer",
                         ),
                         Some(a) if !ids.contains(a.as_str()) => p.add(
                             &format!("{at}.answer"),
-                            "unknown_option",
+                            DefinitionCode::UnknownOption,
                             &format!("the right answer \"{a}\" is not one of the options"),
                         ),
                         _ => {}
@@ -382,7 +492,7 @@ impl Instrument {
                     match &item.explanation {
                         None => p.add(
                             &format!("{at}.explanation"),
-                            "missing_explanation",
+                            DefinitionCode::MissingExplanation,
                             "a knowledge question needs an explanation",
                         ),
                         Some(e) => p.text(&format!("{at}.explanation"), e),
@@ -394,7 +504,7 @@ impl Instrument {
                 if min >= max {
                     p.add(
                         &format!("{at}.max"),
-                        "invalid_range",
+                        DefinitionCode::InvalidRange,
                         "max must be greater than min",
                     );
                 }
@@ -402,7 +512,7 @@ impl Instrument {
                     if (min, max) != (0, 10) {
                         p.add(
                             &format!("{at}.min"),
-                            "invalid_range",
+                            DefinitionCode::InvalidRange,
                             "importance is always 0 to 10",
                         );
                     }
@@ -410,14 +520,14 @@ impl Instrument {
                         if !options.contains(o.as_str()) {
                             p.add(
                                 &format!("{at}.stances.{o}"),
-                                "unknown_option",
+                                DefinitionCode::UnknownOption,
                                 &format!("no option has id \"{o}\""),
                             );
                         }
                         if !(-1..=1).contains(s) {
                             p.add(
                                 &format!("{at}.stances.{o}"),
-                                "invalid_stance",
+                                DefinitionCode::InvalidStance,
                                 "a stance is -1, 0 or 1",
                             );
                         }
@@ -435,12 +545,12 @@ impl Instrument {
             ItemKind::FreeText => match item.max_length {
                 None | Some(0) => p.add(
                     &format!("{at}.max_length"),
-                    "missing_max_length",
+                    DefinitionCode::MissingMaxLength,
                     "free text needs a max_length above 0",
                 ),
                 Some(n) if n > 10_000 => p.add(
                     &format!("{at}.max_length"),
-                    "invalid_max_length",
+                    DefinitionCode::InvalidMaxLength,
                     "free text is limited to 10000 characters",
                 ),
                 _ => {}
@@ -449,14 +559,14 @@ impl Instrument {
                 if self.options.len() < 2 || self.options.len() > 4 {
                     p.add(
                         "$.options",
-                        "invalid_option_count",
+                        DefinitionCode::InvalidOptionCount,
                         "an option grid compares 2 to 4 options",
                     );
                 }
                 if item.rows.is_empty() {
                     p.add(
                         &format!("{at}.rows"),
-                        "empty_rows",
+                        DefinitionCode::EmptyRows,
                         "an option grid needs questions",
                     );
                 }
@@ -469,7 +579,7 @@ impl Instrument {
                     if row.cells.len() != self.options.len() {
                         p.add(
                             &format!("{at}.rows[{r}].cells"),
-                            "cell_count",
+                            DefinitionCode::CellCount,
                             &format!(
                                 "{} cells for {} options",
                                 row.cells.len(),
@@ -492,7 +602,7 @@ impl Instrument {
             if count(kind) != n {
                 p.add(
                     "$.items",
-                    "scoring_mismatch",
+                    DefinitionCode::ScoringMismatch,
                     &format!(
                         "{what} needs exactly {n} {kind:?} items, found {}",
                         count(kind)
@@ -510,13 +620,13 @@ impl Instrument {
                 if fft.len() != 1 {
                     p.add(
                         "$.items",
-                        "scoring_mismatch",
+                        DefinitionCode::ScoringMismatch,
                         "an FFT instrument needs exactly one item with role \"fft\"",
                     );
                 } else {
                     let ids: Vec<_> = fft[0].options.iter().map(|o| o.id.as_str()).collect();
                     if fft[0].kind != ItemKind::SingleChoice || ids != FFT_ANSWER_IDS {
-                        p.add("$.items", "scoring_mismatch", "the FFT item is a single choice with the six standard answers in order");
+                        p.add("$.items", DefinitionCode::ScoringMismatch, "the FFT item is a single choice with the six standard answers in order");
                     }
                 }
             }
@@ -524,7 +634,7 @@ impl Instrument {
                 if count(ItemKind::Agreement) == 0 {
                     p.add(
                         "$.items",
-                        "scoring_mismatch",
+                        DefinitionCode::ScoringMismatch,
                         "an I Statement form needs agreement items",
                     );
                 }
@@ -532,7 +642,7 @@ impl Instrument {
                     if i.kind == ItemKind::Agreement && i.theme.is_none() {
                         p.add(
                             &format!("$.items[{n}].theme"),
-                            "missing_theme",
+                            DefinitionCode::MissingTheme,
                             "each statement belongs to a theme",
                         );
                     }
@@ -540,7 +650,7 @@ impl Instrument {
                 if self.themes.len() > MAX_THEMES {
                     p.add(
                         "$.themes",
-                        "too_many_themes",
+                        DefinitionCode::TooManyThemes,
                         &format!(
                             "{} themes; an I Statement form has at most {MAX_THEMES}",
                             self.themes.len()
@@ -558,7 +668,7 @@ impl Instrument {
                     if n > MAX_THEME_STATEMENTS {
                         p.add(
                             "$.themes",
-                            "theme_too_large",
+                            DefinitionCode::ThemeTooLarge,
                             &format!(
                                 "theme \"{}\" has {n} statements; at most {MAX_THEME_STATEMENTS}",
                                 t.id
@@ -580,7 +690,7 @@ impl Instrument {
                 if self.options.len() < 2 || self.options.len() > 4 {
                     p.add(
                         "$.options",
-                        "invalid_option_count",
+                        DefinitionCode::InvalidOptionCount,
                         "a decision aid compares 2 to 4 options",
                     );
                 }
@@ -592,7 +702,7 @@ impl Instrument {
                 if sure != 0 && sure != 4 {
                     p.add(
                         "$.items",
-                        "scoring_mismatch",
+                        DefinitionCode::ScoringMismatch,
                         "a decision aid has no SURE items or exactly 4 (role \"sure\")",
                     );
                 }
@@ -606,7 +716,7 @@ impl Instrument {
             if i.kind == ItemKind::Scale && i.range() != (min, max) {
                 p.add(
                     &format!("$.items[{n}]"),
-                    "invalid_range",
+                    DefinitionCode::InvalidRange,
                     &format!("this instrument's items run from {min} to {max}"),
                 );
             }
@@ -638,10 +748,10 @@ impl Item {
 struct Problems(Vec<DefinitionProblem>);
 
 impl Problems {
-    fn add(&mut self, path: &str, code: &str, message: &str) {
+    fn add(&mut self, path: &str, code: DefinitionCode, message: &str) {
         self.0.push(DefinitionProblem {
             path: path.into(),
-            code: code.into(),
+            code,
             message: message.into(),
         });
     }
@@ -652,7 +762,7 @@ impl Problems {
             if !t.has(l) {
                 self.add(
                     &format!("{path}.{}", l.tag()),
-                    "missing_translation",
+                    DefinitionCode::MissingTranslation,
                     &format!("no {} text", l.tag()),
                 );
             }
@@ -669,13 +779,13 @@ impl Problems {
             if id.trim().is_empty() {
                 self.add(
                     &format!("{path}[{i}].id"),
-                    "missing_id",
+                    DefinitionCode::MissingId,
                     "every entry needs an id",
                 );
             } else if !seen.insert(id) {
                 self.add(
                     &format!("{path}[{i}].id"),
-                    "duplicate_id",
+                    DefinitionCode::DuplicateId,
                     &format!("\"{id}\" is used twice"),
                 );
             }

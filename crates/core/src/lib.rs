@@ -33,7 +33,7 @@ pub mod spc;
 pub mod suppress;
 pub mod text;
 
-pub use instrument::{DefinitionProblem, Instrument, Item, ItemKind, Scoring};
+pub use instrument::{DefinitionCode, DefinitionProblem, Instrument, Item, ItemKind, Scoring};
 pub use response::{Answer, ErrorCode, Response, ResponseError, validate_response};
 pub use score::{ScoreReport, score};
 pub use text::{Locale, Text};

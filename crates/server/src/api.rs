@@ -22,23 +22,134 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    AppState,
+    state::AppState,
     store::{NewResponse, Stored},
+    util::hex,
 };
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 32 * 1024;
 
+/// The stable codes of API errors: clients program against them, so they are never renamed.
+/// Serialised in snake_case (`invalid_json`); `docs/bad-inputs.md` lists them, and a test checks
+/// its code column against this enum.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// The body is not a valid submission (serde's reason, line and column), or not UTF-8.
+    InvalidJson,
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType,
+    /// The body is over the size limit.
+    BodyTooLarge,
+    /// `site` is not a site id.
+    InvalidSite,
+    /// No site has that id.
+    UnknownSite,
+    /// The page's origin is not one the site allows.
+    OriginNotAllowed,
+    /// `service` is not an id (where the site accepts any).
+    InvalidService,
+    /// The site does not list that service.
+    UnknownService,
+    /// `mode` is not one of the modes of collection.
+    InvalidMode,
+    /// The site does not collect that instrument.
+    InstrumentNotAllowed,
+    /// No instrument has that id.
+    UnknownInstrument,
+    /// The response has problems; `details` lists them per item.
+    InvalidResponse,
+    /// The honeypot field was filled (deliberately says no more to a bot).
+    Rejected,
+    /// The idempotency key was used for another body.
+    IdempotencyConflict,
+    /// Too many submissions from this address or for this site.
+    RateLimited,
+    /// The request took too long.
+    Timeout,
+    /// No such API path.
+    NotFound,
+    /// The path does not take that method.
+    MethodNotAllowed,
+    /// Any other refusal made outside the handlers.
+    BadRequest,
+    /// Storage cannot commit a write now (never a receipt).
+    StorageUnavailable,
+    /// Too many open connections from one address, or in all (answered by the connection loop).
+    TooManyConnections,
+    /// Something failed on the server.
+    InternalError,
+}
+
+impl Code {
+    /// Every code.
+    pub const ALL: [Code; 22] = [
+        Code::InvalidJson,
+        Code::UnsupportedMediaType,
+        Code::BodyTooLarge,
+        Code::InvalidSite,
+        Code::UnknownSite,
+        Code::OriginNotAllowed,
+        Code::InvalidService,
+        Code::UnknownService,
+        Code::InvalidMode,
+        Code::InstrumentNotAllowed,
+        Code::UnknownInstrument,
+        Code::InvalidResponse,
+        Code::Rejected,
+        Code::IdempotencyConflict,
+        Code::RateLimited,
+        Code::Timeout,
+        Code::NotFound,
+        Code::MethodNotAllowed,
+        Code::BadRequest,
+        Code::StorageUnavailable,
+        Code::TooManyConnections,
+        Code::InternalError,
+    ];
+
+    /// The code as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidJson => "invalid_json",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::BodyTooLarge => "body_too_large",
+            Code::InvalidSite => "invalid_site",
+            Code::UnknownSite => "unknown_site",
+            Code::OriginNotAllowed => "origin_not_allowed",
+            Code::InvalidService => "invalid_service",
+            Code::UnknownService => "unknown_service",
+            Code::InvalidMode => "invalid_mode",
+            Code::InstrumentNotAllowed => "instrument_not_allowed",
+            Code::UnknownInstrument => "unknown_instrument",
+            Code::InvalidResponse => "invalid_response",
+            Code::Rejected => "rejected",
+            Code::IdempotencyConflict => "idempotency_conflict",
+            Code::RateLimited => "rate_limited",
+            Code::Timeout => "timeout",
+            Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::BadRequest => "bad_request",
+            Code::StorageUnavailable => "storage_unavailable",
+            Code::TooManyConnections => "too_many_connections",
+            Code::InternalError => "internal_error",
+        }
+    }
+}
+
 /// An API error: status, stable code, sentence, optional details.
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
     details: Option<serde_json::Value>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -53,7 +164,7 @@ impl ApiError {
     pub fn not_found() -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             "there is no such API endpoint; see /api/v1/openapi.json",
         )
     }
@@ -74,22 +185,22 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
     }
     let (code, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            Code::MethodNotAllowed,
             "this endpoint does not accept that method; see /api/v1/openapi.json",
         ),
         StatusCode::REQUEST_TIMEOUT => (
-            "timeout",
+            Code::Timeout,
             "the request took too long; retry with the same idempotency key",
         ),
         StatusCode::NOT_FOUND => (
-            "not_found",
+            Code::NotFound,
             "there is no such API endpoint; see /api/v1/openapi.json",
         ),
         s if s.is_server_error() => (
-            "internal_error",
+            Code::InternalError,
             "something went wrong on the server; retry with the same idempotency key",
         ),
-        _ => ("bad_request", "the request was not accepted"),
+        _ => (Code::BadRequest, "the request was not accepted"),
     };
     let mut out = ApiError::new(status, code, message).into_response();
     for (k, v) in res.headers() {
@@ -120,12 +231,8 @@ pub struct ErrorBody {
 /// One rejection: a stable code, a sentence, and for invalid responses the per-item problems.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code: `invalid_json`, `unsupported_media_type`, `body_too_large`, `invalid_site`,
-    /// `unknown_site`, `origin_not_allowed`, `invalid_service`, `unknown_service`,
-    /// `instrument_not_allowed`, `unknown_instrument`, `invalid_response`, `rejected`,
-    /// `idempotency_conflict`, `rate_limited`, `timeout`, `not_found`, `method_not_allowed`,
-    /// `storage_unavailable`, `internal_error`.
-    pub code: String,
+    /// Stable code (see [`Code`]).
+    pub code: Code,
     /// A sentence a web team can act on.
     pub message: String,
     /// Per-item problems (`invalid_response`): `[{code, item, message}]`.
@@ -228,14 +335,14 @@ pub async fn post_response(
     if !json_type {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send the response as JSON with Content-Type: application/json",
         ));
     }
     let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            Code::BodyTooLarge,
             format!("a response may be at most {BODY_LIMIT} bytes"),
         )
     })?;
@@ -243,7 +350,7 @@ pub async fn post_response(
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            Code::InvalidJson,
             format!(
                 "the body is not valid UTF-8 (at byte {}); send JSON encoded as UTF-8",
                 e.valid_up_to()
@@ -253,28 +360,28 @@ pub async fn post_response(
     let submission: Submission = serde_json::from_str(text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            Code::InvalidJson,
             format!("the body is not a valid submission: {e}"),
         )
     })?;
     if submission.website.as_deref().is_some_and(|w| !w.is_empty()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "rejected",
+            Code::Rejected,
             "this submission was not accepted",
         ));
     }
     if submission.site.trim().is_empty() || submission.site.len() > 64 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_site",
+            Code::InvalidSite,
             "site must be 1 to 64 characters",
         ));
     }
     let Some(site) = app.config.site(&submission.site) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_site",
+            Code::UnknownSite,
             format!(
                 "there is no site \"{}\" in this server's configuration",
                 submission.site
@@ -291,7 +398,7 @@ pub async fn post_response(
     {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "origin_not_allowed",
+            Code::OriginNotAllowed,
             format!(
                 "pages on {origin} may not submit for site \"{}\"; add the origin to the site's configuration",
                 site.id
@@ -305,7 +412,7 @@ pub async fn post_response(
     {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_service",
+            Code::InvalidService,
             "service must be at most 64 characters, with no control characters",
         ));
     }
@@ -318,14 +425,14 @@ pub async fn post_response(
     {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_service",
+            Code::InvalidService,
             "service must be an id: letters, digits, '-', '_' or '.', starting with a letter or digit, and not a phone number, NHS number or other personal data",
         ));
     }
     if !site.allows_service(submission.service.as_deref()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_service",
+            Code::UnknownService,
             format!(
                 "site \"{}\" does not collect for service {:?}",
                 site.id,
@@ -339,7 +446,7 @@ pub async fn post_response(
             let codes: Vec<&str> = chorus_core::mode::Mode::ALL.map(|m| m.code()).to_vec();
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_mode",
+                Code::InvalidMode,
                 format!("mode must be one of: {}", codes.join(", ")),
             )
         })?,
@@ -348,21 +455,21 @@ pub async fn post_response(
     if !site.allows_instrument(&r.instrument) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "instrument_not_allowed",
+            Code::InstrumentNotAllowed,
             format!("site \"{}\" does not collect \"{}\"", site.id, r.instrument),
         ));
     }
     let Some(instrument) = app.instruments.get(&r.instrument) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_instrument",
+            Code::UnknownInstrument,
             format!("there is no instrument \"{}\"", r.instrument),
         ));
     };
     if let Err(errors) = validate_response(instrument, r) {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_response",
+            Code::InvalidResponse,
             "the response has problems; see details",
         );
         e.details = Some(serde_json::to_value::<&Vec<ResponseError>>(&errors).unwrap_or_default());
@@ -407,7 +514,7 @@ pub async fn post_response(
         tracing::error!(error = %e, "storing a response failed");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
+            Code::StorageUnavailable,
             "the response could not be stored; please try again",
         )
     })?;
@@ -420,7 +527,7 @@ pub async fn post_response(
         Stored::Conflict => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "idempotency_conflict",
+                Code::IdempotencyConflict,
                 "this idempotency key was already used for a different response",
             ));
         }
@@ -447,7 +554,7 @@ fn rate_limited(app: &AppState, hit: crate::ratelimit::Hit) -> Response {
     };
     let mut res = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        Code::RateLimited,
         format!("too many responses {what} in the last minute; please try again shortly"),
     )
     .into_response();
@@ -539,78 +646,6 @@ pub fn redact_strings(v: &mut serde_json::Value) {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// One line of the instrument list.
-#[derive(Serialize)]
-struct InstrumentSummary<'a> {
-    id: &'a str,
-    version: u32,
-    scoring: chorus_core::Scoring,
-    title: &'a chorus_core::Text,
-    example: bool,
-}
-
-/// A JSON document served with an ETag: serialised and hashed once at start-up (instruments do
-/// not change while the server runs), then answered from memory, or with 304 when the client
-/// already has it.
-pub struct CachedJson {
-    body: axum::body::Bytes,
-    etag: String,
-}
-
-impl CachedJson {
-    /// Serialise `value`; the ETag is `name`, then a content hash.
-    pub fn new(name: &str, value: &impl Serialize) -> CachedJson {
-        let body = serde_json::to_vec(value).unwrap_or_default();
-        let etag = format!("\"{name}-{}\"", &hex(&Sha256::digest(&body))[..16]);
-        CachedJson {
-            body: body.into(),
-            etag,
-        }
-    }
-
-    /// The instrument list, as `GET /api/v1/instruments` serves it.
-    pub fn instrument_list<'a>(instruments: impl Iterator<Item = &'a Instrument>) -> CachedJson {
-        let list: Vec<_> = instruments
-            .map(|i| InstrumentSummary {
-                id: &i.id,
-                version: i.version,
-                scoring: i.scoring,
-                title: &i.title,
-                example: i.example,
-            })
-            .collect();
-        CachedJson::new("instruments", &list)
-    }
-
-    /// 200 with the body, or 304 if `If-None-Match` names our ETag (or `*`).
-    fn respond(&self, headers: &HeaderMap) -> Response {
-        let cache = [
-            (header::ETAG, self.etag.clone()),
-            (header::CACHE_CONTROL, "public, max-age=300".to_string()),
-        ];
-        let matched = headers
-            .get_all(header::IF_NONE_MATCH)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == self.etag);
-        if matched {
-            return (StatusCode::NOT_MODIFIED, cache).into_response();
-        }
-        (
-            cache,
-            [(header::CONTENT_TYPE, "application/json")],
-            self.body.clone(),
-        )
-            .into_response()
-    }
-}
-
 /// `GET /api/v1/instruments`.
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments",
     responses(
@@ -637,7 +672,7 @@ pub async fn get_instrument(
     let Some(doc) = app.instrument_docs.get(&id) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_instrument",
+            Code::UnknownInstrument,
             format!("there is no instrument \"{id}\""),
         ));
     };

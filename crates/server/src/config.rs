@@ -10,6 +10,9 @@ use std::{collections::BTreeSet, net::SocketAddr, path::Path};
 
 use serde::Deserialize;
 
+mod dashboard;
+pub use dashboard::DashboardConfig;
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +35,7 @@ pub struct Config {
     pub limits: Limits,
     /// Staff dashboard sign-in settings.
     #[serde(default)]
-    pub dashboard: crate::dashboard::DashboardConfig,
+    pub dashboard: DashboardConfig,
 }
 
 /// Rate limits on submissions. A patient sends a handful of responses; a script sends

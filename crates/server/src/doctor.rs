@@ -285,7 +285,7 @@ async fn check_database(f: &mut Findings, url: &str) {
     }
 
     // The clock: a clock behind the newest stored response would file answers in the past.
-    let now = crate::store::iso_utc(crate::dashboard::now_secs());
+    let now = crate::store::iso_utc(crate::util::now_secs());
     match sqlx::query("SELECT MAX(received_at) FROM responses")
         .fetch_one(&mut conn)
         .await
@@ -306,7 +306,7 @@ async fn check_database(f: &mut Findings, url: &str) {
             .await
     {
         let db_secs: i64 = row.get(0);
-        let skew = (db_secs - crate::dashboard::now_secs()).abs();
+        let skew = (db_secs - crate::util::now_secs()).abs();
         if skew > 60 {
             f.warn(
                 "clock",

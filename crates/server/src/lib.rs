@@ -3,7 +3,9 @@
 //! the demo site.
 
 pub mod api;
+pub mod audit;
 pub mod backup;
+pub mod cached;
 pub mod channels;
 pub mod config;
 pub mod csv_out;
@@ -13,20 +15,25 @@ pub mod metrics;
 pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
+pub mod retention;
 pub mod serve;
+pub mod state;
 pub mod users;
+pub mod util;
+
+pub use retention::{apply_retention, apply_retention_as, apply_retention_for};
+pub use state::AppState;
 
 /// Stored responses live in their own crate (`chorus-store`); these paths are kept for callers.
 pub use chorus_store::{self as store, reference};
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
     Router,
     http::{HeaderValue, header},
     routing::{get, post},
 };
-use chorus_core::Instrument;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     services::ServeDir,
@@ -41,49 +48,6 @@ pub struct Paths {
     pub pkg_dir: PathBuf,
     /// Demo site and docs.
     pub www_dir: PathBuf,
-}
-
-/// Shared state of the running server.
-pub struct AppState {
-    /// Instruments by id.
-    pub instruments: BTreeMap<String, Instrument>,
-    /// Storage.
-    pub store: store::Store,
-    /// Counters for `/metrics`.
-    pub metrics: metrics::Metrics,
-    /// Sites, origins, services.
-    pub config: config::Config,
-    /// Per-IP and per-site submission limits.
-    pub limits: ratelimit::Limiters,
-    /// `GET /api/v1/instruments`, ready to serve.
-    pub instrument_list: api::CachedJson,
-    /// `GET /api/v1/instruments/{id}`, ready to serve.
-    pub instrument_docs: BTreeMap<String, api::CachedJson>,
-}
-
-impl AppState {
-    /// State with the built-in instrument library.
-    pub fn new(store: store::Store, config: config::Config) -> AppState {
-        let instruments: BTreeMap<String, Instrument> = chorus_core::library::all()
-            .into_iter()
-            .map(|i| (i.id.clone(), i))
-            .collect();
-        AppState {
-            instrument_list: api::CachedJson::instrument_list(instruments.values()),
-            instrument_docs: instruments
-                .values()
-                .map(|i| {
-                    let name = format!("{}-v{}", i.id, i.version);
-                    (i.id.clone(), api::CachedJson::new(&name, i))
-                })
-                .collect(),
-            instruments,
-            store,
-            metrics: metrics::Metrics::default(),
-            limits: ratelimit::Limiters::new(&config.limits),
-            config,
-        }
-    }
 }
 
 /// Build the application router.
@@ -331,66 +295,6 @@ pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Delete responses older than each configured site's `retention_days`; returns how many.
-/// Responses of sites no longer in the configuration are kept: removing a site from the file
-/// by mistake must not delete its data.
-pub async fn apply_retention(state: &AppState) -> u64 {
-    apply_retention_as(state, "system").await
-}
-
-/// [`apply_retention`] on behalf of `actor` (`system` for the hourly task, or an admin's
-/// e-mail address); every site's outcome, failures included, goes in the audit log.
-pub async fn apply_retention_as(state: &AppState, actor: &str) -> u64 {
-    apply_retention_for(state, actor, None).await
-}
-
-/// [`apply_retention_as`] for the configured sites among `only` (every configured site when
-/// `None`): an admin's run from the dashboard covers the sites they administer, no others.
-pub async fn apply_retention_for(state: &AppState, actor: &str, only: Option<&[String]>) -> u64 {
-    let mut total = 0;
-    for site in state
-        .config
-        .sites
-        .iter()
-        .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
-    {
-        let outcome = match state
-            .store
-            .purge(&site.id, site.retention_days, std::time::SystemTime::now())
-            .await
-        {
-            Ok(n) => {
-                if n > 0 {
-                    state.metrics.purged(n);
-                    tracing::info!(site = %site.id, deleted = n, days = site.retention_days, "retention: deleted old responses");
-                }
-                total += n;
-                format!(
-                    "deleted {n} responses older than {} days",
-                    site.retention_days
-                )
-            }
-            Err(e) => {
-                tracing::warn!(site = %site.id, error = %e, "retention: delete failed; will retry next hour");
-                format!("delete failed ({e}); will retry next hour")
-            }
-        };
-        if let Err(e) = dashboard::audit::record(
-            &state.store,
-            None,
-            actor,
-            "retention",
-            Some(&site.id),
-            &outcome,
-        )
-        .await
-        {
-            tracing::warn!(site = %site.id, error = %e, "retention: could not write the audit entry");
-        }
-    }
-    total
-}
-
 /// `GET /healthz`: `ok` only if a response could be stored now: a heartbeat row is written
 /// through the writer and committed within two seconds (a read would still succeed on a full
 /// or read-only disk), so a load balancer stops sending patients to an instance that would
@@ -405,11 +309,12 @@ async fn healthz(
     if healthy {
         "ok".into_response()
     } else {
-        (
+        api::ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"error": {"code": "storage_unavailable", "message": "storage cannot commit a write now"}})),
+            api::Code::StorageUnavailable,
+            "storage cannot commit a write now",
         )
-            .into_response()
+        .into_response()
     }
 }
 

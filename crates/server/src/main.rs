@@ -242,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(path) => std::fs::read_to_string(path)?,
                 None => "built-in demo configuration".to_string(),
             };
-            chorus_server::dashboard::audit::record_config(&store, &config_text, &config).await?;
+            chorus_server::audit::record_config(&store, &config_text, &config).await?;
             let state = std::sync::Arc::new(chorus_server::AppState::new(store, config));
             let housekeeping = chorus_server::spawn_housekeeping(state.clone());
             let app =
@@ -341,7 +341,7 @@ async fn main() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let store = db.open().await?;
             let id = chorus_server::users::add(&store, &email, password, &site, &role).await?;
-            chorus_server::dashboard::audit::record(
+            chorus_server::audit::record(
                 &store,
                 None,
                 "command line",
@@ -373,12 +373,12 @@ async fn main() -> anyhow::Result<()> {
                 months,
                 per_month,
                 seed,
-                now: chorus_server::dashboard::now_secs(),
+                now: chorus_server::util::now_secs(),
             };
             let started = std::time::Instant::now();
             let report = chorus_server::dashboard::seed::seed(&state, &opts).await?;
             let password = admin_password
-                .unwrap_or_else(|| chorus_server::dashboard::random_token()[..20].to_string());
+                .unwrap_or_else(|| chorus_server::util::random_token()[..20].to_string());
             chorus_server::users::add(&state.store, &admin_email, &password, &site, "admin")
                 .await?;
             println!(

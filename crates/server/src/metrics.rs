@@ -7,7 +7,7 @@ use std::sync::{
 
 use axum::{extract::State, http::header, response::IntoResponse};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Upper bounds (seconds) of the request-latency histogram buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0];

@@ -77,6 +77,7 @@ on_both!(
     a_stalled_upload_times_out_with_a_json_error,
     one_key_with_two_bodies_in_one_group_commit_gives_the_receipt_to_the_stored_body,
     no_patient_string_is_stored_outside_free_text,
+    every_string_of_the_envelope_is_refused_redacted_or_reduced,
 );
 
 async fn send(
@@ -1164,4 +1165,74 @@ async fn no_patient_string_is_stored_outside_free_text(app: Router, state: Arc<A
     .await
     .unwrap();
     assert_eq!(n, 1);
+}
+
+/// Every string leaf of a full submission (envelope, response, answers, client scores), and a
+/// new key in every object, is sent with personal data in it, one at a time: each is refused,
+/// redacted or reduced, and nothing planted is stored in any column. Not a list of fields
+/// someone remembered: the walk finds every string the body has.
+async fn every_string_of_the_envelope_is_refused_redacted_or_reduced(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    fn walk(v: &Value, at: &mut Vec<String>, out: &mut Vec<(Vec<String>, bool)>) {
+        match v {
+            Value::String(_) => out.push((at.clone(), false)),
+            Value::Object(o) => {
+                out.push((at.clone(), true));
+                for (k, x) in o {
+                    at.push(k.clone());
+                    walk(x, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let full = |key: &str| {
+        let mut b = fft(key, "good", "Kind staff");
+        b["website"] = json!("");
+        b["response"]["client_scores"] = json!({"instrument": "fft", "version": 1, "fft": {"answer": "good", "category": "positive"}});
+        b
+    };
+    let mut targets = Vec::new();
+    walk(&full("k"), &mut Vec::new(), &mut targets);
+    assert!(targets.len() >= 14, "{targets:?}");
+    let mut created = 0;
+    let mut n = 0;
+    for (path, is_object) in &targets {
+        for planted in
+            std::iter::once(PLANTED.join(" ")).chain(PLANTED.iter().map(|p| p.to_string()))
+        {
+            n += 1;
+            let key = format!("key-envelope-{n:04}");
+            let mut body = full(&key);
+            let mut at = &mut body;
+            for p in path {
+                at = &mut at[p.as_str()];
+            }
+            if *is_object {
+                at[planted.as_str()] = json!("x");
+            } else {
+                *at = json!(planted);
+            }
+            let (s, v) = post(&app, &body).await;
+            assert!(
+                s == StatusCode::CREATED || s.is_client_error(),
+                "{path:?} = {planted:?}: {s} {v}"
+            );
+            assert_ne!(
+                s,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{path:?}: rate limited, so nothing was tried"
+            );
+            if s == StatusCode::CREATED {
+                created += 1;
+            }
+            assert_nothing_planted_is_stored(&state, &format!("{path:?}")).await;
+        }
+    }
+    // Some were accepted (free text and client scores, redacted): the walk stored real rows.
+    assert!(created >= 12, "only {created} accepted");
+    assert_eq!(state.store.count().await.unwrap(), created);
 }

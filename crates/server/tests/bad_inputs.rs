@@ -748,3 +748,70 @@ fn the_docs_table_lists_every_case() {
         .count();
     assert_eq!(rows, CASES.len(), "rows citing bad_inputs.rs vs cases");
 }
+
+/// Every code in the page's `code` columns is one the API can send ([`Code`], the one list of
+/// them), spelled as it serialises; and the codes the table promises for `POST /responses`
+/// cover every input code of the enum that a submission can meet.
+#[test]
+fn the_docs_code_column_names_only_api_codes() {
+    use chorus_server::api::Code;
+    let doc = include_str!("../../../docs/bad-inputs.md");
+    let mut column = None;
+    let mut seen = std::collections::BTreeSet::new();
+    for line in doc.lines() {
+        if !line.starts_with('|') {
+            column = None;
+            continue;
+        }
+        if line.chars().all(|ch| matches!(ch, '|' | '-' | ':' | ' ')) {
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if let Some(at) = cells.iter().position(|c| *c == "code")
+            && cells.first() == Some(&"input")
+        {
+            column = Some(at);
+            continue;
+        }
+        let Some(at) = column else { continue };
+        let cell = cells.get(at).copied().unwrap_or_default();
+        if cell == "—" {
+            continue;
+        }
+        let codes: Vec<&str> = cell.split('`').skip(1).step_by(2).collect();
+        assert!(
+            !codes.is_empty(),
+            "a code cell that names no code: {cell:?} in {line}"
+        );
+        for c in codes {
+            let parsed: Code = serde_json::from_value(json!(c)).unwrap_or_else(|_| {
+                panic!("docs/bad-inputs.md: {c:?} is not an API code ({line})")
+            });
+            assert_eq!(parsed.as_str(), c);
+            seen.insert(parsed);
+        }
+    }
+    for code in [
+        Code::InvalidJson,
+        Code::UnsupportedMediaType,
+        Code::BodyTooLarge,
+        Code::UnknownSite,
+        Code::OriginNotAllowed,
+        Code::InvalidService,
+        Code::UnknownService,
+        Code::UnknownInstrument,
+        Code::InvalidResponse,
+        Code::IdempotencyConflict,
+        Code::RateLimited,
+        Code::StorageUnavailable,
+    ] {
+        assert!(
+            seen.contains(&code),
+            "docs/bad-inputs.md never lists {code:?}"
+        );
+    }
+    // And the enum serialises each code as `as_str` says.
+    for code in Code::ALL {
+        assert_eq!(json!(code), json!(code.as_str()));
+    }
+}

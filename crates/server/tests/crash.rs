@@ -494,18 +494,8 @@ fn acknowledged_responses_survive_repeated_kill_9_exactly_once_postgres() {
     let dir = TempDir::new("crash-pg");
     let schema = format!("crash_{}_{}", std::process::id(), nanos());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let admin = |sql: String| {
-        rt.block_on(async {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        })
-    };
-    // The name is made of digits we generated: safe to splice.
+    // Names made of digits we generated: safe to splice.
+    let admin = |sql: String| common::pg_admin(&rt, &base, &sql);
     admin(format!("CREATE SCHEMA {schema}"));
     let sep = if base.contains('?') { '&' } else { '?' };
     crash_test(

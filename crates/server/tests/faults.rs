@@ -706,18 +706,8 @@ fn storage_faults_never_give_a_receipt_without_a_stored_response_postgres() {
         nanos() % 1_000_000
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let admin = |sql: String| {
-        rt.block_on(async {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&base).await.unwrap();
-            // The name is made of digits we generated: safe to splice.
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        })
-    };
+    // Names made of digits we generated: safe to splice.
+    let admin = |sql: String| common::pg_admin(&rt, &base, &sql);
     admin(format!("CREATE DATABASE {name}"));
     // The server reaches PostgreSQL through the relay; the test's own connections do not.
     let (prefix, rest) = base.rsplit_once('/').unwrap();

@@ -785,25 +785,20 @@ fn sqlite_url(url: &str) -> anyhow::Result<(String, PathBuf)> {
 }
 
 /// `secs` since the epoch as the stored timestamp format, `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC),
-/// which sorts as text in time order on both backends. Days to a civil date by Howard
-/// Hinnant's algorithm, to avoid a date-time dependency for one conversion.
+/// which sorts as text in time order on both backends. Outside the years 1970–9999 (never a
+/// real receipt time) it is clamped to the nearer end.
 pub fn iso_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let t = time::OffsetDateTime::from_unix_timestamp(secs.clamp(0, LAST))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 

@@ -187,14 +187,7 @@ impl RowQuery {
     /// Oldest first: up to [`PAGE`] rows with ids above `after`. A page shorter than
     /// [`PAGE`] is the last.
     pub async fn page(&self, store: &Store, after: i64) -> anyhow::Result<Vec<Row>> {
-        let sql = format!(
-            "SELECT {} FROM responses WHERE {} AND id > ${} ORDER BY id LIMIT {PAGE}",
-            self.columns,
-            self.condition,
-            self.binds.len() + 1
-        );
-        let rows = self.query(sql).bind(after).fetch_all(store.pool()).await?;
-        Ok(rows.iter().map(Row::from_any).collect())
+        self.read(store, "id >", "id", after, PAGE).await
     }
 
     /// Newest first: up to `limit` rows with ids below `before`. A page shorter than `limit`
@@ -205,13 +198,25 @@ impl RowQuery {
         before: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Row>> {
+        self.read(store, "id <", "id DESC", before, limit).await
+    }
+
+    /// One keyset page: rows past `bound` (`id >` or `id <`) in `order`.
+    async fn read(
+        &self,
+        store: &Store,
+        past: &str,
+        order: &str,
+        bound: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Row>> {
         let sql = format!(
-            "SELECT {} FROM responses WHERE {} AND id < ${} ORDER BY id DESC LIMIT {limit}",
+            "SELECT {} FROM responses WHERE {} AND {past} ${} ORDER BY {order} LIMIT {limit}",
             self.columns,
             self.condition,
             self.binds.len() + 1
         );
-        let rows = self.query(sql).bind(before).fetch_all(store.pool()).await?;
+        let rows = self.query(sql).bind(bound).fetch_all(store.pool()).await?;
         Ok(rows.iter().map(Row::from_any).collect())
     }
 

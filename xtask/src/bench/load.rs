@@ -98,7 +98,7 @@ fn one(
             return run;
         }
     };
-    run.load.0 = super::report::Machine::loadavg().map(|l| l[0]);
+    run.load.0 = stats::loadavg_now().map(|l| l[0]);
     let cpu_before = server.cpu_seconds();
     let out = util::cmd(load_bin)
         .args([
@@ -114,7 +114,7 @@ fn one(
         ])
         .output();
     run.server_cpu = cpu_before.zip(server.cpu_seconds()).map(|(a, b)| b - a);
-    run.load.1 = super::report::Machine::loadavg().map(|l| l[0]);
+    run.load.1 = stats::loadavg_now().map(|l| l[0]);
     let _ = server.stop();
     run.figures = match out {
         Err(e) => Err(format!("the load generator did not start: {e}")),

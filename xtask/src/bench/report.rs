@@ -63,7 +63,7 @@ impl Machine {
 
     /// The load average now (1, 5, 15 minutes).
     pub fn loadavg() -> Option<[f64; 3]> {
-        stats::loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+        stats::loadavg_now()
     }
 }
 

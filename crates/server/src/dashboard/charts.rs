@@ -65,45 +65,46 @@ pub fn line_chart(
         out
     };
     let every = n.div_ceil(8);
-    html! {
-        figure class="chart" {
-            figcaption aria-hidden="true" { (title) }
-            svg id=(id) viewBox={ "0 0 " (W) " " (h) } role="img" aria-labelledby={ (id) "-title " (id) "-desc" } {
-                title id={ (id) "-title" } { (title) }
-                desc id={ (id) "-desc" } { (desc) }
-                @for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
-                    line x1=(left) x2=(right) y1=(fmt(y(t))) y2=(fmt(y(t))) stroke=(GRID) stroke-width="1" {}
-                    text x=(left - 8.0) y=(fmt(y(t) + 5.0)) text-anchor="end" font-size="14" fill=(TEXT) { (t) "%" }
+    frame(
+        id,
+        title,
+        desc,
+        h,
+        html! {
+            @for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                line x1=(left) x2=(right) y1=(fmt(y(t))) y2=(fmt(y(t))) stroke=(GRID) stroke-width="1" {}
+                text x=(left - 8.0) y=(fmt(y(t) + 5.0)) text-anchor="end" font-size="14" fill=(TEXT) { (t) "%" }
+            }
+            @for (i, l) in labels.iter().enumerate() {
+                @if i % every == 0 || i + 1 == n {
+                    text x=(fmt(x(i))) y=(bottom + 24.0) text-anchor="middle" font-size="14" fill=(TEXT) { (l) }
                 }
-                @for (i, l) in labels.iter().enumerate() {
-                    @if i % every == 0 || i + 1 == n {
-                        text x=(fmt(x(i))) y=(bottom + 24.0) text-anchor="middle" font-size="14" fill=(TEXT) { (l) }
-                    }
+            }
+            @for (k, s) in series.iter().enumerate() {
+                @let colour = if k == 0 { BLUE } else { RED };
+                @for pts in runs(&s.values) {
+                    polyline points=(pts) fill="none" stroke=(colour) stroke-width="3"
+                        stroke-dasharray=[(k > 0).then_some("8 5")] {}
                 }
-                @for (k, s) in series.iter().enumerate() {
-                    @let colour = if k == 0 { BLUE } else { RED };
-                    @for pts in runs(&s.values) {
-                        polyline points=(pts) fill="none" stroke=(colour) stroke-width="3"
-                            stroke-dasharray=[(k > 0).then_some("8 5")] {}
-                    }
-                    @for (i, v) in s.values.iter().enumerate() {
-                        @if let Some(v) = v {
-                            @if k == 0 {
-                                circle cx=(fmt(x(i))) cy=(fmt(y(*v))) r="5" fill=(colour) {}
-                            } @else {
-                                rect x=(fmt(x(i) - 5.0)) y=(fmt(y(*v) - 5.0)) width="10" height="10" fill=(colour) {}
-                            }
+                @for (i, v) in s.values.iter().enumerate() {
+                    @if let Some(v) = v {
+                        @if k == 0 {
+                            circle cx=(fmt(x(i))) cy=(fmt(y(*v))) r="5" fill=(colour) {}
+                        } @else {
+                            rect x=(fmt(x(i) - 5.0)) y=(fmt(y(*v) - 5.0)) width="10" height="10" fill=(colour) {}
                         }
                     }
                 }
             }
+        },
+        html! {
             ul class="legend" aria-hidden="true" {
                 @for (k, s) in series.iter().enumerate() {
                     li { span class=(if k > 0 { "swatch swatch-dashed" } else { "swatch" }) {} (s.name) }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// One bar of an [`interval_bars`] chart: label and (value, low, high) on 0–100, or `None`
@@ -116,34 +117,34 @@ pub fn interval_bars(id: &str, title: &str, desc: &str, bars: &[IntervalBar]) ->
     let row = 52.0;
     let h = 40.0 + row * bars.len() as f64;
     let x = |v: f64| left + (right - left) * v.clamp(0.0, 100.0) / 100.0;
-    html! {
-        figure class="chart" {
-            figcaption aria-hidden="true" { (title) }
-            svg id=(id) viewBox={ "0 0 " (W) " " (h) } role="img" aria-labelledby={ (id) "-title " (id) "-desc" } {
-                title id={ (id) "-title" } { (title) }
-                desc id={ (id) "-desc" } { (desc) }
-                @for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
-                    line x1=(fmt(x(t))) x2=(fmt(x(t))) y1="8" y2=(fmt(h - 28.0)) stroke=(GRID) stroke-width="1" {}
-                    text x=(fmt(x(t))) y=(fmt(h - 8.0)) text-anchor="middle" font-size="14" fill=(TEXT) { (t) }
-                }
-                @for (i, (label, v)) in bars.iter().enumerate() {
-                    @let top = 8.0 + row * i as f64;
-                    text x=(left) y=(fmt(top + 16.0)) font-size="15" fill=(TEXT) { (label) }
-                    @match v {
-                        Some((v, lo, hi)) => {
-                            rect x=(left) y=(fmt(top + 22.0)) width=(fmt(x(*v) - left)) height="18" fill=(BLUE) {}
-                            line x1=(fmt(x(*lo))) x2=(fmt(x(*hi))) y1=(fmt(top + 31.0)) y2=(fmt(top + 31.0)) stroke=(TEXT) stroke-width="2" {}
-                            line x1=(fmt(x(*lo))) x2=(fmt(x(*lo))) y1=(fmt(top + 24.0)) y2=(fmt(top + 38.0)) stroke=(TEXT) stroke-width="2" {}
-                            line x1=(fmt(x(*hi))) x2=(fmt(x(*hi))) y1=(fmt(top + 24.0)) y2=(fmt(top + 38.0)) stroke=(TEXT) stroke-width="2" {}
-                        }
-                        None => {
-                            text x=(left) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { "* suppressed: fewer than 5" }
-                        }
+    frame(
+        id,
+        title,
+        desc,
+        h,
+        html! {
+            @for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                line x1=(fmt(x(t))) x2=(fmt(x(t))) y1="8" y2=(fmt(h - 28.0)) stroke=(GRID) stroke-width="1" {}
+                text x=(fmt(x(t))) y=(fmt(h - 8.0)) text-anchor="middle" font-size="14" fill=(TEXT) { (t) }
+            }
+            @for (i, (label, v)) in bars.iter().enumerate() {
+                @let top = 8.0 + row * i as f64;
+                text x=(left) y=(fmt(top + 16.0)) font-size="15" fill=(TEXT) { (label) }
+                @match v {
+                    Some((v, lo, hi)) => {
+                        rect x=(left) y=(fmt(top + 22.0)) width=(fmt(x(*v) - left)) height="18" fill=(BLUE) {}
+                        line x1=(fmt(x(*lo))) x2=(fmt(x(*hi))) y1=(fmt(top + 31.0)) y2=(fmt(top + 31.0)) stroke=(TEXT) stroke-width="2" {}
+                        line x1=(fmt(x(*lo))) x2=(fmt(x(*lo))) y1=(fmt(top + 24.0)) y2=(fmt(top + 38.0)) stroke=(TEXT) stroke-width="2" {}
+                        line x1=(fmt(x(*hi))) x2=(fmt(x(*hi))) y1=(fmt(top + 24.0)) y2=(fmt(top + 38.0)) stroke=(TEXT) stroke-width="2" {}
+                    }
+                    None => {
+                        text x=(left) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { "* suppressed: fewer than 5" }
                     }
                 }
             }
-        }
-    }
+        },
+        html! {},
+    )
 }
 
 /// Horizontal bars of counts, scaled to the largest. `None` is suppressed.
@@ -153,26 +154,42 @@ pub fn count_bars(id: &str, title: &str, desc: &str, bars: &[(String, Option<u64
     let h = 16.0 + row * bars.len() as f64;
     let max = bars.iter().filter_map(|b| b.1).max().unwrap_or(0).max(1) as f64;
     let w = |n: u64| (right - left) * n as f64 / max;
+    frame(
+        id,
+        title,
+        desc,
+        h,
+        html! {
+            @for (i, (label, v)) in bars.iter().enumerate() {
+                @let top = 8.0 + row * i as f64;
+                text x=(left) y=(fmt(top + 16.0)) font-size="15" fill=(TEXT) { (label) }
+                @match v {
+                    Some(n) => {
+                        rect x=(left) y=(fmt(top + 22.0)) width=(fmt(w(*n).max(1.0))) height="18" fill=(BLUE) {}
+                        text x=(fmt(left + w(*n) + 8.0)) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { (n) }
+                    }
+                    None => {
+                        text x=(left) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { "* suppressed: fewer than 5" }
+                    }
+                }
+            }
+        },
+        html! {},
+    )
+}
+
+/// The frame every chart shares: a figure with its (visual) caption, an SVG that is one image
+/// to assistive technology (named by its title, described by `desc`), then `after` (a legend).
+fn frame(id: &str, title: &str, desc: &str, h: f64, body: Markup, after: Markup) -> Markup {
     html! {
         figure class="chart" {
             figcaption aria-hidden="true" { (title) }
             svg id=(id) viewBox={ "0 0 " (W) " " (h) } role="img" aria-labelledby={ (id) "-title " (id) "-desc" } {
                 title id={ (id) "-title" } { (title) }
                 desc id={ (id) "-desc" } { (desc) }
-                @for (i, (label, v)) in bars.iter().enumerate() {
-                    @let top = 8.0 + row * i as f64;
-                    text x=(left) y=(fmt(top + 16.0)) font-size="15" fill=(TEXT) { (label) }
-                    @match v {
-                        Some(n) => {
-                            rect x=(left) y=(fmt(top + 22.0)) width=(fmt(w(*n).max(1.0))) height="18" fill=(BLUE) {}
-                            text x=(fmt(left + w(*n) + 8.0)) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { (n) }
-                        }
-                        None => {
-                            text x=(left) y=(fmt(top + 36.0)) font-size="14" fill=(TEXT) { "* suppressed: fewer than 5" }
-                        }
-                    }
-                }
+                (body)
             }
+            (after)
         }
     }
 }

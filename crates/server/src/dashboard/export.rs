@@ -18,7 +18,7 @@ use super::{
     reports::{self, FilterQuery, Report},
     templates::{self, PageResult},
 };
-use crate::AppState;
+use crate::state::AppState;
 
 /// `GET /dashboard/exports`.
 pub async fn exports_page(
@@ -28,18 +28,7 @@ pub async fn exports_page(
 ) -> PageResult {
     let f = reports::check_filter(&app, &staff, &q, Report::All, Role::Analyst)?;
     let form = reports::filter_form(&app, &staff, &f, Report::All, Role::Analyst).await?;
-    let last_month = {
-        let today = crate::store::iso_utc(super::now_secs());
-        let (y, m) = (
-            today[..4].parse::<i32>().unwrap_or(1970),
-            today[5..7].parse::<i32>().unwrap_or(1),
-        );
-        if m == 1 {
-            format!("{:04}-12", y - 1)
-        } else {
-            format!("{y:04}-{:02}", m - 1)
-        }
-    };
+    let last_month = reports::month_before(super::now_secs());
     let body = html! {
         h1 { "Exports" }
         p { "Every export is recorded in the audit log with your name." }
@@ -217,8 +206,7 @@ pub async fn fft_return_csv(
         Role::Analyst,
     )?;
     let month = q.month.as_deref().unwrap_or("").trim().to_string();
-    let first = format!("{month}-01");
-    let Some(start) = reports::parse_date(&first).filter(|_| month.len() == 7) else {
+    let Some((first, last)) = reports::month_days(&month) else {
         return Ok(templates::bad_request(
             &staff,
             "exports",
@@ -228,17 +216,8 @@ pub async fn fft_return_csv(
             )],
         ));
     };
-    // The last day: the day before the first of the next month.
-    let next = {
-        let (y, m) = (
-            month[..4].parse::<i32>().unwrap_or(1970),
-            month[5..7].parse::<i32>().unwrap_or(1),
-        );
-        let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        reports::parse_date(&format!("{y:04}-{m:02}-01")).unwrap_or(start + 31)
-    };
     f.from = Some(first);
-    f.to = Some(crate::store::iso_utc((next - 1) * 86_400)[..10].to_string());
+    f.to = Some(last);
     {
         let rows = reports::load(&app, &f, &reports::report_instruments(&app, Report::Fft)).await?;
         // (setting, service, mode column) → counts, straight from the core's aggregate.

@@ -9,7 +9,8 @@
 //! | module | what it does |
 //! |---|---|
 //! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
-//! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
+//! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
+//! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
@@ -18,6 +19,7 @@
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
 pub mod audit;
+pub mod audit_page;
 pub mod auth;
 pub mod charts;
 pub mod export;
@@ -28,69 +30,14 @@ pub mod templates;
 
 use std::sync::Arc;
 
+use crate::state::AppState;
 use axum::{
     Router,
     http::{HeaderValue, header},
     routing::{get, post},
 };
-use serde::Deserialize;
 
-use crate::AppState;
-
-/// `[dashboard]` in the configuration file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardConfig {
-    /// Mark cookies `Secure` (and use the `__Host-` prefix). Default: when the request came
-    /// over HTTPS through a trusted proxy (`X-Forwarded-Proto: https` with
-    /// `limits.trust_forwarded_for`).
-    #[serde(default)]
-    pub secure_cookies: Option<bool>,
-    /// How long a sign-in lasts.
-    #[serde(default = "default_session_hours")]
-    pub session_hours: u32,
-    /// Failed sign-ins to one account (within `lock_minutes` of each other) before it is locked.
-    #[serde(default = "default_lock_after")]
-    pub lock_after: u32,
-    /// Failed sign-ins from one address before it is locked (many accounts tried from one place).
-    #[serde(default = "default_ip_lock_after")]
-    pub ip_lock_after: u32,
-    /// How long a lock lasts; failures further apart than this are forgotten.
-    #[serde(default = "default_lock_minutes")]
-    pub lock_minutes: u32,
-    /// Delay added to a failed sign-in, doubled with each further failure (capped at 5 s).
-    #[serde(default = "default_failure_delay_ms")]
-    pub failure_delay_ms: u64,
-}
-
-fn default_session_hours() -> u32 {
-    8
-}
-fn default_lock_after() -> u32 {
-    5
-}
-fn default_ip_lock_after() -> u32 {
-    20
-}
-fn default_lock_minutes() -> u32 {
-    15
-}
-fn default_failure_delay_ms() -> u64 {
-    250
-}
-
-impl Default for DashboardConfig {
-    fn default() -> DashboardConfig {
-        DashboardConfig {
-            secure_cookies: None,
-            session_hours: default_session_hours(),
-            lock_after: default_lock_after(),
-            ip_lock_after: default_ip_lock_after(),
-            lock_minutes: default_lock_minutes(),
-            failure_delay_ms: default_failure_delay_ms(),
-        }
-    }
-}
+pub use crate::config::DashboardConfig;
 
 /// The dashboard's routes, to be nested at `/dashboard`.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -109,8 +56,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/paper", get(paper::paper_page).post(paper::save_card))
         .route("/paper/tally", post(paper::save_tally))
         .route("/paper/undo", post(paper::undo_card))
-        .route("/audit", get(audit::audit_page))
-        .route("/retention", post(audit::run_retention))
+        .route("/audit", get(audit_page::audit_page))
+        .route("/retention", post(audit_page::run_retention))
         .route("/assets/dashboard.css", get(templates::stylesheet))
         .fallback(templates::not_found)
         .layer(axum::middleware::from_fn(page_headers))
@@ -139,36 +86,7 @@ async fn page_headers(
     res
 }
 
-/// Seconds since the epoch.
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// The stored timestamp format for now.
-pub fn now_iso() -> String {
-    crate::store::iso_utc(now_secs())
-}
-
-/// 32 bytes from the operating system's generator, as 64 hex digits.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    // The OS generator failing is not something to carry on from with a weak token.
-    getrandom::fill(&mut b).expect("the operating system's random number generator failed");
-    hex(&b)
-}
-
-/// Lower-case hex.
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// SHA-256 of `s`, hex.
-pub fn sha256_hex(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex(&Sha256::digest(s.as_bytes()))
-}
+pub use crate::util::{hex, now_iso, now_secs, random_token, sha256_hex};
 
 /// Equal without an early exit, so a comparison's time does not tell how much matched.
 pub fn same_secret(a: &str, b: &str) -> bool {

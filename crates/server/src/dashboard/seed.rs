@@ -15,7 +15,7 @@ use axum::{
 use chorus_core::{Instrument, ItemKind};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator; plenty for demo data and
 /// the same on every platform.

@@ -243,3 +243,19 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// Run `sql` (one statement or several) on the PostgreSQL database at `url`, from a test that
+/// is not async itself: creating and dropping the schema or database a process test runs in,
+/// or turning connections off and on. Only names the test generated are spliced into `sql`.
+#[allow(dead_code)] // only the PostgreSQL process tests use it
+pub fn pg_admin(rt: &tokio::runtime::Runtime, url: &str, sql: &str) {
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    })
+}

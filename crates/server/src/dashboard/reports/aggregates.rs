@@ -7,7 +7,7 @@ use chorus_core::{ScoreReport, aggregate::InstrumentAggregate};
 use chorus_store::{PAGE, Row, RowQuery};
 
 use super::{Filter, rows::selection};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Aggregate every response matching `f` among `instruments`, a page at a time (no rows are
 /// kept, so a report over years of responses needs no more memory than one over a week).

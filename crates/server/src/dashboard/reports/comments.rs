@@ -19,12 +19,12 @@ use super::{
     url_encode,
 };
 use crate::{
-    AppState,
     dashboard::{
         audit,
         auth::{Role, Staff},
         now_iso, templates,
     },
+    state::AppState,
 };
 
 /// Comments shown per page.

@@ -19,8 +19,8 @@ use super::{
     prepare,
 };
 use crate::{
-    AppState,
     dashboard::{auth::Staff, charts, templates},
+    state::AppState,
 };
 
 /// `GET /dashboard/decisions`.

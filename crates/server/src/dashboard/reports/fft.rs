@@ -17,8 +17,8 @@ use super::{
     prepare,
 };
 use crate::{
-    AppState,
     dashboard::{auth::Staff, charts, templates},
+    state::AppState,
 };
 
 fn fft_answer_labels(app: &AppState) -> Vec<String> {

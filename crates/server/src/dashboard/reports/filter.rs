@@ -9,11 +9,11 @@ use serde::Deserialize;
 
 use super::{PageError, Report, calendar::parse_date};
 use crate::{
-    AppState,
     dashboard::{
         auth::{Role, Staff},
         templates,
     },
+    state::AppState,
 };
 
 /// The query string of a report page (and of the responses export).

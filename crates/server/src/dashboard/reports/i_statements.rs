@@ -18,8 +18,8 @@ use super::{
     prepare,
 };
 use crate::{
-    AppState,
     dashboard::{auth::Staff, charts, templates},
+    state::AppState,
 };
 
 /// `GET /dashboard/i-statements`.

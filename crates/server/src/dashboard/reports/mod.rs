@@ -29,7 +29,7 @@ use chorus_core::{Instrument, ItemKind, Scoring};
 use maud::Markup;
 
 pub use aggregates::{Aggregates, aggregate};
-pub use calendar::{month_label, parse_date};
+pub use calendar::{month_before, month_days, month_label, parse_date};
 pub use chorus_store::{PAGE, Row, RowQuery};
 pub use comments::{TagForm, comments_page, normalise_tag, tag_comment};
 pub use decisions::decisions_page;
@@ -42,7 +42,7 @@ pub use rows::{load, selection};
 
 use super::auth::{Role, Staff};
 pub use super::templates::{PageError, PageResult};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Which report a page is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,11 +7,11 @@ use maud::html;
 
 use super::{PageResult, Report, url_encode};
 use crate::{
-    AppState,
     dashboard::{
         auth::{Role, Staff},
         templates,
     },
+    state::AppState,
 };
 
 /// `GET /dashboard`: what there is, and where to go.

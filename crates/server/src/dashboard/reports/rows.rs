@@ -3,7 +3,7 @@
 use chorus_store::{Row, RowQuery, Selection};
 
 use super::{Filter, calendar::parse_date};
-use crate::AppState;
+use crate::state::AppState;
 
 /// The responses `f` covers among `instruments` (the filter's one instrument, if it names one).
 /// The tag is left out: it narrows the comments page only, which adds it itself.
