@@ -116,7 +116,7 @@ test("dashboard pages have no WCAG A/AA violations and fit a 320px screen", asyn
   await page.goto(`${server.url}/dashboard/login`);
   await expectNoViolations(page, "sign-in");
   await signIn(page);
-  for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/paper", "/audit"]) {
+  for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/equality", "/paper", "/audit"]) {
     await page.goto(`${server.url}/dashboard${path}`);
     await expectNoViolations(page, `dashboard${path}`);
     // Reflow: the page itself never scrolls sideways (wide tables scroll inside their box).

@@ -5,6 +5,10 @@
 
 use crate::instrument::Instrument;
 
+/// The optional equality-monitoring questions ("About you"): asked with another
+/// questionnaire and sent beside its response (`about`), never as a response of its own.
+pub const ABOUT_YOU: &str = "about-you";
+
 /// (id, JSON) of every built-in instrument, as text: the server serves them as they are and
 /// hashes them for ETags without re-serialising.
 pub const SOURCES: &[(&str, &str)] = &[

@@ -419,6 +419,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         client_scores: None,
                         score_mismatch: false,
                         mode: "online".into(),
+                        about: None,
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;

@@ -56,6 +56,10 @@ pub enum Code {
     UnknownService,
     /// `mode` is not one of the modes of collection.
     InvalidMode,
+    /// `about` names a question or an answer the "About you" questions do not have.
+    InvalidAbout,
+    /// `about` was sent for a site that does not ask the "About you" questions.
+    AboutNotEnabled,
     /// The site does not collect that instrument.
     InstrumentNotAllowed,
     /// No instrument has that id.
@@ -86,7 +90,7 @@ pub enum Code {
 
 impl Code {
     /// Every code.
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 24] = [
         Code::InvalidJson,
         Code::UnsupportedMediaType,
         Code::BodyTooLarge,
@@ -96,6 +100,8 @@ impl Code {
         Code::InvalidService,
         Code::UnknownService,
         Code::InvalidMode,
+        Code::InvalidAbout,
+        Code::AboutNotEnabled,
         Code::InstrumentNotAllowed,
         Code::UnknownInstrument,
         Code::InvalidResponse,
@@ -123,6 +129,8 @@ impl Code {
             Code::InvalidService => "invalid_service",
             Code::UnknownService => "unknown_service",
             Code::InvalidMode => "invalid_mode",
+            Code::InvalidAbout => "invalid_about",
+            Code::AboutNotEnabled => "about_not_enabled",
             Code::InstrumentNotAllowed => "instrument_not_allowed",
             Code::UnknownInstrument => "unknown_instrument",
             Code::InvalidResponse => "invalid_response",
@@ -256,6 +264,11 @@ pub struct Submission {
     /// `paper`, `telephone` or `other` (from the embed's `mode` attribute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// The optional "About you" answers (equality monitoring), question id → answer id from
+    /// the built-in `about-you` instrument; only for sites listed in `[equality]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub about: Option<std::collections::BTreeMap<String, String>>,
     /// The response itself: `{instrument, version, locale, idempotency_key, answers, client_scores?}`.
     #[schema(value_type = Object)]
     pub response: CoreResponse,
@@ -451,7 +464,17 @@ pub async fn post_response(
             )
         })?,
     };
+    let about = check_about(&app, &site.id, submission.about.as_ref())?;
     let r = &submission.response;
+    // Characteristics travel beside a response, never as one (they would be counted as a
+    // questionnaire, and read with its answers).
+    if r.instrument == chorus_core::library::ABOUT_YOU {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InstrumentNotAllowed,
+            "the about-you questions are sent in \"about\" beside another questionnaire's response, not as a response of their own",
+        ));
+    }
     if !site.allows_instrument(&r.instrument) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -509,6 +532,7 @@ pub async fn post_response(
             }),
         score_mismatch: mismatch,
         mode: mode.code().to_string(),
+        about,
     };
     let stored = app.store.insert(new).await.map_err(|e| {
         tracing::error!(error = %e, "storing a response failed");
@@ -543,6 +567,48 @@ pub async fn post_response(
         }),
     )
         .into_response())
+}
+
+/// Check `about` against the built-in "About you" questions: every key one of its questions,
+/// every value one of that question's answers (so nothing but our own codes is ever stored
+/// there), and only for a site that asks them. `Ok(None)` when none were given.
+fn check_about(
+    app: &AppState,
+    site: &str,
+    about: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<Option<String>, ApiError> {
+    let Some(about) = about.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    if !app.config.equality.enabled(site) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Code::AboutNotEnabled,
+            format!(
+                "site \"{site}\" does not ask the About you questions; list it in [equality] sites to collect them"
+            ),
+        ));
+    }
+    let inst = app.instruments.get(chorus_core::library::ABOUT_YOU);
+    // Counted, not echoed: what was sent may be anything a patient typed.
+    let wrong = about
+        .iter()
+        .filter(|(q, a)| {
+            !inst
+                .and_then(|i| i.items.iter().find(|it| &it.id == *q))
+                .is_some_and(|item| item.options.iter().any(|o| &o.id == *a))
+        })
+        .count();
+    if wrong > 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidAbout,
+            format!(
+                "about: {wrong} of its entries are not a question and answer of the About you questions (GET /api/v1/instruments/about-you lists them)"
+            ),
+        ));
+    }
+    Ok(serde_json::to_string(about).ok())
 }
 
 /// The 429 for a limit that was hit, counted in `/metrics`.

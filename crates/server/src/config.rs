@@ -36,6 +36,35 @@ pub struct Config {
     /// Staff dashboard sign-in settings.
     #[serde(default)]
     pub dashboard: DashboardConfig,
+    /// Equality monitoring: which sites ask the optional "About you" questions, and the
+    /// reference mix gaps in representation are measured against.
+    #[serde(default)]
+    pub equality: Equality,
+}
+
+/// `[equality]`: the optional "About you" questions (the core library's `about-you`), asked
+/// after the feedback on the sites listed, stored apart from the answers, never exported
+/// with them and never shown on a public page.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Equality {
+    /// Sites whose widgets may send `about` with a response.
+    #[serde(default)]
+    pub sites: Vec<String>,
+    /// Per site, per characteristic (item id), per category (option id): the share expected
+    /// (for example the catchment's census share) in tenths of a percent (123 = 12.3%).
+    #[serde(default)]
+    pub reference: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, u32>>,
+    >,
+}
+
+impl Equality {
+    /// Does `site` ask the "About you" questions?
+    pub fn enabled(&self, site: &str) -> bool {
+        self.sites.iter().any(|s| s == site)
+    }
 }
 
 /// Rate limits on submissions. A patient sends a handful of responses; a script sends
@@ -227,6 +256,37 @@ impl Config {
                 s.id
             );
         }
+        let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU)
+            .ok_or_else(|| anyhow::anyhow!("the built-in about-you instrument is missing"))?;
+        for s in &self.equality.sites {
+            anyhow::ensure!(
+                self.site(s).is_some(),
+                "equality.sites names \"{s}\", which is not a configured site"
+            );
+        }
+        for (site, chars) in &self.equality.reference {
+            anyhow::ensure!(
+                self.site(site).is_some(),
+                "equality.reference names \"{site}\", which is not a configured site"
+            );
+            for (item, shares) in chars {
+                let Some(it) = about.items.iter().find(|i| &i.id == item) else {
+                    anyhow::bail!(
+                        "equality.reference.{site}: there is no question \"{item}\" in about-you"
+                    );
+                };
+                for (cat, tenths) in shares {
+                    anyhow::ensure!(
+                        it.options.iter().any(|o| &o.id == cat),
+                        "equality.reference.{site}.{item}: there is no answer \"{cat}\""
+                    );
+                    anyhow::ensure!(
+                        *tenths <= 1000,
+                        "equality.reference.{site}.{item}.{cat}: shares are tenths of a percent, 0 to 1000"
+                    );
+                }
+            }
+        }
         Ok(())
     }
 
@@ -254,6 +314,10 @@ impl Config {
             }],
             limits: Limits::default(),
             dashboard: Default::default(),
+            equality: Equality {
+                sites: vec!["demo".into()],
+                reference: Default::default(),
+            },
         }
     }
 

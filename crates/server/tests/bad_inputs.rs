@@ -353,6 +353,39 @@ const CASES: &[Case] = &[
         says: "invalid type: integer `3`, expected a string",
     },
     Case {
+        name: "an About you question that does not exist",
+        req: || {
+            let mut b = fft("about-0000001", "good", "");
+            b["about"] = json!({"shoe_size": "9"});
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_about",
+        says: "1 of its entries",
+    },
+    Case {
+        name: "an About you answer that is not one of the question's",
+        req: || {
+            let mut b = fft("about-0000002", "good", "");
+            b["about"] = json!({"age_band": "25_34", "sex": "0207 946 0000"});
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_about",
+        says: "About you questions",
+    },
+    Case {
+        name: "the About you questions sent as a response of their own",
+        req: || {
+            let mut b = fft("about-0000003", "good", "");
+            b["response"]["instrument"] = json!("about-you");
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "instrument_not_allowed",
+        says: "beside another questionnaire",
+    },
+    Case {
         name: "unknown site",
         req: || {
             let mut b = fft("site-00000001", "good", "");

@@ -71,6 +71,7 @@ on_both!(
     configuration_changes_are_audited,
     the_fft_return_counts_each_mode_of_collection,
     paper_cards_are_keyed_once_tallied_undone_and_audited,
+    equality_gaps_are_the_cores_and_characteristics_stay_apart,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1409,5 +1410,174 @@ async fn paper_cards_are_keyed_once_tallied_undone_and_audited(app: Router, stat
             (k.clone(), "paper_tally".to_string()),
             (k, "paper_tally".to_string()),
         ]
+    );
+}
+
+/// Issue 24: "About you" answers travel beside a response, are checked, stored apart, never
+/// exported with the answers; the gap page shows exactly the core's gap table (small groups
+/// and what would give them away hidden, a difference named only where its interval says so).
+async fn equality_gaps_are_the_cores_and_characteristics_stay_apart(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let post = |site: &'static str,
+                instrument: &'static str,
+                answer: &'static str,
+                about: Option<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let mut body = json!({
+                "site": site, "service": "clinic-4",
+                "response": {"instrument": instrument, "version": 1, "locale": "en",
+                    "idempotency_key": format!("about-{}", rand_suffix()),
+                    "answers": if instrument == "fft" { json!({"fft": answer}) } else { json!({"age_band": answer}) }}
+            });
+            if let Some(a) = about {
+                body["about"] = a;
+            }
+            // A server-to-server post for the site with no origins (no Origin header).
+            let mut req =
+                Request::post("/api/v1/responses").header(header::CONTENT_TYPE, "application/json");
+            if site == "demo" {
+                req = req.header(header::ORIGIN, "http://localhost:8080");
+            }
+            let res = app
+                .oneshot(req.body(Body::from(body.to_string())).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    // (age band, positive, total): older patients less positive; a group of three.
+    let plan: &[(&str, usize, usize)] = &[("65_74", 16, 40), ("25_34", 54, 60), ("85_plus", 2, 3)];
+    for (band, positive, total) in plan {
+        for i in 0..*total {
+            let answer = if i < *positive { "good" } else { "poor" };
+            let (s, b) = post(
+                "demo",
+                "fft",
+                answer,
+                Some(json!({"age_band": band, "carer": "no"})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+    }
+    for i in 0..20 {
+        let (s, _) = post(
+            "demo",
+            "fft",
+            if i % 2 == 0 { "very_good" } else { "neither" },
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    // Bad "About you" input stores nothing and says what is wrong (without echoing it).
+    for (site, instrument, about, code) in [
+        (
+            "demo",
+            "fft",
+            json!({"age_band": "ninety"}),
+            "invalid_about",
+        ),
+        (
+            "demo",
+            "fft",
+            json!({"943 476 5919": "yes"}),
+            "invalid_about",
+        ),
+        (
+            "other",
+            "fft",
+            json!({"age_band": "25_34"}),
+            "about_not_enabled",
+        ),
+        ("demo", "about-you", json!({}), "instrument_not_allowed"),
+    ] {
+        let (s, b) = post(site, instrument, "good", Some(about)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b.contains(code), "{b}");
+        assert!(
+            !b.contains("943 476"),
+            "the message does not echo what was sent: {b}"
+        );
+    }
+    assert_eq!(state.store.count().await.unwrap(), 123);
+
+    let mut c = signed_in(&app, &state, "gaps@trust.nhs.uk", "demo", "analyst").await;
+    let p = c.get("/dashboard/equality?service=clinic-4").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    // The core's table for the same groups.
+    let about = chorus_core::library::get("about-you").unwrap();
+    let item = about.items.iter().find(|i| i.id == "age_band").unwrap();
+    let mut groups: Vec<chorus_core::gap::Group<chorus_core::aggregate::Proportion>> = item
+        .options
+        .iter()
+        .map(|o| {
+            let (k, n) = plan
+                .iter()
+                .find(|p| p.0 == o.id)
+                .map_or((0, 0), |p| (p.1 as u64, p.2 as u64));
+            chorus_core::gap::Group {
+                label: o.text.en.clone(),
+                stated: o.id != "prefer_not_to_say",
+                reference_tenths: None,
+                acc: chorus_core::aggregate::Proportion { k, n },
+            }
+        })
+        .collect();
+    groups.push(chorus_core::gap::Group {
+        label: "Not answered".into(),
+        stated: false,
+        reference_tenths: None,
+        acc: chorus_core::aggregate::Proportion { k: 10, n: 20 },
+    });
+    let want = chorus_core::gap::proportion_gaps(
+        &groups,
+        &chorus_core::aggregate::Proportion { k: 82, n: 123 },
+    );
+    let table = &p.body[p.body.find(r#"id="gap-table-age_band""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), want.rows.len());
+    for (html, r) in rows.iter().zip(&want.rows) {
+        assert!(
+            html.contains(&format!(
+                "<th scope=\"row\">{}</th>",
+                r.label.replace('\'', "&#39;")
+            )) || html.contains(&r.label),
+            "{html}"
+        );
+        assert!(html.contains(r.verdict.words()), "{}: {html}", r.label);
+        match &r.n {
+            Pub::Value(n) => assert!(html.contains(&format!(">{n}<")), "{html}"),
+            Pub::Suppressed => assert!(html.contains("suppressed"), "{html}"),
+        }
+        if let Pub::Value(d) = &r.difference {
+            assert!(
+                html.contains(&format!("{} ", d.points)) && html.contains(&d.low),
+                "{html}"
+            );
+        }
+    }
+    let older = rows.iter().find(|r| r.contains("65 to 74")).unwrap();
+    assert!(older.contains("lower than everyone else"), "{older}");
+    let oldest = rows.iter().find(|r| r.contains("85 or older")).unwrap();
+    assert!(
+        oldest.contains("suppressed") && !oldest.contains(">3<"),
+        "{oldest}"
+    );
+    // The responses export never carries a characteristic.
+    let csv = c
+        .get("/dashboard/exports/responses.csv?service=clinic-4")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        !csv.body.contains("65_74") && !csv.body.contains("age_band"),
+        "{}",
+        csv.body
     );
 }

@@ -90,6 +90,8 @@ pub struct NewResponse {
     pub score_mismatch: bool,
     /// How it was collected (a `chorus_core::mode::Mode` code, checked by the API).
     pub mode: String,
+    /// "About you" answers (JSON object of question id → answer id), if any were given.
+    pub about: Option<String>,
 }
 
 /// What the store did with a write.
@@ -585,7 +587,7 @@ async fn wal_check(
 const CHUNK: usize = 32;
 
 /// Columns written per row, in the order [`write_batch`] binds them.
-const INSERT_COLUMNS: [&str; 12] = [
+const INSERT_COLUMNS: [&str; 13] = [
     "site",
     "service",
     "instrument",
@@ -598,6 +600,7 @@ const INSERT_COLUMNS: [&str; 12] = [
     "client_scores",
     "score_mismatch",
     "mode",
+    "about",
 ];
 const COLUMNS: usize = INSERT_COLUMNS.len();
 
@@ -672,7 +675,8 @@ async fn write_batch(
                 .bind(r.scores.as_str())
                 .bind(r.client_scores.as_deref())
                 .bind(i64::from(r.score_mismatch))
-                .bind(r.mode.as_str());
+                .bind(r.mode.as_str())
+                .bind(r.about.as_deref());
         }
         for row in q.fetch_all(&mut *conn).await? {
             let (id, site, key): (i64, String, String) =

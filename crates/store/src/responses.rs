@@ -272,6 +272,36 @@ impl Store {
             .map(|r| r.get(0)))
     }
 
+    /// (scores, about) of every response `s` covers, oldest first, read page by page by id:
+    /// what a gap table needs and nothing else (no answers, so no free text beside the
+    /// characteristics).
+    pub async fn scores_with_about(
+        &self,
+        s: &Selection,
+    ) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let (condition, binds) = s.condition();
+        let mut out = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let sql = format!(
+                "SELECT id, scores, about FROM responses WHERE {condition} AND id > ${} ORDER BY id LIMIT {PAGE}",
+                binds.len() + 1
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for b in &binds {
+                q = q.bind(b.clone());
+            }
+            let rows = q.bind(after).fetch_all(self.pool()).await?;
+            for r in &rows {
+                after = r.get(0);
+                out.push((r.get(1), r.get(2)));
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Delete one response and its tags, in one transaction; whether it was there.
     pub async fn delete_response(&self, id: i64) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;

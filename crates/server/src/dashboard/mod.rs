@@ -22,6 +22,7 @@ pub mod audit;
 pub mod audit_page;
 pub mod auth;
 pub mod charts;
+pub mod equality;
 pub mod export;
 pub mod paper;
 pub mod reports;
@@ -53,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))
+        .route("/equality", get(equality::equality_page))
         .route("/paper", get(paper::paper_page).post(paper::save_card))
         .route("/paper/tally", post(paper::save_tally))
         .route("/paper/undo", post(paper::undo_card))

@@ -47,6 +47,12 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ),
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
+        (
+            "equality",
+            "/dashboard/equality",
+            "Who is not heard",
+            Role::Analyst,
+        ),
         ("paper", "/dashboard/paper", "Paper cards", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
     ];

@@ -57,13 +57,15 @@ pub enum Report {
     Comments,
     /// Every instrument (exports).
     All,
+    /// FFT experience gaps between groups (equality monitoring).
+    Equality,
 }
 
 impl Report {
     /// Does this report cover instruments scored this way?
     pub fn covers(self, i: &Instrument) -> bool {
         match self {
-            Report::Fft => i.scoring == Scoring::Fft,
+            Report::Fft | Report::Equality => i.scoring == Scoring::Fft,
             Report::IStatements => i.scoring == Scoring::IStatements,
             Report::Decisions => matches!(
                 i.scoring,
@@ -81,6 +83,7 @@ impl Report {
             Report::Decisions => "decisions",
             Report::Comments => "comments",
             Report::All => "exports",
+            Report::Equality => "equality",
         }
     }
 }
