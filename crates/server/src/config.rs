@@ -29,6 +29,12 @@ pub struct Config {
     /// Staff dashboard sign-in settings.
     #[serde(default)]
     pub dashboard: crate::dashboard::DashboardConfig,
+    /// Themes and flags in comments, per site.
+    #[serde(default)]
+    pub classify: crate::classify::ClassifyConfig,
+    /// Where flagged comments are announced (e-mail, webhook).
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// Rate limits on submissions. A patient sends a handful of responses; a script sends
@@ -214,6 +220,9 @@ impl Config {
                 s.id
             );
         }
+        let ids: Vec<&str> = self.sites.iter().map(|s| s.id.as_str()).collect();
+        self.classify.check(&ids)?;
+        self.notify.check()?;
         Ok(())
     }
 
@@ -240,6 +249,8 @@ impl Config {
             }],
             limits: Limits::default(),
             dashboard: Default::default(),
+            classify: Default::default(),
+            notify: Default::default(),
         }
     }
 

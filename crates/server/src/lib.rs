@@ -4,11 +4,13 @@
 
 pub mod api;
 pub mod backup;
+pub mod classify;
 pub mod config;
 pub mod csv_out;
 pub mod dashboard;
 pub mod doctor;
 pub mod metrics;
+pub mod notify;
 pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub instrument_list: api::CachedJson,
     /// `GET /api/v1/instruments/{id}`, ready to serve.
     pub instrument_docs: BTreeMap<String, api::CachedJson>,
+    /// Themes, sentiment and flags in comments: the classifiers and their worker.
+    pub text: classify::TextState,
 }
 
 impl AppState {
@@ -77,6 +81,7 @@ impl AppState {
                 .collect(),
             instruments,
             store,
+            text: classify::TextState::new(&config),
             metrics: metrics::Metrics::default(),
             limits: ratelimit::Limiters::new(&config.limits),
             config,
@@ -316,6 +321,8 @@ async fn api_headers(
 /// Background upkeep of a running server: every minute, forget idle rate-limit keys; at start
 /// and every hour, apply each site's retention rule.
 pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    // Comments stored while the server was down (or by `chorus seed`) are classified now.
+    classify::kick(&state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         for minute in 0u64.. {

@@ -11,6 +11,8 @@
 //! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
 //! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags |
+//! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
+//! | `review` | the queue of comments flagged for safeguarding or complaint review |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `seed` | the demo data generator (`chorus seed`) |
@@ -21,8 +23,10 @@ pub mod auth;
 pub mod charts;
 pub mod export;
 pub mod reports;
+pub mod review;
 pub mod seed;
 pub mod templates;
+pub mod themes;
 
 use std::sync::Arc;
 
@@ -101,6 +105,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/decisions", get(reports::decisions_page))
         .route("/comments", get(reports::comments_page))
         .route("/comments/{id}/tags", post(reports::tag_comment))
+        .route("/comments/{id}/themes", post(themes::correct))
+        .route("/themes", get(themes::themes_page))
+        .route("/review", get(review::review_page))
+        .route("/review/{id}", post(review::review))
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))

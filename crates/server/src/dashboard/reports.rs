@@ -1391,6 +1391,7 @@ async fn comments_inner(app: &AppState, staff: &Staff, f: &Filter) -> anyhow::Re
             tags.entry(r.get(0)).or_default().push(r.get(1));
         }
     }
+    let themes = super::themes::panels(app, staff, &f.site, &ids).await?;
     let next_page = comments
         .last()
         .filter(|_| more)
@@ -1416,6 +1417,7 @@ async fn comments_inner(app: &AppState, staff: &Staff, f: &Filter) -> anyhow::Re
                     @if let Some(a) = &c.fft_answer { " · answered: " strong { (a) } }
                     " · " (crate::reference::from_id(c.row.id))
                 }
+                @if let Some(t) = themes.get(&c.row.id) { (t) }
                 @let these = tags.get(&c.row.id).cloned().unwrap_or_default();
                 @if !these.is_empty() {
                     ul class="tags" aria-label="Tags" {
