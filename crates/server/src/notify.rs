@@ -269,7 +269,7 @@ async fn send_email(cfg: &NotifyConfig, n: &Notice) -> Result<(), String> {
     let mut m = Message::builder()
         .from(from.parse().map_err(|e| format!("email_from: {e}"))?)
         .subject(format!(
-            "Chorus: a comment needs urgent review ({}) – {}",
+            "Chorus: a comment needs urgent review ({}) - {}",
             kinds(n),
             n.reference
         ));
