@@ -325,10 +325,11 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
     if rows.is_empty() {
         return Ok(0);
     }
+    // Everything is read and classified first, and only then is the transaction opened: a
+    // write transaction that waited on a pool connection (for a read) could hold SQLite's
+    // write lock while every pool connection waited for it.
     let mut rules: BTreeMap<String, chorus_classify::CompiledRules> = BTreeMap::new();
-    let now = crate::dashboard::now_iso();
-    let mut tx = app.store.pool().begin().await?;
-    let mut notices = Vec::new();
+    let mut read = Vec::with_capacity(rows.len());
     let mut last = after;
     for r in &rows {
         let (id, site, service, instrument, answers, received_at): (
@@ -341,13 +342,24 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
         ) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
         last = last.max(id);
         let texts = free_texts(app, &instrument, &answers);
-        if !texts.is_empty() {
+        let found = if texts.is_empty() {
+            None
+        } else {
             let c = app.text.for_site(&site);
             if !rules.contains_key(&site) {
                 let r = site_rules(app, &site).await?;
                 rules.insert(site.clone(), c.rules(&r));
             }
-            let found = analyse(c, &rules[&site], &texts);
+            Some(analyse(c, &rules[&site], &texts))
+        };
+        read.push((id, site, service, received_at, found));
+    }
+    let now = crate::dashboard::now_iso();
+    let mut tx = app.store.pool().begin().await?;
+    let mut notices = Vec::new();
+    for (id, site, service, received_at, found) in &read {
+        let id = *id;
+        if let Some(found) = found {
             for (theme, (sentiment, ev)) in &found.themes {
                 sqlx::query(
                     "INSERT INTO comment_themes (response_id, theme, sentiment, evidence, source, state, updated_by, updated_at)
@@ -396,7 +408,7 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
             "INSERT INTO comment_classified (response_id, has_text, at) VALUES ($1, $2, $3) ON CONFLICT (response_id) DO NOTHING",
         )
         .bind(id)
-        .bind(i64::from(!texts.is_empty()))
+        .bind(i64::from(found.is_some()))
         .bind(&now)
         .execute(&mut *tx)
         .await?;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 
 /// `[notify]` in the configuration file.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
     /// SMTP relay, `smtp://host:port` (plain SMTP: a relay on this machine or the trust's
@@ -51,6 +51,21 @@ pub struct NotifyConfig {
     /// First wait between tries; doubled each time.
     #[serde(default = "default_retry")]
     pub retry_seconds: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> NotifyConfig {
+        NotifyConfig {
+            smtp: None,
+            email_to: Vec::new(),
+            email_from: None,
+            webhook_url: None,
+            webhook_secret: None,
+            dashboard_url: None,
+            attempts: default_attempts(),
+            retry_seconds: default_retry(),
+        }
+    }
 }
 
 fn default_attempts() -> u32 {
