@@ -1,4 +1,4 @@
-//! `cargo run -p chorus-classify --example eval [-- dev|test|all] [--mistakes]`: per-theme and
+//! `cargo run -p chorus-classify --example eval [-- dev|test|all] [--mistakes] [--speed]`: per-theme and
 //! per-flag precision and recall on the labelled comments (default: the `test` split).
 
 fn main() {
@@ -8,7 +8,7 @@ fn main() {
         .find(|a| !a.starts_with("--"))
         .map_or("test", |s| s.as_str());
     if !matches!(split, "dev" | "test" | "all") {
-        eprintln!("usage: eval [dev|test|all] [--mistakes]");
+        eprintln!("usage: eval [dev|test|all] [--mistakes] [--speed]");
         std::process::exit(2);
     }
     let set = chorus_classify::eval::labelled();
@@ -16,6 +16,18 @@ fn main() {
     let r = chorus_classify::eval::evaluate(&c, &set, split);
     println!("{} comments ({split} split)\n", r.comments);
     print!("{}", r.table());
+    if args.iter().any(|a| a == "--speed") {
+        let started = std::time::Instant::now();
+        let mut n = 0usize;
+        while started.elapsed() < std::time::Duration::from_secs(2) {
+            for l in &set {
+                std::hint::black_box(c.classify(&l.comment));
+                n += 1;
+            }
+        }
+        let per = started.elapsed().as_secs_f64() / n as f64;
+        println!("\nspeed: {:.0} comments/s on one core ({:.1} µs each)", 1.0 / per, per * 1e6);
+    }
     if args.iter().any(|a| a == "--mistakes") {
         println!();
         for (id, m) in &r.mistakes {
