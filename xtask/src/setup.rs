@@ -241,7 +241,10 @@ fn smtp_server() -> anyhow::Result<()> {
     if !pip(&[]) && !pip(&["--break-system-packages"]) {
         apt_install(&["python3-aiosmtpd"])?;
     }
-    anyhow::ensure!(importable(), "aiosmtpd was installed but {python} cannot import it");
+    anyhow::ensure!(
+        importable(),
+        "aiosmtpd was installed but {python} cannot import it"
+    );
     Ok(())
 }
 

@@ -26,7 +26,11 @@ fn main() {
             }
         }
         let per = started.elapsed().as_secs_f64() / n as f64;
-        println!("\nspeed: {:.0} comments/s on one core ({:.1} µs each)", 1.0 / per, per * 1e6);
+        println!(
+            "\nspeed: {:.0} comments/s on one core ({:.1} µs each)",
+            1.0 / per,
+            per * 1e6
+        );
     }
     if args.iter().any(|a| a == "--mistakes") {
         println!();

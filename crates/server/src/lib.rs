@@ -15,6 +15,7 @@ pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
+pub mod results;
 pub mod serve;
 pub mod store;
 pub mod users;
@@ -159,6 +160,10 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(metrics::render).with_state(state.clone()))
+        .route(
+            "/results/{site}",
+            get(results::results_page).with_state(state.clone()),
+        )
         .nest("/api", api)
         .nest("/dashboard", dashboard::router(state.clone()))
         .route(

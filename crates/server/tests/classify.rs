@@ -582,8 +582,153 @@ async fn comments_stored_before_the_worker_ran_are_caught_up(app: Router, state:
     assert_eq!(tags(&state, id).await, [t("parking", "negative", "auto")]);
 }
 
+async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut last = 0;
+    for (i, why) in [
+        "The food was lovely, near the zebra crossing.",
+        "Delicious food, and served quickly.",
+        "Tasty food and kind staff.",
+        "Food was great.",
+        "The food was cold.",
+        "Good food.",
+        "Parking was hard.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = json!({"site": "demo", "service": "ward-7", "response": {
+            "instrument": "fft", "version": 1, "locale": "en",
+            "idempotency_key": format!("pub-{i}-{}", common::rand_suffix()),
+            "answers": {"fft": if i < 5 { "very_good" } else { "poor" }, "why": why}}});
+        let res = app
+            .clone()
+            .oneshot(
+                Request::post("/api/v1/responses")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let v: Value =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        last = v["id"].as_i64().unwrap();
+    }
+    classified(&state, last).await;
+    let mut c = signed_in(&app, &state, "act@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/actions?site=demo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let form = |you: &'static str, did: &'static str, done: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("service", "ward-7".to_string()),
+            ("theme", "food".to_string()),
+            ("you_said", you.to_string()),
+            ("we_did", did.to_string()),
+            ("status", "in progress".to_string()),
+            ("started_on", "2026-01-05".to_string()),
+            ("done_on", done.to_string()),
+        ]
+    };
+    let post = async |c: &mut Client, f: Vec<(&str, String)>| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post("/dashboard/actions?site=demo", &f).await
+    };
+    let p = post(
+        &mut c,
+        form("Meals were cold", "Call Jo on 07700 900123", ""),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("personal details"), "{}", p.body);
+    let p = post(
+        &mut c,
+        form("Meals were cold", "New heated trolleys", "2026-02-31"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    let p = post(
+        &mut c,
+        form(
+            "Meals arrived cold on ward 7",
+            "We bought heated trolleys and moved the serving point",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let id: i64 = sqlx::query("SELECT id FROM actions WHERE site = 'demo'")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let p = c
+        .post(
+            &format!("/dashboard/actions/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("status", "done"),
+                ("done_on", "2026-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // The public page, with no sign-in.
+    let mut public = Client {
+        app: app.clone(),
+        cookies: BTreeMap::new(),
+    };
+    let page = public.get("/results/demo").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let b = &page.body;
+    assert!(
+        b.contains("We bought heated trolleys and moved the serving point"),
+        "{b}"
+    );
+    assert!(b.contains("Status: done") && b.contains("Done 2026-03-01"));
+    assert!(b.contains("<svg id=\"results-fft\""));
+    // 5 of 7 good or very good: 71.4%, published; the total is 7.
+    assert!(b.contains("71.4%"), "{b}");
+    // food: 6 comments (5 positive; the 1 negative is suppressed); parking (1) is left out.
+    let food = &b[b.find(">food</th>").expect("food row")..];
+    let food = &food[..food.find("</tr>").unwrap()];
+    assert!(
+        food.contains("<td>6</td>") && food.contains("83.3%"),
+        "{food}"
+    );
+    assert!(!b.contains(">parking</th>"));
+    // No patient's words.
+    for s in ["zebra", "served quickly", "Parking was hard"] {
+        assert!(!b.contains(s), "the public page shows {s:?}");
+    }
+    assert_eq!(
+        public.get("/results/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let audited: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('action_added', 'action_updated')",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(audited, 2);
+}
+
 on_both!(
     2;
+    you_said_we_did_is_published_with_suppressed_figures_and_no_comments,
     comments_are_tagged_with_the_words_behind_each_tag,
     the_themes_page_counts_each_theme_and_suppresses_small_counts,
     staff_corrections_are_kept_audited_and_used_for_later_comments,

@@ -53,3 +53,20 @@ CREATE TABLE flag_reviews (
     reviewer    TEXT   NOT NULL,
     reviewed_at TEXT   NOT NULL
 );
+-- "You said, we did": what staff did about what patients said, per service and theme, shown
+-- on the site's public results page. Written by staff (checked for personal details), never a
+-- patient's words.
+CREATE TABLE actions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    site        TEXT    NOT NULL,
+    service     TEXT,
+    theme       TEXT,
+    you_said    TEXT    NOT NULL,
+    we_did      TEXT    NOT NULL,
+    status      TEXT    NOT NULL, -- planned | in progress | done
+    started_on  TEXT,
+    done_on     TEXT,
+    updated_by  BIGINT,
+    updated_at  TEXT    NOT NULL
+);
+CREATE INDEX actions_by_site ON actions (site);

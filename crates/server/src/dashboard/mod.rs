@@ -12,12 +12,14 @@
 //! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags |
 //! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
+//! | `actions` | "you said, we did": actions staff record per service and theme, published on `/results/{site}` |
 //! | `review` | the queue of comments flagged for safeguarding or complaint review |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `seed` | the demo data generator (`chorus seed`) |
 //! | `templates` | page layout, forms, the stylesheet |
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod charts;
@@ -109,6 +111,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/themes", get(themes::themes_page))
         .route("/review", get(review::review_page))
         .route("/review/{id}", post(review::review))
+        .route("/actions", get(actions::actions_page).post(actions::add))
+        .route("/actions/{id}", post(actions::update))
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))

@@ -48,6 +48,12 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
         ("themes", "/dashboard/themes", "Themes", Role::Analyst),
         ("review", "/dashboard/review", "Review queue", Role::Analyst),
+        (
+            "actions",
+            "/dashboard/actions",
+            "You said, we did",
+            Role::Analyst,
+        ),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
     ];
