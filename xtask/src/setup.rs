@@ -37,6 +37,11 @@ pub fn run() -> anyhow::Result<()> {
     npm_packages()?;
     browser()?;
     postgres()?;
+    // Not fatal: without it the notification test (crates/server/tests/flags.rs) fails, saying
+    // so, and everything else still runs.
+    if let Err(e) = smtp_server() {
+        println!("    could not install aiosmtpd: {e:#}");
+    }
     // Not fatal here: without them the fuzz steps of `cargo xtask test` fail on their own,
     // with the reason, and every other step still runs.
     if let Err(e) = fuzz_tools() {
@@ -221,6 +226,38 @@ fn postgres() -> anyhow::Result<()> {
 }
 
 /// Install Debian packages, with sudo when not root.
+/// aiosmtpd (PyPI): the real SMTP server the flag-notification test sends mail to.
+fn smtp_server() -> anyhow::Result<()> {
+    step("aiosmtpd (from PyPI) for the flag-notification test's SMTP server");
+    let python = std::env::var("CHORUS_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let importable = || {
+        Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if importable() {
+        return skip("already importable");
+    }
+    let pip = |extra: &[&str]| {
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+            .args(extra)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // A Python that Debian manages refuses plain pip (PEP 668); the test needs the module in
+    // that same interpreter, so install it there anyway, or take Debian's package.
+    if !pip(&[]) && !pip(&["--break-system-packages"]) {
+        apt_install(&["python3-aiosmtpd"])?;
+    }
+    anyhow::ensure!(
+        importable(),
+        "aiosmtpd was installed but {python} cannot import it"
+    );
+    Ok(())
+}
+
 fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     anyhow::ensure!(
         util::have("apt-get"),

@@ -545,6 +545,8 @@ pub async fn post_response(
     let (status, s, replayed) = match stored {
         Stored::Created(s) => {
             app.metrics.stored();
+            // Themes and flags are found in the background; the receipt does not wait.
+            crate::classify::kick(&app);
             (StatusCode::CREATED, s, false)
         }
         Stored::Replayed(s) => (StatusCode::OK, s, true),

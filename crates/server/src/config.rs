@@ -36,6 +36,12 @@ pub struct Config {
     /// Staff dashboard sign-in settings.
     #[serde(default)]
     pub dashboard: DashboardConfig,
+    /// Themes and flags in comments, per site.
+    #[serde(default)]
+    pub classify: crate::classify::ClassifyConfig,
+    /// Where flagged comments are announced (e-mail, webhook).
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
     /// Equality monitoring: which sites ask the optional "About you" questions, and the
     /// reference mix gaps in representation are measured against.
     #[serde(default)]
@@ -287,6 +293,9 @@ impl Config {
                 }
             }
         }
+        let ids: Vec<&str> = self.sites.iter().map(|s| s.id.as_str()).collect();
+        self.classify.check(&ids)?;
+        self.notify.check()?;
         Ok(())
     }
 
@@ -318,6 +327,8 @@ impl Config {
                 sites: vec!["demo".into()],
                 reference: Default::default(),
             },
+            classify: Default::default(),
+            notify: Default::default(),
         }
     }
 

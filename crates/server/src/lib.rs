@@ -7,14 +7,17 @@ pub mod audit;
 pub mod backup;
 pub mod cached;
 pub mod channels;
+pub mod classify;
 pub mod config;
 pub mod csv_out;
 pub mod dashboard;
 pub mod doctor;
 pub mod metrics;
+pub mod notify;
 pub mod offline;
 pub mod openapi;
 pub mod ratelimit;
+pub mod results;
 pub mod retention;
 pub mod serve;
 pub mod state;
@@ -120,6 +123,10 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(metrics::render).with_state(state.clone()))
+        .route(
+            "/results/{site}",
+            get(results::results_page).with_state(state.clone()),
+        )
         .nest("/api", api)
         .nest("/dashboard", dashboard::router(state.clone()))
         .route(
@@ -283,6 +290,8 @@ async fn api_headers(
 /// Background upkeep of a running server: every minute, forget idle rate-limit keys; at start
 /// and every hour, apply each site's retention rule.
 pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    // Comments stored while the server was down (or by `chorus seed`) are classified now.
+    classify::kick(&state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         for minute in 0u64.. {

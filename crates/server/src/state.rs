@@ -23,6 +23,8 @@ pub struct AppState {
     pub instrument_list: CachedJson,
     /// `GET /api/v1/instruments/{id}`, ready to serve.
     pub instrument_docs: BTreeMap<String, CachedJson>,
+    /// Themes, sentiment and flags in comments: the classifiers and their worker.
+    pub text: crate::classify::TextState,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
                 .collect(),
             instruments,
             store,
+            text: crate::classify::TextState::new(&config),
             metrics: metrics::Metrics::default(),
             limits: ratelimit::Limiters::new(&config.limits),
             config,

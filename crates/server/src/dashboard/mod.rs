@@ -12,12 +12,16 @@
 //! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
 //! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
+//! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
+//! | `actions` | "you said, we did": actions staff record per service and theme, published on `/results/{site}` |
+//! | `review` | the queue of comments flagged for safeguarding or complaint review |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |
 //! | `seed` | the demo data generator (`chorus seed`) |
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
+pub mod actions;
 pub mod audit;
 pub mod audit_page;
 pub mod auth;
@@ -26,8 +30,10 @@ pub mod equality;
 pub mod export;
 pub mod paper;
 pub mod reports;
+pub mod review;
 pub mod seed;
 pub mod templates;
+pub mod themes;
 
 use std::sync::Arc;
 
@@ -51,6 +57,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/decisions", get(reports::decisions_page))
         .route("/comments", get(reports::comments_page))
         .route("/comments/{id}/tags", post(reports::tag_comment))
+        .route("/comments/{id}/themes", post(themes::correct))
+        .route("/themes", get(themes::themes_page))
+        .route("/review", get(review::review_page))
+        .route("/review/{id}", post(review::review))
+        .route("/actions", get(actions::actions_page).post(actions::add))
+        .route("/actions/{id}", post(actions::update))
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))

@@ -46,6 +46,14 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
             Role::Viewer,
         ),
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
+        ("themes", "/dashboard/themes", "Themes", Role::Analyst),
+        ("review", "/dashboard/review", "Review queue", Role::Analyst),
+        (
+            "actions",
+            "/dashboard/actions",
+            "You said, we did",
+            Role::Analyst,
+        ),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
         (
             "equality",

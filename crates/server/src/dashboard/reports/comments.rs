@@ -116,6 +116,7 @@ pub async fn comments_page(
     }
     let ids: Vec<i64> = comments.iter().map(|c| c.row.id).collect();
     let tags = app.store.tags_of(&ids).await?;
+    let themes = crate::dashboard::themes::panels(app, staff, &f.site, &ids).await?;
     let next_page = comments
         .last()
         .filter(|_| more)
@@ -141,6 +142,7 @@ pub async fn comments_page(
                     @if let Some(a) = &c.fft_answer { " · answered: " strong { (a) } }
                     " · " (crate::reference::from_id(c.row.id))
                 }
+                @if let Some(t) = themes.get(&c.row.id) { (t) }
                 @let these = tags.get(&c.row.id).cloned().unwrap_or_default();
                 @if !these.is_empty() {
                     ul class="tags" aria-label="Tags" {

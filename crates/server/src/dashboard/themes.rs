@@ -1,0 +1,734 @@
+//! Themes and sentiment found in comments (see `crate::classify`): counts and a monthly trend
+//! per theme, the words behind each tag on the comments page, and staff corrections.
+//!
+//! A correction is kept three ways: the tag itself changes (a removed tag stays, marked
+//! removed), `theme_corrections` records who changed what, and the audit log has an entry.
+//! A correction that gives a phrase is also an example for the site from then on: a phrase
+//! staff added for a theme is a cue for it in later comments, and a phrase staff removed a
+//! theme for no longer names it (`chorus_classify::SiteRules`, consulted before the cues).
+//!
+//! Counts from 1 to 4 are shown as `*`, and percentages of fewer than 5 mentions are not
+//! drawn, as everywhere on the dashboard.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use chorus_classify::Sentiment;
+use maud::{Markup, html};
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::{
+    audit,
+    auth::{Role, Staff},
+    charts, now_iso,
+    reports::{self, FilterQuery, Report, month_label, url_encode},
+    templates,
+};
+use crate::{
+    AppState,
+    classify::{ItemEvidence, ThemeEvidence},
+};
+
+/// Fewest mentions a percentage is drawn from.
+const MIN: i64 = 5;
+
+fn count(n: i64) -> Markup {
+    if n > 0 && n < MIN {
+        templates::suppressed()
+    } else {
+        html! { (n) }
+    }
+}
+
+/// The query string of the themes page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ThemesQuery {
+    site: Option<String>,
+    service: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    theme: Option<String>,
+}
+
+/// `GET /dashboard/themes` (analysts and admins).
+pub async fn themes_page(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    Query(q): Query<ThemesQuery>,
+) -> Response {
+    let fq = FilterQuery {
+        site: q.site.clone(),
+        service: q.service.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        ..Default::default()
+    };
+    let f = match reports::check_filter(&app, &staff, &fq, Report::Comments, Role::Analyst) {
+        Ok(f) => f,
+        Err(r) => return axum::response::IntoResponse::into_response(r),
+    };
+    match themes_inner(&app, &staff, &f, q.theme.as_deref()).await {
+        Ok(r) => r,
+        Err(e) => templates::server_error(&e),
+    }
+}
+
+/// `AND …` for the filter, with its binds after `first` placeholders.
+fn filter_sql(f: &reports::Filter, first: usize) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    let mut add = |cond: &str, v: String| {
+        binds.push(v);
+        sql.push_str(&cond.replace("?", &format!("${}", first + binds.len())));
+    };
+    if let Some(s) = &f.service {
+        add(" AND r.service = ?", s.clone());
+    }
+    if let Some(d) = &f.from {
+        add(" AND substr(r.received_at, 1, 10) >= ?", d.clone());
+    }
+    if let Some(d) = &f.to {
+        add(" AND substr(r.received_at, 1, 10) <= ?", d.clone());
+    }
+    (sql, binds)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    positive: i64,
+    negative: i64,
+    neutral: i64,
+}
+
+impl Tally {
+    fn total(&self) -> i64 {
+        self.positive + self.negative + self.neutral
+    }
+    fn add(&mut self, s: &str, n: i64) {
+        match s {
+            "positive" => self.positive += n,
+            "negative" => self.negative += n,
+            _ => self.neutral += n,
+        }
+    }
+}
+
+async fn themes_inner(
+    app: &AppState,
+    staff: &Staff,
+    f: &reports::Filter,
+    chosen: Option<&str>,
+) -> anyhow::Result<Response> {
+    let names: Vec<String> = app.text.for_site(&f.site).theme_names().to_vec();
+    let (cond, binds) = filter_sql(f, 1);
+    let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT substr(r.received_at, 1, 7), t.theme, t.sentiment, COUNT(*) FROM comment_themes t
+         JOIN responses r ON r.id = t.response_id
+         WHERE r.site = $1 AND t.state = 'active'{cond}
+         GROUP BY substr(r.received_at, 1, 7), t.theme, t.sentiment"
+    )))
+    .bind(&f.site);
+    for b in &binds {
+        qy = qy.bind(b.clone());
+    }
+    let mut by_month: BTreeMap<String, BTreeMap<String, Tally>> = BTreeMap::new();
+    let mut totals: BTreeMap<String, Tally> = BTreeMap::new();
+    for r in qy.fetch_all(app.store.pool()).await? {
+        let (month, theme, sentiment, n): (String, String, String, i64) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        by_month
+            .entry(month)
+            .or_default()
+            .entry(theme.clone())
+            .or_default()
+            .add(&sentiment, n);
+        totals.entry(theme).or_default().add(&sentiment, n);
+    }
+    let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT substr(r.received_at, 1, 7), COUNT(*) FROM comment_classified c
+         JOIN responses r ON r.id = c.response_id
+         WHERE r.site = $1 AND c.has_text = 1{cond}
+         GROUP BY substr(r.received_at, 1, 7)"
+    )))
+    .bind(&f.site);
+    for b in &binds {
+        qy = qy.bind(b.clone());
+    }
+    let mut with_text: BTreeMap<String, i64> = BTreeMap::new();
+    for r in qy.fetch_all(app.store.pool()).await? {
+        with_text.insert(r.get(0), r.get(1));
+    }
+    for m in with_text.keys() {
+        by_month.entry(m.clone()).or_default();
+    }
+    let comments: i64 = with_text.values().sum();
+    // Every configured theme, then any still in the data (a theme a site dropped later).
+    let mut order: Vec<String> = names.clone();
+    for t in totals.keys() {
+        if !order.contains(t) {
+            order.push(t.clone());
+        }
+    }
+    let chosen = chosen
+        .filter(|c| order.iter().any(|t| t == c))
+        .map(str::to_string)
+        .or_else(|| {
+            totals
+                .iter()
+                .max_by_key(|(_, t)| t.total())
+                .map(|(k, _)| k.clone())
+        });
+    let sites: Vec<&String> = staff
+        .roles
+        .iter()
+        .filter(|(_, r)| **r >= Role::Analyst)
+        .map(|(s, _)| s)
+        .collect();
+    let bars: Vec<(String, Option<u64>)> = order
+        .iter()
+        .map(|t| {
+            let n = totals.get(t).map_or(0, Tally::total);
+            (t.clone(), (n == 0 || n >= MIN).then_some(n as u64))
+        })
+        .collect();
+    let pct = |n: i64, d: i64| (d >= MIN).then(|| 100.0 * n as f64 / d as f64);
+    let months: Vec<String> = by_month.keys().cloned().collect();
+    let trend: Vec<(String, i64, Tally)> = chosen
+        .as_ref()
+        .map(|c| {
+            by_month
+                .iter()
+                .map(|(m, t)| {
+                    (
+                        m.clone(),
+                        with_text.get(m).copied().unwrap_or(0),
+                        t.get(c).copied().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = html! {
+        h1 { "Themes in comments" }
+        p { "What patients' comments are about, and whether they praise or criticise it. Each comment is read on this server against word lists in English and Welsh that you can read (and your trust can change); no comment leaves the server. "
+            "On the " a href={ "/dashboard/comments?site=" (url_encode(&f.site)) } { "comments page" } " each tag shows the words that led to it, and you can correct it." }
+        form method="get" action="/dashboard/themes" class="filters" {
+            div class="field" {
+                label for="site" { "Site" }
+                select id="site" name="site" {
+                    @for s in &sites { option value=(s) selected[**s == f.site] { (s) } }
+                }
+            }
+            div class="field" {
+                label for="service" { "Service (optional)" }
+                input id="service" name="service" type="text" value=(f.service.as_deref().unwrap_or(""));
+            }
+            div class="field" {
+                label for="from" { "From (YYYY-MM-DD)" }
+                input id="from" name="from" type="text" value=(f.from.as_deref().unwrap_or(""));
+            }
+            div class="field" {
+                label for="to" { "To (YYYY-MM-DD)" }
+                input id="to" name="to" type="text" value=(f.to.as_deref().unwrap_or(""));
+            }
+            div class="field" {
+                label for="theme" { "Trend for theme" }
+                select id="theme" name="theme" {
+                    @for t in &order { option value=(t) selected[chosen.as_deref() == Some(t.as_str())] { (t) } }
+                }
+            }
+            button type="submit" class="button" { "Show" }
+        }
+        h2 { "Themes" }
+        p { (comments) " comments with free text in this period." }
+        (charts::count_bars("themes-chart", "Comments mentioning each theme",
+            &format!("Comments mentioning each theme: {}.", bars.iter().map(|(t, n)| format!("{t} {}", n.map_or("suppressed".to_string(), |n| n.to_string()))).collect::<Vec<_>>().join(", ")),
+            &bars))
+        div class="table-wrap" tabindex="0" role="region" aria-label="Themes table" {
+            table {
+                caption { "Comments mentioning each theme, by what they said" }
+                thead { tr { th scope="col" { "Theme" } th scope="col" { "Comments" } th scope="col" { "Positive" } th scope="col" { "Negative" } th scope="col" { "Neither" } th scope="col" { "Share of comments" } } }
+                tbody {
+                    @for t in &order {
+                        @let x = totals.get(t).copied().unwrap_or_default();
+                        tr {
+                            th scope="row" { a href={ "/dashboard/themes?" (query(f, t)) } { (t) } }
+                            td { (count(x.total())) }
+                            td { (count(x.positive)) }
+                            td { (count(x.negative)) }
+                            td { (count(x.neutral)) }
+                            td { @match (x.total() >= MIN).then(|| pct(x.total(), comments)).flatten() { Some(p) => { (format!("{p:.1}%")) }, None => { (templates::suppressed()) } } }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(c) = &chosen {
+            h2 { "Trend: " (c) }
+            @let labels: Vec<String> = months.iter().map(|m| month_label(m)).collect();
+            @let pos: Vec<Option<f64>> = trend.iter().map(|(_, _, t)| pct(t.positive, t.total())).collect();
+            @let neg: Vec<Option<f64>> = trend.iter().map(|(_, _, t)| pct(t.negative, t.total())).collect();
+            (charts::line_chart("theme-trend", &format!("{c}: share of its mentions that were positive and negative, by month"),
+                &format!("{c} by month: {}.", trend.iter().map(|(m, _, t)| match (pct(t.positive, t.total()), pct(t.negative, t.total())) {
+                    (Some(p), Some(n)) => format!("{} {} mentions, {p:.0}% positive, {n:.0}% negative", month_label(m), t.total()),
+                    _ => format!("{} too few mentions to show", month_label(m)),
+                }).collect::<Vec<_>>().join("; ")),
+                &labels,
+                &[charts::Series { name: "% positive".into(), values: pos }, charts::Series { name: "% negative".into(), values: neg }]))
+            div class="table-wrap" tabindex="0" role="region" aria-label="Trend table" {
+                table {
+                    caption { (c) " by month" }
+                    thead { tr { th scope="col" { "Month" } th scope="col" { "Comments" } th scope="col" { "Mentioning " (c) } th scope="col" { "Positive" } th scope="col" { "Negative" } th scope="col" { "% positive" } th scope="col" { "% negative" } } }
+                    tbody {
+                        @for (m, n, t) in &trend {
+                            tr {
+                                th scope="row" { (month_label(m)) }
+                                td { (count(*n)) }
+                                td { (count(t.total())) }
+                                td { (count(t.positive)) }
+                                td { (count(t.negative)) }
+                                td { @match pct(t.positive, t.total()) { Some(p) => { (format!("{p:.1}%")) }, None => { (templates::suppressed()) } } }
+                                td { @match pct(t.negative, t.total()) { Some(p) => { (format!("{p:.1}%")) }, None => { (templates::suppressed()) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(templates::page("Themes", Some(staff), "themes", body).into_response())
+}
+
+fn query(f: &reports::Filter, theme: &str) -> String {
+    let mut q = format!("site={}", url_encode(&f.site));
+    for (k, v) in [("service", &f.service), ("from", &f.from), ("to", &f.to)] {
+        if let Some(v) = v {
+            q += &format!("&{k}={}", url_encode(v));
+        }
+    }
+    q + "&theme=" + &url_encode(theme)
+}
+
+/// One stored tag.
+struct Tag {
+    theme: String,
+    sentiment: String,
+    evidence: ThemeEvidence,
+    source: String,
+    state: String,
+}
+
+/// The themes block of each comment on the comments page (by response id): the tags with
+/// the words behind them, and the forms to correct them. `site` is the page's site.
+pub async fn panels(
+    app: &AppState,
+    staff: &Staff,
+    site: &str,
+    ids: &[i64],
+) -> anyhow::Result<BTreeMap<i64, Markup>> {
+    let mut tags: BTreeMap<i64, Vec<Tag>> = BTreeMap::new();
+    let mut flags: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for chunk in ids.chunks(100) {
+        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT response_id, theme, sentiment, evidence, source, state FROM comment_themes WHERE response_id IN ({}) ORDER BY theme",
+            ps.join(", ")
+        )));
+        for id in chunk {
+            qy = qy.bind(*id);
+        }
+        for r in qy.fetch_all(app.store.pool()).await? {
+            tags.entry(r.get(0)).or_default().push(Tag {
+                theme: r.get(1),
+                sentiment: r.get(2),
+                evidence: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+                source: r.get(4),
+                state: r.get(5),
+            });
+        }
+        let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT response_id, kind FROM comment_flags WHERE response_id IN ({}) ORDER BY kind",
+            ps.join(", ")
+        )));
+        for id in chunk {
+            qy = qy.bind(*id);
+        }
+        for r in qy.fetch_all(app.store.pool()).await? {
+            flags.entry(r.get(0)).or_default().push(r.get(1));
+        }
+    }
+    let names = app.text.for_site(site).theme_names().to_vec();
+    let quoted = |v: &[ItemEvidence]| {
+        v.iter()
+            .map(|e| {
+                format!(
+                    "\u{201c}{}\u{201d}{}",
+                    e.ev.text,
+                    if e.ev.why.starts_with("negated") {
+                        " (turned round by a negative)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = BTreeMap::new();
+    for &id in ids {
+        let these = tags.remove(&id).unwrap_or_default();
+        let reference = crate::reference::from_id(id);
+        let action = format!("/dashboard/comments/{id}/themes");
+        let m = html! {
+            @if let Some(k) = flags.get(&id) {
+                p class="flagged" { strong { "Flagged for review: " } (k.join(", ")) " · " a href={ "/dashboard/review?site=" (url_encode(site)) "#" (reference) } { "Review queue" } }
+            }
+            div class="themes" {
+                p class="hint" { "Themes" }
+                @if these.iter().all(|t| t.state != "active") { p { "No themes found." } }
+                ul class="tags" aria-label={ "Themes of comment " (reference) } {
+                    @for t in these.iter().filter(|t| t.state == "active") {
+                        li {
+                            strong { (t.theme) } " – " (t.sentiment)
+                            @if t.source == "staff" { " (set by staff)" }
+                            @if !t.evidence.cues.is_empty() { span class="hint" { " · because of " (quoted(&t.evidence.cues)) } }
+                            @if !t.evidence.sentiment_words.is_empty() { span class="hint" { " · " (t.sentiment) " from " (quoted(&t.evidence.sentiment_words)) } }
+                            form class="inline-form" method="post" action=(action) {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="action" value="sentiment";
+                                input type="hidden" name="theme" value=(t.theme);
+                                div class="field" {
+                                    label for={ "s-" (id) "-" (slug(&t.theme)) } { "Sentiment" }
+                                    select id={ "s-" (id) "-" (slug(&t.theme)) } name="sentiment" {
+                                        @for s in ["positive", "negative", "neutral"] { option value=(s) selected[s == t.sentiment] { (s) } }
+                                    }
+                                }
+                                button type="submit" class="button button-secondary" { "Change" span class="visually-hidden" { " sentiment of " (t.theme) " on " (reference) } }
+                            }
+                            form class="inline-form" method="post" action=(action) {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="action" value="remove";
+                                input type="hidden" name="theme" value=(t.theme);
+                                div class="field" {
+                                    label for={ "p-" (id) "-" (slug(&t.theme)) } { "Words that do not mean " (t.theme) " (optional: ignored for this theme in later comments)" }
+                                    input type="text" id={ "p-" (id) "-" (slug(&t.theme)) } name="phrase" maxlength="60";
+                                }
+                                button type="submit" class="button button-secondary" { "Remove" span class="visually-hidden" { " theme " (t.theme) " from " (reference) } }
+                            }
+                        }
+                    }
+                }
+                @let removed: Vec<&Tag> = these.iter().filter(|t| t.state == "removed").collect();
+                @if !removed.is_empty() {
+                    p class="hint" { "Removed by staff: " (removed.iter().map(|t| t.theme.as_str()).collect::<Vec<_>>().join(", ")) }
+                }
+                form class="inline-form" method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    input type="hidden" name="action" value="add";
+                    div class="field" {
+                        label for={ "t-" (id) } { "Add a theme" }
+                        select id={ "t-" (id) } name="theme" { @for n in &names { option value=(n) { (n) } } }
+                    }
+                    div class="field" {
+                        label for={ "ts-" (id) } { "Sentiment" }
+                        select id={ "ts-" (id) } name="sentiment" { @for s in ["negative", "positive", "neutral"] { option value=(s) { (s) } } }
+                    }
+                    div class="field" {
+                        label for={ "tp-" (id) } { "Words in the comment that show it (optional: a cue for later comments)" }
+                        input type="text" id={ "tp-" (id) } name="phrase" maxlength="60";
+                    }
+                    button type="submit" class="button button-secondary" { "Add theme" span class="visually-hidden" { " to " (reference) } }
+                }
+            }
+        };
+        out.insert(id, m);
+    }
+    Ok(out)
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The correction form.
+#[derive(Deserialize)]
+pub struct CorrectForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    sentiment: Option<String>,
+    #[serde(default)]
+    phrase: Option<String>,
+}
+
+/// A phrase as staff may give it: 1 to 6 words of letters, digits, `'` and `-`, at most 60
+/// characters, lower case.
+pub fn normalise_phrase(p: &str) -> Option<String> {
+    let words: Vec<&str> = p.split_whitespace().collect();
+    let p = words.join(" ").to_lowercase();
+    (!words.is_empty()
+        && words.len() <= 6
+        && p.chars().count() <= 60
+        && p.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '\'' | '’' | '-')))
+    .then_some(p)
+}
+
+/// `POST /dashboard/comments/{id}/themes` (analysts and admins of the response's site).
+pub async fn correct(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectForm>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
+        return r;
+    }
+    if !staff.is_any(Role::Analyst) {
+        let any = staff.roles.keys().next().cloned().unwrap_or_default();
+        return super::auth::forbidden(&staff, Role::Analyst, &any);
+    }
+    match correct_inner(&app, &staff, id, &form).await {
+        Ok(r) => r,
+        Err(e) => templates::server_error(&e),
+    }
+}
+
+async fn correct_inner(
+    app: &AppState,
+    staff: &Staff,
+    id: i64,
+    form: &CorrectForm,
+) -> anyhow::Result<Response> {
+    let row = sqlx::query("SELECT site, instrument, answers FROM responses WHERE id = $1")
+        .bind(id)
+        .fetch_optional(app.store.pool())
+        .await?;
+    // A response on a site this person may not correct looks the same as none at all.
+    let Some((site, instrument, answers)) = row
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+            )
+        })
+        .filter(|(s, _, _)| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
+    else {
+        return Ok(templates::not_found().await);
+    };
+    let problem = |field: String, msg: &str| {
+        Ok(templates::bad_request(
+            staff,
+            "comments",
+            &[(field, msg.to_string())],
+        ))
+    };
+    let existing: Option<(String, String)> = sqlx::query(
+        "SELECT sentiment, state FROM comment_themes WHERE response_id = $1 AND theme = $2",
+    )
+    .bind(id)
+    .bind(&form.theme)
+    .fetch_optional(app.store.pool())
+    .await?
+    .map(|r| (r.get(0), r.get(1)));
+    let sentiment = form.sentiment.as_deref().and_then(Sentiment::parse);
+    let phrase = match form
+        .phrase
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None => None,
+        Some(p) => match normalise_phrase(p) {
+            Some(p) => Some(p),
+            None => {
+                return problem(
+                    format!("tp-{id}"),
+                    "Enter up to 6 words (letters, numbers, hyphens and apostrophes), or leave it empty",
+                );
+            }
+        },
+    };
+    let texts = crate::classify::free_texts(app, &instrument, &answers);
+    // A phrase must be words of this comment: it is an example taken from it.
+    let located = match &phrase {
+        None => None,
+        Some(p) => {
+            let found = texts.iter().find_map(|(item, t)| {
+                let lower = t.to_lowercase();
+                // Lower-casing can change byte lengths; only use a position that maps back.
+                (lower.len() == t.len())
+                    .then(|| lower.find(p.as_str()))
+                    .flatten()
+                    .map(|start| (item.clone(), start, t[start..start + p.len()].to_string()))
+            });
+            match found {
+                Some(f) => Some(f),
+                None => {
+                    return problem(
+                        format!("tp-{id}"),
+                        "The words must be words of this comment, as written",
+                    );
+                }
+            }
+        }
+    };
+    let now = now_iso();
+    let detail;
+    match form.action.as_str() {
+        "add" => {
+            if !app.text.for_site(&site).theme_names().contains(&form.theme) {
+                return problem(format!("t-{id}"), "Choose one of the site's themes");
+            }
+            let Some(s) = sentiment else {
+                return problem(format!("ts-{id}"), "Choose positive, negative or neutral");
+            };
+            let ev = ThemeEvidence {
+                cues: located
+                    .iter()
+                    .map(|(item, start, text)| ItemEvidence {
+                        item: item.clone(),
+                        ev: chorus_classify::Evidence {
+                            start: *start,
+                            end: start + text.len(),
+                            text: text.clone(),
+                            why: "staff cue".into(),
+                        },
+                    })
+                    .collect(),
+                sentiment_words: vec![],
+            };
+            sqlx::query(
+                "INSERT INTO comment_themes (response_id, theme, sentiment, evidence, source, state, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4, 'staff', 'active', $5, $6)
+                 ON CONFLICT (response_id, theme) DO UPDATE SET sentiment = excluded.sentiment, evidence = excluded.evidence,
+                   source = 'staff', state = 'active', updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(id)
+            .bind(&form.theme)
+            .bind(s.as_str())
+            .bind(serde_json::to_string(&ev)?)
+            .bind(staff.user_id)
+            .bind(&now)
+            .execute(app.store.pool())
+            .await?;
+            detail = format!(
+                "{} ({}) added to {}",
+                form.theme,
+                s.as_str(),
+                crate::reference::from_id(id)
+            );
+        }
+        "remove" | "sentiment" => {
+            if existing.as_ref().is_none_or(|(_, state)| state != "active") {
+                return problem("main".into(), "That comment has no such theme");
+            }
+            if form.action == "remove" {
+                sqlx::query("UPDATE comment_themes SET state = 'removed', source = 'staff', updated_by = $1, updated_at = $2 WHERE response_id = $3 AND theme = $4")
+                    .bind(staff.user_id)
+                    .bind(&now)
+                    .bind(id)
+                    .bind(&form.theme)
+                    .execute(app.store.pool())
+                    .await?;
+                detail = format!(
+                    "{} removed from {}",
+                    form.theme,
+                    crate::reference::from_id(id)
+                );
+            } else {
+                let Some(s) = sentiment else {
+                    return problem("main".into(), "Choose positive, negative or neutral");
+                };
+                sqlx::query("UPDATE comment_themes SET sentiment = $1, source = 'staff', updated_by = $2, updated_at = $3 WHERE response_id = $4 AND theme = $5")
+                    .bind(s.as_str())
+                    .bind(staff.user_id)
+                    .bind(&now)
+                    .bind(id)
+                    .bind(&form.theme)
+                    .execute(app.store.pool())
+                    .await?;
+                detail = format!(
+                    "{} on {} set to {}",
+                    form.theme,
+                    crate::reference::from_id(id),
+                    s.as_str()
+                );
+            }
+        }
+        _ => {
+            return problem(
+                "main".into(),
+                "Choose to add or remove a theme, or change its sentiment",
+            );
+        }
+    }
+    sqlx::query(
+        "INSERT INTO theme_corrections (site, response_id, theme, action, sentiment, phrase, user_id, actor, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&site)
+    .bind(id)
+    .bind(&form.theme)
+    .bind(&form.action)
+    .bind(sentiment.map(Sentiment::as_str))
+    .bind(phrase.as_deref().filter(|_| form.action != "sentiment"))
+    .bind(staff.user_id)
+    .bind(&staff.email)
+    .bind(&now)
+    .execute(app.store.pool())
+    .await?;
+    let detail = match phrase.as_deref().filter(|_| form.action != "sentiment") {
+        Some(p) => format!("{detail}; phrase \"{p}\" kept as an example for the site"),
+        None => detail,
+    };
+    audit::record(
+        &app.store,
+        Some(staff.user_id),
+        &staff.email,
+        &format!(
+            "theme_{}",
+            if form.action == "add" {
+                "added"
+            } else if form.action == "remove" {
+                "removed"
+            } else {
+                "sentiment"
+            }
+        ),
+        Some(&site),
+        &detail,
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/dashboard/comments?site={}#c{id}",
+        url_encode(&site)
+    ))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phrases_are_checked() {
+        assert_eq!(
+            super::normalise_phrase("  Food  for Thought "),
+            Some("food for thought".into())
+        );
+        assert_eq!(super::normalise_phrase("a b c d e f g"), None);
+        assert_eq!(super::normalise_phrase("<script>"), None);
+        assert_eq!(super::normalise_phrase(""), None);
+    }
+}

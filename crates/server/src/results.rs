@@ -1,0 +1,226 @@
+//! A site's public results page, `GET /results/{site}`: what patients said and what was done
+//! about it, for anyone to read. Friends and Family Test % positive by month with its 95%
+//! interval (the core's figures, with primary and secondary suppression), the most mentioned
+//! themes in comments over the last 12 months (themes mentioned fewer than 5 times are left
+//! out; a percentage of fewer than 5 is suppressed), and the "you said, we did" actions.
+//!
+//! No patient's words are published: only counts, percentages and the actions staff wrote.
+//! No JavaScript; the chart is SVG with a title, a description in words and the table beside
+//! it; the page is served under the same strict policy as the dashboard.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chorus_core::aggregate::{Proportion, Pub, publish_percent};
+use maud::{DOCTYPE, Markup, html};
+use sqlx::Row;
+
+use crate::{
+    AppState,
+    dashboard::{
+        charts,
+        reports::{self, Report, month_label},
+    },
+};
+
+/// The policy the page is served under: styles from this origin, nothing else.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'self'; base-uri 'none'";
+
+fn layout(title: &str, main: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/dashboard/assets/dashboard.css";
+            }
+            body {
+                a class="skip-link" href="#main" { "Skip to main content" }
+                header class="header" { div class="width" { span class="logo" { "Chorus" } span class="service-name" { "Patient feedback results" } } }
+                main id="main" class="width main" { (main) }
+                footer class="footer" { div class="width" { p { "Figures from fewer than 5 responses are shown as * (suppressed), and other figures are hidden where they would let a suppressed one be worked out." } } }
+            }
+        }
+    }
+}
+
+fn respond(status: StatusCode, m: Markup) -> Response {
+    let mut res = (status, axum::response::Html(m.into_string())).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+/// `GET /results/{site}`.
+pub async fn results_page(State(app): State<Arc<AppState>>, Path(site): Path<String>) -> Response {
+    let Some(s) = app.config.site(&site) else {
+        return respond(
+            StatusCode::NOT_FOUND,
+            layout(
+                "Page not found",
+                html! { h1 { "Page not found" } p { "There are no results for that address." } },
+            ),
+        );
+    };
+    match inner(&app, s).await {
+        Ok(m) => respond(StatusCode::OK, m),
+        Err(e) => {
+            tracing::error!(error = %e, "results page failed");
+            respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                layout(
+                    "Sorry, there is a problem",
+                    html! { h1 { "Sorry, there is a problem with the service" } p { "Try again later." } },
+                ),
+            )
+        }
+    }
+}
+
+fn pct_words(p: &Pub<chorus_core::aggregate::PublishedPercent>) -> String {
+    match p {
+        Pub::Value(v) => format!(
+            "{}% (95% interval {} to {})",
+            v.percent.display, v.low, v.high
+        ),
+        Pub::Suppressed => "suppressed".into(),
+    }
+}
+
+async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Markup> {
+    let now = crate::dashboard::now_secs();
+    let from = crate::store::iso_utc(now - 365 * 86_400)[..10].to_string();
+    let f = reports::Filter {
+        site: site.id.clone(),
+        from: Some(from.clone()),
+        ..Default::default()
+    };
+    let a = reports::aggregate(app, &f, &reports::report_instruments(app, Report::Fft)).await?;
+    let months: Vec<(String, chorus_core::aggregate::FftSummary)> = a
+        .by_month
+        .iter()
+        .map(|(m, agg)| (m.clone(), agg.fft_summary()))
+        .filter(|(_, s)| !matches!(s.total, Pub::Value(0)))
+        .collect();
+    let rows = sqlx::query(
+        "SELECT t.theme, t.sentiment, COUNT(*) FROM comment_themes t JOIN responses r ON r.id = t.response_id
+         WHERE r.site = $1 AND t.state = 'active' AND substr(r.received_at, 1, 10) >= $2
+         GROUP BY t.theme, t.sentiment",
+    )
+    .bind(&site.id)
+    .bind(&from)
+    .fetch_all(app.store.pool())
+    .await?;
+    let mut themes: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    for r in rows {
+        let (theme, sentiment, n): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
+        let e = themes.entry(theme).or_default();
+        let n = n.max(0) as u64;
+        e.0 += n;
+        match sentiment.as_str() {
+            "positive" => e.1 += n,
+            "negative" => e.2 += n,
+            _ => {}
+        }
+    }
+    let mut top: Vec<(String, (u64, u64, u64))> = themes
+        .into_iter()
+        .filter(|(_, (n, _, _))| *n >= chorus_core::aggregate::SUPPRESS_BELOW)
+        .collect();
+    top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    top.truncate(5);
+    let actions = crate::dashboard::actions::list(app, &site.id).await?;
+    let name = if site.name.is_empty() {
+        site.id.as_str()
+    } else {
+        site.name.as_str()
+    };
+    let labels: Vec<String> = months.iter().map(|(m, _)| month_label(m)).collect();
+    let values: Vec<Option<f64>> = months
+        .iter()
+        .map(|(_, s)| s.positive.value().map(|v| v.percent.value))
+        .collect();
+    let desc = format!(
+        "Percentage of patients who rated their experience good or very good, by month: {}.",
+        months
+            .iter()
+            .map(|(m, s)| format!("{} {}", month_label(m), pct_words(&s.positive)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    Ok(layout(
+        &format!("{name}: what patients told us"),
+        html! {
+            h1 { (name) ": what patients told us, and what we did" }
+            h2 { "Friends and Family Test" }
+            p { "The share of patients who said their experience was good or very good, each month over the last 12 months, with the range the true figure is likely to lie in (95% interval)." }
+            @if months.is_empty() {
+                p { "No responses in the last 12 months." }
+            } @else {
+                (charts::line_chart("results-fft", "Patients who rated their experience good or very good, by month", &desc, &labels,
+                    &[charts::Series { name: "% good or very good".into(), values }]))
+                div class="table-wrap" tabindex="0" role="region" aria-label="Friends and Family Test table" {
+                    table {
+                        caption { "Friends and Family Test by month" }
+                        thead { tr { th scope="col" { "Month" } th scope="col" { "Responses" } th scope="col" { "Good or very good" } } }
+                        tbody {
+                            @for (m, s) in &months {
+                                tr { th scope="row" { (month_label(m)) } td { (reports::count(&s.total)) } td { (reports::pct(&s.positive)) } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "What comments were about" }
+            p { "The themes patients mentioned most in their comments over the last 12 months. Comments are read on our own server; none are published here." }
+            @if top.is_empty() {
+                p { "Not enough comments to show." }
+            } @else {
+                div class="table-wrap" tabindex="0" role="region" aria-label="Themes table" {
+                    table {
+                        caption { "Most mentioned themes" }
+                        thead { tr { th scope="col" { "Theme" } th scope="col" { "Comments" } th scope="col" { "Positive" } th scope="col" { "Negative" } } }
+                        tbody {
+                            @for (t, (n, p, q)) in &top {
+                                tr {
+                                    th scope="row" { (t) }
+                                    td { (n) }
+                                    td { (reports::pct(&publish_percent(&Proportion { k: *p, n: *n }))) }
+                                    td { (reports::pct(&publish_percent(&Proportion { k: *q, n: *n }))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "You said, we did" }
+            @if actions.is_empty() { p { "No actions recorded yet." } }
+            @for a in &actions {
+                article class="comment" {
+                    p { strong { "You said: " } (a.you_said) }
+                    p { strong { "We did: " } (a.we_did) }
+                    p class="meta" {
+                        "Status: " (a.status)
+                        @if let Some(s) = &a.service { " · Service: " (s) }
+                        @if let Some(t) = &a.theme { " · Theme: " (t) }
+                        @if let Some(d) = &a.started_on { " · Started " (d) }
+                        @if let Some(d) = &a.done_on { " · Done " (d) }
+                    }
+                }
+            }
+        },
+    ))
+}

@@ -1,0 +1,737 @@
+//! Themes, sentiment and flags end to end: comments posted through the API are classified in
+//! the background (after redaction) and their tags stored with the words behind them; the
+//! comments page shows them; the themes page counts them per theme and month, suppressing
+//! small counts; staff corrections change the tag, are audited and kept, and are used for later
+//! comments (a phrase removed no longer names the theme, a phrase added does); the review queue
+//! lists flagged comments and records who reviewed them. SQLite and, with
+//! `CHORUS_TEST_POSTGRES_URL`, PostgreSQL.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use chorus_server::{AppState, Paths, router, store::Store, users};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sqlx::Row;
+use tower::ServiceExt;
+
+#[allow(dead_code)]
+mod common;
+
+use common::{Backend, TestDb};
+
+const PASSWORD: &str = "correct horse battery staple 42";
+
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
+    let db = TestDb::new(backend, "classify").await?;
+    let store = Store::open(&db.url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    let mut config = chorus_server::config::Config::demo();
+    config.dashboard.failure_delay_ms = 1;
+    config.limits.per_ip_per_minute = 10_000;
+    config.sites.push(chorus_server::config::Site {
+        id: "other".into(),
+        name: "Another trust".into(),
+        origins: vec![],
+        services: vec![],
+        instruments: vec![],
+        retention_days: 30,
+        org_code: "OTH".into(),
+        site_code: "OTH01".into(),
+    });
+    let state = Arc::new(AppState::new(store, config));
+    std::fs::create_dir_all(db.dir.join("www")).unwrap();
+    let paths = Paths {
+        pkg_dir: db.dir.join("pkg"),
+        www_dir: db.dir.join("www"),
+    };
+    Some((router(state.clone(), paths), state, db))
+}
+
+struct Client {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf in {}", self.body));
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+impl Client {
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, c.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(common::form_body(f))
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send("GET", uri, None).await
+    }
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", uri, Some(form)).await
+    }
+}
+
+async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
+    users::add(&state.store, email, PASSWORD, site, role)
+        .await
+        .unwrap();
+    let mut c = Client {
+        app: app.clone(),
+        cookies: BTreeMap::new(),
+    };
+    let page = c.get("/dashboard/login").await;
+    let csrf = page.csrf();
+    let p = c
+        .post(
+            "/dashboard/login",
+            &[("csrf", &csrf), ("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    c
+}
+
+async fn submit(app: &Router, locale: &str, why: &str) -> i64 {
+    let body = json!({"site": "demo", "service": "outpatients", "response": {
+        "instrument": "fft", "version": 1, "locale": locale,
+        "idempotency_key": format!("cls-{}", common::rand_suffix()),
+        "answers": {"fft": "neither", "why": why}}});
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/responses")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    v["id"].as_i64().unwrap()
+}
+
+async fn classified(state: &AppState, id: i64) {
+    for _ in 0..200 {
+        let done = sqlx::query("SELECT 1 FROM comment_classified WHERE response_id = $1")
+            .bind(id)
+            .fetch_optional(state.store.pool())
+            .await
+            .unwrap()
+            .is_some();
+        if done {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("response {id} was not classified within 10 s");
+}
+
+/// (theme, sentiment, source, state) of one response.
+async fn tags(state: &AppState, id: i64) -> Vec<(String, String, String, String)> {
+    sqlx::query("SELECT theme, sentiment, source, state FROM comment_themes WHERE response_id = $1 ORDER BY theme")
+        .bind(id)
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+}
+
+fn t(theme: &str, sentiment: &str, source: &str) -> (String, String, String, String) {
+    (
+        theme.into(),
+        sentiment.into(),
+        source.into(),
+        "active".into(),
+    )
+}
+
+async fn comments_are_tagged_with_the_words_behind_each_tag(app: Router, state: Arc<AppState>) {
+    let id = submit(
+        &app,
+        "en",
+        "The food was cold but the nurses were lovely. Call 07700 900123.",
+    )
+    .await;
+    let cy = submit(&app, "cy", "Doedd y staff ddim yn gyfeillgar o gwbl.").await;
+    classified(&state, id).await;
+    classified(&state, cy).await;
+    assert_eq!(
+        tags(&state, id).await,
+        [
+            t("food", "negative", "auto"),
+            t("staff attitude", "positive", "auto")
+        ]
+    );
+    assert_eq!(
+        tags(&state, cy).await,
+        [t("staff attitude", "negative", "auto")]
+    );
+    let ev: String = sqlx::query(
+        "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'food'",
+    )
+    .bind(id)
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    let ev: Value = serde_json::from_str(&ev).unwrap();
+    assert_eq!(ev["cues"][0]["text"], "food");
+    assert_eq!(ev["cues"][0]["item"], "why");
+    assert_eq!(ev["sentiment_words"][0]["text"], "cold");
+    assert_eq!(ev["sentiment_words"][0]["why"], "negative");
+    // Classified after redaction: no trace of the phone number anywhere in the tags.
+    let all: Vec<String> = sqlx::query("SELECT evidence FROM comment_themes")
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(all.iter().all(|e| !e.contains("07700")));
+
+    let mut c = signed_in(&app, &state, "analyst@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/comments?site=demo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<strong>food</strong> – negative"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("because of \u{201c}food\u{201d}"));
+    assert!(page.body.contains("negative from \u{201c}cold\u{201d}"));
+    assert!(page.body.contains("because of \u{201c}staff\u{201d}"));
+    // A viewer may not read the themes page.
+    let mut v = signed_in(&app, &state, "viewer@trust.nhs.uk", "demo", "viewer").await;
+    assert_eq!(
+        v.get("/dashboard/themes?site=demo").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn the_themes_page_counts_each_theme_and_suppresses_small_counts(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut ids = Vec::new();
+    for why in [
+        "The food was awful.",
+        "Lovely food.",
+        "Cold food again.",
+        "The food was inedible.",
+        "Food was fine but late.",
+        "Great food and kind staff.",
+        "Parking was impossible.",
+    ] {
+        ids.push(submit(&app, "en", why).await);
+    }
+    for id in &ids {
+        classified(&state, *id).await;
+    }
+    let mut c = signed_in(&app, &state, "a@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/themes?site=demo&theme=food").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let b = &page.body;
+    assert!(b.contains("<svg id=\"themes-chart\""), "{b}");
+    assert!(b.contains("<svg id=\"theme-trend\""));
+    assert!(b.contains("7 comments with free text"), "{b}");
+    // food: 6 comments, 2 positive ("Lovely", "Great"), 4 negative: 4 is below 5, so "*".
+    let row = |name: &str| {
+        let at = b
+            .find(&format!(">{name}</a></th>"))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        b[at..at + b[at..].find("</tr>").unwrap()].to_string()
+    };
+    let food = row("food");
+    assert!(food.contains("<td>6</td>"), "{food}");
+    assert!(
+        !food.contains("<td>4</td>") && !food.contains("<td>2</td>"),
+        "small counts are suppressed: {food}"
+    );
+    let parking = row("parking");
+    assert!(!parking.contains("<td>1</td>"), "{parking}");
+    // The trend table: one month, 7 comments, 6 mentioning food.
+    assert!(b.contains("food by month"));
+}
+
+async fn staff_corrections_are_kept_audited_and_used_for_later_comments(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let id = submit(&app, "en", "Her talk gave me food for thought.").await;
+    classified(&state, id).await;
+    assert_eq!(tags(&state, id).await, [t("food", "neutral", "auto")]);
+    let mut c = signed_in(&app, &state, "fix@trust.nhs.uk", "demo", "analyst").await;
+    let csrf = c.get("/dashboard/comments?site=demo").await.csrf();
+    let url = format!("/dashboard/comments/{id}/themes");
+    // A phrase that is not in the comment is refused.
+    let p = c
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("action", "remove"),
+                ("theme", "food"),
+                ("phrase", "tasty soup"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("words of this comment"));
+    // Without the session's token, nothing changes.
+    let p = c
+        .post(
+            &url,
+            &[("csrf", "nope"), ("action", "remove"), ("theme", "food")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = c
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("action", "remove"),
+                ("theme", "food"),
+                ("phrase", "Food for thought"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = c
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("theme", "communication"),
+                ("sentiment", "positive"),
+                ("phrase", "her talk"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = c
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("theme", "no such theme"),
+                ("sentiment", "positive"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    // Kept: the removed tag stays, marked, beside the staff's own.
+    assert_eq!(
+        tags(&state, id).await,
+        [
+            t("communication", "positive", "staff"),
+            (
+                "food".into(),
+                "neutral".into(),
+                "staff".into(),
+                "removed".into()
+            )
+        ]
+    );
+    let page = c.get("/dashboard/comments?site=demo").await;
+    assert!(
+        page.body.contains("Removed by staff: food"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("(set by staff)"));
+    // Audited.
+    let audit: Vec<(String, String)> =
+        sqlx::query("SELECT action, detail FROM audit_log WHERE action LIKE 'theme_%' ORDER BY id")
+            .fetch_all(state.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0].0, "theme_removed");
+    assert!(audit[0].1.contains("food for thought"), "{audit:?}");
+    assert_eq!(audit[1].0, "theme_added");
+    let kept: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM theme_corrections WHERE site = 'demo' AND actor = 'fix@trust.nhs.uk'",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(kept, 2);
+    // Used as examples: a later comment with the same words.
+    let later = submit(
+        &app,
+        "en",
+        "Her talk was food for thought, and the food was good.",
+    )
+    .await;
+    classified(&state, later).await;
+    let got = tags(&state, later).await;
+    assert_eq!(
+        got,
+        [
+            t("communication", "neutral", "auto"),
+            t("food", "positive", "auto")
+        ],
+        "{got:?}"
+    );
+    let ev: String = sqlx::query(
+        "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'food'",
+    )
+    .bind(later)
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    let ev: Value = serde_json::from_str(&ev).unwrap();
+    assert_eq!(
+        ev["cues"].as_array().unwrap().len(),
+        1,
+        "only the second 'food' counts: {ev}"
+    );
+    let ev: String = sqlx::query(
+        "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'communication'",
+    )
+    .bind(later)
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert!(ev.contains("staff cue"), "{ev}");
+    // Someone with no role on the comment's site gets the same answer as for no comment.
+    let mut other = signed_in(&app, &state, "other@trust.nhs.uk", "other", "analyst").await;
+    let oc = other.get("/dashboard/comments?site=other").await.csrf();
+    let p = other
+        .post(
+            &url,
+            &[
+                ("csrf", &oc),
+                ("action", "remove"),
+                ("theme", "communication"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+async fn flagged_comments_wait_in_the_review_queue_until_reviewed(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let id = submit(
+        &app,
+        "en",
+        "I told the nurse I wanted to end my life and nobody came back.",
+    )
+    .await;
+    let calm = submit(&app, "en", "No complaints, all good.").await;
+    classified(&state, id).await;
+    classified(&state, calm).await;
+    let reference = chorus_server::reference::from_id(id);
+    let mut c = signed_in(&app, &state, "rev@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/review?site=demo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("id=\"{reference}\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<mark>end my life</mark>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("self-harm"));
+    assert!(page.body.contains("Not reviewed yet."));
+    assert!(
+        !page.body.contains(&chorus_server::reference::from_id(calm)),
+        "no flag for 'No complaints'"
+    );
+    let csrf = page.csrf();
+    let p = c
+        .post(
+            &format!("/dashboard/review/{id}"),
+            &[("csrf", &csrf), ("outcome", "made up")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    let p = c
+        .post(
+            &format!("/dashboard/review/{calm}"),
+            &[("csrf", &csrf), ("outcome", "no concern")],
+        )
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::NOT_FOUND,
+        "a comment with no flag cannot be reviewed"
+    );
+    let p = c
+        .post(
+            &format!("/dashboard/review/{id}"),
+            &[("csrf", &csrf), ("outcome", "safeguarding referral made")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let open = c.get("/dashboard/review?site=demo").await;
+    assert!(!open.body.contains(&format!("id=\"{reference}\"")));
+    let done = c.get("/dashboard/review?site=demo&status=reviewed").await;
+    assert!(done.body.contains("by rev@trust.nhs.uk"), "{}", done.body);
+    assert!(done.body.contains("safeguarding referral made"));
+    let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'flag_reviewed' AND actor = 'rev@trust.nhs.uk'")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(audited, 1);
+    let mut other = signed_in(&app, &state, "o@trust.nhs.uk", "other", "analyst").await;
+    assert_eq!(
+        other.get("/dashboard/review?site=demo").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn comments_stored_before_the_worker_ran_are_caught_up(app: Router, state: Arc<AppState>) {
+    // Rows written straight to the table (as by an older version, or while the worker was
+    // stopped) are read by the catch-up pass.
+    let id = submit(&app, "en", "Parking was a nightmare.").await;
+    classified(&state, id).await;
+    sqlx::query("DELETE FROM comment_classified")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM comment_themes")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    // The in-memory mark says it was read: a fresh state (a restart) reads it again.
+    let n = {
+        let fresh = Arc::new(AppState::new(
+            state.store.clone(),
+            chorus_server::config::Config::demo(),
+        ));
+        chorus_server::classify::classify_pending(&fresh, 100)
+            .await
+            .unwrap()
+    };
+    assert_eq!(n, 1);
+    assert_eq!(tags(&state, id).await, [t("parking", "negative", "auto")]);
+}
+
+async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut last = 0;
+    for (i, why) in [
+        "The food was lovely, near the zebra crossing.",
+        "Delicious food, and served quickly.",
+        "Tasty food and kind staff.",
+        "Food was great.",
+        "The food was cold.",
+        "Good food.",
+        "Parking was hard.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = json!({"site": "demo", "service": "ward-7", "response": {
+            "instrument": "fft", "version": 1, "locale": "en",
+            "idempotency_key": format!("pub-{i}-{}", common::rand_suffix()),
+            "answers": {"fft": if i < 5 { "very_good" } else { "poor" }, "why": why}}});
+        let res = app
+            .clone()
+            .oneshot(
+                Request::post("/api/v1/responses")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let v: Value =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        last = v["id"].as_i64().unwrap();
+    }
+    classified(&state, last).await;
+    let mut c = signed_in(&app, &state, "act@trust.nhs.uk", "demo", "analyst").await;
+    let page = c.get("/dashboard/actions?site=demo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let form = |you: &'static str, did: &'static str, done: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("service", "ward-7".to_string()),
+            ("theme", "food".to_string()),
+            ("you_said", you.to_string()),
+            ("we_did", did.to_string()),
+            ("status", "in progress".to_string()),
+            ("started_on", "2026-01-05".to_string()),
+            ("done_on", done.to_string()),
+        ]
+    };
+    let post = async |c: &mut Client, f: Vec<(&str, String)>| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post("/dashboard/actions?site=demo", &f).await
+    };
+    let p = post(
+        &mut c,
+        form("Meals were cold", "Call Jo on 07700 900123", ""),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("personal details"), "{}", p.body);
+    let p = post(
+        &mut c,
+        form("Meals were cold", "New heated trolleys", "2026-02-31"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    let p = post(
+        &mut c,
+        form(
+            "Meals arrived cold on ward 7",
+            "We bought heated trolleys and moved the serving point",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let id: i64 = sqlx::query("SELECT id FROM actions WHERE site = 'demo'")
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let p = c
+        .post(
+            &format!("/dashboard/actions/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("status", "done"),
+                ("done_on", "2026-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // The public page, with no sign-in.
+    let mut public = Client {
+        app: app.clone(),
+        cookies: BTreeMap::new(),
+    };
+    let page = public.get("/results/demo").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let b = &page.body;
+    assert!(
+        b.contains("We bought heated trolleys and moved the serving point"),
+        "{b}"
+    );
+    assert!(b.contains("Status: done") && b.contains("Done 2026-03-01"));
+    assert!(b.contains("<svg id=\"results-fft\""));
+    // 5 of 7 good or very good: 71.4%, published; the total is 7.
+    assert!(b.contains("71.4%"), "{b}");
+    // food: 6 comments (5 positive; the 1 negative is suppressed); parking (1) is left out.
+    let food = &b[b.find(">food</th>").expect("food row")..];
+    let food = &food[..food.find("</tr>").unwrap()];
+    assert!(
+        food.contains("<td>6</td>") && food.contains("83.3%"),
+        "{food}"
+    );
+    assert!(!b.contains(">parking</th>"));
+    // No patient's words.
+    for s in ["zebra", "served quickly", "Parking was hard"] {
+        assert!(!b.contains(s), "the public page shows {s:?}");
+    }
+    assert_eq!(
+        public.get("/results/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let audited: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('action_added', 'action_updated')",
+    )
+    .fetch_one(state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(audited, 2);
+}
+
+on_both!(
+    2;
+    you_said_we_did_is_published_with_suppressed_figures_and_no_comments,
+    comments_are_tagged_with_the_words_behind_each_tag,
+    the_themes_page_counts_each_theme_and_suppresses_small_counts,
+    staff_corrections_are_kept_audited_and_used_for_later_comments,
+    flagged_comments_wait_in_the_review_queue_until_reviewed,
+    comments_stored_before_the_worker_ran_are_caught_up,
+);
