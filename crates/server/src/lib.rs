@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod doctor;
 pub mod metrics;
 pub mod offline;
+pub mod oidc;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub instrument_list: api::CachedJson,
     /// `GET /api/v1/instruments/{id}`, ready to serve.
     pub instrument_docs: BTreeMap<String, api::CachedJson>,
+    /// Staff sign-in through the trust's identity provider, when `[oidc]` is configured.
+    pub oidc: Option<oidc::Oidc>,
 }
 
 impl AppState {
@@ -79,6 +82,11 @@ impl AppState {
             store,
             metrics: metrics::Metrics::default(),
             limits: ratelimit::Limiters::new(&config.limits),
+            oidc: config.oidc.clone().and_then(|c| {
+                oidc::Oidc::new(c)
+                    .map_err(|e| tracing::error!(error = %e, "oidc: cannot make an HTTP client"))
+                    .ok()
+            }),
             config,
         }
     }

@@ -295,6 +295,145 @@ pub async fn sites(store: &Store, user: i64) -> anyhow::Result<Vec<String>> {
     )
 }
 
+/// What linking a provider's account to a Chorus account found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Linked {
+    /// This account (found by subject, linked by e-mail address, or created).
+    User(i64),
+    /// The account is disabled.
+    Disabled,
+    /// An account with this e-mail address is linked to another subject.
+    Conflict,
+}
+
+/// Find the account of provider subject (`issuer`, `subject`), else link the account with this
+/// e-mail address to it, else create one (with no password: an empty hash, which no password
+/// matches). A linked account follows its e-mail address at the provider when no other account
+/// has the new one.
+pub async fn link_oidc(
+    store: &Store,
+    issuer: &str,
+    subject: &str,
+    email: &str,
+) -> anyhow::Result<Linked> {
+    let pool = store.pool();
+    if let Some(row) = sqlx::query(
+        "SELECT id, disabled_at FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2",
+    )
+    .bind(issuer)
+    .bind(subject)
+    .fetch_optional(pool)
+    .await?
+    {
+        let id: i64 = row.get(0);
+        if row.get::<Option<String>, _>(1).is_some() {
+            return Ok(Linked::Disabled);
+        }
+        sqlx::query(
+            "UPDATE users SET email = $1 WHERE id = $2 AND email <> $1
+               AND NOT EXISTS (SELECT 1 FROM users WHERE email = $1)",
+        )
+        .bind(email)
+        .bind(id)
+        .execute(pool)
+        .await?;
+        return Ok(Linked::User(id));
+    }
+    if let Some(row) =
+        sqlx::query("SELECT id, disabled_at, oidc_subject FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(pool)
+            .await?
+    {
+        let id: i64 = row.get(0);
+        if row.get::<Option<String>, _>(2).is_some() {
+            return Ok(Linked::Conflict);
+        }
+        if row.get::<Option<String>, _>(1).is_some() {
+            return Ok(Linked::Disabled);
+        }
+        sqlx::query("UPDATE users SET oidc_issuer = $1, oidc_subject = $2 WHERE id = $3")
+            .bind(issuer)
+            .bind(subject)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        return Ok(Linked::User(id));
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO users (email, password_hash, oidc_issuer, oidc_subject) VALUES ($1, '', $2, $3) RETURNING id",
+    )
+    .bind(email)
+    .bind(issuer)
+    .bind(subject)
+    .fetch_one(pool)
+    .await?
+    .get(0);
+    Ok(Linked::User(id))
+}
+
+/// Make the user's roles from groups exactly `roles` (site, role); roles given by hand stay,
+/// and win over a group's on the same site. Returns whether anything changed.
+pub async fn set_group_roles(
+    store: &Store,
+    user: i64,
+    roles: &[(String, String)],
+) -> anyhow::Result<bool> {
+    let pool = store.pool();
+    let now: Vec<(String, String)> = sqlx::query(
+        "SELECT site, role FROM user_roles WHERE user_id = $1 AND source = 'oidc' ORDER BY site",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    let manual: Vec<String> =
+        sqlx::query("SELECT site FROM user_roles WHERE user_id = $1 AND source = 'manual'")
+            .bind(user)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let mut want: Vec<(String, String)> = roles
+        .iter()
+        .filter(|(s, _)| !manual.contains(s))
+        .cloned()
+        .collect();
+    want.sort();
+    if want == now {
+        return Ok(false);
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND source = 'oidc'")
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+    for (site, role) in &want {
+        sqlx::query(
+            "INSERT INTO user_roles (user_id, site, role, source) VALUES ($1, $2, $3, 'oidc')",
+        )
+        .bind(user)
+        .bind(site)
+        .bind(role)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Is the account disabled?
+pub async fn is_disabled(store: &Store, user: i64) -> anyhow::Result<bool> {
+    Ok(sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(store.pool())
+        .await?
+        .is_some_and(|r| r.get::<Option<String>, _>(0).is_some()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

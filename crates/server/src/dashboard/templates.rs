@@ -48,6 +48,12 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
+        (
+            "account",
+            "/dashboard/account",
+            "Your account",
+            Role::Viewer,
+        ),
     ];
     let markup = html! {
         (DOCTYPE)
