@@ -501,4 +501,55 @@ mod tests {
         let c = Config::load(&path).unwrap();
         assert!(!c.sites.is_empty());
     }
+
+    #[test]
+    fn the_example_oidc_section_parses_once_uncommented() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chorus.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (head, tail) = text.split_once("# [oidc]").unwrap();
+        let uncommented: String = std::iter::once("[oidc]")
+            .chain(
+                tail.lines()
+                    .skip(1)
+                    .map(|l| l.strip_prefix("# ").unwrap_or(l)),
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c: Config = toml::from_str(&format!("{head}{uncommented}")).unwrap();
+        c.check().unwrap();
+        let o = c.oidc.unwrap();
+        assert!(o.issuer.starts_with("https://login.microsoftonline.com/"));
+        assert!(!o.password_sign_in);
+        assert_eq!(o.roles.len(), 2);
+    }
+
+    #[test]
+    fn oidc_mistakes_are_caught_at_start_up() {
+        let base = "[[sites]]\nid = \"a\"\n[oidc]\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+        let bad = |rest: &str| {
+            toml::from_str::<Config>(&format!("{base}{rest}"))
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check().map_err(|e| e.to_string()))
+                .unwrap_err()
+        };
+        let good_urls = "issuer = \"https://login.example.com/t/v2.0\"\nredirect_url = \"https://c.example-trust.nhs.uk/dashboard/oidc/callback\"\n";
+        assert!(bad("issuer = \"http://login.example.com\"\nredirect_url = \"https://c.nhs.uk/dashboard/oidc/callback\"\nallowed_domains = [\"nhs.net\"]").contains("https"));
+        assert!(bad("issuer = \"https://login.example.com\"\nredirect_url = \"https://c.nhs.uk/callback\"\nallowed_domains = [\"nhs.net\"]").contains("/dashboard/oidc/callback"));
+        assert!(bad(&format!("{good_urls}allowed_domains = []")).contains("allowed_domains"));
+        assert!(
+            bad(&format!("{good_urls}allowed_domains = [\"@nhs.net\"]")).contains("not a domain")
+        );
+        assert!(
+            bad(&format!(
+                "{good_urls}allowed_domains = [\"nhs.net\"]\nemail_claim = \"name\""
+            ))
+            .contains("email_claim")
+        );
+        assert!(bad(&format!("{good_urls}allowed_domains = [\"nhs.net\"]\n[[oidc.roles]]\ngroup = \"g\"\nsite = \"b\"\nrole = \"viewer\"")).contains("no site"));
+        assert!(bad(&format!("{good_urls}allowed_domains = [\"nhs.net\"]\n[[oidc.roles]]\ngroup = \"g\"\nsite = \"a\"\nrole = \"owner\"")).contains("role"));
+        let ok: Config =
+            toml::from_str(&format!("{base}{good_urls}allowed_domains = [\"nhs.net\"]")).unwrap();
+        ok.check().unwrap();
+        assert!(ok.oidc.unwrap().password_sign_in);
+    }
 }
