@@ -7,6 +7,10 @@ ALTER TABLE users ADD COLUMN oidc_issuer TEXT;
 ALTER TABLE users ADD COLUMN oidc_subject TEXT;
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
 ALTER TABLE users ADD COLUMN last_sign_in TEXT;
+-- An invitation to choose a password (people added in the dashboard): a hash of the one-time
+-- link's secret, and when it runs out.
+ALTER TABLE users ADD COLUMN invite_hash TEXT;
+ALTER TABLE users ADD COLUMN invite_expires TEXT;
 CREATE UNIQUE INDEX users_by_oidc_subject ON users (oidc_issuer, oidc_subject);
 -- Where a role came from: given in the dashboard or by `chorus user add` ('manual'), or from
 -- the provider's groups at the last sign-in ('oidc', replaced at every sign-in).

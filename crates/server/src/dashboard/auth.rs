@@ -674,10 +674,14 @@ pub async fn start_session(
     let d = &app.config.dashboard;
     // Old sessions and spent failure counts go whenever someone signs in: no separate
     // sweeper needed.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-        .bind(now_iso())
-        .execute(app.store.pool())
-        .await?;
+    let idle = i64::from(app.config.sessions.idle_minutes.max(1)) * 60;
+    sqlx::query(
+        "DELETE FROM sessions WHERE expires_at < $1 OR COALESCE(last_seen, created_at) < $2",
+    )
+    .bind(now_iso())
+    .bind(iso_utc(now_secs() - idle))
+    .execute(app.store.pool())
+    .await?;
     sqlx::query(
         "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
     )
@@ -774,17 +778,7 @@ pub async fn logout(
 /// `GET /dashboard/account`: when this person last signed in, how many sessions they have,
 /// and the button that ends them all.
 pub async fn account_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
-    let found = async {
-        let live: i64 =
-            sqlx::query("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
-                .bind(staff.user_id)
-                .bind(now_iso())
-                .fetch_one(app.store.pool())
-                .await?
-                .get(0);
-        anyhow::Ok(live)
-    }
-    .await;
+    let found = live_sessions(&app, staff.user_id).await;
     let live = match found {
         Ok(v) => v,
         Err(e) => return templates::server_error(&e),
@@ -840,6 +834,22 @@ pub async fn logout_everywhere(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// Sessions of `user` that still work (neither expired nor idle too long).
+pub async fn live_sessions(app: &AppState, user: i64) -> anyhow::Result<i64> {
+    let now = now_secs();
+    let idle = i64::from(app.config.sessions.idle_minutes.max(1)) * 60;
+    Ok(sqlx::query(
+        "SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2
+           AND COALESCE(last_seen, created_at) > $3",
+    )
+    .bind(user)
+    .bind(iso_utc(now))
+    .bind(iso_utc(now - idle))
+    .fetch_one(app.store.pool())
+    .await?
+    .get(0))
 }
 
 /// End every session of `user`; returns how many there were.

@@ -8,7 +8,8 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
+//! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
+//! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
 //! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags |
 //! | `charts` | accessible SVG charts |
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod export;
+pub mod people;
 pub mod reports;
 pub mod seed;
 pub mod templates;
@@ -100,6 +102,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/account", get(auth::account_page))
         .route("/oidc/start", get(crate::oidc::start))
         .route("/oidc/callback", get(crate::oidc::callback))
+        .route("/people", get(people::people_page).post(people::add_person))
+        .route(
+            "/people/{id}",
+            get(people::person_page).post(people::person_action),
+        )
+        .route(
+            "/invite/{secret}",
+            get(people::invite_page).post(people::accept_invite),
+        )
         .route("/fft", get(reports::fft_page))
         .route("/i-statements", get(reports::i_statements_page))
         .route("/decisions", get(reports::decisions_page))

@@ -48,6 +48,7 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ("comments", "/dashboard/comments", "Comments", Role::Analyst),
         ("exports", "/dashboard/exports", "Exports", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
+        ("people", "/dashboard/people", "People", Role::Admin),
         (
             "account",
             "/dashboard/account",
