@@ -55,13 +55,14 @@ fn when(at: &Option<String>) -> String {
     })
 }
 
-fn signs_in_with(p: &users::Person) -> &'static str {
+fn signs_in_with(app: &AppState, p: &users::Person) -> &'static str {
     match (p.linked, p.has_password) {
         (true, true) => "organisation account or password",
         (true, false) => "organisation account",
         (false, true) => "password",
         (false, false) if p.invited => "invited (no password yet)",
-        (false, false) => "organisation account (not yet signed in)",
+        (false, false) if app.oidc.is_some() => "organisation account (not yet signed in)",
+        (false, false) => "nothing yet (make an invitation link)",
     }
 }
 
@@ -130,7 +131,7 @@ fn list(
                         tr {
                             td { a href={ "/dashboard/people/" (p.id) } { (p.email) } }
                             td { @for (s, r, _) in p.roles.iter().filter(|(s, _, _)| sites.contains(s)) { (r) " on " (s) br; } }
-                            td { (signs_in_with(p)) }
+                            td { (signs_in_with(app, p)) }
                             td { (when(&p.last_sign_in)) }
                             td { @if p.disabled_at.is_some() { strong { "disabled" } } @else { "active" } }
                         }
@@ -237,14 +238,15 @@ pub async fn add_person(
             &format!("{email}: {} on {}", form.role, form.site),
         )
         .await?;
-        let person = users::person(&app.store, id).await?;
-        let link = match &person {
-            Some(p) if created && auth::password_sign_in(&app) && !p.has_password => {
-                Some(invitation(&app, &staff, &headers, id, &email, &form.site).await?)
-            }
-            _ => None,
+        let has_password = users::person(&app.store, id)
+            .await?
+            .is_some_and(|p| p.has_password);
+        let link = if created && auth::password_sign_in(&app) && !has_password {
+            Some(invitation(&app, &staff, &headers, id, &email, &form.site).await?)
+        } else {
+            None
         };
-        match person {
+        match users::person(&app.store, id).await? {
             Some(p) => person_view(&app, &staff, &sites, &p, link.as_deref()).await,
             None => Ok(templates::not_found().await),
         }
@@ -328,7 +330,7 @@ async fn person_view(
     let me = p.id == staff.user_id;
     let body = html! {
         p { a href="/dashboard/people" { "All people" } }
-        h1 { (p.email) }
+        h1 class="break" { (p.email) }
         @if let Some(link) = invite_link {
             div class="warning" id="invitation" {
                 h2 { "Send them this invitation link" }
@@ -341,7 +343,7 @@ async fn person_view(
                 caption class="visually-hidden" { "Account" }
                 tbody {
                     tr { th scope="row" { "Account" } td id="status" { @if let Some(d) = &p.disabled_at { "disabled since " (when(&Some(d.clone()))) } @else { "active" } } }
-                    tr { th scope="row" { "Signs in with" } td { (signs_in_with(p)) } }
+                    tr { th scope="row" { "Signs in with" } td { (signs_in_with(app, p)) } }
                     tr { th scope="row" { "Last signed in" } td id="last-sign-in" { (when(&p.last_sign_in)) } }
                     tr { th scope="row" { "Sessions" } td id="sessions" { (live) " signed in now" } }
                 }
