@@ -4,6 +4,8 @@
 //
 // Environment:
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI  the client Chorus is registered as
+//   OIDC_HOST  the host name in the issuer (default 127.0.0.1; `localhost` puts the provider on
+//              another site than a Chorus on 127.0.0.1, as a real provider is)
 //   OIDC_USERS  JSON {"login": {"email": "...", "email_verified": true, "groups": ["..."]}}
 //
 // Prints `issuer http://127.0.0.1:PORT` on stdout once listening.
@@ -75,7 +77,7 @@ function alter(idToken, mode) {
 let handler = (req, res) => { res.statusCode = 503; res.end(); };
 const server = createServer((req, res) => handler(req, res));
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const issuer = `http://${process.env.OIDC_HOST ?? '127.0.0.1'}:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients: [{
