@@ -54,6 +54,7 @@ on_both!(
     an_admin_ends_someones_sessions,
     people_pages_are_for_admins_and_need_the_csrf_token,
     an_idle_session_ends_and_sign_out_everywhere_ends_them_all,
+    a_withdrawn_response_is_gone_from_every_report_and_export,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -687,5 +688,154 @@ async fn an_idle_session_ends_and_sign_out_everywhere_ends_them_all(
             Some("demo".into()),
             "2 sessions ended".into()
         )]
+    );
+}
+
+async fn a_withdrawn_response_is_gone_from_every_report_and_export(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    // A patient's response, with a phone number in the free text (redacted when stored).
+    let body = serde_json::json!({"site": "demo", "service": "outpatients", "response": {
+        "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": "withdraw-0000001",
+        "answers": {"fft": "poor", "why": "Ring me on 07700 900123 about the long wait"}}});
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/responses")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let reference = receipt["reference"].as_str().unwrap().to_string();
+
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    let month = &chorus_server::dashboard::now_iso()[..7];
+    let csv_rows = |text: &str| text.lines().skip(1).filter(|l| !l.is_empty()).count();
+    let before = admin
+        .get("/dashboard/exports/responses.csv?site=demo")
+        .await;
+    assert_eq!(csv_rows(&before.body), 1, "{}", before.body);
+    let fft_return = format!("/dashboard/exports/fft-return.csv?site=demo&month={month}");
+    let return_before = admin.get(&fft_return).await.body;
+    let comments = admin.get("/dashboard/comments?site=demo").await;
+    assert!(
+        comments.body.contains("about the long wait"),
+        "{}",
+        comments.body
+    );
+
+    // An admin of another site only finds nothing (not even whether it exists).
+    let mut other = signed_in(&app, &state, "oscar@other.nhs.uk", "other", "admin").await;
+    let q = format!("/dashboard/withdraw?reference={reference}");
+    assert_eq!(other.get(&q).await.status, StatusCode::NOT_FOUND);
+    // An analyst of the site may not withdraw.
+    let mut analyst = signed_in(&app, &state, "ann@trust.nhs.uk", "demo", "analyst").await;
+    assert_eq!(analyst.get(&q).await.status, StatusCode::FORBIDDEN);
+
+    // Found by the reference as a patient reads it out (any case, no dashes), shown redacted.
+    let typed = reference.replace('-', " ").to_lowercase();
+    let found = admin
+        .get(&format!(
+            "/dashboard/withdraw?reference={}",
+            typed.replace(' ', "+")
+        ))
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains(&reference));
+    assert!(found.body.contains("about the long wait"));
+    assert!(
+        !found.body.contains("07700"),
+        "shown redacted: {}",
+        found.body
+    );
+    let csrf = found.csrf();
+    // No reason, or the wrong token: nothing is deleted.
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[("csrf", &csrf), ("reference", &reference), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", "nope"),
+                ("reference", &reference),
+                ("reason", "asked"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(state.store.count().await.unwrap(), 1);
+
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", &csrf),
+                ("reference", &reference),
+                ("reason", "patient phoned from 07700 900123 to withdraw"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("was deleted"));
+    assert_eq!(state.store.count().await.unwrap(), 0);
+    // Gone from every report and export.
+    assert_eq!(
+        csv_rows(
+            &admin
+                .get("/dashboard/exports/responses.csv?site=demo")
+                .await
+                .body
+        ),
+        0
+    );
+    let return_after = admin.get(&fft_return).await.body;
+    assert_ne!(
+        return_before, return_after,
+        "the FFT return counts it no more"
+    );
+    assert!(
+        !admin
+            .get("/dashboard/comments?site=demo")
+            .await
+            .body
+            .contains("about the long wait")
+    );
+    // Asked again: already gone.
+    let again = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", &csrf),
+                ("reference", &reference),
+                ("reason", "asked twice"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    // The audit log says who, which reference and why, with the reason redacted too.
+    let log = audit(&state, "response_withdrawn").await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].0, "admin@trust.nhs.uk");
+    assert_eq!(log[0].1.as_deref(), Some("demo"));
+    assert!(
+        log[0]
+            .2
+            .starts_with(&format!("{reference} (fft, received ")),
+        "{log:?}"
+    );
+    assert!(
+        log[0].2.ends_with("to withdraw") && !log[0].2.contains("07700"),
+        "{log:?}"
     );
 }

@@ -9,6 +9,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
+//! | `withdraw` | admins: a patient's request to withdraw feedback (find by receipt reference, delete with a reason) |
 //! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
 //! | `audit` | the audit log: sign-ins, exports, deletions (retention), tag changes |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags |
@@ -25,6 +26,7 @@ pub mod people;
 pub mod reports;
 pub mod seed;
 pub mod templates;
+pub mod withdraw;
 
 use std::sync::Arc;
 
@@ -110,6 +112,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/invite/{secret}",
             get(people::invite_page).post(people::accept_invite),
+        )
+        .route(
+            "/withdraw",
+            get(withdraw::withdraw_page).post(withdraw::withdraw),
         )
         .route("/fft", get(reports::fft_page))
         .route("/i-statements", get(reports::i_statements_page))

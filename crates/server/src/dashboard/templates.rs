@@ -50,6 +50,12 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
         ("people", "/dashboard/people", "People", Role::Admin),
         (
+            "withdraw",
+            "/dashboard/withdraw",
+            "Withdraw a response",
+            Role::Admin,
+        ),
+        (
             "account",
             "/dashboard/account",
             "Your account",
