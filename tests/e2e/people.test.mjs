@@ -136,3 +136,41 @@ test("anyone can sign out everywhere from their account page", async () => {
   await one.context.close();
   await two.context.close();
 });
+
+test("an admin withdraws a response by its receipt reference, and it leaves the exports", async () => {
+  const { context, page } = await newPage();
+  // A patient's response, sent from the demo site as the widget sends it.
+  await page.goto(`${server.url}/`);
+  const receipt = await page.evaluate(async () => {
+    const r = await fetch("/api/v1/responses", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        site: "demo",
+        service: "outpatients",
+        response: { instrument: "fft", version: 1, locale: "en", idempotency_key: "e2e-withdraw-0001", answers: { fft: "good", why: "The nurse on ward 3 was lovely" } },
+      }),
+    });
+    return r.json();
+  });
+  assert.match(receipt.reference, /^CH-/);
+  await signIn(page, admin.email, admin.password);
+  await page.waitForURL(/\/dashboard$/);
+  const exported = async () => (await (await page.request.get(`${server.url}/dashboard/exports/responses.csv?site=demo`)).text());
+  assert.ok((await exported()).includes("ward 3 was lovely"));
+  await page.getByRole("link", { name: "Withdraw a response" }).click();
+  await checkPage(page, "withdraw");
+  await page.getByLabel("Receipt reference").fill(receipt.reference.toLowerCase());
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByText("The nurse on ward 3 was lovely").waitFor();
+  await checkPage(page, "withdraw, found");
+  await page.getByLabel("Why it is being withdrawn").fill("patient asked by phone");
+  await page.getByRole("button", { name: "Delete this response" }).click();
+  await page.locator("#withdrawn").waitFor();
+  await checkPage(page, "withdraw, done");
+  assert.ok(!(await exported()).includes("ward 3 was lovely"), "gone from the export");
+  await page.goto(`${server.url}/dashboard/audit`);
+  const log = await page.locator("table").textContent();
+  assert.ok(log.includes(`${receipt.reference} (fft`) && log.includes("patient asked by phone"), "the audit log says which and why");
+  await context.close();
+});
