@@ -21,6 +21,7 @@
 //   tampered   a claim is changed after signing (the signature no longer matches)
 //   rotate     signed with a new key, whose id the client has not seen; the new key is then
 //              published in the JWKS from that moment on (a provider rotating its keys)
+// `POST /__test/groups?login=L&groups=a,b` changes a user's groups (as a directory admin would).
 
 import { createServer } from 'node:http';
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
@@ -122,6 +123,13 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/__test/next' && ctx.method === 'POST') {
     nextMode = ctx.query.mode;
     ctx.body = `next token: ${nextMode}`;
+    return;
+  }
+  if (ctx.path === '/__test/groups' && ctx.method === 'POST') {
+    const u = users[ctx.query.login];
+    if (!u) ctx.throw(404, 'no such login');
+    u.groups = String(ctx.query.groups ?? '').split(',').filter(Boolean);
+    ctx.body = `groups of ${ctx.query.login}: ${u.groups.join(',')}`;
     return;
   }
   await next();

@@ -259,6 +259,19 @@ impl Env {
         assert_eq!(r.status(), 200);
     }
 
+    /// Change a user's groups at the provider.
+    async fn set_groups(&self, login: &str, groups: &str) {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/__test/groups?login={login}&groups={groups}",
+                self.issuer
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
     /// Click "sign in with your organisation's account" and fill in the provider's form as
     /// `login`; returns the page the browser ends on.
     async fn sign_in(&self, b: &reqwest::Client, login: &str) -> Page {
@@ -633,4 +646,50 @@ async fn a_group_mapped_to_viewer_on_one_site_gives_only_that() {
     let p = env.sign_in(&n, "nor").await;
     env.assert_refused(&n, &p, 403, "no role in Chorus yet")
         .await;
+}
+
+#[tokio::test]
+async fn roles_follow_the_groups_at_every_sign_in_and_hand_given_roles_stay() {
+    let Some(env) = start().await else { return };
+    assert_eq!(env.sign_in(&browser(), "vic").await.status, 200);
+    assert_eq!(
+        env.roles("vic.viewer@trust.nhs.uk").await,
+        vec![("demo".into(), "viewer".into(), "oidc".into())]
+    );
+    // Moved into the admins' group at the provider: admin on both sites at the next sign-in.
+    env.set_groups("vic", "chorus-admins").await;
+    let b = browser();
+    assert_eq!(env.sign_in(&b, "vic").await.status, 200);
+    assert_eq!(
+        env.roles("vic.viewer@trust.nhs.uk").await,
+        vec![
+            ("demo".into(), "admin".into(), "oidc".into()),
+            ("other".into(), "admin".into(), "oidc".into())
+        ]
+    );
+    assert_eq!(env.dashboard(&b, "/dashboard/audit").await.status, 200);
+    let changes = env.audit("roles_from_groups").await;
+    assert!(
+        changes
+            .iter()
+            .any(|(_, d)| d == "admin on demo, admin on other"),
+        "{changes:?}"
+    );
+    // A role given by hand (here straight in the database, as the People page does) stays
+    // when the groups change; the group roles go.
+    let pool = env.db().await;
+    sqlx::query(
+        "UPDATE user_roles SET source = 'manual', role = 'analyst' WHERE site = 'other'
+           AND user_id = (SELECT id FROM users WHERE email = 'vic.viewer@trust.nhs.uk')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    env.set_groups("vic", "").await;
+    assert_eq!(env.sign_in(&browser(), "vic").await.status, 200);
+    assert_eq!(
+        env.roles("vic.viewer@trust.nhs.uk").await,
+        vec![("other".into(), "analyst".into(), "manual".into())]
+    );
 }
