@@ -55,6 +55,8 @@ use crate::{
 
 /// How long a browser may spend at the provider.
 const FLOW_SECONDS: i64 = 600;
+/// The most sign-ins that may be under way at the provider at once.
+const MAX_OPEN_FLOWS: i64 = 10_000;
 /// How long discovered metadata and keys are used before being fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 /// The least time between two fetches of the key set for an unknown key id.
@@ -237,11 +239,21 @@ pub async fn start(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Resp
             .set_pkce_challenge(challenge)
             .url();
         let browser = random_token();
-        // Flows abandoned at the provider go whenever another starts.
+        // Flows abandoned at the provider go whenever another starts; and anyone can start
+        // one, so there is a cap on how many may be under way (far above any trust's staff
+        // signing in within ten minutes).
         sqlx::query("DELETE FROM oidc_flows WHERE expires_at < $1")
             .bind(now_iso())
             .execute(app.store.pool())
             .await?;
+        let open: i64 = sqlx::query("SELECT COUNT(*) FROM oidc_flows")
+            .fetch_one(app.store.pool())
+            .await?
+            .get(0);
+        anyhow::ensure!(
+            open < MAX_OPEN_FLOWS,
+            "{open} sign-ins are under way at the provider: refusing more for now"
+        );
         sqlx::query(
             "INSERT INTO oidc_flows (state_hash, browser_hash, nonce, pkce_verifier, expires_at)
              VALUES ($1, $2, $3, $4, $5)",

@@ -237,8 +237,11 @@ pub async fn check(store: &Store, email: &str, password: &str) -> anyhow::Result
         None => (None, String::new()),
     };
     let password = password.to_string();
+    // An account with no password (signs in through the provider, or invited) costs the same
+    // work too, and never matches.
+    let no_password = hash.is_empty();
     let ok = on_hashing_pool(move || {
-        let hash = if id.is_some() {
+        let hash = if id.is_some() && !no_password {
             hash
         } else {
             DUMMY
@@ -253,6 +256,7 @@ pub async fn check(store: &Store, email: &str, password: &str) -> anyhow::Result
         Argon2::default()
             .verify_password(password.as_bytes(), hash.as_str())
             .is_ok()
+            && !no_password
     })
     .await?;
     Ok(match id {

@@ -288,6 +288,14 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
         person.sign_in("new.person@trust.nhs.uk", "").await.status,
         StatusCode::BAD_REQUEST
     );
+    assert_eq!(
+        person
+            .sign_in("new.person@trust.nhs.uk", "any password at all")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "an account with no password matches none"
+    );
     let invite = format!("/dashboard/invite/{link}");
     let form = person.get(&invite).await;
     assert_eq!(form.status, StatusCode::OK);
