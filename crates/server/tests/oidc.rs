@@ -98,6 +98,12 @@ async fn start() -> Option<Env> {
     if !node_present() {
         return None;
     }
+    assert!(
+        root()
+            .join("node_modules/oidc-provider/package.json")
+            .exists(),
+        "the npm package oidc-provider is not installed: run `npm ci` (or `cargo xtask setup`) at the repository root"
+    );
     let port = free_port();
     let chorus = format!("http://127.0.0.1:{port}");
     let redirect = format!("{chorus}/dashboard/oidc/callback");
