@@ -170,6 +170,25 @@ pub async fn add(
         .fetch_optional(store.pool())
         .await?;
     let id = match existing {
+        Some(row) if row.get::<String, _>(1).is_empty() => {
+            // An account with no password yet (added in the dashboard, or signed in through
+            // the provider): this sets it.
+            let id: i64 = row.get(0);
+            let password = password.to_string();
+            let hash = on_hashing_pool(move || {
+                Argon2::default()
+                    .hash_password(password.as_bytes())
+                    .map(|h| h.to_string())
+                    .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+            })
+            .await??;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(&hash)
+                .bind(id)
+                .execute(store.pool())
+                .await?;
+            id
+        }
         Some(row) => {
             let hash: String = row.get(1);
             let password = password.to_string();

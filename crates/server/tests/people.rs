@@ -55,6 +55,7 @@ on_both!(
     people_pages_are_for_admins_and_need_the_csrf_token,
     an_idle_session_ends_and_sign_out_everywhere_ends_them_all,
     a_withdrawn_response_is_gone_from_every_report_and_export,
+    user_add_sets_a_password_only_where_there_is_none,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -372,6 +373,47 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
             Some("demo".into()),
             "new.person@trust.nhs.uk: viewer on demo".into()
         )
+    );
+}
+
+/// `chorus user add` gives a password to an account that has none (added in the dashboard),
+/// and still refuses to change a password it was not given.
+async fn user_add_sets_a_password_only_where_there_is_none(app: Router, state: Arc<AppState>) {
+    let (id, created) = users::find_or_create(&state.store, "nopass@trust.nhs.uk")
+        .await
+        .unwrap();
+    assert!(created);
+    users::give_role(&state.store, id, "demo", "viewer")
+        .await
+        .unwrap();
+    let again = users::add(
+        &state.store,
+        "nopass@trust.nhs.uk",
+        PASSWORD,
+        "demo",
+        "analyst",
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, id);
+    let mut c = Client::new(&app);
+    assert_eq!(
+        c.sign_in("nopass@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let e = users::add(
+        &state.store,
+        "nopass@trust.nhs.uk",
+        "a different phrase",
+        "demo",
+        "admin",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("not their password"), "{e}");
+    assert_eq!(
+        roles(&state, "nopass@trust.nhs.uk").await,
+        vec![("demo".into(), "analyst".into())]
     );
 }
 
