@@ -36,6 +36,12 @@ pub struct Config {
     /// Staff dashboard sign-in settings.
     #[serde(default)]
     pub dashboard: DashboardConfig,
+    /// Staff sign-in with the trust's own accounts (OpenID Connect); none when absent.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
+    /// How long a dashboard session may sit unused.
+    #[serde(default)]
+    pub sessions: Sessions,
     /// Themes and flags in comments, per site.
     #[serde(default)]
     pub classify: crate::classify::ClassifyConfig,
@@ -200,6 +206,143 @@ fn default_retention() -> u32 {
     730
 }
 
+/// `[oidc]`: sign-in through the trust's identity provider (Microsoft Entra ID, NHSmail, or any
+/// standards-compliant OpenID provider). See `crate::oidc` and the operators' guide.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The issuer, exactly as in its discovery document (for Entra ID
+    /// `https://login.microsoftonline.com/<tenant id>/v2.0`). HTTPS, except on loopback.
+    pub issuer: String,
+    /// The application (client) id registered with the provider.
+    pub client_id: String,
+    /// The name of the environment variable that holds the client secret (never the secret).
+    pub client_secret_env: String,
+    /// Where the provider sends browsers back: this server's `/dashboard/oidc/callback`, as
+    /// registered with the provider.
+    pub redirect_url: String,
+    /// Domains whose e-mail addresses may sign in (`nhs.net`, `example-trust.nhs.uk`).
+    pub allowed_domains: Vec<String>,
+    /// The ID-token claim with the e-mail address: `email` (default), `preferred_username` or
+    /// `upn` (Entra ID's user principal name).
+    #[serde(default = "default_email_claim")]
+    pub email_claim: String,
+    /// The ID-token claim listing the person's groups (or app roles: `roles` in Entra ID).
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// The sign-in button's words.
+    #[serde(default = "default_button_label")]
+    pub button_label: String,
+    /// Also offer password sign-in (`chorus user add` accounts). Turn off once everyone signs
+    /// in through the provider.
+    #[serde(default = "default_true")]
+    pub password_sign_in: bool,
+    /// Roles from groups, replaced at every sign-in (roles given in the dashboard stay).
+    #[serde(default)]
+    pub roles: Vec<GroupRole>,
+}
+
+/// `[[oidc.roles]]`: members of `group` get `role` on `site`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRole {
+    /// A value of the groups claim (Entra ID: the group's object id, or an app role's value).
+    pub group: String,
+    /// A configured site id.
+    pub site: String,
+    /// `admin`, `analyst` or `viewer`.
+    pub role: String,
+}
+
+fn default_email_claim() -> String {
+    "email".into()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_button_label() -> String {
+    "Sign in with your organisation's account".into()
+}
+fn default_true() -> bool {
+    true
+}
+
+/// `[sessions]`: the idle timeout (the absolute one is `dashboard.session_hours`).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// Minutes a session may go unused before it ends.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u32,
+}
+
+fn default_idle_minutes() -> u32 {
+    60
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            idle_minutes: default_idle_minutes(),
+        }
+    }
+}
+
+impl OidcConfig {
+    /// Mistakes caught at start-up.
+    fn check(&self, sites: &[Site]) -> anyhow::Result<()> {
+        let url = |what: &str, u: &str| -> anyhow::Result<url::Url> {
+            let parsed = url::Url::parse(u)
+                .map_err(|e| anyhow::anyhow!("oidc.{what} \"{u}\" is not a URL: {e}"))?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            anyhow::ensure!(
+                parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback),
+                "oidc.{what} must use https (http only on loopback, for tests)"
+            );
+            Ok(parsed)
+        };
+        url("issuer", &self.issuer)?;
+        let r = url("redirect_url", &self.redirect_url)?;
+        anyhow::ensure!(
+            r.path() == "/dashboard/oidc/callback",
+            "oidc.redirect_url must end in /dashboard/oidc/callback (the path Chorus answers)"
+        );
+        anyhow::ensure!(!self.client_id.trim().is_empty(), "oidc.client_id is empty");
+        anyhow::ensure!(
+            !self.client_secret_env.trim().is_empty(),
+            "oidc.client_secret_env must name the environment variable holding the secret"
+        );
+        anyhow::ensure!(
+            !self.allowed_domains.is_empty(),
+            "oidc.allowed_domains must list the e-mail domains that may sign in"
+        );
+        for d in &self.allowed_domains {
+            anyhow::ensure!(
+                crate::users::check_email(&format!("x@{d}")).is_ok() && !d.starts_with('@'),
+                "oidc.allowed_domains: \"{d}\" is not a domain such as nhs.net"
+            );
+        }
+        anyhow::ensure!(
+            ["email", "preferred_username", "upn"].contains(&self.email_claim.as_str()),
+            "oidc.email_claim must be email, preferred_username or upn"
+        );
+        for g in &self.roles {
+            anyhow::ensure!(
+                crate::users::ROLES.contains(&g.role.as_str()),
+                "oidc.roles: role \"{}\" must be one of {}",
+                g.role,
+                crate::users::ROLES.join(", ")
+            );
+            anyhow::ensure!(
+                sites.iter().any(|s| s.id == g.site),
+                "oidc.roles: there is no site \"{}\"",
+                g.site
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Read a TOML file; errors name the file and the problem.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
@@ -296,6 +439,13 @@ impl Config {
         let ids: Vec<&str> = self.sites.iter().map(|s| s.id.as_str()).collect();
         self.classify.check(&ids)?;
         self.notify.check()?;
+        if let Some(o) = &self.oidc {
+            o.check(&self.sites)?;
+        }
+        anyhow::ensure!(
+            (1..=1440).contains(&self.sessions.idle_minutes),
+            "sessions.idle_minutes must be 1 to 1440"
+        );
         Ok(())
     }
 
@@ -329,6 +479,8 @@ impl Config {
             },
             classify: Default::default(),
             notify: Default::default(),
+            oidc: None,
+            sessions: Sessions::default(),
         }
     }
 
@@ -437,5 +589,56 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chorus.example.toml");
         let c = Config::load(&path).unwrap();
         assert!(!c.sites.is_empty());
+    }
+
+    #[test]
+    fn the_example_oidc_section_parses_once_uncommented() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chorus.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (head, tail) = text.split_once("# [oidc]").unwrap();
+        let uncommented: String = std::iter::once("[oidc]")
+            .chain(
+                tail.lines()
+                    .skip(1)
+                    .map(|l| l.strip_prefix("# ").unwrap_or(l)),
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c: Config = toml::from_str(&format!("{head}{uncommented}")).unwrap();
+        c.check().unwrap();
+        let o = c.oidc.unwrap();
+        assert!(o.issuer.starts_with("https://login.microsoftonline.com/"));
+        assert!(!o.password_sign_in);
+        assert_eq!(o.roles.len(), 2);
+    }
+
+    #[test]
+    fn oidc_mistakes_are_caught_at_start_up() {
+        let base = "[[sites]]\nid = \"a\"\n[oidc]\nclient_id = \"c\"\nclient_secret_env = \"S\"\n";
+        let bad = |rest: &str| {
+            toml::from_str::<Config>(&format!("{base}{rest}"))
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check().map_err(|e| e.to_string()))
+                .unwrap_err()
+        };
+        let good_urls = "issuer = \"https://login.example.com/t/v2.0\"\nredirect_url = \"https://c.example-trust.nhs.uk/dashboard/oidc/callback\"\n";
+        assert!(bad("issuer = \"http://login.example.com\"\nredirect_url = \"https://c.nhs.uk/dashboard/oidc/callback\"\nallowed_domains = [\"nhs.net\"]").contains("https"));
+        assert!(bad("issuer = \"https://login.example.com\"\nredirect_url = \"https://c.nhs.uk/callback\"\nallowed_domains = [\"nhs.net\"]").contains("/dashboard/oidc/callback"));
+        assert!(bad(&format!("{good_urls}allowed_domains = []")).contains("allowed_domains"));
+        assert!(
+            bad(&format!("{good_urls}allowed_domains = [\"@nhs.net\"]")).contains("not a domain")
+        );
+        assert!(
+            bad(&format!(
+                "{good_urls}allowed_domains = [\"nhs.net\"]\nemail_claim = \"name\""
+            ))
+            .contains("email_claim")
+        );
+        assert!(bad(&format!("{good_urls}allowed_domains = [\"nhs.net\"]\n[[oidc.roles]]\ngroup = \"g\"\nsite = \"b\"\nrole = \"viewer\"")).contains("no site"));
+        assert!(bad(&format!("{good_urls}allowed_domains = [\"nhs.net\"]\n[[oidc.roles]]\ngroup = \"g\"\nsite = \"a\"\nrole = \"owner\"")).contains("role"));
+        let ok: Config =
+            toml::from_str(&format!("{base}{good_urls}allowed_domains = [\"nhs.net\"]")).unwrap();
+        ok.check().unwrap();
+        assert!(ok.oidc.unwrap().password_sign_in);
     }
 }

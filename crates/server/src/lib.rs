@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod metrics;
 pub mod notify;
 pub mod offline;
+pub mod oidc;
 pub mod openapi;
 pub mod ratelimit;
 pub mod results;

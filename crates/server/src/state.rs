@@ -25,6 +25,8 @@ pub struct AppState {
     pub instrument_docs: BTreeMap<String, CachedJson>,
     /// Themes, sentiment and flags in comments: the classifiers and their worker.
     pub text: crate::classify::TextState,
+    /// Staff sign-in through the trust's identity provider, when `[oidc]` is configured.
+    pub oidc: Option<crate::oidc::Oidc>,
 }
 
 impl AppState {
@@ -48,6 +50,11 @@ impl AppState {
             text: crate::classify::TextState::new(&config),
             metrics: metrics::Metrics::default(),
             limits: ratelimit::Limiters::new(&config.limits),
+            oidc: config.oidc.clone().and_then(|c| {
+                crate::oidc::Oidc::new(c)
+                    .map_err(|e| tracing::error!(error = %e, "oidc: cannot make an HTTP client"))
+                    .ok()
+            }),
             config,
         }
     }

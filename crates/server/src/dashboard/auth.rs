@@ -224,16 +224,31 @@ impl FromRequestParts<Arc<AppState>> for Staff {
 /// The member of staff a session token belongs to, if it is live.
 pub async fn session(app: &AppState, token: &str) -> anyhow::Result<Option<Staff>> {
     let hash = sha256_hex(token);
+    let now = now_secs();
+    let idle = i64::from(app.config.sessions.idle_minutes.max(1)) * 60;
+    // Live: before its absolute expiry, used within the idle timeout, and its account not
+    // disabled.
     let row = sqlx::query(
-        "SELECT s.user_id, u.email, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+        "SELECT s.user_id, u.email, s.csrf, COALESCE(s.last_seen, s.created_at)
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL
+           AND COALESCE(s.last_seen, s.created_at) > $3",
     )
     .bind(&hash)
-    .bind(now_iso())
+    .bind(iso_utc(now))
+    .bind(iso_utc(now - idle))
     .fetch_optional(app.store.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let user_id: i64 = row.get(0);
+    // At most one write a minute per session, not one per page.
+    if row.get::<String, _>(3) < iso_utc(now - 60.min(idle / 2)) {
+        sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+            .bind(iso_utc(now))
+            .bind(&hash)
+            .execute(app.store.pool())
+            .await?;
+    }
     let roles = sqlx::query("SELECT site, role FROM user_roles WHERE user_id = $1")
         .bind(user_id)
         .fetch_all(app.store.pool())
@@ -271,6 +286,8 @@ fn login_form(
 ) -> Response {
     let secure = secure(app, headers);
     let token = random_token();
+    let oidc = app.oidc.as_ref().map(|o| o.config.button_label.clone());
+    let password = password_sign_in(app);
     let body = html! {
         @if let Some(e) = error {
             div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
@@ -280,6 +297,11 @@ fn login_form(
         }
         h1 { "Sign in" }
         p { "Sign in with your staff account to read patient feedback." }
+        @if let Some(label) = &oidc {
+            p { a class="button" id="oidc-sign-in" href="/dashboard/oidc/start" { (label) } }
+            @if password { h2 { "Or sign in with a Chorus password" } }
+        }
+        @if password {
         form method="post" action="/dashboard/login" novalidate {
             input type="hidden" name="csrf" value=(token);
             div class=(if error.is_some() { "field field-error" } else { "field" }) {
@@ -293,6 +315,7 @@ fn login_form(
                 input id="password" name="password" type="password" autocomplete="current-password";
             }
             button type="submit" class="button" { "Sign in" }
+        }
         }
     };
     let mut res = (status, templates::page("Sign in", None, "", body)).into_response();
@@ -436,6 +459,18 @@ async fn login_inner(
     form: LoginForm,
 ) -> anyhow::Result<Response> {
     let secure = secure(app, headers);
+    if !password_sign_in(app) {
+        let body = html! {
+            h1 { "Password sign-in is turned off" }
+            p { "Sign in with your organisation's account instead." }
+            p { a href="/dashboard/login" { "Back to sign in" } }
+        };
+        return Ok((
+            StatusCode::FORBIDDEN,
+            templates::page("Password sign-in is turned off", None, "", body),
+        )
+            .into_response());
+    }
     let expected = cookie(headers, login_cookie_name(secure));
     if !expected.is_some_and(|c| !c.is_empty() && same_secret(&c, &form.csrf)) {
         return Ok(csrf_failed(None));
@@ -593,12 +628,60 @@ async fn login_inner(
         .execute(app.store.pool())
         .await?;
     release(app, &ip_key, d.ip_lock_after).await?;
+    if crate::users::is_disabled(&app.store, user_id).await? {
+        let sites = crate::users::sites(&app.store, user_id).await?;
+        audit::record_for_sites(
+            &app.store,
+            Some(user_id),
+            &email,
+            "sign_in_failed",
+            &sites,
+            "the account is disabled",
+        )
+        .await?;
+        return Ok(login_form(
+            app,
+            headers,
+            StatusCode::FORBIDDEN,
+            Some("This account has been disabled. Ask an administrator if you need it again"),
+            &email,
+        ));
+    }
+    let mut res = start_session(app, user_id, &email, secure, "password").await?;
+    if let Ok(v) = set_cookie(login_cookie_name(secure), "", 0, secure).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// Is password sign-in offered? Always without a provider; with one, as configured.
+pub fn password_sign_in(app: &AppState) -> bool {
+    app.oidc.as_ref().is_none_or(|o| o.config.password_sign_in)
+}
+
+/// A new session for a member of staff who has just proved who they are (`how`: `password` or
+/// `oidc`), audited, with its cookie. After a password the answer is a redirect to the
+/// dashboard; after the provider it is a page that moves on by itself, because the browser
+/// arrived from the provider's site and would not send a `SameSite=Strict` cookie with a
+/// redirect that continues that navigation.
+pub async fn start_session(
+    app: &AppState,
+    user_id: i64,
+    email: &str,
+    secure: bool,
+    how: &str,
+) -> anyhow::Result<Response> {
+    let d = &app.config.dashboard;
     // Old sessions and spent failure counts go whenever someone signs in: no separate
     // sweeper needed.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-        .bind(now_iso())
-        .execute(app.store.pool())
-        .await?;
+    let idle = i64::from(app.config.sessions.idle_minutes.max(1)) * 60;
+    sqlx::query(
+        "DELETE FROM sessions WHERE expires_at < $1 OR COALESCE(last_seen, created_at) < $2",
+    )
+    .bind(now_iso())
+    .bind(iso_utc(now_secs() - idle))
+    .execute(app.store.pool())
+    .await?;
     sqlx::query(
         "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
     )
@@ -609,7 +692,7 @@ async fn login_inner(
     let token = random_token();
     let hours = i64::from(app.config.dashboard.session_hours.max(1));
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, last_seen) VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(sha256_hex(&token))
     .bind(user_id)
@@ -618,15 +701,30 @@ async fn login_inner(
     .bind(iso_utc(now_secs() + hours * 3600))
     .execute(app.store.pool())
     .await?;
+    sqlx::query("UPDATE users SET last_sign_in = $1 WHERE id = $2")
+        .bind(now_iso())
+        .bind(user_id)
+        .execute(app.store.pool())
+        .await?;
     let sites = crate::users::sites(&app.store, user_id).await?;
-    audit::record_for_sites(&app.store, Some(user_id), &email, "sign_in", &sites, "").await?;
-    let mut res = Redirect::to("/dashboard").into_response();
-    let h = res.headers_mut();
+    let detail = if how == "password" { "" } else { how };
+    audit::record_for_sites(&app.store, Some(user_id), email, "sign_in", &sites, detail).await?;
+    let mut res = if how == "password" {
+        Redirect::to("/dashboard").into_response()
+    } else {
+        let body = html! {
+            h1 { "You are signed in" }
+            p { a href="/dashboard" id="continue" { "Continue to the dashboard" } }
+        };
+        let mut r = templates::page("You are signed in", None, "", body).into_response();
+        r.headers_mut().insert(
+            header::REFRESH,
+            axum::http::HeaderValue::from_static("0; url=/dashboard"),
+        );
+        r
+    };
     if let Ok(v) = set_cookie(session_cookie_name(secure), &token, hours * 3600, secure).parse() {
-        h.append(header::SET_COOKIE, v);
-    }
-    if let Ok(v) = set_cookie(login_cookie_name(secure), "", 0, secure).parse() {
-        h.append(header::SET_COOKIE, v);
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
 }
@@ -675,4 +773,90 @@ pub async fn logout(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// `GET /dashboard/account`: when this person last signed in, how many sessions they have,
+/// and the button that ends them all.
+pub async fn account_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
+    let found = live_sessions(&app, staff.user_id).await;
+    let live = match found {
+        Ok(v) => v,
+        Err(e) => return templates::server_error(&e),
+    };
+    let s = &app.config.sessions;
+    let body = html! {
+        h1 { "Your account" }
+        p { "Signed in as " strong { (staff.email) } "." }
+        h2 { "Your roles" }
+        ul { @for (site, role) in &staff.roles { li { (role.name()) " on " (site) } } }
+        h2 { "Sessions" }
+        p id="sessions" { "You are signed in in " (live) " " (if live == 1 { "place" } else { "places" }) " (browsers or devices)." }
+        p { "A session ends after " (s.idle_minutes) " minutes without use, and "
+            (app.config.dashboard.session_hours) " hours after signing in whatever happens." }
+        form method="post" action="/dashboard/logout-everywhere" {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            button type="submit" class="button" { "Sign out everywhere" }
+        }
+    };
+    templates::page("Your account", Some(&staff), "account", body).into_response()
+}
+
+/// `POST /dashboard/logout-everywhere`: end every session of this person (this one included).
+pub async fn logout_everywhere(
+    State(app): State<Arc<AppState>>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
+        return r;
+    }
+    let done = async {
+        let n = end_sessions(&app, staff.user_id).await?;
+        let sites: Vec<String> = staff.roles.keys().cloned().collect();
+        audit::record_for_sites(
+            &app.store,
+            Some(staff.user_id),
+            &staff.email,
+            "sign_out_everywhere",
+            &sites,
+            &format!("{n} sessions ended"),
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = done {
+        return templates::server_error(&e);
+    }
+    let secure = secure(&app, &headers);
+    let mut res = Redirect::to("/dashboard/login").into_response();
+    if let Ok(v) = set_cookie(session_cookie_name(secure), "", 0, secure).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Sessions of `user` that still work (neither expired nor idle too long).
+pub async fn live_sessions(app: &AppState, user: i64) -> anyhow::Result<i64> {
+    let now = now_secs();
+    let idle = i64::from(app.config.sessions.idle_minutes.max(1)) * 60;
+    Ok(sqlx::query(
+        "SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2
+           AND COALESCE(last_seen, created_at) > $3",
+    )
+    .bind(user)
+    .bind(iso_utc(now))
+    .bind(iso_utc(now - idle))
+    .fetch_one(app.store.pool())
+    .await?
+    .get(0))
+}
+
+/// End every session of `user`; returns how many there were.
+pub async fn end_sessions(app: &AppState, user: i64) -> anyhow::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user)
+        .execute(app.store.pool())
+        .await?
+        .rows_affected())
 }

@@ -8,13 +8,15 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | `auth` | sign-in (argon2id via `users`), sessions (hashed 256-bit tokens), CSRF, slowing and locking after failures, sign-out |
 //! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
 //! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
 //! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
 //! | `actions` | "you said, we did": actions staff record per service and theme, published on `/results/{site}` |
 //! | `review` | the queue of comments flagged for safeguarding or complaint review |
+//! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
+//! | `withdraw` | admins: a patient's request to withdraw feedback (find by receipt reference, delete with a reason) |
+//! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |
@@ -29,11 +31,13 @@ pub mod charts;
 pub mod equality;
 pub mod export;
 pub mod paper;
+pub mod people;
 pub mod reports;
 pub mod review;
 pub mod seed;
 pub mod templates;
 pub mod themes;
+pub mod withdraw;
 
 use std::sync::Arc;
 
@@ -52,6 +56,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(reports::overview))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/logout-everywhere", post(auth::logout_everywhere))
+        .route("/account", get(auth::account_page))
+        .route("/oidc/start", get(crate::oidc::start))
+        .route("/oidc/callback", get(crate::oidc::callback))
+        .route("/people", get(people::people_page).post(people::add_person))
+        .route(
+            "/people/{id}",
+            get(people::person_page).post(people::person_action),
+        )
+        .route(
+            "/invite/{secret}",
+            get(people::invite_page).post(people::accept_invite),
+        )
+        .route(
+            "/withdraw",
+            get(withdraw::withdraw_page).post(withdraw::withdraw),
+        )
         .route("/fft", get(reports::fft_page))
         .route("/i-statements", get(reports::i_statements_page))
         .route("/decisions", get(reports::decisions_page))

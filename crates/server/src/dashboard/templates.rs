@@ -63,6 +63,19 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ),
         ("paper", "/dashboard/paper", "Paper cards", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
+        ("people", "/dashboard/people", "People", Role::Admin),
+        (
+            "withdraw",
+            "/dashboard/withdraw",
+            "Withdraw a response",
+            Role::Admin,
+        ),
+        (
+            "account",
+            "/dashboard/account",
+            "Your account",
+            Role::Viewer,
+        ),
     ];
     let markup = html! {
         (DOCTYPE)

@@ -1,0 +1,891 @@
+//! People and sessions from the dashboard: adding and inviting a person, giving and removing
+//! roles, disabling an account, ending someone's sessions, the idle timeout and "sign out
+//! everywhere". Each runs on SQLite and, when `CHORUS_TEST_POSTGRES_URL` is set, PostgreSQL.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use chorus_server::{AppState, Paths, router, store::Store, users};
+use http_body_util::BodyExt;
+use sqlx::Row;
+use tower::ServiceExt;
+
+mod common;
+
+use common::{Backend, TestDb};
+
+async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
+    let db = TestDb::new(backend, "people").await?;
+    let (url, dir) = (db.url.clone(), db.dir.clone());
+    let store = Store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    let mut config = chorus_server::config::Config::demo();
+    config.dashboard.failure_delay_ms = 1;
+    config.sessions.idle_minutes = 5;
+    config.sites.push(chorus_server::config::Site {
+        id: "other".into(),
+        name: "Another trust".into(),
+        origins: vec![],
+        services: vec![],
+        instruments: vec![],
+        retention_days: 30,
+        org_code: "OTH".into(),
+        site_code: "OTH01".into(),
+    });
+    let state = Arc::new(AppState::new(store, config));
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    let paths = Paths {
+        pkg_dir: dir.join("pkg"),
+        www_dir: dir.join("www"),
+    };
+    Some((router(state.clone(), paths), state, db))
+}
+
+on_both!(
+    2;
+    an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in,
+    roles_are_given_and_removed_on_the_admins_sites_only,
+    a_disabled_account_loses_its_sessions_and_cannot_sign_in,
+    an_admin_ends_someones_sessions,
+    people_pages_are_for_admins_and_need_the_csrf_token,
+    an_idle_session_ends_and_sign_out_everywhere_ends_them_all,
+    a_withdrawn_response_is_gone_from_every_report_and_export,
+    user_add_sets_a_password_only_where_there_is_none,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Client {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf field in {}", self.body));
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Client {
+    fn new(app: &Router) -> Client {
+        Client {
+            app: app.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "chorus.test");
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, c.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(common::form_body(f))
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send("GET", uri, None).await
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", uri, Some(form)).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let page = self.get("/dashboard/login").await;
+        let csrf = page.csrf();
+        self.post(
+            "/dashboard/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Is this browser signed in?
+    async fn signed_in(&mut self) -> bool {
+        let p = self.get("/dashboard").await;
+        match p.status {
+            StatusCode::OK => true,
+            StatusCode::SEE_OTHER => {
+                assert_eq!(p.location(), "/dashboard/login");
+                false
+            }
+            s => panic!("unexpected {s}: {}", p.body),
+        }
+    }
+
+    /// A page's CSRF token (any signed-in page carries it).
+    async fn token(&mut self) -> String {
+        self.get("/dashboard/account").await.csrf()
+    }
+}
+
+async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
+    users::add(&state.store, email, PASSWORD, site, role)
+        .await
+        .unwrap();
+    let mut c = Client::new(app);
+    let p = c.sign_in(email, PASSWORD).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    c
+}
+
+async fn user_id(state: &AppState, email: &str) -> i64 {
+    sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(state.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn roles(state: &AppState, email: &str) -> Vec<(String, String)> {
+    sqlx::query(
+        "SELECT r.site, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.email = $1 ORDER BY r.site",
+    )
+    .bind(email)
+    .fetch_all(state.store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+async fn audit(state: &AppState, action: &str) -> Vec<(String, Option<String>, String)> {
+    sqlx::query("SELECT actor, site, detail FROM audit_log WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    let people = admin.get("/dashboard/people").await;
+    assert_eq!(people.status, StatusCode::OK);
+    assert!(people.body.contains("admin@trust.nhs.uk"));
+    let csrf = people.csrf();
+    // A bad address is refused with a message beside the field.
+    let bad = admin
+        .post(
+            "/dashboard/people",
+            &[
+                ("csrf", &csrf),
+                ("email", "not an address"),
+                ("site", "demo"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("is not an e-mail address"),
+        "{}",
+        bad.body
+    );
+    let added = admin
+        .post(
+            "/dashboard/people",
+            &[
+                ("csrf", &csrf),
+                ("email", " New.Person@Trust.NHS.uk "),
+                ("site", "demo"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let link = added
+        .body
+        .split("http://chorus.test/dashboard/invite/")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the invitation link is shown")
+        .to_string();
+    assert_eq!(link.len(), 64);
+    assert_eq!(
+        roles(&state, "new.person@trust.nhs.uk").await,
+        vec![("demo".into(), "viewer".into())]
+    );
+    // Only a hash of the link's secret is stored.
+    let stored: String =
+        sqlx::query("SELECT invite_hash FROM users WHERE email = 'new.person@trust.nhs.uk'")
+            .fetch_one(state.store.pool())
+            .await
+            .unwrap()
+            .get(0);
+    assert_ne!(stored, link);
+    assert_eq!(stored, chorus_server::dashboard::sha256_hex(&link));
+    // Before accepting, there is no password that works.
+    let mut person = Client::new(&app);
+    assert_eq!(
+        person.sign_in("new.person@trust.nhs.uk", "").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        person
+            .sign_in("new.person@trust.nhs.uk", "any password at all")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "an account with no password matches none"
+    );
+    let invite = format!("/dashboard/invite/{link}");
+    let form = person.get(&invite).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("new.person@trust.nhs.uk"));
+    let weak = person
+        .post(
+            &invite,
+            &[("password", "password1234"), ("confirm", "password1234")],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("commonly used"), "{}", weak.body);
+    let differ = person
+        .post(
+            &invite,
+            &[
+                ("password", "plum tree lantern"),
+                ("confirm", "plum tree lanterns"),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status, StatusCode::BAD_REQUEST);
+    let ok = person
+        .post(
+            &invite,
+            &[
+                ("password", "plum tree lantern"),
+                ("confirm", "plum tree lantern"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    // The link works once.
+    assert_eq!(person.get(&invite).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        person
+            .post(
+                &invite,
+                &[
+                    ("password", "another good phrase"),
+                    ("confirm", "another good phrase")
+                ]
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let p = person
+        .sign_in("new.person@trust.nhs.uk", "plum tree lantern")
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert!(person.signed_in().await);
+    // A viewer: no People page.
+    assert_eq!(
+        person.get("/dashboard/people").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The admin sees when they last signed in.
+    let id = user_id(&state, "new.person@trust.nhs.uk").await;
+    let page = admin.get(&format!("/dashboard/people/{id}")).await;
+    assert!(
+        !page.body.contains("id=\"last-sign-in\">never"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("1 signed in now"), "{}", page.body);
+    assert_eq!(audit(&state, "person_added").await.len(), 1);
+    assert_eq!(audit(&state, "invitation_made").await.len(), 1);
+    assert_eq!(audit(&state, "invitation_accepted").await.len(), 1);
+    assert_eq!(
+        audit(&state, "person_added").await[0],
+        (
+            "admin@trust.nhs.uk".into(),
+            Some("demo".into()),
+            "new.person@trust.nhs.uk: viewer on demo".into()
+        )
+    );
+}
+
+/// `chorus user add` gives a password to an account that has none (added in the dashboard),
+/// and still refuses to change a password it was not given.
+async fn user_add_sets_a_password_only_where_there_is_none(app: Router, state: Arc<AppState>) {
+    let (id, created) = users::find_or_create(&state.store, "nopass@trust.nhs.uk")
+        .await
+        .unwrap();
+    assert!(created);
+    users::give_role(&state.store, id, "demo", "viewer")
+        .await
+        .unwrap();
+    let again = users::add(
+        &state.store,
+        "nopass@trust.nhs.uk",
+        PASSWORD,
+        "demo",
+        "analyst",
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, id);
+    let mut c = Client::new(&app);
+    assert_eq!(
+        c.sign_in("nopass@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let e = users::add(
+        &state.store,
+        "nopass@trust.nhs.uk",
+        "a different phrase",
+        "demo",
+        "admin",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("not their password"), "{e}");
+    assert_eq!(
+        roles(&state, "nopass@trust.nhs.uk").await,
+        vec![("demo".into(), "analyst".into())]
+    );
+}
+
+async fn roles_are_given_and_removed_on_the_admins_sites_only(app: Router, state: Arc<AppState>) {
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    users::add(&state.store, "pat@trust.nhs.uk", PASSWORD, "demo", "viewer")
+        .await
+        .unwrap();
+    users::add(
+        &state.store,
+        "oscar@other.nhs.uk",
+        PASSWORD,
+        "other",
+        "admin",
+    )
+    .await
+    .unwrap();
+    let pat = user_id(&state, "pat@trust.nhs.uk").await;
+    let oscar = user_id(&state, "oscar@other.nhs.uk").await;
+    // Someone with roles on other sites only is not shown, and "not found" when asked for.
+    let list = admin.get("/dashboard/people").await;
+    assert!(list.body.contains("pat@trust.nhs.uk"));
+    assert!(!list.body.contains("oscar@other.nhs.uk"));
+    assert_eq!(
+        admin
+            .get(&format!("/dashboard/people/{oscar}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let csrf = admin.token().await;
+    let here = format!("/dashboard/people/{pat}");
+    let r = admin
+        .post(
+            &here,
+            &[
+                ("csrf", &csrf),
+                ("action", "give_role"),
+                ("site", "demo"),
+                ("role", "analyst"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        roles(&state, "pat@trust.nhs.uk").await,
+        vec![("demo".into(), "analyst".into())]
+    );
+    // Not on a site this admin does not administer.
+    let r = admin
+        .post(
+            &here,
+            &[
+                ("csrf", &csrf),
+                ("action", "give_role"),
+                ("site", "other"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin
+        .post(
+            &here,
+            &[
+                ("csrf", &csrf),
+                ("action", "give_role"),
+                ("site", "demo"),
+                ("role", "owner"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        roles(&state, "pat@trust.nhs.uk").await,
+        vec![("demo".into(), "analyst".into())]
+    );
+    // An admin cannot take away their own admin role.
+    let me = user_id(&state, "admin@trust.nhs.uk").await;
+    let r = admin
+        .post(
+            &format!("/dashboard/people/{me}"),
+            &[("csrf", &csrf), ("action", "remove_role"), ("site", "demo")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        roles(&state, "admin@trust.nhs.uk").await,
+        vec![("demo".into(), "admin".into())]
+    );
+    let r = admin
+        .post(
+            &here,
+            &[("csrf", &csrf), ("action", "remove_role"), ("site", "demo")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(roles(&state, "pat@trust.nhs.uk").await.is_empty());
+    // With no role on the admin's sites, they are no longer the admin's to see.
+    assert_eq!(admin.get(&here).await.status, StatusCode::NOT_FOUND);
+    let given = audit(&state, "role_given").await;
+    assert_eq!(
+        given,
+        vec![(
+            "admin@trust.nhs.uk".into(),
+            Some("demo".into()),
+            "pat@trust.nhs.uk: analyst on demo".into()
+        )]
+    );
+    assert_eq!(audit(&state, "role_removed").await.len(), 1);
+}
+
+async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    let mut pat = signed_in(&app, &state, "pat@trust.nhs.uk", "demo", "analyst").await;
+    assert!(pat.signed_in().await);
+    let id = user_id(&state, "pat@trust.nhs.uk").await;
+    let here = format!("/dashboard/people/{id}");
+    let csrf = admin.token().await;
+    // Disabling someone with a role on a site this admin does not administer is refused.
+    users::add(
+        &state.store,
+        "pat@trust.nhs.uk",
+        PASSWORD,
+        "other",
+        "viewer",
+    )
+    .await
+    .unwrap();
+    let r = admin
+        .post(&here, &[("csrf", &csrf), ("action", "disable")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(pat.signed_in().await);
+    sqlx::query("DELETE FROM user_roles WHERE site = 'other'")
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    let r = admin
+        .post(&here, &[("csrf", &csrf), ("action", "disable")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        !pat.signed_in().await,
+        "a disabled account's session must stop working"
+    );
+    let again = pat.sign_in("pat@trust.nhs.uk", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(again.body.contains("disabled"), "{}", again.body);
+    assert!(admin.get(&here).await.body.contains("disabled since"));
+    // An admin cannot disable themselves.
+    let me = user_id(&state, "admin@trust.nhs.uk").await;
+    let r = admin
+        .post(
+            &format!("/dashboard/people/{me}"),
+            &[("csrf", &csrf), ("action", "disable")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(admin.signed_in().await);
+    // Enabled again, the right password works again.
+    let r = admin
+        .post(&here, &[("csrf", &csrf), ("action", "enable")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        pat.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let disabled = audit(&state, "account_disabled").await;
+    assert_eq!(disabled.len(), 1);
+    assert!(disabled[0].2.contains("1 sessions ended"), "{disabled:?}");
+    assert_eq!(audit(&state, "account_enabled").await.len(), 1);
+}
+
+async fn an_admin_ends_someones_sessions(app: Router, state: Arc<AppState>) {
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    let mut pat = signed_in(&app, &state, "pat@trust.nhs.uk", "demo", "viewer").await;
+    let mut pat2 = Client::new(&app);
+    assert_eq!(
+        pat2.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let id = user_id(&state, "pat@trust.nhs.uk").await;
+    let here = format!("/dashboard/people/{id}");
+    assert!(admin.get(&here).await.body.contains("2 signed in now"));
+    let csrf = admin.token().await;
+    let r = admin
+        .post(&here, &[("csrf", &csrf), ("action", "end_sessions")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!pat.signed_in().await);
+    assert!(!pat2.signed_in().await);
+    assert!(admin.signed_in().await, "only their sessions end");
+    let ended = audit(&state, "sessions_ended").await;
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].2, "pat@trust.nhs.uk: 2 sessions ended");
+    // They can sign in again (ending sessions is not disabling).
+    assert_eq!(
+        pat.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn people_pages_are_for_admins_and_need_the_csrf_token(app: Router, state: Arc<AppState>) {
+    let mut analyst = signed_in(&app, &state, "ann@trust.nhs.uk", "demo", "analyst").await;
+    assert_eq!(
+        analyst.get("/dashboard/people").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = analyst.token().await;
+    let r = analyst
+        .post(
+            "/dashboard/people",
+            &[
+                ("csrf", &csrf),
+                ("email", "x@trust.nhs.uk"),
+                ("site", "demo"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(roles(&state, "x@trust.nhs.uk").await.is_empty());
+    // Signed out: to the sign-in page.
+    let mut nobody = Client::new(&app);
+    assert_eq!(
+        nobody.get("/dashboard/people").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    // Without the session's token, or with another session's, nothing changes.
+    for token in ["", "0000", csrf.as_str()] {
+        let r = admin
+            .post(
+                "/dashboard/people",
+                &[
+                    ("csrf", token),
+                    ("email", "x@trust.nhs.uk"),
+                    ("site", "demo"),
+                    ("role", "admin"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}");
+    }
+    assert!(roles(&state, "x@trust.nhs.uk").await.is_empty());
+    assert!(audit(&state, "person_added").await.is_empty());
+}
+
+async fn an_idle_session_ends_and_sign_out_everywhere_ends_them_all(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    let mut a = signed_in(&app, &state, "pat@trust.nhs.uk", "demo", "viewer").await;
+    let mut b = Client::new(&app);
+    assert_eq!(
+        b.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Used four minutes ago (the idle timeout here is five): still live, and the use is noted.
+    let ago = |m: i64| chorus_server::store::iso_utc(chorus_server::dashboard::now_secs() - m * 60);
+    sqlx::query("UPDATE sessions SET last_seen = $1")
+        .bind(ago(4))
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    assert!(a.signed_in().await);
+    // Then six minutes without use: ended, though its absolute expiry is hours away.
+    let id = user_id(&state, "pat@trust.nhs.uk").await;
+    let rows = sqlx::query("SELECT last_seen FROM sessions WHERE user_id = $1 ORDER BY last_seen")
+        .bind(id)
+        .fetch_all(state.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        rows.last().unwrap().get::<String, _>(0) > ago(1),
+        "the use was noted"
+    );
+    sqlx::query("UPDATE sessions SET last_seen = $1")
+        .bind(ago(6))
+        .execute(state.store.pool())
+        .await
+        .unwrap();
+    assert!(!a.signed_in().await);
+    assert!(!b.signed_in().await);
+    // Two fresh sessions; "sign out everywhere" from one ends both.
+    assert_eq!(
+        a.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        b.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let account = a.get("/dashboard/account").await;
+    assert!(
+        account.body.contains("signed in in 2 places"),
+        "{}",
+        account.body
+    );
+    let csrf = account.csrf();
+    let r = a
+        .post("/dashboard/logout-everywhere", &[("csrf", "wrong")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(b.signed_in().await);
+    let r = a
+        .post("/dashboard/logout-everywhere", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!a.signed_in().await);
+    assert!(!b.signed_in().await);
+    let everywhere = audit(&state, "sign_out_everywhere").await;
+    assert_eq!(
+        everywhere,
+        vec![(
+            "pat@trust.nhs.uk".into(),
+            Some("demo".into()),
+            "2 sessions ended".into()
+        )]
+    );
+}
+
+async fn a_withdrawn_response_is_gone_from_every_report_and_export(
+    app: Router,
+    state: Arc<AppState>,
+) {
+    // A patient's response, with a phone number in the free text (redacted when stored).
+    let body = serde_json::json!({"site": "demo", "service": "outpatients", "response": {
+        "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": "withdraw-0000001",
+        "answers": {"fft": "poor", "why": "Ring me on 07700 900123 about the long wait"}}});
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/responses")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let reference = receipt["reference"].as_str().unwrap().to_string();
+
+    let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
+    let month = &chorus_server::dashboard::now_iso()[..7];
+    let csv_rows = |text: &str| text.lines().skip(1).filter(|l| !l.is_empty()).count();
+    let before = admin
+        .get("/dashboard/exports/responses.csv?site=demo")
+        .await;
+    assert_eq!(csv_rows(&before.body), 1, "{}", before.body);
+    let fft_return = format!("/dashboard/exports/fft-return.csv?site=demo&month={month}");
+    let return_before = admin.get(&fft_return).await.body;
+    let comments = admin.get("/dashboard/comments?site=demo").await;
+    assert!(
+        comments.body.contains("about the long wait"),
+        "{}",
+        comments.body
+    );
+
+    // An admin of another site only finds nothing (not even whether it exists).
+    let mut other = signed_in(&app, &state, "oscar@other.nhs.uk", "other", "admin").await;
+    let q = format!("/dashboard/withdraw?reference={reference}");
+    assert_eq!(other.get(&q).await.status, StatusCode::NOT_FOUND);
+    // An analyst of the site may not withdraw.
+    let mut analyst = signed_in(&app, &state, "ann@trust.nhs.uk", "demo", "analyst").await;
+    assert_eq!(analyst.get(&q).await.status, StatusCode::FORBIDDEN);
+
+    // Found by the reference as a patient reads it out (any case, no dashes), shown redacted.
+    let typed = reference.replace('-', " ").to_lowercase();
+    let found = admin
+        .get(&format!(
+            "/dashboard/withdraw?reference={}",
+            typed.replace(' ', "+")
+        ))
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains(&reference));
+    assert!(found.body.contains("about the long wait"));
+    assert!(
+        !found.body.contains("07700"),
+        "shown redacted: {}",
+        found.body
+    );
+    let csrf = found.csrf();
+    // No reason, or the wrong token: nothing is deleted.
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[("csrf", &csrf), ("reference", &reference), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", "nope"),
+                ("reference", &reference),
+                ("reason", "asked"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(state.store.count().await.unwrap(), 1);
+
+    let r = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", &csrf),
+                ("reference", &reference),
+                ("reason", "patient phoned from 07700 900123 to withdraw"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("was deleted"));
+    assert_eq!(state.store.count().await.unwrap(), 0);
+    // Gone from every report and export.
+    assert_eq!(
+        csv_rows(
+            &admin
+                .get("/dashboard/exports/responses.csv?site=demo")
+                .await
+                .body
+        ),
+        0
+    );
+    let return_after = admin.get(&fft_return).await.body;
+    assert_ne!(
+        return_before, return_after,
+        "the FFT return counts it no more"
+    );
+    assert!(
+        !admin
+            .get("/dashboard/comments?site=demo")
+            .await
+            .body
+            .contains("about the long wait")
+    );
+    // Asked again: already gone.
+    let again = admin
+        .post(
+            "/dashboard/withdraw",
+            &[
+                ("csrf", &csrf),
+                ("reference", &reference),
+                ("reason", "asked twice"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    // The audit log says who, which reference and why, with the reason redacted too.
+    let log = audit(&state, "response_withdrawn").await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].0, "admin@trust.nhs.uk");
+    assert_eq!(log[0].1.as_deref(), Some("demo"));
+    assert!(
+        log[0]
+            .2
+            .starts_with(&format!("{reference} (fft, received ")),
+        "{log:?}"
+    );
+    assert!(
+        log[0].2.ends_with("to withdraw") && !log[0].2.contains("07700"),
+        "{log:?}"
+    );
+}
