@@ -101,7 +101,7 @@ pub fn run(
     opts: &Options,
 ) -> anyhow::Result<serde_json::Value> {
     step(&format!(
-        "Time to form and interaction: headless Chromium, CPU 4× slower, {} loads of each page",
+        "Time to visible, to interactive, layout shift and interaction: headless Chromium, CPU 4× slower, local and slow mobile network, {} loads of each page on each",
         opts.runs
     ));
     let db = format!("sqlite://{}", work.join("browser.db").display());
