@@ -641,9 +641,12 @@ fn exact_decimal(o: &mut String, x: f64) -> Option<()> {
         return Some(());
     }
     if e >= 0 {
-        // At most 2^53 × 2^64: fits a u128.
-        let v = (m as u128).checked_shl(e as u32).filter(|_| e <= 64)?;
-        let _ = write!(o, "{v}");
+        // Whole numbers below 2^63 (a score is at most a few hundred): printed as a u64, so
+        // no 128-bit formatting comes into the bundle.
+        if e > 10 {
+            return None;
+        }
+        let _ = write!(o, "{}", m << e);
         return Some(());
     }
     let shift = (-e) as u32;
@@ -651,7 +654,8 @@ fn exact_decimal(o: &mut String, x: f64) -> Option<()> {
         return None;
     }
     let mask = (1u128 << shift) - 1;
-    let int = (m as u128) >> shift;
+    // Below 2^53: the integer part fits a u64.
+    let int = ((m as u128) >> shift) as u64;
     let mut rem = (m as u128) & mask;
     let _ = write!(o, "{int}");
     let mut sig = if int == 0 { 0 } else { int.ilog10() + 1 };
@@ -1007,7 +1011,7 @@ mod tests {
             assert_eq!(back.to_bits(), v.to_bits(), "{v:?} written as {s}");
             assert!(v < 1.0 || s.len() <= 20, "{s}");
         };
-        for v in [0.0, 1.0, 100.0, 0.5, 66.5, 1e-10, 12345678.0, 2f64.powi(60)] {
+        for v in [0.0, 1.0, 100.0, 0.5, 66.5, 1e-10, 12345678.0, 2f64.powi(62), 2f64.powi(53) + 2.0] {
             check(v);
         }
         // Scores as the core makes them: exact ratios of small integers.
@@ -1027,5 +1031,6 @@ mod tests {
         assert!(exact_decimal(&mut s, f64::NAN).is_none());
         assert!(exact_decimal(&mut s, f64::INFINITY).is_none());
         assert!(exact_decimal(&mut s, 1e-300).is_none());
+        assert!(exact_decimal(&mut s, 2f64.powi(64)).is_none());
     }
 }
