@@ -1011,7 +1011,17 @@ mod tests {
             assert_eq!(back.to_bits(), v.to_bits(), "{v:?} written as {s}");
             assert!(v < 1.0 || s.len() <= 20, "{s}");
         };
-        for v in [0.0, 1.0, 100.0, 0.5, 66.5, 1e-10, 12345678.0, 2f64.powi(62), 2f64.powi(53) + 2.0] {
+        for v in [
+            0.0,
+            1.0,
+            100.0,
+            0.5,
+            66.5,
+            1e-10,
+            12345678.0,
+            2f64.powi(62),
+            2f64.powi(53) + 2.0,
+        ] {
             check(v);
         }
         // Scores as the core makes them: exact ratios of small integers.
