@@ -59,6 +59,12 @@ const ALL_VARIANTS = [
   { id: "plain", page: "fft-plain.html", name: "plain HTML + JS (the floor)" },
   { id: "surveyjs", page: "fft-surveyjs.html", name: "SurveyJS 2.5 (survey-core + survey-js-ui)" },
   { id: "chorus", page: "fft-chorus.html", name: "Chorus (`<chorus-fft>`)" },
+  {
+    id: "chorus-preload",
+    app: "chorus",
+    page: "fft-chorus-preload.html",
+    name: "Chorus with the snippet builder's preload line",
+  },
 ];
 // --only plain,surveyjs: a subset (for trying the script out; the xtask runs them all).
 const VARIANTS = opt.only ? ALL_VARIANTS.filter((v) => opt.only.split(",").includes(v.id)) : ALL_VARIANTS;
@@ -265,7 +271,7 @@ out.variants = out.profiles[0].variants;
 
 // Warm-up: one unmeasured load of each page.
 for (const v of VARIANTS) {
-  const { context } = await load(opt.base + v.page, 6, v.id);
+  const { context } = await load(opt.base + v.page, 6, v.app ?? v.id);
   await context.close();
 }
 
@@ -278,7 +284,7 @@ for (let run = 0; run < runs; run++) {
     const p = PROFILES[pi];
     const v = VARIANTS[vi];
     const r = out.profiles[pi].variants[vi];
-    const { context, page, errors, seen } = await load(opt.base + v.page, 6, v.id, p.network);
+    const { context, page, errors, seen } = await load(opt.base + v.page, 6, v.app ?? v.id, p.network);
     r.ttf.push(seen.ready);
     r.tti.push(seen.interactive);
     r.cls.push(seen.cls);

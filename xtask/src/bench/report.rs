@@ -646,6 +646,10 @@ impl Report {
             })
             .unwrap_or_default();
         for (id, name, files) in &self.sizes {
+            // The same files as the plain Chorus page.
+            if id == "chorus-preload" {
+                continue;
+            }
             let _ = writeln!(s, "**{name}**\n");
             let _ = writeln!(
                 s,
