@@ -1,7 +1,9 @@
-// Browser measurements for `cargo xtask bench`: time to form, click → next frame, and page
-// moves in the I Statement form, in Debian's headless Chromium with the CPU throttled (4× by
-// default). Prints progress on stderr and writes one JSON file; the xtask turns it into
-// BENCHMARKS.md. Figures only: nothing here passes or fails on a time.
+// Browser measurements for `cargo xtask bench`: time to visible, time to interactive, layout
+// shift, click → next frame, and page moves in the I Statement form, in Debian's headless
+// Chromium with the CPU throttled (4× by default), and again on a slow mobile network (the
+// same CPU throttling plus 150 ms round trip, 1.6 Mbps down, 750 kbps up). Prints progress on
+// stderr and writes one JSON file; the xtask turns it into BENCHMARKS.md. Figures only:
+// nothing here passes or fails on a time.
 //
 //   node bench/measure.mjs --base http://127.0.0.1:PORT/embed/ --out result.json [--runs 11]
 //
@@ -11,6 +13,16 @@
 //   checking on every animation frame from the moment the document exists; the time taken is
 //   that of a message posted from the frame's requestAnimationFrame callback, which runs once
 //   the frame has been rendered.
+// - time to interactive: from navigation start to the end of the frame in which a click on an
+//   answer has been handled by the page's own code, not merely drawn by the browser: from the
+//   first frame that shows the answers, every frame clicks an answer (alternating between two,
+//   so each click is a change) until the page's own state says it took it. The floor: its
+//   change handler's `data-answer` on the form. SurveyJS: its `sd-item--checked` class on the
+//   chosen item, rendered from its model. Chorus: the app's own draft of the answers in
+//   sessionStorage (`chorus:draft:…`, written by the app's change handler), holding the answer.
+//   A prerendered form whose radios the browser checks before the app runs does not count.
+// - cumulative layout shift: the sum of `layout-shift` entries without recent input, from the
+//   document's start until a few frames after the page was interactive.
 // - click → next frame: from the click event's timestamp to the end of the first frame after
 //   it (requestAnimationFrame requested while the click is dispatched, then a posted message).
 // - page move: from the click on "Continue" to the end of the frame that first shows the next
@@ -30,6 +42,8 @@ const { values: opt } = parseArgs({
     clicks: { type: "string", default: "3" },
     "form-runs": { type: "string", default: "3" },
     only: { type: "string" },
+    // Skip the slow-network profile (for trying the script out; the xtask runs both).
+    "no-network": { type: "boolean", default: false },
   },
 });
 if (!opt.base || !opt.out) {
@@ -45,12 +59,29 @@ const ALL_VARIANTS = [
   { id: "plain", page: "fft-plain.html", name: "plain HTML + JS (the floor)" },
   { id: "surveyjs", page: "fft-surveyjs.html", name: "SurveyJS 2.5 (survey-core + survey-js-ui)" },
   { id: "chorus", page: "fft-chorus.html", name: "Chorus (`<chorus-fft>`)" },
+  {
+    id: "chorus-preload",
+    app: "chorus",
+    page: "fft-chorus-preload.html",
+    name: "Chorus with the snippet builder's preload line",
+  },
 ];
 // --only plain,surveyjs: a subset (for trying the script out; the xtask runs them all).
 const VARIANTS = opt.only ? ALL_VARIANTS.filter((v) => opt.only.split(",").includes(v.id)) : ALL_VARIANTS;
 
-// Runs in the page before any of its scripts. `want` is how many visible answers mean "shown".
-function probe(want) {
+// The slow mobile network: 150 ms round trip, 1.6 Mbps down, 750 kbps up (bytes per second for
+// the DevTools protocol), on top of the same CPU throttling.
+const MOBILE = { offline: false, latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8 };
+const PROFILES = [
+  { id: "cpu", name: `CPU ${throttle}× slower, local network`, network: null },
+  ...(opt["no-network"]
+    ? []
+    : [{ id: "mobile", name: `CPU ${throttle}× slower, slow mobile network (150 ms round trip, 1.6 Mbps down, 750 kbps up)`, network: MOBILE }]),
+];
+
+// Runs in the page before any of its scripts. `want` is how many visible answers mean "shown";
+// `app` names the page whose own "answer taken" state ends time to interactive (none: not timed).
+function probe({ want, app }) {
   const hosts = ["chorus-fft", "chorus-form", "chorus-decision-aid"];
   const roots = () => {
     const out = [document];
@@ -72,13 +103,64 @@ function probe(want) {
       ch.port1.onmessage = () => cb(performance.now());
       ch.port2.postMessage(0);
     });
-  const bench = (window.__bench = { ready: null, want, roots, radios, labelOf, shown, visibleRadios, afterFrame });
+  // The end of the current frame (called from a requestAnimationFrame callback).
+  const frameEnd = (cb) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => cb(performance.now());
+    ch.port2.postMessage(0);
+  };
+  // Has the page's own code taken answer `input`? (See "time to interactive" above.)
+  const taken = {
+    plain: (input) => input.form && input.form.dataset.answer === input.value,
+    surveyjs: (input) => {
+      const item = input.closest(".sd-item");
+      return !!item && item.classList.contains("sd-item--checked");
+    },
+    chorus: (input) => {
+      for (let k = 0; k < sessionStorage.length; k++) {
+        const key = sessionStorage.key(k);
+        if (!key.startsWith("chorus:draft:")) continue;
+        try {
+          const answers = JSON.parse(sessionStorage.getItem(key)).a || {};
+          if (Object.values(answers).includes(input.value)) return true;
+        } catch {}
+      }
+      return false;
+    },
+  }[app];
+  const bench = (window.__bench = {
+    ready: null,
+    interactive: app ? null : -1,
+    cls: 0,
+    tries: 0,
+    want,
+    roots,
+    radios,
+    labelOf,
+    shown,
+    visibleRadios,
+    afterFrame,
+  });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) bench.cls += e.value;
+  }).observe({ type: "layout-shift", buffered: true });
+  let last = null;
+  const interact = () => {
+    if (last && taken(last)) return frameEnd((t) => (bench.interactive = t));
+    const rs = visibleRadios();
+    if (rs.length >= 3) {
+      // Answers 1 and 2 in turn, so every click is a change.
+      last = rs[1 + (bench.tries++ % 2)];
+      labelOf(last).click();
+      if (taken(last)) return frameEnd((t) => (bench.interactive = t));
+    }
+    requestAnimationFrame(interact);
+  };
   const tick = () => {
     if (visibleRadios().length >= bench.want) {
-      // This frame shows them: time its end.
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => (bench.ready = performance.now());
-      ch.port2.postMessage(0);
+      // This frame shows them: time its end, then start clicking.
+      frameEnd((t) => (bench.ready = t));
+      if (taken) interact();
       return;
     }
     requestAnimationFrame(tick);
@@ -101,28 +183,42 @@ const browser = await chromium.launch({
   ],
 });
 
-/** A fresh context and page with the CPU throttled and the probe installed. */
-async function openPage(want) {
+/** A fresh context and page with the CPU (and the network, if given) throttled and the probe
+ * installed. */
+async function openPage(want, app = null, network = null) {
   const context = await browser.newContext({ viewport: { width: 412, height: 915 } });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const cdp = await context.newCDPSession(page);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: throttle });
-  await page.addInitScript(probe, want);
+  if (network) {
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", network);
+  }
+  await page.addInitScript(probe, { want, app });
   return { context, page, errors };
 }
 
-/** Load `url` and wait for the form; returns the page and what the browser saw. */
-async function load(url, want) {
-  const { context, page, errors } = await openPage(want);
-  await page.goto(url, { waitUntil: "load", timeout: 60_000 });
-  await page.waitForFunction(() => window.__bench.ready !== null, null, { timeout: 60_000 });
+/** Load `url` and wait for the form (and, with `app`, for it to take a click); returns the page
+ * and what the browser saw. */
+async function load(url, want, app = null, network = null) {
+  const { context, page, errors } = await openPage(want, app, network);
+  await page.goto(url, { waitUntil: "load", timeout: 120_000 });
+  await page.waitForFunction(() => window.__bench.ready !== null && window.__bench.interactive !== null, null, {
+    timeout: 120_000,
+  });
+  // Layout shifts while the page settles: a few frames after it became interactive.
+  await page.evaluate(() => new Promise((resolve) => window.__bench.afterFrame(() => window.__bench.afterFrame(resolve))));
   const seen = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
     const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+    const b = window.__bench;
     return {
-      ready: window.__bench.ready,
+      ready: b.ready,
+      interactive: b.interactive >= 0 ? b.interactive : null,
+      cls: b.cls,
+      tries: b.tries,
       fcp: fcp ? fcp.startTime : null,
       files: [nav, ...performance.getEntriesByType("resource")].map((e) => ({
         path: new URL(e.name).pathname,
@@ -161,39 +257,51 @@ function median(xs) {
   return s.length ? s[Math.floor(s.length / 2)] : null;
 }
 
+const record = () => VARIANTS.map((v) => ({ ...v, ttf: [], tti: [], cls: [], fcp: [], clicks: [], files: null, milestones: {} }));
 const out = {
   chromium: browser.version(),
   throttle,
   runs,
   viewport: "412×915",
-  variants: VARIANTS.map((v) => ({ ...v, ttf: [], fcp: [], clicks: [], files: null, milestones: {} })),
+  // The first profile (CPU only) is `variants`, as before; every profile is in `profiles`.
+  profiles: PROFILES.map((p) => ({ id: p.id, name: p.name, network: p.network, variants: record() })),
   form: { available: false, note: "", ttf: [], moves: [], clicks: [], pages: [] },
 };
+out.variants = out.profiles[0].variants;
 
 // Warm-up: one unmeasured load of each page.
 for (const v of VARIANTS) {
-  const { context } = await load(opt.base + v.page, 6);
+  const { context } = await load(opt.base + v.page, 6, v.app ?? v.id);
   await context.close();
 }
 
 for (let run = 0; run < runs; run++) {
-  // Rotate the order, so no page always goes first (or last) while the machine is busy.
-  for (let k = 0; k < VARIANTS.length; k++) {
-    const vi = (run + k) % VARIANTS.length;
+  // Rotate the order, so no page (and no profile) always goes first or last while the machine
+  // is busy: every page on every profile, interleaved within each run.
+  const slots = PROFILES.flatMap((_, pi) => VARIANTS.map((_, vi) => [pi, vi]));
+  for (let k = 0; k < slots.length; k++) {
+    const [pi, vi] = slots[(run + k) % slots.length];
+    const p = PROFILES[pi];
     const v = VARIANTS[vi];
-    const r = out.variants[vi];
-    const { context, page, errors, seen } = await load(opt.base + v.page, 6);
+    const r = out.profiles[pi].variants[vi];
+    const { context, page, errors, seen } = await load(opt.base + v.page, 6, v.app ?? v.id, p.network);
     r.ttf.push(seen.ready);
+    r.tti.push(seen.interactive);
+    r.cls.push(seen.cls);
     r.fcp.push(seen.fcp);
     r.files ??= seen.files.map(({ path, encoded, decoded }) => ({ path, encoded, decoded }));
     for (const f of seen.files) (r.milestones[f.path] ??= []).push(f.end);
-    for (let c = 0; c < clicksPerRun; c++) r.clicks.push(await clickAnswer(page, (run + c + 1) % 6));
+    // Click → next frame only on the CPU profile: the network does not change it.
+    if (pi === 0) for (let c = 0; c < clicksPerRun; c++) r.clicks.push(await clickAnswer(page, (run + c + 1) % 6));
     if (errors.length) throw new Error(`${v.page}: ${errors.join("; ")}`);
     await context.close();
-    console.error(`run ${run + 1}/${runs} ${v.id.padEnd(8)} form ${seen.ready.toFixed(0)} ms`);
+    console.error(
+      `run ${run + 1}/${runs} ${p.id.padEnd(6)} ${v.id.padEnd(8)} visible ${seen.ready.toFixed(0)} ms, interactive ${seen.interactive?.toFixed(0)} ms (${seen.tries} clicks), CLS ${seen.cls.toFixed(3)}`,
+    );
   }
 }
-for (const r of out.variants) r.milestones = Object.fromEntries(Object.entries(r.milestones).map(([k, xs]) => [k, median(xs)]));
+for (const p of out.profiles)
+  for (const r of p.variants) r.milestones = Object.fromEntries(Object.entries(r.milestones).map(([k, xs]) => [k, median(xs)]));
 
 // The I Statement form: page moves, once <chorus-form> exists.
 {

@@ -25,5 +25,7 @@
   send.textContent = "Send";
   form.append(set, why, send);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
+  // The floor's own state: which answer it has taken (the bench's time to interactive reads it).
+  form.addEventListener("change", function (e) { if (e.target.name === "fft") form.dataset.answer = e.target.value; });
   document.getElementById("fft").append(form);
 })();

@@ -266,6 +266,12 @@ test("a snippet copied from the builder works pasted into a blank page on anothe
   const sri = `sha384-${createHash("sha384").update(js).digest("base64")}`;
   assert.ok(snippet.includes(`integrity="${sri}"`), `snippet carries ${sri}: ${snippet}`);
   assert.match(snippet, /crossorigin="anonymous"/);
+  // The optional preload line names this server's module, with the CORS mode the loader uses.
+  const manifest = await (await fetch(`${server.url}/embed/manifest.json`)).json();
+  assert.ok(
+    snippet.startsWith(`<link rel="preload" href="${server.url}/embed/${manifest.wasm}" as="fetch" crossorigin="anonymous">\n<script `),
+    `snippet starts with the preload line: ${snippet}`,
+  );
   assert.match(snippet, /<chorus-fft endpoint="http:\/\/127\.0\.0\.1:\d+" site="demo" service="ward-7" instrument="fft-outpatient"><\/chorus-fft>/);
   assert.match(cspLines, /script-src http:\/\/127\.0\.0\.1:\d+ 'wasm-unsafe-eval';/);
   assert.match(cspLines, /connect-src http:\/\/127\.0\.0\.1:\d+;/);
@@ -282,9 +288,13 @@ test("a snippet copied from the builder works pasted into a blank page on anothe
     const watched = await watchedPage(context);
     const p = watched.page;
     const sent = [];
+    const modules = [];
+    const preloadWarnings = [];
     p.on("request", (r) => {
       if (r.method() === "POST" && r.url().endsWith("/api/v1/responses")) sent.push(r.postDataJSON());
+      if (r.url().endsWith(".wasm")) modules.push(r.url());
     });
+    p.on("console", (m) => /preload/i.test(m.text()) && preloadWarnings.push(m.text()));
     await p.goto(`http://127.0.0.1:${blank.address().port}/`);
     await p.evaluate(() => {
       window.__events = [];
@@ -301,6 +311,10 @@ test("a snippet copied from the builder works pasted into a blank page on anothe
     assert.equal(sent.length, 1);
     const body = JSON.stringify(sent[0]);
     for (const part of ['"fft-outpatient"', '"demo"', '"ward-7"']) assert.ok(body.includes(part), `the submission carries ${part}: ${body}`);
+    // The preload was the loader's download: the module was fetched once, and the browser had
+    // nothing to say about an unused or mismatched preload.
+    assert.deepEqual(modules, [`${server.url}/embed/${manifest.wasm}`]);
+    assert.deepEqual(preloadWarnings, []);
     assert.deepEqual(await p.evaluate(() => window.__csp), [], "CSP violations on the blank page");
     assert.deepEqual(watched.problems, []);
   } finally {

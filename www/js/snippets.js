@@ -1,8 +1,9 @@
 // Snippet builder: reads this server's instrument list and bundle manifest, and writes the HTML
-// a web team pastes (script tag with SRI, the element) and the CSP sources it needs.
+// a web team pastes (an optional preload hint for the wasm module, the script tag with SRI, the
+// element) and the CSP sources it needs.
 
 const $ = (id) => document.getElementById(id);
-const state = { instruments: [], integrity: null, entry: "chorus.js" };
+const state = { instruments: [], integrity: null, entry: "chorus.js", wasm: null };
 
 /** Text safe inside an HTML attribute value. */
 function attr(value) {
@@ -66,7 +67,16 @@ function build() {
   const locale = $("locale").value;
   if (locale) attrs.push(`locale="${locale}"`);
   if (tag === "chorus-decision-aid" && $("send").checked) attrs.push("send");
+  // The module's download starts with the page instead of after chorus.js has run. No integrity
+  // attribute: browsers ignore it on a fetch preload (and say so in the console); the loader's
+  // own fetch checks the module's hash on the preloaded bytes.
+  const preload =
+    state.wasm && $("preload").checked
+      ? `<link rel="preload" href="${attr(origin)}/embed/${attr(state.wasm)}" as="fetch" crossorigin="anonymous">\n`
+      : "";
+  $("preload-field").hidden = !state.wasm;
   $("snippet").textContent =
+    preload +
     `<script src="${attr(origin)}/embed/${state.entry}"${integrity} crossorigin="anonymous" defer></script>\n` +
     `<${tag} ${attrs.join(" ")}></${tag}>`;
   $("csp").textContent = `script-src ${origin} 'wasm-unsafe-eval';\nconnect-src ${origin};`;
@@ -114,6 +124,7 @@ async function load() {
     const manifest = await res.json();
     state.entry = manifest.entry;
     state.integrity = manifest.files.find((f) => f.file === manifest.entry)?.integrity ?? null;
+    state.wasm = typeof manifest.wasm === "string" && /^[\w.-]+\.wasm$/.test(manifest.wasm) ? manifest.wasm : null;
     $("manifest-status").textContent = `This server's bundle: Chorus ${manifest.version}, ${state.entry} ${state.integrity}.`;
   } catch {
     $("manifest-status").textContent = "Could not read this server's bundle manifest (/embed/manifest.json), so the snippet has no integrity hash yet.";

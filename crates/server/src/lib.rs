@@ -100,6 +100,10 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
             static_guard,
         ))
         .layer(axum::middleware::from_fn(embed_cache_control))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(paths.pkg_dir.clone()),
+            embed_preload_link,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -256,6 +260,41 @@ async fn embed_cache_control(
     if res.status().is_success() {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// `Link: <chorus-….wasm>; rel=preload; as=fetch; crossorigin` on `chorus.js`, so a browser
+/// that acts on a script's Link header can start the module while the script is still
+/// arriving. The address is relative to `chorus.js` (right behind a proxy that mounts Chorus
+/// elsewhere), `crossorigin` matches the loader's CORS fetch, and the name comes from
+/// `manifest.json` on every request, so a bundle replaced on disk never points the hint at an
+/// old module. Chromium (156) acts only on a document's own Link headers, so the snippet
+/// builder also prints a `<link rel="preload">` for the page itself.
+async fn embed_preload_link(
+    axum::extract::State(dir): axum::extract::State<Arc<PathBuf>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let entry = req.uri().path() == "/chorus.js";
+    let mut res = next.run(req).await;
+    if entry && res.status() == axum::http::StatusCode::OK {
+        let wasm = tokio::fs::read(dir.join("manifest.json"))
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|m| m["wasm"].as_str().map(str::to_string))
+            // Only a plain hashed file name goes into a header.
+            .filter(|w| {
+                is_hashed_name(w)
+                    && w.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            });
+        if let Some(v) = wasm.and_then(|w| {
+            HeaderValue::from_str(&format!("<{w}>; rel=preload; as=fetch; crossorigin")).ok()
+        }) {
+            res.headers_mut().insert(header::LINK, v);
+        }
     }
     res
 }

@@ -21,7 +21,9 @@ const FAILED = {
 function boot() {
   if (!ready) {
     ready = wasm_bindgen({
-      module_or_path: fetch(wasmUrl, { integrity: wasmIntegrity, credentials: "omit", mode: "cors" }),
+      // "same-origin" credentials: what a `crossorigin="anonymous"` preload uses, so the
+      // snippet's preload hint is the download this fetch takes (with "omit" it never matches).
+      module_or_path: fetch(wasmUrl, { integrity: wasmIntegrity, credentials: "same-origin", mode: "cors" }),
     });
   }
   return ready;

@@ -124,7 +124,7 @@ pub fn fft(props: &FftProps) -> Html {
                 locale: l.core(),
                 idempotency_key: (*key).clone(),
                 answers: answers(Some(answer), &text),
-                client_scores: None,
+                client_scores: send::fft_scores(answer),
             };
             let prepared = send::prepare(&host, &response);
             phase.set(Phase::Sending);

@@ -3,9 +3,13 @@
 //! The idempotency key is made once per response, so however many times a retry reaches the
 //! server it is stored once and the same receipt comes back.
 
-use std::time::Duration;
+use std::{fmt::Write as _, time::Duration};
 
-use chorus_core::{Answer, Response};
+use chorus_core::{
+    Answer, Instrument, Response, ScoreReport,
+    num::Score,
+    score::{FftScore, fft_category},
+};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, RequestCredentials, RequestInit, RequestMode};
@@ -436,8 +440,257 @@ pub fn submission_json(
             }
         }
     }
-    o.push_str("}}}");
+    o.push('}');
+    if let Some(c) = &r.client_scores
+        && let Some(json) = score_json(c)
+    {
+        o.push_str(",\"client_scores\":");
+        o.push_str(&json);
+    }
+    o.push_str("}}");
     o
+}
+
+/// The response with the widget's own score report, from the core's `score` (the one the
+/// server re-runs): sent with it, so the server's mismatch counter measures real agreement.
+pub fn scored(i: &Instrument, mut r: Response) -> Response {
+    r.client_scores = Some(chorus_core::score(i, &r));
+    r
+}
+
+/// The built-in standard FFT's score report for its answer (it has no instrument object): the
+/// core's category rule, under the library FFT's id and version, as the server scores it.
+pub fn fft_scores(answer: &str) -> Option<ScoreReport> {
+    Some(ScoreReport {
+        instrument: "fft".into(),
+        version: 1,
+        fft: Some(FftScore {
+            answer: fft_category(answer).map(|_| answer.to_string()),
+            category: fft_category(answer),
+        }),
+        i_statements: None,
+        sure: None,
+        collaborate: None,
+        sdm_q_9: None,
+        knowledge: None,
+        lean: None,
+    })
+}
+
+/// A score report as JSON, written by hand (no serialiser in the bundle): the shape serde
+/// reads into [`ScoreReport`], absent values left out (they read back as `None`). `None` if a
+/// value cannot be written exactly, so a report is never sent that would differ by rounding.
+pub fn score_json(r: &ScoreReport) -> Option<String> {
+    let mut o = String::with_capacity(128);
+    o.push_str("{\"instrument\":");
+    json_str(&mut o, &r.instrument);
+    let _ = write!(o, ",\"version\":{}", r.version);
+    if let Some(f) = &r.fft {
+        o.push_str(",\"fft\":{");
+        let mut sep = Sep::default();
+        if let Some(a) = &f.answer {
+            sep.key(&mut o, "answer");
+            json_str(&mut o, a);
+        }
+        if let Some(c) = f.category {
+            sep.key(&mut o, "category");
+            o.push_str(match c {
+                chorus_core::score::FftCategory::Positive => "\"positive\"",
+                chorus_core::score::FftCategory::Neutral => "\"neutral\"",
+                chorus_core::score::FftCategory::Negative => "\"negative\"",
+                chorus_core::score::FftCategory::DontKnow => "\"dont_know\"",
+            });
+        }
+        o.push('}');
+    }
+    if let Some(i) = &r.i_statements {
+        o.push_str(",\"i_statements\":{\"statements\":[");
+        for (n, st) in i.statements.iter().enumerate() {
+            if n > 0 {
+                o.push(',');
+            }
+            o.push_str("{\"item\":");
+            json_str(&mut o, &st.item);
+            o.push_str(",\"theme\":");
+            json_str(&mut o, &st.theme);
+            if let Some(v) = st.score {
+                let _ = write!(o, ",\"score\":{v}");
+            }
+            o.push('}');
+        }
+        o.push_str("],\"themes\":[");
+        for (n, t) in i.themes.iter().enumerate() {
+            if n > 0 {
+                o.push(',');
+            }
+            o.push_str("{\"theme\":");
+            json_str(&mut o, &t.theme);
+            let _ = write!(
+                o,
+                ",\"answered\":{},\"statements\":{}",
+                t.answered, t.statements
+            );
+            opt_score(&mut o, ",\"score\":", t.score.as_ref())?;
+            o.push('}');
+        }
+        o.push(']');
+        opt_score(&mut o, ",\"overall\":", i.overall.as_ref())?;
+        o.push('}');
+    }
+    if let Some(x) = &r.sure {
+        o.push_str(",\"sure\":{");
+        let mut sep = Sep::default();
+        if let Some(t) = x.total {
+            sep.key(&mut o, "total");
+            let _ = write!(o, "{t}");
+        }
+        if let Some(c) = x.conflict {
+            sep.key(&mut o, "conflict");
+            o.push_str(if c { "true" } else { "false" });
+        }
+        o.push('}');
+    }
+    if let Some(x) = &r.collaborate {
+        o.push_str(",\"collaborate\":{");
+        let mut sep = Sep::default();
+        if let Some(t) = x.top_score {
+            sep.key(&mut o, "top_score");
+            o.push_str(if t { "true" } else { "false" });
+        }
+        if let Some(m) = &x.mean_score {
+            sep.key(&mut o, "mean_score");
+            score_obj(&mut o, m)?;
+        }
+        o.push('}');
+    }
+    if let Some(x) = &r.sdm_q_9 {
+        let _ = write!(o, ",\"sdm_q_9\":{{\"answered\":{}", x.answered);
+        opt_score(&mut o, ",\"score\":", x.score.as_ref())?;
+        o.push('}');
+    }
+    if let Some(k) = &r.knowledge {
+        let _ = write!(
+            o,
+            ",\"knowledge\":{{\"correct\":{},\"answered\":{},\"questions\":{},\"wrong\":[",
+            k.correct, k.answered, k.questions
+        );
+        for (n, w) in k.wrong.iter().enumerate() {
+            if n > 0 {
+                o.push(',');
+            }
+            json_str(&mut o, w);
+        }
+        o.push_str("]}");
+    }
+    if let Some(l) = &r.lean {
+        o.push_str(",\"lean\":{\"leans\":[");
+        for (n, x) in l.leans.iter().enumerate() {
+            if n > 0 {
+                o.push(',');
+            }
+            o.push_str("{\"option\":");
+            json_str(&mut o, &x.option);
+            let _ = write!(o, ",\"lean\":{}}}", x.lean);
+        }
+        let _ = write!(o, "],\"total_weight\":{}", l.total_weight);
+        if let Some(t) = &l.towards {
+            o.push_str(",\"towards\":");
+            json_str(&mut o, t);
+        }
+        o.push('}');
+    }
+    o.push('}');
+    Some(o)
+}
+
+/// Commas between the keys of an object whose every key is optional.
+#[derive(Default)]
+struct Sep(bool);
+
+impl Sep {
+    fn key(&mut self, o: &mut String, k: &str) {
+        if std::mem::replace(&mut self.0, true) {
+            o.push(',');
+        }
+        let _ = write!(o, "\"{k}\":");
+    }
+}
+
+fn opt_score(o: &mut String, key: &str, s: Option<&Score>) -> Option<()> {
+    if let Some(s) = s {
+        o.push_str(key);
+        score_obj(o, s)?;
+    }
+    Some(())
+}
+
+fn score_obj(o: &mut String, s: &Score) -> Option<()> {
+    o.push_str("{\"value\":");
+    exact_decimal(o, s.value)?;
+    o.push_str(",\"display\":");
+    json_str(o, &s.display);
+    o.push('}');
+    Some(())
+}
+
+/// Write `x` as a decimal that reads back as exactly `x`, with integer arithmetic only (no
+/// float formatter in the bundle): the double's exact binary value, its digits truncated after
+/// 18 significant ones. That is off by less than 10⁻¹⁷ of the value, under a fifth of the
+/// smallest half-gap to a neighbouring double (2⁻⁵⁴ of the value), so any correctly rounding
+/// reader (the server's, with serde_json's `float_roundtrip`) gets `x` back.
+/// `None` for what a score never is: not finite, or too large or too small to write this way.
+fn exact_decimal(o: &mut String, x: f64) -> Option<()> {
+    if !x.is_finite() {
+        return None;
+    }
+    let bits = x.to_bits();
+    if bits >> 63 == 1 && x != 0.0 {
+        o.push('-');
+    }
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    };
+    if m == 0 {
+        o.push('0');
+        return Some(());
+    }
+    if e >= 0 {
+        // Whole numbers below 2^63 (a score is at most a few hundred): printed as a u64, so
+        // no 128-bit formatting comes into the bundle.
+        if e > 10 {
+            return None;
+        }
+        let _ = write!(o, "{}", m << e);
+        return Some(());
+    }
+    let shift = (-e) as u32;
+    if shift > 120 {
+        return None;
+    }
+    let mask = (1u128 << shift) - 1;
+    // Below 2^53: the integer part fits a u64.
+    let int = ((m as u128) >> shift) as u64;
+    let mut rem = (m as u128) & mask;
+    let _ = write!(o, "{int}");
+    let mut sig = if int == 0 { 0 } else { int.ilog10() + 1 };
+    if rem != 0 {
+        o.push('.');
+    }
+    while rem != 0 && sig < 18 {
+        // rem < 2^120, so rem × 10 < 2^124.
+        rem *= 10;
+        let d = (rem >> shift) as u8;
+        rem &= mask;
+        o.push((b'0' + d) as char);
+        if sig > 0 || d > 0 {
+            sig += 1;
+        }
+    }
+    Some(())
 }
 
 /// A JSON string literal (RFC 8259 escaping).
@@ -671,5 +924,141 @@ pub mod draft {
         if let Some(s) = storage() {
             let _ = s.remove_item(&key(host));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chorus_core::{library, num::Ratio};
+
+    /// The core's scoring vectors, as responses with their library instrument.
+    fn vectors() -> Vec<(Instrument, Response)> {
+        let v: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../core/vectors/scoring.json")).unwrap();
+        v.iter()
+            .enumerate()
+            .map(|(n, c)| {
+                let id = c["instrument"].as_str().unwrap();
+                let r: Response = serde_json::from_value(serde_json::json!({
+                    "instrument": id, "version": 1, "idempotency_key": format!("v{n}"),
+                    "answers": c["answers"]}))
+                .unwrap();
+                (library::get(id).unwrap(), r)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_vector_s_report_reads_back_equal_to_the_core_s() {
+        let mut sections = std::collections::BTreeSet::new();
+        for (i, r) in vectors() {
+            let report = chorus_core::score(&i, &r);
+            let json = score_json(&report).unwrap();
+            let back: ScoreReport =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}: {json}", i.id));
+            assert_eq!(back, report, "{json}");
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            sections.extend(v.as_object().unwrap().keys().cloned());
+        }
+        // Every section of a report was written at least once.
+        for s in [
+            "fft",
+            "i_statements",
+            "sure",
+            "collaborate",
+            "sdm_q_9",
+            "knowledge",
+            "lean",
+        ] {
+            assert!(sections.contains(s), "no vector wrote {s}: {sections:?}");
+        }
+    }
+
+    #[test]
+    fn the_submission_carries_the_report_the_server_reads() {
+        for (i, r) in vectors().into_iter().take(40) {
+            let r = scored(&i, r);
+            let body = submission_json("demo", Some("ward-7"), &r);
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["site"], "demo");
+            let back: Response = serde_json::from_value(v["response"].clone()).unwrap();
+            assert_eq!(back.client_scores, Some(chorus_core::score(&i, &r)));
+            assert_eq!(back.answers, r.answers);
+        }
+        // Without a report the body has none.
+        let (i, mut r) = vectors().remove(0);
+        r.client_scores = None;
+        assert!(!submission_json("demo", None, &r).contains("client_scores"));
+        let _ = i;
+    }
+
+    #[test]
+    fn the_built_in_fft_scores_as_the_library_fft() {
+        let fft = library::get("fft").unwrap();
+        for a in [
+            "very_good",
+            "good",
+            "neither",
+            "poor",
+            "very_poor",
+            "dont_know",
+            "made_up",
+        ] {
+            let r: Response = serde_json::from_value(serde_json::json!({
+                "instrument": "fft", "version": 1, "idempotency_key": "k",
+                "answers": {"fft": a, "why": "text"}}))
+            .unwrap();
+            assert_eq!(fft_scores(a), Some(chorus_core::score(&fft, &r)), "{a}");
+        }
+    }
+
+    #[test]
+    fn decimals_read_back_as_the_same_double() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let check = |v: f64| {
+            let mut s = String::new();
+            exact_decimal(&mut s, v).unwrap();
+            let back: f64 = serde_json::from_str(&s).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v:?} written as {s}");
+            assert!(v < 1.0 || s.len() <= 20, "{s}");
+        };
+        for v in [
+            0.0,
+            1.0,
+            100.0,
+            0.5,
+            66.5,
+            1e-10,
+            12345678.0,
+            2f64.powi(62),
+            2f64.powi(53) + 2.0,
+        ] {
+            check(v);
+        }
+        // Scores as the core makes them: exact ratios of small integers.
+        for _ in 0..200_000 {
+            let den = (next() % 10_000 + 1) as i64;
+            let num = (next() % (den as u64 * 100 + 1)) as i64;
+            check(Score::from(Ratio::new(num, den)).value);
+        }
+        // And doubles of any bit pattern in a score's range.
+        for _ in 0..200_000 {
+            let v = f64::from_bits(next() >> 2);
+            if v.is_finite() && v > 1e-6 && v < 1e6 {
+                check(v);
+            }
+        }
+        let mut s = String::new();
+        assert!(exact_decimal(&mut s, f64::NAN).is_none());
+        assert!(exact_decimal(&mut s, f64::INFINITY).is_none());
+        assert!(exact_decimal(&mut s, 1e-300).is_none());
+        assert!(exact_decimal(&mut s, 2f64.powi(64)).is_none());
     }
 }

@@ -449,14 +449,17 @@ fn grid_view(i: &Instrument, it: &Item, l: Locale) -> Html {
 fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Answer>) -> Response {
     let mut answers = answers.clone();
     answers.retain(|_, a| !matches!(a, Answer::Text(t) if t.trim().is_empty()));
-    Response {
-        instrument: i.id.clone(),
-        version: i.version,
-        locale: l.core(),
-        idempotency_key: key.to_string(),
-        answers,
-        client_scores: None,
-    }
+    send::scored(
+        i,
+        Response {
+            instrument: i.id.clone(),
+            version: i.version,
+            locale: l.core(),
+            idempotency_key: key.to_string(),
+            answers,
+            client_scores: None,
+        },
+    )
 }
 
 /// The core's verdict on the items of one page, as (item id, the patient's sentence). Run when

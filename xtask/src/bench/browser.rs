@@ -52,8 +52,30 @@ pub fn assemble_site(work: &Path) -> anyhow::Result<PathBuf> {
             std::fs::copy(&p, site.join(p.file_name().unwrap_or_default()))?;
         }
     }
+    fill_in_module(&site)?;
     compress_twins(&site)?;
     Ok(site)
+}
+
+/// Name this release's wasm module (from `manifest.json`) where a page says `__CHORUS_WASM__`:
+/// the preload line the snippet builder prints.
+fn fill_in_module(site: &Path) -> anyhow::Result<()> {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("manifest.json"))?)
+            .context("pkg/manifest.json")?;
+    let wasm = manifest["wasm"]
+        .as_str()
+        .context("pkg/manifest.json names no wasm module")?;
+    for e in std::fs::read_dir(site)? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "html") {
+            let text = std::fs::read_to_string(&p)?;
+            if text.contains("__CHORUS_WASM__") {
+                std::fs::write(&p, text.replace("__CHORUS_WASM__", wasm))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write `.br` and `.gz` beside every file that has none.
@@ -101,7 +123,7 @@ pub fn run(
     opts: &Options,
 ) -> anyhow::Result<serde_json::Value> {
     step(&format!(
-        "Time to form and interaction: headless Chromium, CPU 4× slower, {} loads of each page",
+        "Time to visible, to interactive, layout shift and interaction: headless Chromium, CPU 4× slower, local and slow mobile network, {} loads of each page on each",
         opts.runs
     ));
     let db = format!("sqlite://{}", work.join("browser.db").display());

@@ -17,6 +17,9 @@ use crate::dist::BUDGET_BROTLI;
 
 /// The brief's budgets.
 const TTF_RATIO_BUDGET: f64 = 1.5;
+/// Issue 15's goals: visible within 1.2× the floor, interactive within 1.5×, no layout shift.
+const TTV_GOAL_RATIO: f64 = 1.2;
+const TTI_GOAL_RATIO: f64 = 1.5;
 const SQLITE_RATE_BUDGET: f64 = 10_000.0;
 const P99_BUDGET_MS: f64 = 20.0;
 /// Not a brief budget: web.dev's "good" Interaction to Next Paint, shown for reference.
@@ -185,6 +188,39 @@ impl Report {
         median_of(&self.variant(id)?["ttf"])
     }
 
+    /// Every network profile measured: (id, name, its variants). A result from before profiles
+    /// existed is one profile, the CPU-only one.
+    fn profiles(&self) -> Vec<(&str, &str, &Value)> {
+        let Some(b) = &self.browser else {
+            return Vec::new();
+        };
+        match b["profiles"].as_array() {
+            Some(ps) => ps
+                .iter()
+                .map(|p| {
+                    (
+                        p["id"].as_str().unwrap_or(""),
+                        p["name"].as_str().unwrap_or(""),
+                        &p["variants"],
+                    )
+                })
+                .collect(),
+            None => vec![("cpu", "CPU only", &b["variants"])],
+        }
+    }
+
+    /// The median of `field` for page `id` in one profile's variants.
+    fn median_in(variants: &Value, id: &str, field: &str) -> Option<f64> {
+        let v = variants.as_array()?.iter().find(|v| v["id"] == id)?;
+        median_of(&v[field])
+    }
+
+    /// The largest layout shift of any load of page `id` in one profile.
+    fn worst_cls(variants: &Value, id: &str) -> Option<f64> {
+        let v = variants.as_array()?.iter().find(|v| v["id"] == id)?;
+        numbers(&v["cls"]).into_iter().reduce(f64::max)
+    }
+
     /// Brotli bytes of the form's own files on page `id`.
     fn form_brotli(&self, id: &str) -> Option<usize> {
         let (_, _, files) = self.sizes.iter().find(|s| s.0 == id)?;
@@ -211,13 +247,50 @@ impl Report {
                 Some(br <= BUDGET_BROTLI),
             ));
         }
-        if let (Some(c), Some(f)) = (self.ttf("chorus"), self.ttf("plain")) {
-            rows.push((
-                "Time to form: Chorus ÷ the plain floor (median, CPU 4× slower)".into(),
-                format!("≤ {TTF_RATIO_BUDGET}×"),
-                format!("{:.2}× ({c:.0} ms ÷ {f:.0} ms)", c / f),
-                Some(c / f <= TTF_RATIO_BUDGET),
-            ));
+        for (pid, _, vs) in self.profiles() {
+            let profile = if pid == "mobile" {
+                "CPU 4× slower, slow mobile network"
+            } else {
+                "CPU 4× slower"
+            };
+            let pair = |field: &str| {
+                Some((
+                    Self::median_in(vs, "chorus", field)?,
+                    Self::median_in(vs, "plain", field)?,
+                ))
+            };
+            if let Some((c, f)) = pair("ttf") {
+                if pid == "cpu" {
+                    rows.push((
+                        format!("Time to visible: Chorus ÷ the plain floor (median, {profile})"),
+                        format!("≤ {TTF_RATIO_BUDGET}× (brief)"),
+                        format!("{:.2}× ({c:.0} ms ÷ {f:.0} ms)", c / f),
+                        Some(c / f <= TTF_RATIO_BUDGET),
+                    ));
+                }
+                rows.push((
+                    format!("Time to visible, issue 15's goal (median, {profile})"),
+                    format!("≤ {TTV_GOAL_RATIO}× (issue 15)"),
+                    format!("{:.2}×", c / f),
+                    Some(c / f <= TTV_GOAL_RATIO),
+                ));
+            }
+            if let Some((c, f)) = pair("tti") {
+                rows.push((
+                    format!("Time to interactive: Chorus ÷ the plain floor (median, {profile})"),
+                    format!("≤ {TTI_GOAL_RATIO}× (issue 15)"),
+                    format!("{:.2}× ({c:.0} ms ÷ {f:.0} ms)", c / f),
+                    Some(c / f <= TTI_GOAL_RATIO),
+                ));
+            }
+            if let Some(cls) = Self::worst_cls(vs, "chorus") {
+                rows.push((
+                    format!("Cumulative layout shift, Chorus (worst load, {profile})"),
+                    "0 (issue 15)".into(),
+                    format!("{cls:.3}"),
+                    Some(cls == 0.0),
+                ));
+            }
         }
         if let Some(v) = self.sqlite() {
             let rate = v["throughput"].as_f64().unwrap_or(0.0);
@@ -313,7 +386,7 @@ impl Report {
                     .and_then(|(_, v)| v.as_f64())
             };
             let mut s = format!(
-                "**Time to form, Chorus {c:.0} ms against {:.0} ms (1.5 × the floor's {f:.0} ms).** ",
+                "**Time to visible, Chorus {c:.0} ms against {:.0} ms (1.5 × the floor's {f:.0} ms).** ",
                 f * TTF_RATIO_BUDGET
             );
             if let (Some(js), Some(wasm)) = (ms("chorus", "/chorus.js"), ms("chorus", ".wasm")) {
@@ -339,6 +412,41 @@ impl Report {
                     " The machine was oversubscribed (load average {:.1} on {} cores), which lengthens every page's times, the floor's included.",
                     l[0], self.machine.cores
                 );
+            }
+            out.push(s);
+        }
+        for (pid, name, vs) in self.profiles() {
+            let med = |id: &str, field: &str| Self::median_in(vs, id, field);
+            let (Some(c), Some(f), Some(cv)) = (
+                med("chorus", "tti"),
+                med("plain", "tti"),
+                med("chorus", "ttf"),
+            ) else {
+                continue;
+            };
+            if c / f <= TTI_GOAL_RATIO {
+                continue;
+            }
+            let arrived = |suffix: &str| {
+                vs.as_array()?.iter().find(|v| v["id"] == "chorus")?["milestones"]
+                    .as_object()?
+                    .iter()
+                    .find(|(k, _)| k.ends_with(suffix))
+                    .and_then(|(_, v)| v.as_f64())
+            };
+            let mut s = format!(
+                "**Time to interactive ({name}), Chorus {c:.0} ms against {:.0} ms (1.5 × the floor's {f:.0} ms).** The answers were visible at {cv:.0} ms and the first click the app itself took was at {c:.0} ms. ",
+                f * TTI_GOAL_RATIO
+            );
+            if let (Some(js), Some(wasm)) = (arrived("/chorus.js"), arrived(".wasm")) {
+                let _ = write!(
+                    s,
+                    "chorus.js had arrived at {js:.0} ms and the wasm module at {wasm:.0} ms (medians), so {:.0} ms went to compiling and starting the module and handling the click.",
+                    c - wasm
+                );
+            }
+            if pid == "mobile" {
+                s.push_str(" On this profile every request costs at least one 150 ms round trip, so requests made one after another add up.");
             }
             out.push(s);
         }
@@ -466,8 +574,18 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "| settings | {} page loads per page, CPU throttled 4×, viewport 412×915; load: {} connections for {} s per database |\n",
-            self.opts.runs, self.opts.connections, self.opts.seconds
+            "| settings | {} page loads per page and network profile, CPU throttled 4×, viewport 412×915; network profiles: {}; load: {} connections for {} s per database |\n",
+            self.opts.runs,
+            {
+                let names: Vec<&str> = self.profiles().iter().map(|p| p.1).collect();
+                if names.is_empty() {
+                    "not run".to_string()
+                } else {
+                    names.join("; ")
+                }
+            },
+            self.opts.connections,
+            self.opts.seconds
         );
 
         for n in &self.notes {
@@ -528,6 +646,10 @@ impl Report {
             })
             .unwrap_or_default();
         for (id, name, files) in &self.sizes {
+            // The same files as the plain Chorus page.
+            if id == "chorus-preload" {
+                continue;
+            }
             let _ = writeln!(s, "**{name}**\n");
             let _ = writeln!(
                 s,
@@ -625,72 +747,95 @@ impl Report {
     }
 
     fn ttf_section(&self, s: &mut String) {
-        let _ = writeln!(s, "## 2. Time to form\n");
+        let _ = writeln!(
+            s,
+            "## 2. Time to visible, time to interactive, layout shift\n"
+        );
         let Some(b) = &self.browser else {
             let _ = writeln!(s, "Not run.\n");
             return;
         };
-        let floor = self.ttf("plain");
         let _ = writeln!(
             s,
-            "Navigation start → the frame that first shows all six FFT answers, headless Chromium, CPU throttled {}×, each load in a fresh browser context (nothing cached), pages interleaved in one run.\n",
+            "Headless Chromium, CPU throttled {}×, each load in a fresh browser context (nothing cached), every page on every network profile interleaved in one run. *Visible*: navigation start → the end of the frame that first shows all six FFT answers. *Interactive*: navigation start → the end of the frame in which the page's own code has taken a click on an answer (clicked on every frame from the moment the answers show, until it takes one). *CLS*: cumulative layout shift from the document's start until just after it was interactive.\n",
             b["throttle"]
         );
-        let _ = writeln!(
-            s,
-            "| page | median | min – max | ÷ floor | first contentful paint (median) | loads |\n|---|---:|---:|---:|---:|---:|"
-        );
-        for v in b["variants"].as_array().into_iter().flatten() {
-            let xs = numbers(&v["ttf"]);
-            let med = median(&xs);
-            let (lo, hi) = stats::range(&xs).unwrap_or((f64::NAN, f64::NAN));
+        for (_, name, vs) in self.profiles() {
+            let _ = writeln!(s, "**{name}**\n");
             let _ = writeln!(
                 s,
-                "| {} | {} | {lo:.0} – {hi:.0} ms | {} | {} | {} |",
-                v["name"].as_str().unwrap_or(""),
-                med.map_or("–".into(), |m| format!("{m:.0} ms")),
-                ratio(med, floor),
-                median_of(&v["fcp"]).map_or("–".into(), |m| format!("{m:.0} ms")),
-                xs.len()
+                "| page | visible (median) | min – max | ÷ floor | interactive (median) | min – max | ÷ floor | CLS (worst load) | first contentful paint (median) | loads |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
-        }
-        let _ = writeln!(
-            s,
-            "\nWhen each file had arrived (median `responseEnd`, ms after navigation start):\n"
-        );
-        for v in b["variants"].as_array().into_iter().flatten() {
-            let mut arrived: Vec<(&str, f64)> = v["milestones"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, t)| Some((file_name(k), t.as_f64()?)))
-                .collect();
-            arrived.sort_by(|a, b| a.1.total_cmp(&b.1));
-            let parts: Vec<String> = arrived
-                .iter()
-                .map(|(k, t)| format!("`{k}` {t:.0}"))
-                .collect();
+            let floor_v = Self::median_in(vs, "plain", "ttf");
+            let floor_i = Self::median_in(vs, "plain", "tti");
+            let span = |xs: &[f64]| {
+                stats::range(xs).map_or("–".into(), |(lo, hi)| format!("{lo:.0} – {hi:.0} ms"))
+            };
+            for v in vs.as_array().into_iter().flatten() {
+                let xs = numbers(&v["ttf"]);
+                let is = numbers(&v["tti"]);
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    v["name"].as_str().unwrap_or(""),
+                    ms(median(&xs)),
+                    span(&xs),
+                    ratio(median(&xs), floor_v),
+                    ms(median(&is)),
+                    span(&is),
+                    ratio(median(&is), floor_i),
+                    numbers(&v["cls"])
+                        .into_iter()
+                        .reduce(f64::max)
+                        .map_or("–".into(), |c| format!("{c:.3}")),
+                    ms(median_of(&v["fcp"])),
+                    xs.len()
+                );
+            }
             let _ = writeln!(
                 s,
-                "- {}: {}",
-                v["name"].as_str().unwrap_or(""),
-                parts.join(", ")
+                "\nWhen each file had arrived (median `responseEnd`, ms after navigation start):\n"
             );
+            for v in vs.as_array().into_iter().flatten() {
+                let mut arrived: Vec<(&str, f64)> = v["milestones"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, t)| Some((file_name(k), t.as_f64()?)))
+                    .collect();
+                arrived.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let parts: Vec<String> = arrived
+                    .iter()
+                    .map(|(k, t)| format!("`{k}` {t:.0}"))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "- {}: {}",
+                    v["name"].as_str().unwrap_or(""),
+                    parts.join(", ")
+                );
+            }
+            let _ = writeln!(s, "\nEvery load, in order (visible / interactive, ms):\n");
+            for v in vs.as_array().into_iter().flatten() {
+                let xs = numbers(&v["ttf"]);
+                let is = numbers(&v["tti"]);
+                let pairs: Vec<String> = xs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| match is.get(k) {
+                        Some(i) => format!("{x:.0}/{i:.0}"),
+                        None => format!("{x:.0}"),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "- {}: {}",
+                    v["name"].as_str().unwrap_or(""),
+                    pairs.join(", ")
+                );
+            }
+            let _ = writeln!(s);
         }
-        let _ = writeln!(s, "\nEvery load, in order (ms):\n");
-        for v in b["variants"].as_array().into_iter().flatten() {
-            let xs: Vec<String> = numbers(&v["ttf"])
-                .iter()
-                .map(|x| format!("{x:.0}"))
-                .collect();
-            let _ = writeln!(
-                s,
-                "- {}: {}",
-                v["name"].as_str().unwrap_or(""),
-                xs.join(", ")
-            );
-        }
-        let _ = writeln!(s);
     }
 
     fn interaction_section(&self, s: &mut String) {
@@ -910,8 +1055,10 @@ impl Report {
 /// How the figures are taken; printed at the end of the report.
 const METHOD: &[&str] = &[
     "Pages: `bench/fft-plain.html` (the floor: the question built with a few lines of DOM code), `bench/fft-surveyjs.html` (SurveyJS 2.5.38 from npm: survey-core, survey-js-ui and its fontless stylesheet, since the default one loads a web font from a third party) and `bench/fft-chorus.html` (the one-script-tag embed). All are served by one release `chorus serve` from a folder where every file has brotli and gzip twins.",
-    "Browser: `bench/measure.mjs`, playwright-core driving Debian's Chromium (`--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run`), CPU slowed with the DevTools protocol's `Emulation.setCPUThrottlingRate`. One unmeasured load of each page first, then the pages in rotating order.",
-    "Time to form: a script installed before the page's own checks on every animation frame whether six radio answers are laid out and visible (inside the widget's shadow root for Chorus), and takes the time at the end of the first frame that shows them. That check runs on every page alike.",
+    "Browser: `bench/measure.mjs`, playwright-core driving Debian's Chromium (`--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run`), CPU slowed with the DevTools protocol's `Emulation.setCPUThrottlingRate`. One unmeasured load of each page first, then the pages (on each network profile) in rotating order.",
+    "Time to visible: a script installed before the page's own checks on every animation frame whether six radio answers are laid out and visible (inside the widget's shadow root for Chorus), and takes the time at the end of the first frame that shows them. That check runs on every page alike.",
+    "Time to interactive: from that frame on, the same script clicks an answer's label on every frame (answers 2 and 3 in turn, so each click is a change) until the page's own code shows it has taken the click: the floor's change handler sets `data-answer` on its form; SurveyJS renders `sd-item--checked` on the item from its model; the Chorus app writes its draft of the answers (`chorus:draft:…` in sessionStorage) from its change handler. A radio the browser checks in markup no app has taken over yet does not count.",
+    "Slow mobile network: the DevTools protocol's `Network.emulateNetworkConditions` with 150 ms latency per request, 1.6 Mbps down and 750 kbps up, on top of the CPU throttling; its loads are interleaved with the CPU-only ones in the same run. Cumulative layout shift: a `PerformanceObserver` for `layout-shift` entries (buffered, so from the document's start), summing those without recent input.",
     "Interaction: the time from a click's event timestamp to the end of the next frame (a message posted from the following `requestAnimationFrame`).",
     "Bundle: the file list comes from the browser (Resource Timing), the sizes from the files themselves (gzip -9, brotli q11, as `cargo xtask dist` compresses). twiggy reads a copy of the wasm optimised exactly like the shipped one but with its names section kept.",
     "Server: the load generator is closed-loop (fixed concurrency, the rate is what the server sustains) and runs on the same 2 cores as the server. SQLite runs with WAL and `synchronous = FULL`; PostgreSQL with its defaults (`fsync` and `synchronous_commit` on).",
@@ -971,16 +1118,25 @@ mod tests {
         std::fs::write(site.join("chorus.js"), "x".repeat(3000)).unwrap();
         std::fs::write(site.join("plain.js"), "y".repeat(1000)).unwrap();
         std::fs::write(site.join("fft-plain.html"), "<p>page</p>").unwrap();
+        let plain = serde_json::json!({"id": "plain", "name": "floor", "ttf": [200.0, 210.0, 190.0], "tti": [200.0, 210.0, 190.0], "cls": [0.0, 0.0, 0.0], "fcp": [100.0], "clicks": [20.0],
+             "files": [{"path": "/embed/fft-plain.html", "encoded": 11}, {"path": "/embed/plain.js", "encoded": 40}],
+             "milestones": {"/embed/plain.js": 150.0}});
+        let chorus = serde_json::json!({"id": "chorus", "name": "Chorus", "ttf": [400.0, 420.0, 380.0], "tti": [410.0, 430.0, 390.0], "cls": [0.0, 0.02, 0.0], "fcp": [100.0], "clicks": [30.0],
+             "files": [{"path": "/embed/chorus.js", "encoded": 40}, {"path": "/embed/chorus-0123456789.wasm", "encoded": 120000}],
+             "milestones": {"/embed/chorus.js": 150.0, "/embed/chorus-0123456789.wasm": 250.0}});
+        // The slow network: Chorus visible within 1.2× but interactive beyond 1.5×.
+        let slow = serde_json::json!([
+            {"id": "plain", "name": "floor", "ttf": [1000.0], "tti": [1000.0], "cls": [0.0], "milestones": {}},
+            {"id": "chorus", "name": "Chorus", "ttf": [1100.0], "tti": [1700.0], "cls": [0.0],
+             "milestones": {"/embed/chorus.js": 600.0, "/embed/chorus-0123456789.wasm": 1200.0}}
+        ]);
         let browser = serde_json::json!({
             "chromium": "1.2.3", "throttle": 4, "registered": ["chorus-fft"],
             "form": {"available": false, "note": "not yet available: test"},
-            "variants": [
-                {"id": "plain", "name": "floor", "ttf": [200.0, 210.0, 190.0], "fcp": [100.0], "clicks": [20.0],
-                 "files": [{"path": "/embed/fft-plain.html", "encoded": 11}, {"path": "/embed/plain.js", "encoded": 40}],
-                 "milestones": {"/embed/plain.js": 150.0}},
-                {"id": "chorus", "name": "Chorus", "ttf": [400.0, 420.0, 380.0], "fcp": [100.0], "clicks": [30.0],
-                 "files": [{"path": "/embed/chorus.js", "encoded": 40}, {"path": "/embed/chorus-0123456789.wasm", "encoded": 120000}],
-                 "milestones": {"/embed/chorus.js": 150.0, "/embed/chorus-0123456789.wasm": 250.0}}
+            "variants": [plain.clone(), chorus.clone()],
+            "profiles": [
+                {"id": "cpu", "name": "CPU 4× slower, local network", "variants": [plain, chorus]},
+                {"id": "mobile", "name": "CPU 4× slower, slow mobile network", "variants": slow}
             ]
         });
         let opts = Options {
@@ -1009,7 +1165,41 @@ mod tests {
         let rows = r.budget_rows();
         let verdict = |what: &str| rows.iter().find(|x| x.0.starts_with(what)).map(|x| x.3);
         assert_eq!(verdict("Bundle"), Some(Some(false)), "{md}");
-        assert_eq!(verdict("Time to form"), Some(Some(false)));
+        assert_eq!(verdict("Time to visible: Chorus"), Some(Some(false)));
+        let row = |what: &str| rows.iter().find(|x| x.0 == what).map(|x| x.3);
+        assert_eq!(
+            row("Time to interactive: Chorus ÷ the plain floor (median, CPU 4× slower)"),
+            Some(Some(false))
+        );
+        assert_eq!(
+            row("Time to visible, issue 15's goal (median, CPU 4× slower, slow mobile network)"),
+            Some(Some(true))
+        );
+        assert_eq!(
+            row(
+                "Time to interactive: Chorus ÷ the plain floor (median, CPU 4× slower, slow mobile network)"
+            ),
+            Some(Some(false))
+        );
+        assert_eq!(
+            row("Cumulative layout shift, Chorus (worst load, CPU 4× slower)"),
+            Some(Some(false))
+        );
+        assert_eq!(
+            row("Cumulative layout shift, Chorus (worst load, CPU 4× slower, slow mobile network)"),
+            Some(Some(true))
+        );
+        // Both profiles get their table, and the slow network's interactive miss its cause.
+        assert!(
+            md.contains("**CPU 4× slower, slow mobile network**"),
+            "{md}"
+        );
+        assert!(md.contains("| Chorus | 1100 ms | 1100 – 1100 ms | 1.10× | 1700 ms | 1700 – 1700 ms | 1.70× | 0.000 |"), "{md}");
+        assert!(
+            md.contains("the wasm module at 1200 ms (medians), so 500 ms went to"),
+            "{md}"
+        );
+        assert!(md.contains("- Chorus: 400/410, 420/430, 380/390"), "{md}");
         assert_eq!(verdict("Server on SQLite: durably"), Some(Some(true)));
         assert_eq!(verdict("Server on SQLite: p99"), Some(Some(false)));
         assert_eq!(verdict("Server on SQLite: every receipt"), Some(Some(true)));
