@@ -979,7 +979,7 @@ mod tests {
     fn the_submission_carries_the_report_the_server_reads() {
         for (i, r) in vectors().into_iter().take(40) {
             let r = scored(&i, r);
-            let body = submission_json("demo", Some("ward-7"), &r);
+            let body = submission_json("demo", Some("ward-7"), None, &r);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_eq!(v["site"], "demo");
             let back: Response = serde_json::from_value(v["response"].clone()).unwrap();
@@ -989,7 +989,7 @@ mod tests {
         // Without a report the body has none.
         let (i, mut r) = vectors().remove(0);
         r.client_scores = None;
-        assert!(!submission_json("demo", None, &r).contains("client_scores"));
+        assert!(!submission_json("demo", None, None, &r).contains("client_scores"));
         let _ = i;
     }
 
