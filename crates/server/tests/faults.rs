@@ -586,10 +586,12 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
             };
             count("before the WAL is removed");
             // Between batches every connection may be closed (the writer reopens after a
-            // fault), and SQLite removes the WAL with the last one: wait for the load to
-            // bring it back, then take it away.
+            // fault), and SQLite removes the WAL with the last one: wait for a write to bring
+            // it back, then take it away. The load alone may be between bursts on a busy
+            // machine, so /healthz nudges the writer too (a heartbeat commit, no response).
             let wal = path.join("t.db-wal");
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let mut nudged = std::time::Instant::now();
             loop {
                 match std::fs::remove_file(&wal) {
                     Ok(()) => break,
@@ -597,6 +599,11 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
                         if e.kind() == std::io::ErrorKind::NotFound
                             && std::time::Instant::now() < deadline =>
                     {
+                        if nudged.elapsed() > Duration::from_millis(500) {
+                            let at = addr.lock().unwrap().clone();
+                            let _ = request(&at, "GET", "/healthz", "");
+                            nudged = std::time::Instant::now();
+                        }
                         std::thread::sleep(Duration::from_millis(20));
                     }
                     Err(e) => panic!("removing the WAL: {e}"),

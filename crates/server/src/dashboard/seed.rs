@@ -261,6 +261,79 @@ fn answers(rng: &mut SplitMix, inst: &Instrument, quality: f64) -> BTreeMap<Stri
     out
 }
 
+/// "About you" answers with known gaps: drawn given the FFT answer, so that (for the demo and
+/// the tests) people aged 75 and over and people whose day-to-day activities are limited a
+/// lot are less often positive than everyone else, and a few groups are small.
+fn about_you(rng: &mut SplitMix, positive: bool, locale: &str) -> Value {
+    let mut a = serde_json::Map::new();
+    let old = if positive { 0.6 } else { 2.0 };
+    let bands = [
+        "16_24",
+        "25_34",
+        "35_44",
+        "45_54",
+        "55_64",
+        "65_74",
+        "75_84",
+        "85_plus",
+        "prefer_not_to_say",
+    ];
+    let i = rng.weighted(&[1.0, 1.6, 1.6, 1.5, 1.4, 1.3, 1.2 * old, 0.3 * old, 0.2]);
+    a.insert("age_band".into(), json!(bands[i]));
+    if rng.chance(0.8) {
+        a.insert(
+            "sex".into(),
+            json!(if rng.chance(0.54) { "female" } else { "male" }),
+        );
+    }
+    if rng.chance(0.7) {
+        let lt = rng.chance(if positive { 0.3 } else { 0.5 });
+        a.insert(
+            "long_term_condition".into(),
+            json!(if lt { "yes" } else { "no" }),
+        );
+        if lt {
+            let w = if positive {
+                [0.2, 0.45, 0.35]
+            } else {
+                [0.55, 0.3, 0.15]
+            };
+            let l = ["a_lot", "a_little", "not_at_all"][rng.weighted(&w)];
+            a.insert("activities_limited".into(), json!(l));
+        }
+    }
+    if rng.chance(0.75) {
+        let groups = [
+            "white_british",
+            "white_other",
+            "asian_indian",
+            "asian_pakistani",
+            "black_african",
+            "black_caribbean",
+            "mixed_other",
+            "other_any",
+            "prefer_not_to_say",
+        ];
+        let g = groups[rng.weighted(&[7.5, 0.6, 0.5, 0.4, 0.3, 0.2, 0.2, 0.1, 0.2])];
+        a.insert("ethnic_group".into(), json!(g));
+    }
+    if rng.chance(0.6) {
+        a.insert(
+            "carer".into(),
+            json!(if rng.chance(0.12) { "yes" } else { "no" }),
+        );
+    }
+    let language = if locale == "cy" {
+        "welsh"
+    } else if rng.chance(0.93) {
+        "english"
+    } else {
+        ["polish", "romanian", "urdu", "punjabi"][rng.below(4) as usize]
+    };
+    a.insert("first_language".into(), json!(language));
+    Value::Object(a)
+}
+
 /// One generated submission: the body a widget would post, and when it "arrived".
 pub struct Generated {
     /// The submission JSON.
@@ -309,7 +382,8 @@ pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
                 continue;
             };
             let locale = if rng.chance(0.1) { "cy" } else { "en" };
-            let body = json!({
+            let answers = answers(&mut rng, inst, quality);
+            let mut body = json!({
                 "site": opts.site,
                 "service": service,
                 "response": {
@@ -317,9 +391,29 @@ pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
                     "version": inst.version,
                     "locale": locale,
                     "idempotency_key": format!("seed-{}-{m}-{k}", opts.seed),
-                    "answers": answers(&mut rng, inst, quality),
+                    "answers": answers,
                 }
             });
+            // Channels and "About you" from a stream of their own, so the answers above stay
+            // what they were for a seed.
+            let mut side = SplitMix::new(
+                opts.seed ^ (u64::from(m) << 32 | u64::from(k)).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            let mode = ["online", "sms", "qr", "tablet", "paper"]
+                [side.weighted(&[0.55, 0.25, 0.08, 0.07, 0.05])];
+            if mode != "online" {
+                body["mode"] = json!(mode);
+            }
+            if inst.scoring == chorus_core::Scoring::Fft
+                && app.config.equality.enabled(&opts.site)
+                && side.chance(0.55)
+            {
+                let positive = matches!(
+                    body["response"]["answers"]["fft"].as_str(),
+                    Some("very_good" | "good")
+                );
+                body["about"] = about_you(&mut side, positive, locale);
+            }
             out.push(Generated { body, at });
         }
     }
