@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{Locale, Text};
+use crate::{
+    score::FftCategory,
+    text::{Locale, Text},
+};
 
 /// Which of the brief's scoring rules applies to an instrument's responses. Declared by the
 /// instrument, not guessed from its items, so [`crate::score::score`] applies exactly one rule
@@ -222,8 +225,10 @@ pub const MAX_THEMES: usize = 16;
 
 /// Item roles the scoring rules understand, with the kind each needs: `fft` marks the FFT
 /// question (a single choice), `sure` marks a SURE item inside a decision aid (yes/no).
-pub const ROLES: [(&str, ItemKind); 2] =
-    [("fft", ItemKind::SingleChoice), ("sure", ItemKind::YesNo)];
+pub const ROLES: [(&str, ItemKind); 2] = [
+    (FFT_ROLE, ItemKind::SingleChoice),
+    ("sure", ItemKind::YesNo),
+];
 
 /// A problem in a definition, with where it is: authors fix all problems in one pass, and
 /// a stable `code` lets tools translate or group them.
@@ -261,6 +266,35 @@ impl Instrument {
     /// The item with this id (responses address items by id, not position).
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// Every text the instrument can show a patient, so a caller can ask whether all of them
+    /// exist in a language before showing the instrument in it.
+    pub fn texts(&self) -> Vec<&Text> {
+        let mut v = vec![&self.title];
+        v.extend(&self.intro);
+        v.extend(self.themes.iter().map(|t| &t.title));
+        v.extend(self.options.iter().map(|o| &o.text));
+        for it in &self.items {
+            v.push(&it.text);
+            for t in [&it.hint, &it.min_label, &it.max_label, &it.explanation] {
+                v.extend(t);
+            }
+            v.extend(it.options.iter().map(|o| &o.text));
+            for r in &it.rows {
+                v.push(&r.question);
+                v.extend(&r.cells);
+            }
+        }
+        v
+    }
+
+    /// The FFT question (the item with role [`FFT_ROLE`]): the one way to find it, for
+    /// scoring, reports and the widget's page alike.
+    pub fn fft_item(&self) -> Option<&Item> {
+        self.items
+            .iter()
+            .find(|i| i.role.as_deref() == Some(FFT_ROLE))
     }
 
     /// Every problem in the definition (empty when valid). Separate from parsing so a
@@ -505,7 +539,7 @@ impl Instrument {
                 let fft: Vec<_> = self
                     .items
                     .iter()
-                    .filter(|i| i.role.as_deref() == Some("fft"))
+                    .filter(|i| i.role.as_deref() == Some(FFT_ROLE))
                     .collect();
                 if fft.len() != 1 {
                     p.add(
@@ -614,17 +648,32 @@ impl Instrument {
     }
 }
 
-/// The six FFT answer ids in the mandated order. Fixed, because the FFT is a national
-/// standard: every FFT variant must use them so results can be compared and returned to NHS
-/// England.
-pub const FFT_ANSWER_IDS: [&str; 6] = [
-    "very_good",
-    "good",
-    "neither",
-    "poor",
-    "very_poor",
-    "dont_know",
+/// The six FFT answers in the mandated order, with the category each counts in: the one table
+/// of FFT answers (validation, scoring, aggregation and the monthly return all read it). Fixed,
+/// because the FFT is a national standard: every FFT variant must use these ids so results can
+/// be compared and returned to NHS England.
+pub const FFT_ANSWERS: [(&str, FftCategory); 6] = [
+    ("very_good", FftCategory::Positive),
+    ("good", FftCategory::Positive),
+    ("neither", FftCategory::Neutral),
+    ("poor", FftCategory::Negative),
+    ("very_poor", FftCategory::Negative),
+    ("dont_know", FftCategory::DontKnow),
 ];
+
+/// The six FFT answer ids in the mandated order (the first column of [`FFT_ANSWERS`]).
+pub const FFT_ANSWER_IDS: [&str; 6] = {
+    let mut ids = [""; 6];
+    let mut n = 0;
+    while n < 6 {
+        ids[n] = FFT_ANSWERS[n].0;
+        n += 1;
+    }
+    ids
+};
+
+/// The role that marks an instrument's FFT question.
+pub const FFT_ROLE: &str = "fft";
 
 impl Item {
     /// The inclusive range of a scale (importance: always 0–10; default 0–10), in one place

@@ -73,13 +73,10 @@ pub struct FftScore {
 
 /// Category of an FFT answer id; `None` for anything else, so a bad id is never counted.
 pub fn fft_category(answer: &str) -> Option<FftCategory> {
-    Some(match answer {
-        "very_good" | "good" => FftCategory::Positive,
-        "neither" => FftCategory::Neutral,
-        "poor" | "very_poor" => FftCategory::Negative,
-        "dont_know" => FftCategory::DontKnow,
-        _ => return None,
-    })
+    crate::instrument::FFT_ANSWERS
+        .iter()
+        .find(|(id, _)| *id == answer)
+        .map(|(_, c)| *c)
 }
 
 /// One statement: its agreement value × 25 (0–100, the brief's statement score), or `None`
@@ -218,14 +215,10 @@ pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
     };
     match instrument.scoring {
         Scoring::Fft => {
-            let answer = instrument
-                .items
-                .iter()
-                .find(|i| i.role.as_deref() == Some("fft"))
-                .and_then(|i| match a.get(&i.id) {
-                    Some(Answer::Text(t)) => fft_category(t).map(|c| (t.clone(), c)),
-                    _ => None,
-                });
+            let answer = instrument.fft_item().and_then(|i| match a.get(&i.id) {
+                Some(Answer::Text(t)) => fft_category(t).map(|c| (t.clone(), c)),
+                _ => None,
+            });
             report.fft = Some(FftScore {
                 category: answer.as_ref().map(|x| x.1),
                 answer: answer.map(|x| x.0),

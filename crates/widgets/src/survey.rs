@@ -18,8 +18,9 @@ use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use crate::{
-    i18n::Locale,
+    i18n::{Locale, Say, Ui},
     send::{self, Outcome, SendError},
+    strings::t,
     ui,
 };
 
@@ -50,7 +51,8 @@ pub struct SurveyProps {
 #[function_component(Survey)]
 pub fn survey(props: &SurveyProps) -> Html {
     let l = props.locale;
-    let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
+    // The standard FFT is built in: drawn on the first render, with no request.
+    let loaded = use_state(|| crate::model::builtin(&props.host).map(|i| Ok(Rc::new(i))));
     // Without a site nothing can be sent: a form says so instead of being filled in for
     // nothing; a decision aid still works, but offers no sending.
     let configured = send::site_of(&props.host).is_some();
@@ -62,7 +64,7 @@ pub fn survey(props: &SurveyProps) -> Html {
             if !configured && sends {
                 send::report_not_configured(&host);
             }
-            if !configured && form {
+            if (!configured && form) || loaded.is_some() {
                 return;
             }
             wasm_bindgen_futures::spawn_local(async move {
@@ -85,12 +87,11 @@ pub fn survey(props: &SurveyProps) -> Html {
     }
     match &*loaded {
         None => {
-            html! { <p class="chorus-hint" role="status">{ l.t("Loading…", "Wrthi'n llwytho…") }</p> }
+            html! { <p class="chorus-hint" role="status">{ t!(l, loading) }</p> }
         }
         Some(Err(())) => html! {
             <div class="chorus-inset" role="alert">
-                <p>{ l.t("Sorry, this form is not available at the moment. Please try again later.",
-                         "Mae'n ddrwg gennym, nid yw'r ffurflen hon ar gael ar hyn o bryd. Rhowch gynnig arall arni yn nes ymlaen.") }</p>
+                <p>{ t!(l, sorry_this_form_is_not) }</p>
             </div>
         },
         Some(Ok(i)) => html! {
@@ -159,43 +160,30 @@ fn field(it: &Item) -> String {
 fn message(l: Locale, code: ErrorCode, it: &Item) -> String {
     match code {
         ErrorCode::RequiredMissing if it.kind == ItemKind::FreeText => {
-            l.t("Enter an answer", "Rhowch ateb").into()
+            t!(l, enter_an_answer).into()
         }
-        ErrorCode::RequiredMissing => l.t("Select an answer", "Dewiswch ateb").into(),
+        ErrorCode::RequiredMissing => t!(l, select_an_answer).into(),
         ErrorCode::TextTooLong => format!(
             "{} {} {}",
-            l.t("Your answer must be", "Rhaid i'ch ateb fod yn"),
+            t!(l, your_answer_must_be),
             it.max_length.unwrap_or(0),
-            l.t("characters or fewer", "nod neu lai")
+            t!(l, characters_or_fewer)
         ),
-        _ => l.t("Check this answer", "Gwiriwch yr ateb hwn").into(),
+        _ => t!(l, check_this_answer).into(),
     }
 }
 
-const AGREEMENT_LABELS: [(&str, &str); 6] = [
-    ("Strongly agree", "Cytuno'n gryf"),
-    ("Agree", "Cytuno"),
-    (
-        "Neither agree nor disagree",
-        "Ddim yn cytuno nac yn anghytuno",
-    ),
-    ("Disagree", "Anghytuno"),
-    ("Strongly disagree", "Anghytuno'n gryf"),
-    ("Does not apply to me", "Ddim yn berthnasol i mi"),
-];
-
 /// Every answer an item offers as a radio or checkbox: (label, answer).
 fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
-    let cl = l.core();
     match it.kind {
         ItemKind::Agreement => AGREEMENT_ANSWERS
             .iter()
-            .zip(AGREEMENT_LABELS)
-            .map(|((id, _), (en, cy))| (l.t(en, cy).to_string(), Answer::Text(id.to_string())))
+            .zip(l.agreement())
+            .map(|((id, _), label)| (label.to_string(), Answer::Text(id.to_string())))
             .collect(),
         ItemKind::YesNo => vec![
-            (l.t("Yes", "Ie").into(), Answer::Bool(true)),
-            (l.t("No", "Na").into(), Answer::Bool(false)),
+            (t!(l, yes).into(), Answer::Bool(true)),
+            (t!(l, no).into(), Answer::Bool(false)),
         ],
         ItemKind::Scale | ItemKind::Importance => {
             let (lo, hi) = it.range();
@@ -206,12 +194,12 @@ fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
         ItemKind::OptionGrid => i
             .options
             .iter()
-            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .map(|o| (o.text.say(l).to_string(), Answer::Text(o.id.clone())))
             .collect(),
         _ => it
             .options
             .iter()
-            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .map(|o| (o.text.say(l).to_string(), Answer::Text(o.id.clone())))
             .collect(),
     }
 }
@@ -219,7 +207,7 @@ fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
 /// How an answer reads back on "check your answers" and in the summary (free text as it will
 /// be stored, after redaction).
 fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> String {
-    let not = l.t("Not answered", "Heb ei ateb");
+    let not = t!(l, not_answered);
     let Some(a) = a else { return not.into() };
     if let Answer::Text(t) = a
         && it.kind == ItemKind::FreeText
@@ -241,7 +229,7 @@ fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> Str
             .collect::<Vec<_>>()
             .join(", "),
         Answer::Number(n) if it.kind != ItemKind::SingleChoice => {
-            format!("{n} {} {}", l.t("out of", "allan o"), it.range().1)
+            format!("{n} {} {}", t!(l, out_of), it.range().1)
         }
         other => label(other),
     }
@@ -258,9 +246,8 @@ fn item_view(
     error: Option<&str>,
     set: &Set,
 ) -> Html {
-    let cl = l.core();
-    let text = it.text.get(cl).to_string();
-    let hint = it.hint.as_ref().map(|h| h.get(cl).to_string());
+    let text = it.text.say(l).to_string();
+    let hint = it.hint.as_ref().map(|h| h.say(l).to_string());
     match it.kind {
         ItemKind::Info => html! { <p class="chorus-body" part="info">{ text }</p> },
         ItemKind::OptionGrid => grid_view(i, it, l),
@@ -299,7 +286,6 @@ fn choice_view(
     error: Option<&str>,
     set: &Set,
 ) -> Html {
-    let cl = l.core();
     let multiple = it.kind == ItemKind::MultipleChoice;
     let inline = matches!(it.kind, ItemKind::Scale | ItemKind::Importance);
     // Scales say what their ends mean.
@@ -310,7 +296,7 @@ fn choice_view(
         let (lo, hi) = it.range();
         let end = |t: &Option<chorus_core::Text>, n: i64| {
             t.as_ref()
-                .map(|t| format!("{n} = {}", t.get(cl)))
+                .map(|t| format!("{n} = {}", t.say(l)))
                 .unwrap_or_else(|| n.to_string())
         };
         Some(format!(
@@ -341,13 +327,18 @@ fn choice_view(
     html! {
         <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
             <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
-                <legend class="chorus-legend chorus-legend--s">{ text }</legend>
+                // The FFT's mandated question is the page's own question: the large legend.
+                if it.role.as_deref() == Some(chorus_core::instrument::FFT_ROLE) {
+                    <legend class="chorus-legend" part="legend">{ text }</legend>
+                } else {
+                    <legend class="chorus-legend chorus-legend--s">{ text }</legend>
+                }
                 if let Some(h) = hint {
                     <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
                 }
                 if let Some(e) = error {
                     <p class="chorus-error-message" id={format!("{id}-error")}>
-                        <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e }
+                        <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
                     </p>
                 }
                 <div class={classes!("chorus-radios", inline.then_some("chorus-radios--inline"))}>
@@ -374,7 +365,7 @@ fn choice_view(
                         };
                         let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
                         html! { <>
-                            if divider { <p class="chorus-radios__divider">{ l.t("or", "neu") }</p> }
+                            if divider { <p class="chorus-radios__divider">{ t!(l, or) }</p> }
                             <div class={if multiple { "chorus-radio chorus-checkbox" } else { "chorus-radio" }}>
                                 <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
                                 <label class="chorus-radio__label" for={input_id}>
@@ -404,39 +395,37 @@ fn choice_view(
 
 /// Right or not, and why: shown as soon as a knowledge question is answered.
 fn knowledge_feedback(it: &Item, v: &Answer, l: Locale) -> Option<Html> {
-    let cl = l.core();
     let right = it.answer.as_deref()?;
     let correct = matches!(v, Answer::Text(t) if t == right);
     let right_text = it
         .options
         .iter()
         .find(|o| o.id == right)
-        .map(|o| o.text.get(cl))
+        .map(|o| o.text.say(l))
         .unwrap_or_default();
     Some(html! { <>
-        <p class="chorus-label">{ if correct { l.t("That's right.", "Cywir.").to_string() } else {
-            format!("{} {right_text}", l.t("Not quite. The answer is:", "Ddim yn hollol. Yr ateb yw:")) } }</p>
-        if let Some(e) = &it.explanation { <p>{ e.get(cl) }</p> }
+        <p class="chorus-label">{ if correct { t!(l, thats_right).to_string() } else {
+            format!("{} {right_text}", t!(l, not_quite_the_answer_is)) } }</p>
+        if let Some(e) = &it.explanation { <p>{ e.say(l) }</p> }
     </> })
 }
 
 /// The option grid: a table on wide screens; on narrow ones each cell stacks under its
 /// option's name (CSS, from `data-label`).
 fn grid_view(i: &Instrument, it: &Item, l: Locale) -> Html {
-    let cl = l.core();
     html! {
         <div class="chorus-grid-wrap" part="option-grid">
             <table class="chorus-grid">
-                <caption class="chorus-legend chorus-legend--s">{ it.text.get(cl) }</caption>
+                <caption class="chorus-legend chorus-legend--s">{ it.text.say(l) }</caption>
                 <thead><tr>
                     <td></td>
-                    { for i.options.iter().map(|o| html! { <th scope="col">{ o.text.get(cl) }</th> }) }
+                    { for i.options.iter().map(|o| html! { <th scope="col">{ o.text.say(l) }</th> }) }
                 </tr></thead>
                 <tbody>
                     { for it.rows.iter().map(|r| html! { <tr>
-                        <th scope="row">{ r.question.get(cl) }</th>
+                        <th scope="row">{ r.question.say(l) }</th>
                         { for r.cells.iter().zip(&i.options).map(|(c, o)| html! {
-                            <td data-label={o.text.get(cl).to_string()}>{ c.get(cl) }</td>
+                            <td data-label={o.text.say(l).to_string()}>{ c.say(l) }</td>
                         }) }
                     </tr> }) }
                 </tbody>
@@ -452,7 +441,7 @@ fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Ans
     Response {
         instrument: i.id.clone(),
         version: i.version,
-        locale: l.core(),
+        locale: l.recorded(),
         idempotency_key: key.to_string(),
         answers,
         client_scores: None,
@@ -475,7 +464,7 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
                 // One sentence, the same next to the question and in the error summary.
                 Some((
                     it.id.clone(),
-                    format!("{}: {}", message(l, e.code, it), it.text.get(l.core())),
+                    format!("{}: {}", message(l, e.code, it), it.text.say(l)),
                 ))
             })
             .collect(),
@@ -486,7 +475,6 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
     let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
-    let cl = l.core();
     let pages = use_memo(i.clone(), |i| pages(i));
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
@@ -581,7 +569,7 @@ pub fn runner(props: &RunnerProps) -> Html {
     }
 
     let n = pages.len();
-    let title = i.title.get(cl).to_string();
+    let title = i.title.say(l).to_string();
     // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
     let send_now = {
         let (host, failed, sending, focus, step) = (
@@ -657,7 +645,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                 .theme
                 .as_ref()
                 .and_then(|t| i.themes.iter().find(|x| &x.id == t))
-                .map(|t| t.title.get(cl).to_string())
+                .map(|t| t.title.say(l).to_string())
                 .unwrap_or_else(|| title.clone());
             let entries: Vec<(String, String)> = errors
                 .iter()
@@ -666,7 +654,7 @@ pub fn runner(props: &RunnerProps) -> Html {
             html! {
                 <form class="chorus" part="form" novalidate=true {onsubmit}>
                     if let Some(onclick) = back {
-                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} {onclick}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={t!(l, back)} {onclick}>{ t!(l, back) }</button>
                     }
                     if !entries.is_empty() || failed.is_some() {
                         { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
@@ -674,13 +662,13 @@ pub fn runner(props: &RunnerProps) -> Html {
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
                             <span class="chorus-caption" part="progress">
-                                { format!("{title} – {} {} {} {n}", l.t("page", "tudalen"), p + 1, l.t("of", "o")) }
+                                { format!("{title} – {} {} {} {n}", t!(l, page), p + 1, t!(l, of)) }
                             </span>
                         }
                         { heading_text }
                     </h2>
                     if p == 0 {
-                        if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.get(cl) }</p> }
+                        if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.say(l) }</p> }
                     }
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
@@ -688,12 +676,12 @@ pub fn runner(props: &RunnerProps) -> Html {
                         item_view(&i, it, l, answers.get(&it.id), err, &set)
                     }) }
                     <button class="chorus-button" part="button" type="submit" aria-disabled={(*sending).then_some("true")}>{
-                        if *sending { l.t("Sending…", "Yn anfon…") }
-                        else if mode == Mode::Quick && p + 1 >= n { l.t("Send feedback", "Anfon adborth") }
-                        else if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
-                        else if p + 1 < n { l.t("Continue", "Parhau") }
-                        else if mode == Mode::Aid { l.t("See your summary", "Gweld eich crynodeb") }
-                        else { l.t("Check your answers", "Gwirio eich atebion") }
+                        if *sending { t!(l, sending) }
+                        else if mode == Mode::Quick && p + 1 >= n { t!(l, send_feedback) }
+                        else if *back_to_end { t!(l, save_and_go_back) }
+                        else if p + 1 < n { t!(l, continue_on) }
+                        else if mode == Mode::Aid { t!(l, see_your_summary) }
+                        else { t!(l, check_your_answers) }
                     }</button>
                 </form>
             }
@@ -716,11 +704,11 @@ pub fn runner(props: &RunnerProps) -> Html {
             };
             let failure = failed.as_ref().map(|e| ui::failure(l, e, &props.host));
             let send_label = if *sending {
-                l.t("Sending…", "Yn anfon…")
+                t!(l, sending)
             } else if mode == Mode::Aid {
-                l.t("Send my answers anonymously", "Anfon fy atebion yn ddienw")
+                t!(l, send_my_answers_anonymously)
             } else {
-                l.t("Send answers", "Anfon atebion")
+                t!(l, send_answers)
             };
             let send_button = html! {
                 // Not `disabled` while sending: a disabled button drops focus to the page.
@@ -730,28 +718,28 @@ pub fn runner(props: &RunnerProps) -> Html {
                 <div class="chorus" part="form">
                     if done_panel.is_none() {
                         // Named "Back" (the chevron the stylesheet draws is not part of the name).
-                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={t!(l, back)} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ t!(l, back) }</button>
                     }
                     if let Some(p) = done_panel.clone() { { p } }
                     if let Some(f) = failure {
                         { ui::error_summary(l, &[], Some(f), &summary) }
                     }
                     if mode == Mode::Form {
-                        <h2 class="chorus-heading" tabindex="-1" ref={heading}>{ l.t("Check your answers before sending", "Gwiriwch eich atebion cyn anfon") }</h2>
+                        <h2 class="chorus-heading" tabindex="-1" ref={heading}>{ t!(l, check_your_answers_before_sending) }</h2>
                         { for pages.iter().enumerate().map(|(p, page)| {
                             let rows: Vec<&Item> = page.items.iter().map(|&k| &i.items[k]).filter(|it| it.kind.answerable()).collect();
                             if rows.is_empty() { return html! {}; }
-                            let theme = page.theme.as_ref().and_then(|t| i.themes.iter().find(|x| &x.id == t)).map(|t| t.title.get(cl).to_string());
+                            let theme = page.theme.as_ref().and_then(|t| i.themes.iter().find(|x| &x.id == t)).map(|t| t.title.say(l).to_string());
                             html! { <>
                                 if let Some(t) = theme { <h3 class="chorus-subheading">{ t }</h3> }
                                 <dl class="chorus-summary-list">
-                                    { for rows.into_iter().map(|it| { let q = it.text.get(cl); html! {
+                                    { for rows.into_iter().map(|it| { let q = it.text.say(l); html! {
                                         <div class="chorus-summary-list__row">
                                             <dt class="chorus-summary-list__key">{ q }</dt>
                                             <dd class="chorus-summary-list__value">{ answer_label(&i, it, r.answers.get(&it.id), l) }</dd>
                                             <dd class="chorus-summary-list__actions">
                                                 <button type="button" class="chorus-link" onclick={back_to(p, field(it), true)}>
-                                                    { l.t("Change", "Newid") }<span class="chorus-visually-hidden">{ format!(" {q}") }</span>
+                                                    { t!(l, change) }<span class="chorus-visually-hidden">{ format!(" {q}") }</span>
                                                 </button>
                                             </dd>
                                         </div>
@@ -765,21 +753,19 @@ pub fn runner(props: &RunnerProps) -> Html {
                         <div class="chorus-actions chorus-no-print">
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={Callback::from(|_: MouseEvent| {
                                 if let Some(w) = web_sys::window() { let _ = w.print(); }
-                            })}>{ l.t("Print your summary", "Argraffu eich crynodeb") }</button>
+                            })}>{ t!(l, print_your_summary) }</button>
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={{
                                 // Written when asked for, not on every render.
                                 let (i, r) = (i.clone(), r.clone());
                                 Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
-                            }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
+                            }}>{ t!(l, save_your_summary) }</button>
                             if done_panel.is_none() {
-                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ t!(l, change_your_answers) }</button>
                             }
                         </div>
                         if props.host.has_attribute("send") && done_panel.is_none() && send::site_of(&props.host).is_some() {
                             <div class="chorus-inset chorus-no-print">
-                                <p>{ l.t(
-                                    "You can send your answers to the team who made this aid, to help them improve it. They will not know who you are.",
-                                    "Gallwch anfon eich atebion at y tîm a wnaeth y cymorth hwn, i'w helpu i'w wella. Ni fyddant yn gwybod pwy ydych chi.") }</p>
+                                <p>{ t!(l, you_can_send_your_answers) }</p>
                                 { send_button }
                             </div>
                         }
