@@ -471,6 +471,68 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
     }
 }
 
+/// Everything a running survey remembers: one reducer, not seven `use_state`s (each hook type
+/// is code in the bundle).
+#[derive(Clone, PartialEq)]
+struct State {
+    answers: BTreeMap<String, Answer>,
+    step: Step,
+    errors: Vec<(String, String)>,
+    /// "Change" from the end: moving on returns there.
+    back_to_end: bool,
+    failed: Option<SendError>,
+    sending: bool,
+    /// What to focus after the next render: `Some("")` = the page heading (or the error
+    /// summary if there are errors); `Some(id)` = that field. Never on first load.
+    focus: Option<String>,
+}
+
+enum Act {
+    /// To a step (errors cleared), focusing the target; `Some(b)` also sets `back_to_end`.
+    Go(Step, String, Option<bool>),
+    Answers(BTreeMap<String, Answer>),
+    /// This page's errors, with focus to the summary.
+    Errors(Vec<(String, String)>),
+    Sending,
+    Done(Outcome),
+}
+
+impl Reducible for State {
+    type Action = Act;
+
+    fn reduce(self: Rc<Self>, a: Act) -> Rc<Self> {
+        let mut s = Rc::unwrap_or_clone(self);
+        match a {
+            Act::Go(step, target, back) => {
+                s.errors.clear();
+                s.step = step;
+                s.focus = Some(target);
+                if let Some(b) = back {
+                    s.back_to_end = b;
+                }
+            }
+            Act::Answers(a) => s.answers = a,
+            Act::Errors(e) => {
+                s.errors = e;
+                s.focus = Some(String::new());
+            }
+            Act::Sending => {
+                s.sending = true;
+                s.failed = None;
+            }
+            Act::Done(o) => {
+                s.sending = false;
+                s.focus = Some(String::new());
+                match o {
+                    Outcome::Failed(e) => s.failed = Some(e),
+                    o => s.step = Step::Done(o),
+                }
+            }
+        }
+        Rc::new(s)
+    }
+}
+
 /// The loaded survey: pages, then the ending.
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
@@ -479,28 +541,31 @@ pub fn runner(props: &RunnerProps) -> Html {
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
     let kept = || send::draft::load(&props.host, i.version);
-    let answers = use_state(|| kept().map(|k| k.0).unwrap_or_default());
-    let step = use_state(|| match kept() {
-        Some((_, p)) if p >= pages.len() => Step::End,
-        Some((_, p)) => Step::Page(p),
-        None => Step::Page(0),
+    let st = use_reducer(|| {
+        let kept = kept();
+        State {
+            step: match &kept {
+                Some((_, p)) if *p >= pages.len() => Step::End,
+                Some((_, p)) => Step::Page(*p),
+                None => Step::Page(0),
+            },
+            answers: kept.map(|k| k.0).unwrap_or_default(),
+            errors: Vec::new(),
+            back_to_end: false,
+            failed: None,
+            sending: false,
+            focus: None,
+        }
     });
-    let errors = use_state(Vec::<(String, String)>::new);
-    let back_to_end = use_state(|| false);
-    let failed = use_state(|| None::<SendError>);
-    let sending = use_state(|| false);
     let key = use_memo((), |_| send::new_key());
-    // What to focus after the next render: `Some("")` = the page heading (or the error
-    // summary if there are errors); `Some(id)` = that field. Never on first load.
-    let focus = use_state(|| None::<String>);
     let (heading, summary, panel) = (use_node_ref(), use_node_ref(), use_node_ref());
     {
         let (heading, summary, panel) = (heading.clone(), summary.clone(), panel.clone());
         let deps = (
-            (*focus).clone(),
-            (*step).clone(),
-            errors.len(),
-            failed.is_some(),
+            st.focus.clone(),
+            st.step.clone(),
+            st.errors.len(),
+            st.failed.is_some(),
         );
         use_effect_with(deps, move |(f, step, errs, failed)| {
             let Some(f) = f else { return };
@@ -532,33 +597,32 @@ pub fn runner(props: &RunnerProps) -> Html {
             send::draft::save(&host, version, a, page);
         }
     };
+    // Go to a step (errors cleared), focusing `target` ("" = the heading); `back` also sets
+    // whether "continue" returns to the end.
     let go = {
-        let (step, focus, errors, answers) =
-            (step.clone(), focus.clone(), errors.clone(), answers.clone());
+        let st = st.clone();
         let keep = keep.clone();
-        move |s: Step, target: &str| {
-            keep(&answers, &s);
-            errors.set(Vec::new());
-            step.set(s);
-            focus.set(Some(target.to_string()));
+        move |s: Step, target: &str, back: Option<bool>| {
+            keep(&st.answers, &s);
+            st.dispatch(Act::Go(s, target.to_string(), back));
         }
     };
     let set: Set = {
-        let (answers, step) = (answers.clone(), step.clone());
+        let st = st.clone();
         Callback::from(move |(id, a): (String, Option<Answer>)| {
-            let mut next = (*answers).clone();
+            let mut next = st.answers.clone();
             match a {
                 Some(a) => next.insert(id, a),
                 None => next.remove(&id),
             };
-            keep(&next, &step);
-            answers.set(next);
+            keep(&next, &st.step);
+            st.dispatch(Act::Answers(next));
         })
     };
 
     // A form ends with the panel alone; a decision aid keeps its summary under it, so it can
     // still be printed and saved after sending.
-    let done_panel = match &*step {
+    let done_panel = match &st.step {
         Step::Done(o) => ui::outcome_panel(l, o, &panel),
         _ => None,
     };
@@ -572,59 +636,42 @@ pub fn runner(props: &RunnerProps) -> Html {
     let title = i.title.say(l).to_string();
     // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
     let send_now = {
-        let (host, failed, sending, focus, step) = (
-            props.host.clone(),
-            failed.clone(),
-            sending.clone(),
-            focus.clone(),
-            step.clone(),
-        );
+        let (host, st) = (props.host.clone(), st.clone());
         Rc::new(move |r: Response| {
             // The button stays focusable while sending (so focus does not fall to the page),
             // so a second press must do nothing.
-            if *sending {
+            if st.sending {
                 return;
             }
             let endpoint = host.get_attribute("endpoint").unwrap_or_default();
             let site = send::site_of(&host).unwrap_or_default();
             let service = host.get_attribute("service");
             let prepared = send::prepare(&endpoint, &site, service.as_deref(), &r);
-            sending.set(true);
-            failed.set(None);
-            let (failed, sending, focus, step) =
-                (failed.clone(), sending.clone(), focus.clone(), step.clone());
+            st.dispatch(Act::Sending);
+            let st = st.clone();
             send::submit(
                 host.clone(),
                 prepared,
                 r.idempotency_key.clone(),
-                Callback::from(move |o: Outcome| {
-                    sending.set(false);
-                    focus.set(Some(String::new()));
-                    match o {
-                        Outcome::Failed(e) => failed.set(Some(e)),
-                        o => step.set(Step::Done(o)),
-                    }
-                }),
+                Callback::from(move |o: Outcome| st.dispatch(Act::Done(o))),
             );
         })
     };
 
-    match &*step {
+    match &st.step {
         Step::Page(p) => {
             let p = (*p).min(n.saturating_sub(1));
             let page = &pages[p];
             let onsubmit = {
-                let (errors, focus, back_to_end) = (errors.clone(), focus.clone(), *back_to_end);
-                let (i, pages, answers, key) =
-                    (i.clone(), pages.clone(), answers.clone(), key.clone());
+                let (st, back_to_end) = (st.clone(), st.back_to_end);
+                let (i, pages, key) = (i.clone(), pages.clone(), key.clone());
                 let (go, send_now) = (go.clone(), send_now.clone());
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
-                    let r = response(&i, l, &key, &answers);
+                    let r = response(&i, l, &key, &st.answers);
                     let found = page_errors(&i, l, &pages[p], &r);
                     if !found.is_empty() {
-                        errors.set(found);
-                        focus.set(Some(String::new()));
+                        st.dispatch(Act::Errors(found));
                     } else if mode == Mode::Quick && p + 1 >= n {
                         send_now(r);
                     } else {
@@ -633,13 +680,13 @@ pub fn runner(props: &RunnerProps) -> Html {
                         } else {
                             Step::Page(p + 1)
                         };
-                        go(next, "");
+                        go(next, "", None);
                     }
                 })
             };
             let back = (p > 0).then(|| {
                 let go = go.clone();
-                Callback::from(move |_: MouseEvent| go(Step::Page(p - 1), ""))
+                Callback::from(move |_: MouseEvent| go(Step::Page(p - 1), "", None))
             });
             let heading_text = page
                 .theme
@@ -647,7 +694,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                 .and_then(|t| i.themes.iter().find(|x| &x.id == t))
                 .map(|t| t.title.say(l).to_string())
                 .unwrap_or_else(|| title.clone());
-            let entries: Vec<(String, String)> = errors
+            let entries: Vec<(String, String)> = st
+                .errors
                 .iter()
                 .map(|(id, m)| (format!("q-{id}"), m.clone()))
                 .collect();
@@ -656,8 +704,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                     if let Some(onclick) = back {
                         <button type="button" class="chorus-back-link" aria-label={t!(l, back)} {onclick}>{ t!(l, back) }</button>
                     }
-                    if !entries.is_empty() || failed.is_some() {
-                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
+                    if !entries.is_empty() || st.failed.is_some() {
+                        { ui::error_summary(l, &entries, st.failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
                     }
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
@@ -672,13 +720,13 @@ pub fn runner(props: &RunnerProps) -> Html {
                     }
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
-                        let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
-                        item_view(&i, it, l, answers.get(&it.id), err, &set)
+                        let err = st.errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
+                        item_view(&i, it, l, st.answers.get(&it.id), err, &set)
                     }) }
-                    <button class="chorus-button" part="button" type="submit" aria-disabled={(*sending).then_some("true")}>{
-                        if *sending { t!(l, sending) }
+                    <button class="chorus-button" part="button" type="submit" aria-disabled={st.sending.then_some("true")}>{
+                        if st.sending { t!(l, sending) }
                         else if mode == Mode::Quick && p + 1 >= n { t!(l, send_feedback) }
-                        else if *back_to_end { t!(l, save_and_go_back) }
+                        else if st.back_to_end { t!(l, save_and_go_back) }
                         else if p + 1 < n { t!(l, continue_on) }
                         else if mode == Mode::Aid { t!(l, see_your_summary) }
                         else { t!(l, check_your_answers) }
@@ -687,23 +735,20 @@ pub fn runner(props: &RunnerProps) -> Html {
             }
         }
         _ => {
-            let r = response(&i, l, &key, &answers);
+            let r = response(&i, l, &key, &st.answers);
             let on_send = {
                 let (send_now, r) = (send_now.clone(), r.clone());
                 Callback::from(move |_: MouseEvent| send_now(r.clone()))
             };
             let back_to = {
-                let (go, back_to_end) = (go.clone(), back_to_end.clone());
+                let go = go.clone();
                 move |p: usize, target: String, keep: bool| {
-                    let (go, back_to_end) = (go.clone(), back_to_end.clone());
-                    Callback::from(move |_: MouseEvent| {
-                        back_to_end.set(keep);
-                        go(Step::Page(p), &target);
-                    })
+                    let go = go.clone();
+                    Callback::from(move |_: MouseEvent| go(Step::Page(p), &target, Some(keep)))
                 }
             };
-            let failure = failed.as_ref().map(|e| ui::failure(l, e, &props.host));
-            let send_label = if *sending {
+            let failure = st.failed.as_ref().map(|e| ui::failure(l, e, &props.host));
+            let send_label = if st.sending {
                 t!(l, sending)
             } else if mode == Mode::Aid {
                 t!(l, send_my_answers_anonymously)
@@ -712,7 +757,7 @@ pub fn runner(props: &RunnerProps) -> Html {
             };
             let send_button = html! {
                 // Not `disabled` while sending: a disabled button drops focus to the page.
-                <button class="chorus-button" part="button" type="button" aria-disabled={(*sending).then_some("true")} onclick={on_send}>{ send_label }</button>
+                <button class="chorus-button" part="button" type="button" aria-disabled={st.sending.then_some("true")} onclick={on_send}>{ send_label }</button>
             };
             html! {
                 <div class="chorus" part="form">
