@@ -391,11 +391,12 @@ fn knowledge(instrument: &Instrument, response: &Response) -> KnowledgeScore {
 }
 
 fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
-    let mut leans: BTreeMap<&str, i64> = instrument
-        .options
-        .iter()
-        .map(|o| (o.id.as_str(), 0))
-        .collect();
+    // Inserted one by one: collecting into a map sorts first, and every sort instantiated
+    // here costs the widget's bundle kilobytes.
+    let mut leans: BTreeMap<&str, i64> = BTreeMap::new();
+    for o in &instrument.options {
+        leans.insert(o.id.as_str(), 0);
+    }
     let mut total_weight = 0i64;
     for i in instrument
         .items
@@ -423,12 +424,23 @@ fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
             lean: leans[o.id.as_str()],
         })
         .collect();
-    let mut sorted: Vec<&OptionLean> = ordered.iter().collect();
-    sorted.sort_by_key(|l| std::cmp::Reverse(l.lean));
+    // The largest lean (the first option among equals) and the next largest, in one pass (no
+    // sort: see above).
+    let (mut best, mut next): (Option<&OptionLean>, Option<&OptionLean>) = (None, None);
+    for l in &ordered {
+        if best.is_none_or(|b| l.lean > b.lean) {
+            next = best;
+            best = Some(l);
+        } else if next.is_none_or(|n| l.lean > n.lean) {
+            next = Some(l);
+        }
+    }
     // Beats the next by at least 10% of Σw: 10 × (best − next) ≥ Σw, with Σw > 0 so that a
     // patient who said nothing matters is never told they lean anywhere.
-    let towards = match sorted.as_slice() {
-        [best, next, ..] if total_weight > 0 && 10 * (best.lean - next.lean) >= total_weight => {
+    let towards = match (best, next) {
+        (Some(best), Some(next))
+            if total_weight > 0 && 10 * (best.lean - next.lean) >= total_weight =>
+        {
             Some(best.option.clone())
         }
         _ => None,
