@@ -5,7 +5,7 @@
 //! and so the wasm bundle, small, and lets validation report *every* problem with a JSON path
 //! instead of stopping at the first shape error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -345,15 +345,15 @@ impl Instrument {
         p: &mut Problems,
         at: &str,
         item: &Item,
-        themes: &BTreeSet<&str>,
-        options: &BTreeSet<&str>,
+        themes: &[&str],
+        options: &[&str],
     ) {
         p.text(&format!("{at}.text"), &item.text);
         if let Some(h) = &item.hint {
             p.text(&format!("{at}.hint"), h);
         }
         if let Some(t) = &item.theme
-            && !themes.contains(t.as_str())
+            && !themes.contains(&t.as_str())
         {
             p.add(
                 &format!("{at}.theme"),
@@ -406,7 +406,7 @@ impl Instrument {
                             "missing_answer",
                             "a knowledge question needs its right answer",
                         ),
-                        Some(a) if !ids.contains(a.as_str()) => p.add(
+                        Some(a) if !ids.contains(&a.as_str()) => p.add(
                             &format!("{at}.answer"),
                             "unknown_option",
                             &format!("the right answer \"{a}\" is not one of the options"),
@@ -441,7 +441,7 @@ impl Instrument {
                         );
                     }
                     for (o, s) in &item.stances {
-                        if !options.contains(o.as_str()) {
+                        if !options.contains(&o.as_str()) {
                             p.add(
                                 &format!("{at}.stances.{o}"),
                                 "unknown_option",
@@ -708,12 +708,9 @@ impl Problems {
         }
     }
 
-    fn unique_ids<'a>(
-        &mut self,
-        path: &str,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> BTreeSet<&'a str> {
-        let mut seen = BTreeSet::new();
+    fn unique_ids<'a>(&mut self, path: &str, ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        // A list, not a set: a few dozen ids at most, and a set type is kilobytes of bundle.
+        let mut seen = Vec::new();
         for (i, id) in ids.enumerate() {
             if id.trim().is_empty() {
                 self.add(
@@ -721,12 +718,14 @@ impl Problems {
                     "missing_id",
                     "every entry needs an id",
                 );
-            } else if !seen.insert(id) {
+            } else if seen.contains(&id) {
                 self.add(
                     &format!("{path}[{i}].id"),
                     "duplicate_id",
                     &format!("\"{id}\" is used twice"),
                 );
+            } else {
+                seen.push(id);
             }
         }
         seen

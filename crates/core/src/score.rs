@@ -4,8 +4,6 @@
 //! plus the half-to-even one-decimal display), so the report the widget shows and the report
 //! the server stores are equal value for value.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -391,11 +389,11 @@ fn knowledge(instrument: &Instrument, response: &Response) -> KnowledgeScore {
 }
 
 fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
-    // Inserted one by one: collecting into a map sorts first, and every sort instantiated
-    // here costs the widget's bundle kilobytes.
-    let mut leans: BTreeMap<&str, i64> = BTreeMap::new();
+    // A list, not a map (two to four options; every map or sort type instantiated here
+    // costs the widget's bundle kilobytes). A repeated id reads and adds to its first entry.
+    let mut leans: Vec<(&str, i64)> = Vec::new();
     for o in &instrument.options {
-        leans.insert(o.id.as_str(), 0);
+        leans.push((o.id.as_str(), 0));
     }
     let mut total_weight = 0i64;
     for i in instrument
@@ -411,8 +409,8 @@ fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
         }
         total_weight += w;
         for (o, s) in &i.stances {
-            if let Some(l) = leans.get_mut(o.as_str()) {
-                *l += w * i64::from(*s);
+            if let Some(l) = leans.iter_mut().find(|l| l.0 == o) {
+                l.1 += w * i64::from(*s);
             }
         }
     }
@@ -421,7 +419,7 @@ fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
         .iter()
         .map(|o| OptionLean {
             option: o.id.clone(),
-            lean: leans[o.id.as_str()],
+            lean: leans.iter().find(|l| l.0 == o.id).map_or(0, |l| l.1),
         })
         .collect();
     // The largest lean (the first option among equals) and the next largest, in one pass (no

@@ -101,7 +101,7 @@ pub fn survey(props: &SurveyProps) -> Html {
 }
 
 /// Properties of a loaded survey.
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct RunnerProps {
     /// The checked instrument.
     pub instrument: Rc<Instrument>,
@@ -111,6 +111,16 @@ pub struct RunnerProps {
     pub host: Element,
     /// Form or decision aid.
     pub mode: Mode,
+}
+
+/// The same loaded instrument is the same `Rc` (comparing two instruments field by field is
+/// code the bundle need not carry).
+impl PartialEq for RunnerProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.instrument, &o.instrument)
+            && (self.locale, self.mode) == (o.locale, o.mode)
+            && self.host == o.host
+    }
 }
 
 /// A page: the items of one theme (or a run of items with none), in instrument order.
@@ -537,7 +547,10 @@ impl Reducible for State {
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
     let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
-    let pages = use_memo(i.clone(), |i| pages(i));
+    let pages = use_memo(Rc::as_ptr(&i) as usize, {
+        let i = i.clone();
+        move |_| pages(&i)
+    });
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
     let kept = || send::draft::load(&props.host, i.version);
