@@ -750,8 +750,10 @@ pub fn runner(props: &RunnerProps) -> Html {
         _ => {
             let r = response(&i, l, &key, &st.answers);
             let on_send = {
-                let (send_now, r) = (send_now.clone(), r.clone());
-                Callback::from(move |_: MouseEvent| send_now(r.clone()))
+                // Built when pressed, from the state this render saw (no copy of the response
+                // kept in the callback: cloning a response is code the bundle need not carry).
+                let (send_now, st, i, key) = (send_now.clone(), st.clone(), i.clone(), key.clone());
+                Callback::from(move |_: MouseEvent| send_now(response(&i, l, &key, &st.answers)))
             };
             let back_to = {
                 let go = go.clone();
@@ -814,8 +816,11 @@ pub fn runner(props: &RunnerProps) -> Html {
                             })}>{ t!(l, print_your_summary) }</button>
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={{
                                 // Written when asked for, not on every render.
-                                let (i, r) = (i.clone(), r.clone());
-                                Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
+                                let (i, st, key) = (i.clone(), st.clone(), key.clone());
+                                Callback::from(move |_: MouseEvent| {
+                                    let r = response(&i, l, &key, &st.answers);
+                                    save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l))
+                                })
                             }}>{ t!(l, save_your_summary) }</button>
                             if done_panel.is_none() {
                                 <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ t!(l, change_your_answers) }</button>
