@@ -334,73 +334,74 @@ fn choice_view(
     let feedback = knowledge
         .then(|| value.and_then(|v| knowledge_feedback(it, v, l)))
         .flatten();
-    html! {
-        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
-            <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
-                // The FFT's mandated question is the page's own question: the large legend.
-                if it.role.as_deref() == Some(chorus_core::instrument::FFT_ROLE) {
-                    <legend class="chorus-legend" part="legend">{ text }</legend>
-                } else {
-                    <legend class="chorus-legend chorus-legend--s">{ text }</legend>
-                }
-                if let Some(h) = hint {
-                    <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
-                }
-                if let Some(e) = error {
-                    <p class="chorus-error-message" id={format!("{id}-error")}>
-                        <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
-                    </p>
-                }
-                <div class={classes!("chorus-radios", inline.then_some("chorus-radios--inline"))}>
-                    { for options.into_iter().enumerate().map(|(n, (label, ans))| {
-                        let input_id = if n == 0 { id.clone() } else { format!("{id}-{n}") };
-                        let checked = if multiple {
-                            matches!(&ans, Answer::Text(t) if chosen.contains(t))
-                        } else {
-                            value == Some(&ans)
-                        };
-                        let onchange = {
-                            let (set, item, chosen, ans) = (set.clone(), it.id.clone(), chosen.clone(), ans.clone());
-                            Callback::from(move |_: Event| {
-                                let next = match (&ans, multiple) {
-                                    (Answer::Text(t), true) => {
-                                        let mut c = chosen.clone();
-                                        if let Some(p) = c.iter().position(|x| x == t) { c.remove(p); } else { c.push(t.clone()); }
-                                        (!c.is_empty()).then_some(Answer::List(c))
-                                    }
-                                    _ => Some(ans.clone()),
-                                };
-                                set.emit((item.clone(), next))
-                            })
-                        };
-                        let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
-                        html! { <>
-                            if divider { <p class="chorus-radios__divider">{ t!(l, or) }</p> }
-                            <div class={if multiple { "chorus-radio chorus-checkbox" } else { "chorus-radio" }}>
-                                <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
-                                <label class="chorus-radio__label" for={input_id}>
-                                    // Easy-read symbols help reading; the words carry the meaning.
-                                    if let Some(sym) = it.options.get(n).and_then(|o| o.symbol.as_deref()).filter(|_| !inline && it.kind != ItemKind::Agreement) {
-                                        <span class="chorus-symbol" aria-hidden="true">{ sym }</span>
-                                    }
-                                    { label }
-                                </label>
-                            </div>
-                        </> }
-                    }) }
-                </div>
-                // The live region is drawn with the question, empty, so that the feedback
-                // inserted into it later is announced (a region added with its text often is not).
-                if knowledge {
-                    <div aria-live="polite" part="feedback-region">
-                        if let Some(f) = feedback {
-                            <div class="chorus-inset" part="feedback">{ f }</div>
-                        }
-                    </div>
-                }
-            </fieldset>
-        </div>
-    }
+    ui::group(
+        error.is_some(),
+        html! {
+                <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
+                    // The FFT's mandated question is the page's own question: the large legend.
+                    if it.role.as_deref() == Some(chorus_core::instrument::FFT_ROLE) {
+                        <legend class="chorus-legend" part="legend">{ text }</legend>
+                    } else {
+                        <legend class="chorus-legend chorus-legend--s">{ text }</legend>
+                    }
+                    if let Some(h) = hint {
+                        <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
+                    }
+                    if let Some(e) = error {
+                        <p class="chorus-error-message" id={format!("{id}-error")}>
+                            <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
+                        </p>
+                    }
+                    { ui::radios(inline, html! { <>
+                        { for options.into_iter().enumerate().map(|(n, (label, ans))| {
+                            let input_id = if n == 0 { id.clone() } else { format!("{id}-{n}") };
+                            let checked = if multiple {
+                                matches!(&ans, Answer::Text(t) if chosen.contains(t))
+                            } else {
+                                value == Some(&ans)
+                            };
+                            let onchange = {
+                                let (set, item, chosen, ans) = (set.clone(), it.id.clone(), chosen.clone(), ans.clone());
+                                Callback::from(move |_: Event| {
+                                    let next = match (&ans, multiple) {
+                                        (Answer::Text(t), true) => {
+                                            let mut c = chosen.clone();
+                                            if let Some(p) = c.iter().position(|x| x == t) { c.remove(p); } else { c.push(t.clone()); }
+                                            (!c.is_empty()).then_some(Answer::List(c))
+                                        }
+                                        _ => Some(ans.clone()),
+                                    };
+                                    set.emit((item.clone(), next))
+                                })
+                            };
+                            let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
+                            html! { <>
+                                if divider { <p class="chorus-radios__divider">{ t!(l, or) }</p> }
+                                { ui::radio(multiple, html! { <>
+                                    <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
+                                    <label class="chorus-radio__label" for={input_id}>
+                                        // Easy-read symbols help reading; the words carry the meaning.
+                                        if let Some(sym) = it.options.get(n).and_then(|o| o.symbol.as_deref()).filter(|_| !inline && it.kind != ItemKind::Agreement) {
+                                            <span class="chorus-symbol" aria-hidden="true">{ sym }</span>
+                                        }
+                                        { label }
+                                    </label>
+                                </> }) }
+                            </> }
+                        }) }
+                    </> }) }
+                    // The live region is drawn with the question, empty, so that the feedback
+                    // inserted into it later is announced (a region added with its text often is not).
+                    if knowledge {
+                        <div aria-live="polite" part="feedback-region">
+                            if let Some(f) = feedback {
+                                <div class="chorus-inset" part="feedback">{ f }</div>
+                            }
+                        </div>
+                    }
+                </fieldset>
+        },
+    )
 }
 
 /// Right or not, and why: shown as soon as a knowledge question is answered.

@@ -209,31 +209,65 @@ pub fn free_text(
         on_input.emit(v);
     });
     let over = used > max;
-    html! {
-        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
-            <label class="chorus-label" for={id.to_string()}>{ label }</label>
-            if let Some(h) = hint {
-                <p class="chorus-hint" id={hint_id}>{ h }</p>
-            }
-            if let Some(e) = error {
-                <p class="chorus-error-message" id={err_id}>
-                    <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
-                </p>
-            }
-            <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
-                aria-describedby={described} value={value.to_string()} {oninput} />
-            <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
-                t!(l, you_can_enter_up_to), t!(l, characters)) }</p>
-            <p class={if over { "chorus-error-message" } else { "chorus-hint" }} part="character-count" aria-hidden="true">
-                { count_text(l, used, max) }
-            </p>
-            <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
-            if !redacted.spans.is_empty() {
-                <div class="chorus-inset" part="redaction-preview">
-                    <p>{ t!(l, to_protect_your_privacy_we) }</p>
-                    <p class="chorus-redacted">{ redacted.text }</p>
-                </div>
-            }
-        </div>
+    group(
+        error.is_some(),
+        html! { <>
+                <label class="chorus-label" for={id.to_string()}>{ label }</label>
+                if let Some(h) = hint {
+                    <p class="chorus-hint" id={hint_id}>{ h }</p>
+                }
+                if let Some(e) = error {
+                    <p class="chorus-error-message" id={err_id}>
+                        <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
+                    </p>
+                }
+                <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
+                    aria-describedby={described} value={value.to_string()} {oninput} />
+                <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
+                    t!(l, you_can_enter_up_to), t!(l, characters)) }</p>
+                if over {
+                    <p class="chorus-error-message" part="character-count" aria-hidden="true">{ count_text(l, used, max) }</p>
+                } else {
+                    <p class="chorus-hint" part="character-count" aria-hidden="true">{ count_text(l, used, max) }</p>
+                }
+                <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
+                if !redacted.spans.is_empty() {
+                    <div class="chorus-inset" part="redaction-preview">
+                        <p>{ t!(l, to_protect_your_privacy_we) }</p>
+                        <p class="chorus-redacted">{ redacted.text }</p>
+                    </div>
+                }
+        </> },
+    )
+}
+
+// The wrappers below take one of two fixed class lists, written out as literals: a computed
+// `class` brings Yew's class-set machinery (a hashed index set) into the bundle. Each pair is
+// the same element, so Yew patches its class rather than replacing it (focus stays put).
+
+/// A form group, marked in error or not.
+pub fn group(error: bool, body: Html) -> Html {
+    if error {
+        html! { <div class="chorus-form-group chorus-form-group--error">{ body }</div> }
+    } else {
+        html! { <div class="chorus-form-group">{ body }</div> }
+    }
+}
+
+/// The list of radios or checkboxes, inline (scales) or stacked.
+pub fn radios(inline: bool, body: Html) -> Html {
+    if inline {
+        html! { <div class="chorus-radios chorus-radios--inline">{ body }</div> }
+    } else {
+        html! { <div class="chorus-radios">{ body }</div> }
+    }
+}
+
+/// One radio, or one checkbox, with its label.
+pub fn radio(checkbox: bool, body: Html) -> Html {
+    if checkbox {
+        html! { <div class="chorus-radio chorus-checkbox">{ body }</div> }
+    } else {
+        html! { <div class="chorus-radio">{ body }</div> }
     }
 }
