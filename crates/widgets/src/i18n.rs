@@ -158,4 +158,18 @@ mod tests {
         assert!(say(Locale::Ar, &q).starts_with("بشكل"));
         assert_eq!(say(Locale::Cy, &q), "Yn gyffredinol");
     }
+
+    #[test]
+    fn the_built_in_fft_is_whole_in_welsh_and_in_the_arabic_draft() {
+        let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
+        assert!(covers(Locale::Cy, &fft));
+        assert!(
+            covers(Locale::Ar, &fft),
+            "a text of fft.json has no Arabic draft"
+        );
+        // An instrument with one text the drafts do not have is not.
+        let mut other = fft.clone();
+        other.items[1].text.en = "Something new".into();
+        assert!(!covers(Locale::Ar, &other));
+    }
 }
