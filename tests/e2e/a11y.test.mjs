@@ -40,8 +40,8 @@ for (const lang of ["en", "cy"]) {
     await page.locator("chorus-fft button[type=submit]").click();
     await page.locator("chorus-fft .chorus-error-summary").waitFor();
     await expectNoViolations(page, "error");
-    await page.locator("chorus-fft #fft-poor").check();
-    await page.locator("chorus-fft textarea").fill("Email me at sam@example.org please");
+    await page.locator("chorus-fft #q-fft-3").check();
+    await page.locator("chorus-fft #q-why").fill("Email me at sam@example.org please");
     await page.locator("chorus-fft .chorus-redacted").waitFor();
     await expectNoViolations(page, "redaction preview");
     await page.locator("chorus-fft button[type=submit]").click();

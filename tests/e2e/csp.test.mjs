@@ -35,7 +35,7 @@ test("the FFT works under a strict CSP with no violations", async () => {
   // Styled: the legend is bold and the radios are drawn as 40px circles by our stylesheet.
   const weight = await page.locator("chorus-fft legend").evaluate((el) => getComputedStyle(el).fontWeight);
   assert.equal(weight, "700");
-  await page.locator("chorus-fft #fft-good").check();
+  await page.locator("chorus-fft #q-fft-1").check();
   await page.locator("chorus-fft button[type=submit]").click();
   await page.locator("chorus-fft .chorus-panel").waitFor({ timeout: 15_000 });
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);

@@ -79,14 +79,16 @@ test("FFT with the keyboard alone: error summary takes focus, then send and see 
   assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.className), "chorus-error-summary");
   assert.match(await summary.textContent(), /There is a problem/);
   // Choose "Good" with the keyboard: focus the first radio, arrow down once, select.
-  await page.locator("chorus-fft #fft-very_good").focus();
+  await page.locator("chorus-fft #q-fft").focus();
   await page.keyboard.press("ArrowDown");
-  assert.equal(await page.locator("chorus-fft #fft-good").isChecked(), true);
+  assert.equal(await page.locator("chorus-fft #q-fft-1").isChecked(), true);
   await page.keyboard.press("Tab");
   await page.keyboard.type("Lovely nurse. Call me on 07700 900123.");
   const preview = page.locator("chorus-fft .chorus-redacted");
   await preview.waitFor();
   assert.equal(await preview.textContent(), "Lovely nurse. Call me on [phone number].");
+  // Past the second question ("anything we could have done better?") to the button.
+  await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
   const panel = page.locator("chorus-fft .chorus-panel");
@@ -105,7 +107,7 @@ test("offline: the response is kept, then arrives exactly once when the browser 
   await page.goto(`${server.url}/`);
   await page.locator("chorus-fft input[type=radio]").first().waitFor();
   const before = Number((await (await fetch(`${server.url}/metrics`)).text()).match(/chorus_responses_stored_total (\d+)/)[1]);
-  await page.locator("chorus-fft #fft-very_good").check();
+  await page.locator("chorus-fft #q-fft").check();
   await context.setOffline(true);
   await page.locator("chorus-fft button[type=submit]").click();
   const queued = page.locator("chorus-fft [part=queued]");

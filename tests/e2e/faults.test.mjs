@@ -20,7 +20,7 @@ async function answerFft(page) {
   const fft = page.locator("chorus-fft");
   await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
   await fft.getByLabel("Good", { exact: true }).check();
-  await fft.locator("textarea").fill("Kind staff.");
+  await fft.locator("#q-why").fill("Kind staff.");
   return fft;
 }
 
@@ -71,7 +71,7 @@ test("server down and storage full: the patient is told, and the answers stay on
   await summary.waitFor({ timeout: 20_000 });
   assert.match(await summary.textContent(), /could not send your answers.*still here/);
   assert.equal(await fft.getByLabel("Good", { exact: true }).isChecked(), true);
-  assert.equal(await fft.locator("textarea").inputValue(), "Kind staff.");
+  assert.equal(await fft.locator("#q-why").inputValue(), "Kind staff.");
   // Trying again once the server is back works, with the same answers.
   await page.unroute("**/api/v1/responses");
   await fft.locator("button[type=submit]").click();

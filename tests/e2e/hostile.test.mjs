@@ -148,7 +148,7 @@ for (const name of ["hostile.html", "dark.html", "strict-dynamic.html", "rtl.htm
 test("hostile CSS does not reach inside: text is the patient's default size, not the page's 62.5%, and nothing inherited leaks in", async () => {
   const context = await browser.newContext();
   const { page } = await open(context, "hostile.html");
-  const label = await style(page, "chorus-fft", "label[for=fft-good]", [
+  const label = await style(page, "chorus-fft", "label[for=q-fft-1]", [
     "font-size", "font-style", "font-weight", "font-family", "line-height", "letter-spacing", "word-spacing", "text-transform", "text-indent", "text-align",
   ]);
   // The page's body text is 14px (1.4rem of a 10px root); the widget's is the browser default.
@@ -180,7 +180,7 @@ test("a patient's larger default font size still enlarges the widget", async () 
   );
   await page.goto(`${server.url}/hold-out/hostile.html`);
   await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });
-  assert.equal((await style(page, "chorus-fft", "label[for=fft-good]", ["font-size"]))["font-size"], "24px");
+  assert.equal((await style(page, "chorus-fft", "label[for=q-fft-1]", ["font-size"]))["font-size"], "24px");
   assert.equal((await style(page, "chorus-fft", "legend", ["font-size"]))["font-size"], "33px");
   await expectLabelsBesideRadios(page, "24px default font");
   await context.close();
@@ -222,8 +222,8 @@ test("right-to-left page: an English widget stays English and ltr; the Arabic dr
   // Mirrored: in the Arabic widget the circle is on the right of its label.
   const sides = await page.evaluate(() => {
     const r = document.getElementById("arabic").shadowRoot;
-    const input = r.querySelector("#fft-good").getBoundingClientRect();
-    const label = r.querySelector("label[for=fft-good]").getBoundingClientRect();
+    const input = r.querySelector("#q-fft-1").getBoundingClientRect();
+    const label = r.querySelector("label[for=q-fft-1]").getBoundingClientRect();
     return { inputLeft: input.left, labelRight: label.right };
   });
   assert.ok(sides.labelRight <= sides.inputLeft + 1, `label (right edge ${sides.labelRight}) sits left of the radio (${sides.inputLeft})`);
@@ -380,18 +380,18 @@ test("forced colours: the chosen radio, the focus ring and the error edge are st
     const { page } = await open(context, "hostile.html");
     const fft = page.locator("chorus-fft");
     assert.equal(await page.evaluate(() => matchMedia("(forced-colors: active)").matches), forced === "active");
-    const box = await fft.locator("#fft-good").boundingBox();
+    const box = await fft.locator("#q-fft-1").boundingBox();
     const clip = { x: box.x - 10, y: box.y - 10, width: box.width + 20, height: box.height + 20 };
     const shot = () => page.screenshot({ clip, animations: "disabled", caret: "hide" });
     const plain = await shot();
     // Selected (by mouse, so no keyboard focus ring yet), then nothing focused.
-    await fft.locator("label[for=fft-good]").click();
+    await fft.locator("label[for=q-fft-1]").click();
     await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.blur());
     const chosen = await shot();
     // From the keyboard: Shift+Tab from the text box enters the radio group at the chosen radio.
-    await fft.locator("textarea").focus();
+    await fft.locator("#q-why").focus();
     await page.keyboard.press("Shift+Tab");
-    assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.id), "fft-good");
+    assert.equal(await page.evaluate(() => document.querySelector("chorus-fft").shadowRoot.activeElement?.id), "q-fft-1");
     const focused = await shot();
     shots[forced] = { plain, chosen, focused };
     // An error: the question's group gets a thick edge on its reading side, in forced colours
@@ -471,7 +471,7 @@ test("the space held while loading is let go once the widget has drawn: the conf
   const context = await browser.newContext();
   const { page } = await open(context, "dark.html");
   const fft = page.locator("chorus-fft");
-  await fft.locator("label[for=fft-good]").click();
+  await fft.locator("label[for=q-fft-1]").click();
   await fft.locator("button[type=submit]").click();
   await fft.locator("[part=confirmation]").waitFor({ timeout: 15_000 });
   const [widget, panel] = await page.evaluate(() => {
@@ -504,7 +504,7 @@ test("on an NHS.UK frontend page the widget's surface is the page's own backgrou
   const body = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(body, "rgb(240, 244, 245)");
   assert.equal((await style(page, "chorus-fft", "[part=root]", ["background-color"]))["background-color"], body);
-  assert.equal((await page.locator("chorus-fft label[for=fft-good]").evaluate((l) => getComputedStyle(l, "::before").backgroundColor)), "rgb(255, 255, 255)");
+  assert.equal((await page.locator("chorus-fft label[for=q-fft-1]").evaluate((l) => getComputedStyle(l, "::before").backgroundColor)), "rgb(255, 255, 255)");
   assert.equal((await style(page, "chorus-fft", "textarea", ["background-color"]))["background-color"], "rgb(255, 255, 255)");
   await context.close();
 });

@@ -81,7 +81,7 @@ async function answerAndSend(page) {
   const fft = page.locator("chorus-fft");
   await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
   await fft.getByLabel("Good", { exact: true }).check();
-  await fft.locator("textarea").fill("The nurse explained everything.");
+  await fft.locator("#q-why").fill("The nurse explained everything.");
   await fft.locator("button[type=submit]").click();
   return fft;
 }
@@ -243,7 +243,7 @@ test("a proxy in front of a down Chorus server (502 with no CORS headers): kept 
 test("the character count is not a live region; a separate status speaks once typing pauses; over the limit it is in the error colour", async () => {
   const { context, page } = await open(`${server.url}/`);
   const fft = page.locator("chorus-fft");
-  const area = fft.locator("textarea");
+  const area = fft.locator("#q-why");
   await area.waitFor({ timeout: 15_000 });
   // Record every change to any live region in the widget.
   await page.evaluate(() => {
@@ -256,7 +256,7 @@ test("the character count is not a live region; a separate status speaks once ty
       }
     }).observe(root, { subtree: true, childList: true, characterData: true });
   });
-  const count = fft.locator("[part=character-count]");
+  const count = fft.locator("#q-why ~ [part=character-count]");
   assert.equal(await count.getAttribute("aria-hidden"), "true");
   assert.equal(await count.getAttribute("aria-live"), null);
   const described = (await area.getAttribute("aria-describedby")).split(" ");
@@ -266,7 +266,7 @@ test("the character count is not a live region; a separate status speaks once ty
   const typedAt = Date.now();
   assert.equal(await count.textContent(), "1190 characters remaining", "the visible count follows every keystroke");
   assert.deepEqual(await page.evaluate(() => window.__live), [], "no live region changed while typing");
-  const status = fft.locator("[part=character-count-status]");
+  const status = fft.locator("#q-why ~ [part=character-count-status]");
   assert.equal(await status.getAttribute("aria-live"), "polite");
   await page.waitForFunction(() => window.__live.length > 0, null, { timeout: 3000 });
   await new Promise((r) => setTimeout(r, 1200));
@@ -323,7 +323,7 @@ test("removing and re-adding an element keeps what was typed; sending clears it"
   const fft = page.locator("chorus-fft");
   await fft.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
   await fft.getByLabel("Poor", { exact: true }).check();
-  await fft.locator("textarea").fill("Long wait in the corridor.");
+  await fft.locator("#q-why").fill("Long wait in the corridor.");
   await page.evaluate(() => {
     const el = document.querySelector("chorus-fft");
     const parent = el.parentNode;
@@ -332,7 +332,7 @@ test("removing and re-adding an element keeps what was typed; sending clears it"
   });
   await fft.locator("input[type=radio]").first().waitFor();
   assert.equal(await fft.getByLabel("Poor", { exact: true }).isChecked(), true);
-  assert.equal(await fft.locator("textarea").inputValue(), "Long wait in the corridor.");
+  assert.equal(await fft.locator("#q-why").inputValue(), "Long wait in the corridor.");
   await fft.locator("button[type=submit]").click();
   await fft.locator("[part=confirmation]").waitFor({ timeout: 15_000 });
   assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("chorus:draft:"))), []);

@@ -35,14 +35,18 @@ pub struct Entry {
     pub sri: String,
 }
 
-/// wasm features the module uses; binaryen must be told, or it rejects current rustc output.
-const WASM_OPT_FEATURES: &[&str] = &[
+/// The one `wasm-opt` recipe (the shipped bundle's, and the bench's named copy for twiggy): the
+/// wasm features the module uses (binaryen must be told, or it rejects current rustc output),
+/// then `-Oz` run until it changes nothing more (`--converge`: a few hundred bytes).
+pub const WASM_OPT: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
     "--enable-mutable-globals",
     "--enable-reference-types",
     "--enable-multivalue",
+    "-Oz",
+    "--converge",
 ];
 
 /// Where a bundle is built from and to. The shipped one: this checkout into `pkg/`; the
@@ -138,7 +142,7 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
         .status_checked()
         .context("wasm-bindgen failed (does `cargo xtask setup` need running?)")?;
 
-    step("wasm-opt -Oz (binaryen from npm)");
+    step("wasm-opt -Oz --converge (binaryen from npm)");
     let opt = tmp.join("opt.wasm");
     let wasm_opt = root.join("node_modules/.bin/wasm-opt");
     anyhow::ensure!(
@@ -146,8 +150,8 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
         "node_modules/.bin/wasm-opt is missing: run `cargo xtask setup`"
     );
     util::cmd(&wasm_opt)
-        .args(WASM_OPT_FEATURES)
-        .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+        .args(WASM_OPT)
+        .args(["--strip-debug", "--strip-producers", "-o"])
         .arg(&opt)
         .arg(tmp.join("chorus_widgets_bg.wasm"))
         .status_checked()?;

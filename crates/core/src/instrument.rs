@@ -5,11 +5,14 @@
 //! and so the wasm bundle, small, and lets validation report *every* problem with a JSON path
 //! instead of stopping at the first shape error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{Locale, Text};
+use crate::{
+    score::FftCategory,
+    text::{Locale, Text},
+};
 
 /// Which of the brief's scoring rules applies to an instrument's responses. Declared by the
 /// instrument, not guessed from its items, so [`crate::score::score`] applies exactly one rule
@@ -222,8 +225,10 @@ pub const MAX_THEMES: usize = 16;
 
 /// Item roles the scoring rules understand, with the kind each needs: `fft` marks the FFT
 /// question (a single choice), `sure` marks a SURE item inside a decision aid (yes/no).
-pub const ROLES: [(&str, ItemKind); 2] =
-    [("fft", ItemKind::SingleChoice), ("sure", ItemKind::YesNo)];
+pub const ROLES: [(&str, ItemKind); 2] = [
+    (FFT_ROLE, ItemKind::SingleChoice),
+    ("sure", ItemKind::YesNo),
+];
 
 /// Stable codes of definition problems: tools translate or group by them, so they are part of
 /// the API and never renamed (serialised in snake_case, e.g. `duplicate_id`).
@@ -365,6 +370,35 @@ impl Instrument {
         self.items.iter().find(|i| i.id == id)
     }
 
+    /// Every text the instrument can show a patient, so a caller can ask whether all of them
+    /// exist in a language before showing the instrument in it.
+    pub fn texts(&self) -> Vec<&Text> {
+        let mut v = vec![&self.title];
+        v.extend(&self.intro);
+        v.extend(self.themes.iter().map(|t| &t.title));
+        v.extend(self.options.iter().map(|o| &o.text));
+        for it in &self.items {
+            v.push(&it.text);
+            for t in [&it.hint, &it.min_label, &it.max_label, &it.explanation] {
+                v.extend(t);
+            }
+            v.extend(it.options.iter().map(|o| &o.text));
+            for r in &it.rows {
+                v.push(&r.question);
+                v.extend(&r.cells);
+            }
+        }
+        v
+    }
+
+    /// The FFT question (the item with role [`FFT_ROLE`]): the one way to find it, for
+    /// scoring, reports and the widget's page alike.
+    pub fn fft_item(&self) -> Option<&Item> {
+        self.items
+            .iter()
+            .find(|i| i.role.as_deref() == Some(FFT_ROLE))
+    }
+
     /// Every problem in the definition (empty when valid). Separate from parsing so a
     /// definition built in code, or deserialised by a caller, can be checked too.
     pub fn validate(&self) -> Vec<DefinitionProblem> {
@@ -421,15 +455,15 @@ impl Instrument {
         p: &mut Problems,
         at: &str,
         item: &Item,
-        themes: &BTreeSet<&str>,
-        options: &BTreeSet<&str>,
+        themes: &[&str],
+        options: &[&str],
     ) {
         p.text(&format!("{at}.text"), &item.text);
         if let Some(h) = &item.hint {
             p.text(&format!("{at}.hint"), h);
         }
         if let Some(t) = &item.theme
-            && !themes.contains(t.as_str())
+            && !themes.contains(&t.as_str())
         {
             p.add(
                 &format!("{at}.theme"),
@@ -482,7 +516,7 @@ impl Instrument {
                             DefinitionCode::MissingAnswer,
                             "a knowledge question needs its right answer",
                         ),
-                        Some(a) if !ids.contains(a.as_str()) => p.add(
+                        Some(a) if !ids.contains(&a.as_str()) => p.add(
                             &format!("{at}.answer"),
                             DefinitionCode::UnknownOption,
                             &format!("the right answer \"{a}\" is not one of the options"),
@@ -517,7 +551,7 @@ impl Instrument {
                         );
                     }
                     for (o, s) in &item.stances {
-                        if !options.contains(o.as_str()) {
+                        if !options.contains(&o.as_str()) {
                             p.add(
                                 &format!("{at}.stances.{o}"),
                                 DefinitionCode::UnknownOption,
@@ -615,7 +649,7 @@ impl Instrument {
                 let fft: Vec<_> = self
                     .items
                     .iter()
-                    .filter(|i| i.role.as_deref() == Some("fft"))
+                    .filter(|i| i.role.as_deref() == Some(FFT_ROLE))
                     .collect();
                 if fft.len() != 1 {
                     p.add(
@@ -724,17 +758,32 @@ impl Instrument {
     }
 }
 
-/// The six FFT answer ids in the mandated order. Fixed, because the FFT is a national
-/// standard: every FFT variant must use them so results can be compared and returned to NHS
-/// England.
-pub const FFT_ANSWER_IDS: [&str; 6] = [
-    "very_good",
-    "good",
-    "neither",
-    "poor",
-    "very_poor",
-    "dont_know",
+/// The six FFT answers in the mandated order, with the category each counts in: the one table
+/// of FFT answers (validation, scoring, aggregation and the monthly return all read it). Fixed,
+/// because the FFT is a national standard: every FFT variant must use these ids so results can
+/// be compared and returned to NHS England.
+pub const FFT_ANSWERS: [(&str, FftCategory); 6] = [
+    ("very_good", FftCategory::Positive),
+    ("good", FftCategory::Positive),
+    ("neither", FftCategory::Neutral),
+    ("poor", FftCategory::Negative),
+    ("very_poor", FftCategory::Negative),
+    ("dont_know", FftCategory::DontKnow),
 ];
+
+/// The six FFT answer ids in the mandated order (the first column of [`FFT_ANSWERS`]).
+pub const FFT_ANSWER_IDS: [&str; 6] = {
+    let mut ids = [""; 6];
+    let mut n = 0;
+    while n < 6 {
+        ids[n] = FFT_ANSWERS[n].0;
+        n += 1;
+    }
+    ids
+};
+
+/// The role that marks an instrument's FFT question.
+pub const FFT_ROLE: &str = "fft";
 
 impl Item {
     /// The inclusive range of a scale (importance: always 0–10; default 0–10), in one place
@@ -769,12 +818,9 @@ impl Problems {
         }
     }
 
-    fn unique_ids<'a>(
-        &mut self,
-        path: &str,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> BTreeSet<&'a str> {
-        let mut seen = BTreeSet::new();
+    fn unique_ids<'a>(&mut self, path: &str, ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        // A list, not a set: a few dozen ids at most, and a set type is kilobytes of bundle.
+        let mut seen = Vec::new();
         for (i, id) in ids.enumerate() {
             if id.trim().is_empty() {
                 self.add(
@@ -782,12 +828,14 @@ impl Problems {
                     DefinitionCode::MissingId,
                     "every entry needs an id",
                 );
-            } else if !seen.insert(id) {
+            } else if seen.contains(&id) {
                 self.add(
                     &format!("{path}[{i}].id"),
                     DefinitionCode::DuplicateId,
                     &format!("\"{id}\" is used twice"),
                 );
+            } else {
+                seen.push(id);
             }
         }
         seen

@@ -41,3 +41,7 @@ pub use text::{Locale, Text};
 /// The mandated Friends and Family Test question, a public NHS England standard: a constant so
 /// widgets and tests use the exact wording, which may not be altered.
 pub const FFT_QUESTION_EN: &str = "Overall, how was your experience of our service?";
+
+/// The standard FFT's definition (`instruments/fft.json`), outside the `library` feature: the
+/// widget draws `<chorus-fft>` from it with no request, through the same code as any instrument.
+pub const FFT_JSON: &str = include_str!("../instruments/fft.json");

@@ -25,7 +25,7 @@ pub const SOURCES: &[(&str, &str)] = &[
         "collaborate",
         include_str!("../instruments/collaborate.json"),
     ),
-    ("fft", include_str!("../instruments/fft.json")),
+    ("fft", crate::FFT_JSON),
     ("fft-ae", include_str!("../instruments/fft-ae.json")),
     (
         "fft-community",
@@ -126,7 +126,7 @@ mod tests {
             .collect();
         assert!(ffts.len() >= 9, "the FFT, seven settings and easy read");
         for i in ffts {
-            let q = i.items.iter().find(|x| x.role.as_deref() == Some("fft"));
+            let q = i.fft_item();
             assert_eq!(
                 q.map(|q| q.text.en.as_str()),
                 Some(crate::FFT_QUESTION_EN),

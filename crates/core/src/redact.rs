@@ -235,7 +235,19 @@ fn redact_once(input: &str) -> Redacted {
     numbers(&chars, &mut found);
     dates(&chars, &mut found);
     postcodes(&chars, &mut found);
-    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    // In text order, the longer of two spans that start together first, ties in detector
+    // order: an insertion sort (stable; a handful of spans in any real comment), because each
+    // library sort instantiated here costs the widget's bundle kilobytes.
+    for n in 1..found.len() {
+        let mut k = n;
+        while k > 0
+            && (found[k - 1].0, std::cmp::Reverse(found[k - 1].1))
+                > (found[k].0, std::cmp::Reverse(found[k].1))
+        {
+            found.swap(k - 1, k);
+            k -= 1;
+        }
+    }
 
     let start_byte = |ci: usize| chars.get(ci).map_or(input.len(), |c| c.0);
     // Just past the last character of a span (a skipped character after it is not in it).

@@ -4,8 +4,6 @@
 //! plus the half-to-even one-decimal display), so the report the widget shows and the report
 //! the server stores are equal value for value.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -73,13 +71,10 @@ pub struct FftScore {
 
 /// Category of an FFT answer id; `None` for anything else, so a bad id is never counted.
 pub fn fft_category(answer: &str) -> Option<FftCategory> {
-    Some(match answer {
-        "very_good" | "good" => FftCategory::Positive,
-        "neither" => FftCategory::Neutral,
-        "poor" | "very_poor" => FftCategory::Negative,
-        "dont_know" => FftCategory::DontKnow,
-        _ => return None,
-    })
+    crate::instrument::FFT_ANSWERS
+        .iter()
+        .find(|(id, _)| *id == answer)
+        .map(|(_, c)| *c)
 }
 
 /// One statement: its agreement value × 25 (0–100, the brief's statement score), or `None`
@@ -218,14 +213,10 @@ pub fn score(instrument: &Instrument, response: &Response) -> ScoreReport {
     };
     match instrument.scoring {
         Scoring::Fft => {
-            let answer = instrument
-                .items
-                .iter()
-                .find(|i| i.role.as_deref() == Some("fft"))
-                .and_then(|i| match a.get(&i.id) {
-                    Some(Answer::Text(t)) => fft_category(t).map(|c| (t.clone(), c)),
-                    _ => None,
-                });
+            let answer = instrument.fft_item().and_then(|i| match a.get(&i.id) {
+                Some(Answer::Text(t)) => fft_category(t).map(|c| (t.clone(), c)),
+                _ => None,
+            });
             report.fft = Some(FftScore {
                 category: answer.as_ref().map(|x| x.1),
                 answer: answer.map(|x| x.0),
@@ -398,11 +389,12 @@ fn knowledge(instrument: &Instrument, response: &Response) -> KnowledgeScore {
 }
 
 fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
-    let mut leans: BTreeMap<&str, i64> = instrument
-        .options
-        .iter()
-        .map(|o| (o.id.as_str(), 0))
-        .collect();
+    // A list, not a map (two to four options; every map or sort type instantiated here
+    // costs the widget's bundle kilobytes). A repeated id reads and adds to its first entry.
+    let mut leans: Vec<(&str, i64)> = Vec::new();
+    for o in &instrument.options {
+        leans.push((o.id.as_str(), 0));
+    }
     let mut total_weight = 0i64;
     for i in instrument
         .items
@@ -417,8 +409,8 @@ fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
         }
         total_weight += w;
         for (o, s) in &i.stances {
-            if let Some(l) = leans.get_mut(o.as_str()) {
-                *l += w * i64::from(*s);
+            if let Some(l) = leans.iter_mut().find(|l| l.0 == o) {
+                l.1 += w * i64::from(*s);
             }
         }
     }
@@ -427,15 +419,26 @@ fn lean(instrument: &Instrument, response: &Response) -> LeanScore {
         .iter()
         .map(|o| OptionLean {
             option: o.id.clone(),
-            lean: leans[o.id.as_str()],
+            lean: leans.iter().find(|l| l.0 == o.id).map_or(0, |l| l.1),
         })
         .collect();
-    let mut sorted: Vec<&OptionLean> = ordered.iter().collect();
-    sorted.sort_by_key(|l| std::cmp::Reverse(l.lean));
+    // The largest lean (the first option among equals) and the next largest, in one pass (no
+    // sort: see above).
+    let (mut best, mut next): (Option<&OptionLean>, Option<&OptionLean>) = (None, None);
+    for l in &ordered {
+        if best.is_none_or(|b| l.lean > b.lean) {
+            next = best;
+            best = Some(l);
+        } else if next.is_none_or(|n| l.lean > n.lean) {
+            next = Some(l);
+        }
+    }
     // Beats the next by at least 10% of Σw: 10 × (best − next) ≥ Σw, with Σw > 0 so that a
     // patient who said nothing matters is never told they lean anywhere.
-    let towards = match sorted.as_slice() {
-        [best, next, ..] if total_weight > 0 && 10 * (best.lean - next.lean) >= total_weight => {
+    let towards = match (best, next) {
+        (Some(best), Some(next))
+            if total_weight > 0 && 10 * (best.lean - next.lean) >= total_weight =>
+        {
             Some(best.option.clone())
         }
         _ => None,

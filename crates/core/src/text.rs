@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An interface language. Welsh is first-class (NHS Wales bodies must offer it): every
-/// shipped text has a Welsh form.
+/// An interface language, the one type the core, the widgets and the server share. Welsh is
+/// first-class (NHS Wales bodies must offer it): every shipped text has a Welsh form. Arabic is
+/// an interface draft only (see [`Locale::Ar`]): never a response's language on the wire.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -14,10 +15,17 @@ pub enum Locale {
     En,
     /// Welsh (Cymraeg).
     Cy,
+    /// Arabic (العربية): the widgets' machine draft **awaiting review** by a fluent speaker,
+    /// offered so a right-to-left interface is built and tested. Instruments have no Arabic
+    /// texts and a response is recorded in English ([`Locale::recorded`]), so this variant is
+    /// neither written nor accepted in JSON.
+    #[serde(skip)]
+    Ar,
 }
 
 impl Locale {
-    /// Every locale Chorus supports, so checks that each text has each form cannot miss one.
+    /// Every locale an instrument's texts come in, so checks that each text has each form
+    /// cannot miss one (the Arabic interface draft is not one of them).
     pub const ALL: [Locale; 2] = [Locale::En, Locale::Cy];
 
     /// The BCP 47 tag, for `lang` attributes (screen readers pick their voice from it).
@@ -25,17 +33,47 @@ impl Locale {
         match self {
             Locale::En => "en",
             Locale::Cy => "cy",
+            Locale::Ar => "ar",
         }
     }
 
-    /// Parse a tag such as `cy`, `cy-GB` or `en-GB`; anything else is English, the default,
-    /// because a page or browser language is a hint, never an error.
+    /// Parse a tag such as `cy`, `CY`, `cy-GB` or `en_GB` (the primary subtag, any case);
+    /// anything else is English, the default, because a page or browser language is a hint,
+    /// never an error. Never the Arabic draft: see [`Locale::from_attribute`].
     pub fn from_tag(tag: &str) -> Locale {
+        match Locale::from_attribute(tag) {
+            Locale::Ar => Locale::En,
+            l => l,
+        }
+    }
+
+    /// Parse an explicit choice (a widget's `locale` attribute), which alone may select the
+    /// Arabic draft: a page's language never puts an unreviewed translation before patients.
+    pub fn from_attribute(tag: &str) -> Locale {
         let primary = tag.split(['-', '_']).next().unwrap_or("");
         if primary.eq_ignore_ascii_case("cy") {
             Locale::Cy
+        } else if primary.eq_ignore_ascii_case("ar") {
+            Locale::Ar
         } else {
             Locale::En
+        }
+    }
+
+    /// The language a response is recorded in: instruments have English and Welsh texts, so
+    /// an answer given in the Arabic draft interface is recorded as English.
+    pub fn recorded(self) -> Locale {
+        match self {
+            Locale::Cy => Locale::Cy,
+            Locale::En | Locale::Ar => Locale::En,
+        }
+    }
+
+    /// Writing direction for an HTML `dir` attribute.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Locale::Ar => "rtl",
+            Locale::En | Locale::Cy => "ltr",
         }
     }
 }
@@ -61,7 +99,7 @@ impl Text {
                 .as_deref()
                 .filter(|s| !s.is_empty())
                 .unwrap_or(&self.en),
-            Locale::En => &self.en,
+            Locale::En | Locale::Ar => &self.en,
         }
     }
 
@@ -70,6 +108,36 @@ impl Text {
         match locale {
             Locale::En => !self.en.trim().is_empty(),
             Locale::Cy => self.cy.as_deref().is_some_and(|s| !s.trim().is_empty()),
+            Locale::Ar => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_match_in_any_case_and_only_an_attribute_selects_the_draft() {
+        for t in ["cy", "CY", "Cy-GB", "cy_gb"] {
+            assert_eq!(Locale::from_tag(t), Locale::Cy, "{t}");
+            assert_eq!(Locale::from_attribute(t), Locale::Cy, "{t}");
+        }
+        assert_eq!(Locale::from_tag("AR"), Locale::En);
+        assert_eq!(Locale::from_attribute("AR-eg"), Locale::Ar);
+        assert_eq!(Locale::from_tag("fr"), Locale::En);
+        assert_eq!(Locale::Ar.recorded(), Locale::En);
+        assert_eq!((Locale::Ar.tag(), Locale::Ar.dir()), ("ar", "rtl"));
+        assert_eq!((Locale::Cy.tag(), Locale::Cy.dir()), ("cy", "ltr"));
+    }
+
+    #[test]
+    fn the_arabic_draft_is_never_on_the_wire() {
+        assert!(serde_json::to_string(&Locale::Ar).is_err());
+        assert!(serde_json::from_str::<Locale>("\"ar\"").is_err());
+        assert_eq!(
+            serde_json::from_str::<Locale>("\"cy\"").unwrap(),
+            Locale::Cy
+        );
     }
 }

@@ -18,16 +18,24 @@ const FAILED = {
 };
 
 // One fetch and one compile for every widget on the page; the hash pins the exact module.
+// Started the moment this script runs, before any element is defined, so no request waits for
+// another; the module is compiled while it downloads (`instantiateStreaming`, inside
+// wasm-bindgen's init) when the server labels it `application/wasm`. A server that labels it
+// otherwise gets the whole body compiled at once instead: slower, never broken.
 function boot() {
   if (!ready) {
-    ready = wasm_bindgen({
-      // "same-origin" credentials: what a `crossorigin="anonymous"` preload uses, so the
-      // snippet's preload hint is the download this fetch takes (with "omit" it never matches).
-      module_or_path: fetch(wasmUrl, { integrity: wasmIntegrity, credentials: "same-origin", mode: "cors" }),
-    });
+    // "same-origin" credentials: what a `crossorigin="anonymous"` preload uses, so the
+    // snippet's preload hint is the download this fetch takes (with "omit" it never matches).
+    const module = fetch(wasmUrl, { integrity: wasmIntegrity, credentials: "same-origin", mode: "cors" }).then((r) =>
+      r.ok && !(r.headers.get("content-type") || "").startsWith("application/wasm") ? r.arrayBuffer() : r,
+    );
+    ready = wasm_bindgen({ module_or_path: module });
+    // Each element reports its own failure; a page with none must not log an unhandled one.
+    ready.catch(() => {});
   }
   return ready;
 }
+boot();
 
 // Constructable stylesheets reach the shadow root with no inline style attribute and no
 // second request, so the widget works under `style-src 'self'`.

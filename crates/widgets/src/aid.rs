@@ -8,7 +8,10 @@
 use chorus_core::{Answer, Instrument, ItemKind, Response, ScoreReport};
 use yew::prelude::*;
 
-use crate::i18n::Locale;
+use crate::{
+    i18n::{Locale, Say},
+    strings::t,
+};
 
 /// A titled part of the summary: a lead paragraph and a list.
 pub struct Section {
@@ -26,13 +29,12 @@ fn option_text(i: &Instrument, id: &str, l: Locale) -> String {
     i.options
         .iter()
         .find(|o| o.id == id)
-        .map(|o| o.text.get(l.core()).to_string())
+        .map(|o| o.text.say(l).to_string())
         .unwrap_or_else(|| id.to_string())
 }
 
 /// The summary's sections for a scored response.
 pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> Vec<Section> {
-    let cl = l.core();
     let mut out = Vec::new();
     let rated: Vec<String> = i
         .items
@@ -41,8 +43,8 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
         .filter_map(|it| match r.answers.get(&it.id) {
             Some(Answer::Number(n)) => Some(format!(
                 "{}: {n} {} {}",
-                it.text.get(cl),
-                l.t("out of", "allan o"),
+                it.text.say(l),
+                t!(l, out_of),
                 it.range().1
             )),
             _ => None,
@@ -52,32 +54,16 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
         let lead = match &lean.towards {
             Some(o) => format!(
                 "{} {}.",
-                l.t(
-                    "Your answers lean towards:",
-                    "Mae eich atebion yn pwyso tuag at:"
-                ),
+                t!(l, your_answers_lean_towards),
                 option_text(i, o, l)
             ),
-            None if rated.is_empty() => l
-                .t(
-                    "You have not said how much each thing matters to you yet.",
-                    "Nid ydych wedi dweud eto pa mor bwysig yw pob peth i chi.",
-                )
-                .into(),
-            None => l
-                .t(
-                    "Your answers do not lean clearly towards one option.",
-                    "Nid yw eich atebion yn pwyso'n glir tuag at un opsiwn.",
-                )
-                .into(),
+            None if rated.is_empty() => t!(l, you_have_not_said_how).into(),
+            None => t!(l, your_answers_do_not_lean).into(),
         };
         let points = rated;
-        let note = Some(l.t(
-            "This is worked out from how much each thing matters to you and how each option affects it. It is not a recommendation: talk it through with your clinician.",
-            "Caiff hyn ei gyfrifo o ba mor bwysig yw pob peth i chi a sut mae pob opsiwn yn effeithio arno. Nid yw'n argymhelliad: trafodwch ef gyda'ch clinigwr.",
-        ));
+        let note = Some(t!(l, this_is_worked_out_from));
         out.push(Section {
-            title: l.t("What matters to you", "Beth sy'n bwysig i chi"),
+            title: t!(l, what_matters_to_you),
             lead,
             points,
             note,
@@ -95,27 +81,27 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
                     .answer
                     .as_deref()
                     .and_then(|a| it.options.iter().find(|o| o.id == a))
-                    .map(|o| o.text.get(cl))
+                    .map(|o| o.text.say(l))
                     .unwrap_or_default();
                 format!(
                     "{} {} {right}. {}",
-                    it.text.get(cl),
-                    l.t("The answer is:", "Yr ateb yw:"),
-                    it.explanation.as_ref().map(|e| e.get(cl)).unwrap_or("")
+                    it.text.say(l),
+                    t!(l, the_answer_is),
+                    it.explanation.as_ref().map(|e| e.say(l)).unwrap_or("")
                 )
                 .trim_end()
                 .to_string()
             })
             .collect();
         out.push(Section {
-            title: l.t("What you know", "Beth rydych chi'n ei wybod"),
+            title: t!(l, what_you_know),
             lead: format!(
                 "{} {} {} {} {}.",
-                l.t("You answered", "Fe wnaethoch ateb"),
+                t!(l, you_answered),
                 k.correct,
-                l.t("of", "o"),
+                t!(l, of),
                 k.questions,
-                l.t("questions correctly", "cwestiwn yn gywir")
+                t!(l, questions_correctly)
             ),
             points,
             note: None,
@@ -123,20 +109,11 @@ pub fn sections(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> V
     }
     if let Some(s) = &rep.sure {
         out.push(Section {
-            title: l.t("How sure you feel", "Pa mor sicr rydych chi'n teimlo"),
+            title: t!(l, how_sure_you_feel),
             lead: match s.total {
-                Some(4) => l.t(
-                    "You answered yes to all four questions: you feel ready to make this decision.",
-                    "Fe wnaethoch ateb ie i'r pedwar cwestiwn: rydych yn teimlo'n barod i wneud y penderfyniad hwn.",
-                ),
-                Some(_) => l.t(
-                    "You answered no to at least one question. It may help to talk with your clinician before you decide.",
-                    "Fe wnaethoch ateb na i o leiaf un cwestiwn. Efallai y bydd yn help siarad â'ch clinigwr cyn i chi benderfynu.",
-                ),
-                None => l.t(
-                    "You have not answered all four questions.",
-                    "Nid ydych wedi ateb y pedwar cwestiwn i gyd.",
-                ),
+                Some(4) => t!(l, you_answered_yes_to_all),
+                Some(_) => t!(l, you_answered_no_to_at),
+                None => t!(l, you_have_not_answered_all),
             }
             .into(),
             points: Vec::new(),
@@ -157,11 +134,11 @@ pub fn summary(
     html! {
         <div part="summary">
             <h2 class="chorus-heading" tabindex="-1" ref={heading.clone()}>
-                <span class="chorus-caption">{ i.title.get(l.core()) }</span>
-                { l.t("Your summary", "Eich crynodeb") }
+                <span class="chorus-caption">{ i.title.say(l) }</span>
+                { t!(l, your_summary) }
             </h2>
             if i.example {
-                <p class="chorus-inset">{ l.t("Example content, not clinical advice.", "Cynnwys enghreifftiol, nid cyngor clinigol.") }</p>
+                <p class="chorus-inset">{ t!(l, example_content_not_clinical_advice) }</p>
             }
             { for sections(i, rep, r, l).into_iter().map(|s| html! { <>
                 <h3 class="chorus-subheading">{ s.title }</h3>
@@ -179,16 +156,9 @@ pub fn summary(
 
 /// The same summary as plain text, for the saved file.
 pub fn summary_text(i: &Instrument, rep: &ScoreReport, r: &Response, l: Locale) -> String {
-    let mut o = format!(
-        "{}\n{}\n",
-        i.title.get(l.core()),
-        l.t("Your summary", "Eich crynodeb")
-    );
+    let mut o = format!("{}\n{}\n", i.title.say(l), t!(l, your_summary));
     if i.example {
-        o.push_str(l.t(
-            "Example content, not clinical advice.\n",
-            "Cynnwys enghreifftiol, nid cyngor clinigol.\n",
-        ));
+        o.push_str(t!(l, example_content_not_clinical_advice_2));
     }
     for s in sections(i, rep, r, l) {
         o.push_str(&format!("\n{}\n{}\n", s.title, s.lead));

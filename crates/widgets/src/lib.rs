@@ -9,10 +9,10 @@
 #![forbid(unsafe_code)]
 
 pub mod aid;
-pub mod fft;
 pub mod i18n;
 pub mod model;
 pub mod send;
+pub mod strings;
 pub mod survey;
 pub mod ui;
 
@@ -66,36 +66,27 @@ fn flush_queue_once() {
 #[wasm_bindgen]
 pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue> {
     flush_queue_once();
-    let locale = fft::Locale::from_host(&host);
+    let locale = i18n::from_host(&host);
     // The widget's own language and direction, whatever the page around it says.
-    locale.mark(&host);
-    let app = match tag {
-        // The standard FFT is built in (no instrument to fetch: the fastest form on the page);
-        // a setting variant or the easy-read version is drawn from its instrument.
-        "chorus-fft" if host.get_attribute("instrument").is_none_or(|i| i == "fft") => {
-            yew::Renderer::<fft::Fft>::with_root_and_props(root, fft::FftProps { locale, host })
-                .render()
-                .into()
-        }
-        "chorus-fft" | "chorus-form" | "chorus-decision-aid" => {
-            let mode = match tag {
-                "chorus-form" => survey::Mode::Form,
-                "chorus-fft" => survey::Mode::Quick,
-                _ => survey::Mode::Aid,
-            };
-            yew::Renderer::<survey::Survey>::with_root_and_props(
-                root,
-                survey::SurveyProps { locale, host, mode },
-            )
-            .render()
-            .into()
-        }
+    i18n::mark(locale, &host);
+    let mode = match tag {
+        "chorus-form" => survey::Mode::Form,
+        // The standard FFT (built in: nothing to fetch), a setting variant or the easy-read
+        // version: one page, sent from it.
+        "chorus-fft" => survey::Mode::Quick,
+        "chorus-decision-aid" => survey::Mode::Aid,
         other => {
             return Err(JsValue::from_str(&format!(
                 "Chorus: unknown widget <{other}>"
             )));
         }
     };
+    let app = yew::Renderer::<survey::Survey>::with_root_and_props(
+        root,
+        survey::SurveyProps { locale, host, mode },
+    )
+    .render()
+    .into();
     Ok(Mounted { destroy: Some(app) })
 }
 
@@ -106,11 +97,11 @@ pub fn untranslated() -> String {
     i18n::untranslated()
 }
 
-/// A running Yew app, whatever its root component, so [`mount`] can return one type.
+/// A running Yew app.
 struct App(Box<dyn FnOnce()>);
 
-impl<C: yew::BaseComponent> From<yew::AppHandle<C>> for App {
-    fn from(h: yew::AppHandle<C>) -> Self {
+impl From<yew::AppHandle<survey::Survey>> for App {
+    fn from(h: yew::AppHandle<survey::Survey>) -> Self {
         App(Box::new(move || h.destroy()))
     }
 }

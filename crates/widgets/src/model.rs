@@ -258,20 +258,13 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
 }
 
 /// The language a loaded instrument is shown in: the widget's own when every text of the
-/// instrument has it, otherwise English for the whole widget (never a page half in one language),
-/// with the root's `lang`/`dir` saying so. Arabic is an interface draft only; instruments have
-/// no Arabic texts, so an Arabic form or decision aid is shown in English.
+/// instrument has it (for the Arabic draft: every text has a draft), otherwise English for the
+/// whole widget (never a page half in one language), with the root's `lang`/`dir` saying so.
 pub fn shown_locale(host: &Element, l: Locale, i: &Instrument) -> Locale {
-    let shown = match l {
-        Locale::Cy
-            if !i
-                .validate()
-                .iter()
-                .any(|d| d.code == "missing_translation" && d.path.ends_with(".cy")) =>
-        {
-            Locale::Cy
-        }
-        _ => Locale::En,
+    let shown = if crate::i18n::covers(l, i) {
+        l
+    } else {
+        Locale::En
     };
     if shown != l {
         web_sys::console::info_1(
@@ -283,15 +276,35 @@ pub fn shown_locale(host: &Element, l: Locale, i: &Instrument) -> Locale {
             .into(),
         );
     }
-    shown.mark(host);
+    crate::i18n::mark(shown, host);
     shown
+}
+
+/// The standard FFT, built in: a `<chorus-fft>` with no inline instrument and no
+/// `instrument` attribute other than `fft` is drawn from the core's `fft.json` at once, with
+/// no request, through the same code as every other instrument.
+pub fn builtin(host: &Element) -> Option<Instrument> {
+    let standard = host.local_name() == "chorus-fft"
+        && host.get_attribute("instrument").is_none_or(|i| i == "fft")
+        && inline(host).is_none();
+    if !standard {
+        return None;
+    }
+    let json = js_sys::JSON::parse(chorus_core::FFT_JSON).ok()?;
+    instrument_from_js(&json).ok()
+}
+
+fn inline(host: &Element) -> Option<Element> {
+    host.query_selector(":scope > script[type='application/json']")
+        .ok()
+        .flatten()
 }
 
 /// The instrument for a widget: an inline `<script type="application/json">` child wins (so
 /// a decision aid works with no server at all); otherwise `instrument` is fetched from
 /// `endpoint`.
 pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
-    if let Ok(Some(script)) = host.query_selector(":scope > script[type='application/json']") {
+    if let Some(script) = inline(host) {
         let json = js_sys::JSON::parse(&script.text_content().unwrap_or_default())
             .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?;
         return instrument_from_js(&json);
@@ -320,8 +333,9 @@ pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
     };
     match fetched.await {
         Ok(json) => instrument_from_js(&json),
+        // The status as an integer: float formatting would cost the bundle kilobytes.
         Err(e) => Err(LoadError(match e.as_f64() {
-            Some(status) => format!("{url} answered {status}"),
+            Some(status) => format!("{url} answered {}", status as u16),
             None => format!("{url} could not be reached"),
         })),
     }

@@ -5,11 +5,7 @@
 
 use std::{fmt::Write as _, time::Duration};
 
-use chorus_core::{
-    Answer, Instrument, Response, ScoreReport,
-    num::Score,
-    score::{FftScore, fft_category},
-};
+use chorus_core::{Answer, Instrument, Response, ScoreReport, num::Score};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, RequestCredentials, RequestInit, RequestMode};
@@ -456,25 +452,6 @@ pub fn submission_json(
 pub fn scored(i: &Instrument, mut r: Response) -> Response {
     r.client_scores = Some(chorus_core::score(i, &r));
     r
-}
-
-/// The built-in standard FFT's score report for its answer (it has no instrument object): the
-/// core's category rule, under the library FFT's id and version, as the server scores it.
-pub fn fft_scores(answer: &str) -> Option<ScoreReport> {
-    Some(ScoreReport {
-        instrument: "fft".into(),
-        version: 1,
-        fft: Some(FftScore {
-            answer: fft_category(answer).map(|_| answer.to_string()),
-            category: fft_category(answer),
-        }),
-        i_statements: None,
-        sure: None,
-        collaborate: None,
-        sdm_q_9: None,
-        knowledge: None,
-        lean: None,
-    })
 }
 
 /// A score report as JSON, written by hand (no serialiser in the bundle): the shape serde
@@ -991,26 +968,6 @@ mod tests {
         r.client_scores = None;
         assert!(!submission_json("demo", None, None, &r).contains("client_scores"));
         let _ = i;
-    }
-
-    #[test]
-    fn the_built_in_fft_scores_as_the_library_fft() {
-        let fft = library::get("fft").unwrap();
-        for a in [
-            "very_good",
-            "good",
-            "neither",
-            "poor",
-            "very_poor",
-            "dont_know",
-            "made_up",
-        ] {
-            let r: Response = serde_json::from_value(serde_json::json!({
-                "instrument": "fft", "version": 1, "idempotency_key": "k",
-                "answers": {"fft": a, "why": "text"}}))
-            .unwrap();
-            assert_eq!(fft_scores(a), Some(chorus_core::score(&fft, &r)), "{a}");
-        }
     }
 
     #[test]

@@ -18,8 +18,9 @@ use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use crate::{
-    i18n::Locale,
+    i18n::{Locale, Say, Ui},
     send::{self, Outcome, SendError},
+    strings::t,
     ui,
 };
 
@@ -50,7 +51,8 @@ pub struct SurveyProps {
 #[function_component(Survey)]
 pub fn survey(props: &SurveyProps) -> Html {
     let l = props.locale;
-    let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
+    // The standard FFT is built in: drawn on the first render, with no request.
+    let loaded = use_state(|| crate::model::builtin(&props.host).map(|i| Ok(Rc::new(i))));
     // Without a site nothing can be sent: a form says so instead of being filled in for
     // nothing; a decision aid still works, but offers no sending.
     let configured = send::site_of(&props.host).is_some();
@@ -62,7 +64,7 @@ pub fn survey(props: &SurveyProps) -> Html {
             if !configured && sends {
                 send::report_not_configured(&host);
             }
-            if !configured && form {
+            if (!configured && form) || loaded.is_some() {
                 return;
             }
             wasm_bindgen_futures::spawn_local(async move {
@@ -85,12 +87,11 @@ pub fn survey(props: &SurveyProps) -> Html {
     }
     match &*loaded {
         None => {
-            html! { <p class="chorus-hint" role="status">{ l.t("Loading…", "Wrthi'n llwytho…") }</p> }
+            html! { <p class="chorus-hint" role="status">{ t!(l, loading) }</p> }
         }
         Some(Err(())) => html! {
             <div class="chorus-inset" role="alert">
-                <p>{ l.t("Sorry, this form is not available at the moment. Please try again later.",
-                         "Mae'n ddrwg gennym, nid yw'r ffurflen hon ar gael ar hyn o bryd. Rhowch gynnig arall arni yn nes ymlaen.") }</p>
+                <p>{ t!(l, sorry_this_form_is_not) }</p>
             </div>
         },
         Some(Ok(i)) => html! {
@@ -100,7 +101,7 @@ pub fn survey(props: &SurveyProps) -> Html {
 }
 
 /// Properties of a loaded survey.
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct RunnerProps {
     /// The checked instrument.
     pub instrument: Rc<Instrument>,
@@ -110,6 +111,16 @@ pub struct RunnerProps {
     pub host: Element,
     /// Form or decision aid.
     pub mode: Mode,
+}
+
+/// The same loaded instrument is the same `Rc` (comparing two instruments field by field is
+/// code the bundle need not carry).
+impl PartialEq for RunnerProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.instrument, &o.instrument)
+            && (self.locale, self.mode) == (o.locale, o.mode)
+            && self.host == o.host
+    }
 }
 
 /// A page: the items of one theme (or a run of items with none), in instrument order.
@@ -159,43 +170,30 @@ fn field(it: &Item) -> String {
 fn message(l: Locale, code: ErrorCode, it: &Item) -> String {
     match code {
         ErrorCode::RequiredMissing if it.kind == ItemKind::FreeText => {
-            l.t("Enter an answer", "Rhowch ateb").into()
+            t!(l, enter_an_answer).into()
         }
-        ErrorCode::RequiredMissing => l.t("Select an answer", "Dewiswch ateb").into(),
+        ErrorCode::RequiredMissing => t!(l, select_an_answer).into(),
         ErrorCode::TextTooLong => format!(
             "{} {} {}",
-            l.t("Your answer must be", "Rhaid i'ch ateb fod yn"),
+            t!(l, your_answer_must_be),
             it.max_length.unwrap_or(0),
-            l.t("characters or fewer", "nod neu lai")
+            t!(l, characters_or_fewer)
         ),
-        _ => l.t("Check this answer", "Gwiriwch yr ateb hwn").into(),
+        _ => t!(l, check_this_answer).into(),
     }
 }
 
-const AGREEMENT_LABELS: [(&str, &str); 6] = [
-    ("Strongly agree", "Cytuno'n gryf"),
-    ("Agree", "Cytuno"),
-    (
-        "Neither agree nor disagree",
-        "Ddim yn cytuno nac yn anghytuno",
-    ),
-    ("Disagree", "Anghytuno"),
-    ("Strongly disagree", "Anghytuno'n gryf"),
-    ("Does not apply to me", "Ddim yn berthnasol i mi"),
-];
-
 /// Every answer an item offers as a radio or checkbox: (label, answer).
 fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
-    let cl = l.core();
     match it.kind {
         ItemKind::Agreement => AGREEMENT_ANSWERS
             .iter()
-            .zip(AGREEMENT_LABELS)
-            .map(|((id, _), (en, cy))| (l.t(en, cy).to_string(), Answer::Text(id.to_string())))
+            .zip(l.agreement())
+            .map(|((id, _), label)| (label.to_string(), Answer::Text(id.to_string())))
             .collect(),
         ItemKind::YesNo => vec![
-            (l.t("Yes", "Ie").into(), Answer::Bool(true)),
-            (l.t("No", "Na").into(), Answer::Bool(false)),
+            (t!(l, yes).into(), Answer::Bool(true)),
+            (t!(l, no).into(), Answer::Bool(false)),
         ],
         ItemKind::Scale | ItemKind::Importance => {
             let (lo, hi) = it.range();
@@ -206,12 +204,12 @@ fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
         ItemKind::OptionGrid => i
             .options
             .iter()
-            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .map(|o| (o.text.say(l).to_string(), Answer::Text(o.id.clone())))
             .collect(),
         _ => it
             .options
             .iter()
-            .map(|o| (o.text.get(cl).to_string(), Answer::Text(o.id.clone())))
+            .map(|o| (o.text.say(l).to_string(), Answer::Text(o.id.clone())))
             .collect(),
     }
 }
@@ -219,7 +217,7 @@ fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
 /// How an answer reads back on "check your answers" and in the summary (free text as it will
 /// be stored, after redaction).
 fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> String {
-    let not = l.t("Not answered", "Heb ei ateb");
+    let not = t!(l, not_answered);
     let Some(a) = a else { return not.into() };
     if let Answer::Text(t) = a
         && it.kind == ItemKind::FreeText
@@ -241,7 +239,7 @@ fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> Str
             .collect::<Vec<_>>()
             .join(", "),
         Answer::Number(n) if it.kind != ItemKind::SingleChoice => {
-            format!("{n} {} {}", l.t("out of", "allan o"), it.range().1)
+            format!("{n} {} {}", t!(l, out_of), it.range().1)
         }
         other => label(other),
     }
@@ -258,9 +256,8 @@ fn item_view(
     error: Option<&str>,
     set: &Set,
 ) -> Html {
-    let cl = l.core();
-    let text = it.text.get(cl).to_string();
-    let hint = it.hint.as_ref().map(|h| h.get(cl).to_string());
+    let text = it.text.say(l).to_string();
+    let hint = it.hint.as_ref().map(|h| h.say(l).to_string());
     match it.kind {
         ItemKind::Info => html! { <p class="chorus-body" part="info">{ text }</p> },
         ItemKind::OptionGrid => grid_view(i, it, l),
@@ -299,7 +296,6 @@ fn choice_view(
     error: Option<&str>,
     set: &Set,
 ) -> Html {
-    let cl = l.core();
     let multiple = it.kind == ItemKind::MultipleChoice;
     let inline = matches!(it.kind, ItemKind::Scale | ItemKind::Importance);
     // Scales say what their ends mean.
@@ -310,7 +306,7 @@ fn choice_view(
         let (lo, hi) = it.range();
         let end = |t: &Option<chorus_core::Text>, n: i64| {
             t.as_ref()
-                .map(|t| format!("{n} = {}", t.get(cl)))
+                .map(|t| format!("{n} = {}", t.say(l)))
                 .unwrap_or_else(|| n.to_string())
         };
         Some(format!(
@@ -338,105 +334,109 @@ fn choice_view(
     let feedback = knowledge
         .then(|| value.and_then(|v| knowledge_feedback(it, v, l)))
         .flatten();
-    html! {
-        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
-            <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
-                <legend class="chorus-legend chorus-legend--s">{ text }</legend>
-                if let Some(h) = hint {
-                    <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
-                }
-                if let Some(e) = error {
-                    <p class="chorus-error-message" id={format!("{id}-error")}>
-                        <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e }
-                    </p>
-                }
-                <div class={classes!("chorus-radios", inline.then_some("chorus-radios--inline"))}>
-                    { for options.into_iter().enumerate().map(|(n, (label, ans))| {
-                        let input_id = if n == 0 { id.clone() } else { format!("{id}-{n}") };
-                        let checked = if multiple {
-                            matches!(&ans, Answer::Text(t) if chosen.contains(t))
-                        } else {
-                            value == Some(&ans)
-                        };
-                        let onchange = {
-                            let (set, item, chosen, ans) = (set.clone(), it.id.clone(), chosen.clone(), ans.clone());
-                            Callback::from(move |_: Event| {
-                                let next = match (&ans, multiple) {
-                                    (Answer::Text(t), true) => {
-                                        let mut c = chosen.clone();
-                                        if let Some(p) = c.iter().position(|x| x == t) { c.remove(p); } else { c.push(t.clone()); }
-                                        (!c.is_empty()).then_some(Answer::List(c))
-                                    }
-                                    _ => Some(ans.clone()),
-                                };
-                                set.emit((item.clone(), next))
-                            })
-                        };
-                        let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
-                        html! { <>
-                            if divider { <p class="chorus-radios__divider">{ l.t("or", "neu") }</p> }
-                            <div class={if multiple { "chorus-radio chorus-checkbox" } else { "chorus-radio" }}>
-                                <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
-                                <label class="chorus-radio__label" for={input_id}>
-                                    // Easy-read symbols help reading; the words carry the meaning.
-                                    if let Some(sym) = it.options.get(n).and_then(|o| o.symbol.as_deref()).filter(|_| !inline && it.kind != ItemKind::Agreement) {
-                                        <span class="chorus-symbol" aria-hidden="true">{ sym }</span>
-                                    }
-                                    { label }
-                                </label>
-                            </div>
-                        </> }
-                    }) }
-                </div>
-                // The live region is drawn with the question, empty, so that the feedback
-                // inserted into it later is announced (a region added with its text often is not).
-                if knowledge {
-                    <div aria-live="polite" part="feedback-region">
-                        if let Some(f) = feedback {
-                            <div class="chorus-inset" part="feedback">{ f }</div>
-                        }
-                    </div>
-                }
-            </fieldset>
-        </div>
-    }
+    ui::group(
+        error.is_some(),
+        html! {
+                <fieldset class="chorus-fieldset" aria-describedby={(!described.is_empty()).then_some(described)}>
+                    // The FFT's mandated question is the page's own question: the large legend.
+                    if it.role.as_deref() == Some(chorus_core::instrument::FFT_ROLE) {
+                        <legend class="chorus-legend" part="legend">{ text }</legend>
+                    } else {
+                        <legend class="chorus-legend chorus-legend--s">{ text }</legend>
+                    }
+                    if let Some(h) = hint {
+                        <p class="chorus-hint" id={format!("{id}-hint")}>{ h }</p>
+                    }
+                    if let Some(e) = error {
+                        <p class="chorus-error-message" id={format!("{id}-error")}>
+                            <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
+                        </p>
+                    }
+                    { ui::radios(inline, html! { <>
+                        { for options.into_iter().enumerate().map(|(n, (label, ans))| {
+                            let input_id = if n == 0 { id.clone() } else { format!("{id}-{n}") };
+                            let checked = if multiple {
+                                matches!(&ans, Answer::Text(t) if chosen.contains(t))
+                            } else {
+                                value == Some(&ans)
+                            };
+                            let onchange = {
+                                let (set, item, chosen, ans) = (set.clone(), it.id.clone(), chosen.clone(), ans.clone());
+                                Callback::from(move |_: Event| {
+                                    let next = match (&ans, multiple) {
+                                        (Answer::Text(t), true) => {
+                                            let mut c = chosen.clone();
+                                            if let Some(p) = c.iter().position(|x| x == t) { c.remove(p); } else { c.push(t.clone()); }
+                                            (!c.is_empty()).then_some(Answer::List(c))
+                                        }
+                                        _ => Some(ans.clone()),
+                                    };
+                                    set.emit((item.clone(), next))
+                                })
+                            };
+                            let divider = matches!(&ans, Answer::Text(t) if t == "does_not_apply");
+                            html! { <>
+                                if divider { <p class="chorus-radios__divider">{ t!(l, or) }</p> }
+                                { ui::radio(multiple, html! { <>
+                                    <input class="chorus-radio__input" type={kind} id={input_id.clone()} name={id.clone()} {checked} {onchange} />
+                                    <label class="chorus-radio__label" for={input_id}>
+                                        // Easy-read symbols help reading; the words carry the meaning.
+                                        if let Some(sym) = it.options.get(n).and_then(|o| o.symbol.as_deref()).filter(|_| !inline && it.kind != ItemKind::Agreement) {
+                                            <span class="chorus-symbol" aria-hidden="true">{ sym }</span>
+                                        }
+                                        { label }
+                                    </label>
+                                </> }) }
+                            </> }
+                        }) }
+                    </> }) }
+                    // The live region is drawn with the question, empty, so that the feedback
+                    // inserted into it later is announced (a region added with its text often is not).
+                    if knowledge {
+                        <div aria-live="polite" part="feedback-region">
+                            if let Some(f) = feedback {
+                                <div class="chorus-inset" part="feedback">{ f }</div>
+                            }
+                        </div>
+                    }
+                </fieldset>
+        },
+    )
 }
 
 /// Right or not, and why: shown as soon as a knowledge question is answered.
 fn knowledge_feedback(it: &Item, v: &Answer, l: Locale) -> Option<Html> {
-    let cl = l.core();
     let right = it.answer.as_deref()?;
     let correct = matches!(v, Answer::Text(t) if t == right);
     let right_text = it
         .options
         .iter()
         .find(|o| o.id == right)
-        .map(|o| o.text.get(cl))
+        .map(|o| o.text.say(l))
         .unwrap_or_default();
     Some(html! { <>
-        <p class="chorus-label">{ if correct { l.t("That's right.", "Cywir.").to_string() } else {
-            format!("{} {right_text}", l.t("Not quite. The answer is:", "Ddim yn hollol. Yr ateb yw:")) } }</p>
-        if let Some(e) = &it.explanation { <p>{ e.get(cl) }</p> }
+        <p class="chorus-label">{ if correct { t!(l, thats_right).to_string() } else {
+            format!("{} {right_text}", t!(l, not_quite_the_answer_is)) } }</p>
+        if let Some(e) = &it.explanation { <p>{ e.say(l) }</p> }
     </> })
 }
 
 /// The option grid: a table on wide screens; on narrow ones each cell stacks under its
 /// option's name (CSS, from `data-label`).
 fn grid_view(i: &Instrument, it: &Item, l: Locale) -> Html {
-    let cl = l.core();
     html! {
         <div class="chorus-grid-wrap" part="option-grid">
             <table class="chorus-grid">
-                <caption class="chorus-legend chorus-legend--s">{ it.text.get(cl) }</caption>
+                <caption class="chorus-legend chorus-legend--s">{ it.text.say(l) }</caption>
                 <thead><tr>
                     <td></td>
-                    { for i.options.iter().map(|o| html! { <th scope="col">{ o.text.get(cl) }</th> }) }
+                    { for i.options.iter().map(|o| html! { <th scope="col">{ o.text.say(l) }</th> }) }
                 </tr></thead>
                 <tbody>
                     { for it.rows.iter().map(|r| html! { <tr>
-                        <th scope="row">{ r.question.get(cl) }</th>
+                        <th scope="row">{ r.question.say(l) }</th>
                         { for r.cells.iter().zip(&i.options).map(|(c, o)| html! {
-                            <td data-label={o.text.get(cl).to_string()}>{ c.get(cl) }</td>
+                            <td data-label={o.text.say(l).to_string()}>{ c.say(l) }</td>
                         }) }
                     </tr> }) }
                 </tbody>
@@ -454,7 +454,7 @@ fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Ans
         Response {
             instrument: i.id.clone(),
             version: i.version,
-            locale: l.core(),
+            locale: l.recorded(),
             idempotency_key: key.to_string(),
             answers,
             client_scores: None,
@@ -478,10 +478,72 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
                 // One sentence, the same next to the question and in the error summary.
                 Some((
                     it.id.clone(),
-                    format!("{}: {}", message(l, e.code, it), it.text.get(l.core())),
+                    format!("{}: {}", message(l, e.code, it), it.text.say(l)),
                 ))
             })
             .collect(),
+    }
+}
+
+/// Everything a running survey remembers: one reducer, not seven `use_state`s (each hook type
+/// is code in the bundle).
+#[derive(Clone, PartialEq)]
+struct State {
+    answers: BTreeMap<String, Answer>,
+    step: Step,
+    errors: Vec<(String, String)>,
+    /// "Change" from the end: moving on returns there.
+    back_to_end: bool,
+    failed: Option<SendError>,
+    sending: bool,
+    /// What to focus after the next render: `Some("")` = the page heading (or the error
+    /// summary if there are errors); `Some(id)` = that field. Never on first load.
+    focus: Option<String>,
+}
+
+enum Act {
+    /// To a step (errors cleared), focusing the target; `Some(b)` also sets `back_to_end`.
+    Go(Step, String, Option<bool>),
+    Answers(BTreeMap<String, Answer>),
+    /// This page's errors, with focus to the summary.
+    Errors(Vec<(String, String)>),
+    Sending,
+    Done(Outcome),
+}
+
+impl Reducible for State {
+    type Action = Act;
+
+    fn reduce(self: Rc<Self>, a: Act) -> Rc<Self> {
+        let mut s = Rc::unwrap_or_clone(self);
+        match a {
+            Act::Go(step, target, back) => {
+                s.errors.clear();
+                s.step = step;
+                s.focus = Some(target);
+                if let Some(b) = back {
+                    s.back_to_end = b;
+                }
+            }
+            Act::Answers(a) => s.answers = a,
+            Act::Errors(e) => {
+                s.errors = e;
+                s.focus = Some(String::new());
+            }
+            Act::Sending => {
+                s.sending = true;
+                s.failed = None;
+            }
+            Act::Done(o) => {
+                s.sending = false;
+                s.focus = Some(String::new());
+                match o {
+                    Outcome::Failed(e) => s.failed = Some(e),
+                    o => s.step = Step::Done(o),
+                }
+            }
+        }
+        Rc::new(s)
     }
 }
 
@@ -489,33 +551,38 @@ fn page_errors(i: &Instrument, l: Locale, page: &Page, r: &Response) -> Vec<(Str
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
     let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
-    let cl = l.core();
-    let pages = use_memo(i.clone(), |i| pages(i));
+    let pages = use_memo(Rc::as_ptr(&i) as usize, {
+        let i = i.clone();
+        move |_| pages(&i)
+    });
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
     let kept = || send::draft::load(&props.host, i.version);
-    let answers = use_state(|| kept().map(|k| k.0).unwrap_or_default());
-    let step = use_state(|| match kept() {
-        Some((_, p)) if p >= pages.len() => Step::End,
-        Some((_, p)) => Step::Page(p),
-        None => Step::Page(0),
+    let st = use_reducer(|| {
+        let kept = kept();
+        State {
+            step: match &kept {
+                Some((_, p)) if *p >= pages.len() => Step::End,
+                Some((_, p)) => Step::Page(*p),
+                None => Step::Page(0),
+            },
+            answers: kept.map(|k| k.0).unwrap_or_default(),
+            errors: Vec::new(),
+            back_to_end: false,
+            failed: None,
+            sending: false,
+            focus: None,
+        }
     });
-    let errors = use_state(Vec::<(String, String)>::new);
-    let back_to_end = use_state(|| false);
-    let failed = use_state(|| None::<SendError>);
-    let sending = use_state(|| false);
     let key = use_memo((), |_| send::new_key());
-    // What to focus after the next render: `Some("")` = the page heading (or the error
-    // summary if there are errors); `Some(id)` = that field. Never on first load.
-    let focus = use_state(|| None::<String>);
     let (heading, summary, panel) = (use_node_ref(), use_node_ref(), use_node_ref());
     {
         let (heading, summary, panel) = (heading.clone(), summary.clone(), panel.clone());
         let deps = (
-            (*focus).clone(),
-            (*step).clone(),
-            errors.len(),
-            failed.is_some(),
+            st.focus.clone(),
+            st.step.clone(),
+            st.errors.len(),
+            st.failed.is_some(),
         );
         use_effect_with(deps, move |(f, step, errs, failed)| {
             let Some(f) = f else { return };
@@ -547,33 +614,32 @@ pub fn runner(props: &RunnerProps) -> Html {
             send::draft::save(&host, version, a, page);
         }
     };
+    // Go to a step (errors cleared), focusing `target` ("" = the heading); `back` also sets
+    // whether "continue" returns to the end.
     let go = {
-        let (step, focus, errors, answers) =
-            (step.clone(), focus.clone(), errors.clone(), answers.clone());
+        let st = st.clone();
         let keep = keep.clone();
-        move |s: Step, target: &str| {
-            keep(&answers, &s);
-            errors.set(Vec::new());
-            step.set(s);
-            focus.set(Some(target.to_string()));
+        move |s: Step, target: &str, back: Option<bool>| {
+            keep(&st.answers, &s);
+            st.dispatch(Act::Go(s, target.to_string(), back));
         }
     };
     let set: Set = {
-        let (answers, step) = (answers.clone(), step.clone());
+        let st = st.clone();
         Callback::from(move |(id, a): (String, Option<Answer>)| {
-            let mut next = (*answers).clone();
+            let mut next = st.answers.clone();
             match a {
                 Some(a) => next.insert(id, a),
                 None => next.remove(&id),
             };
-            keep(&next, &step);
-            answers.set(next);
+            keep(&next, &st.step);
+            st.dispatch(Act::Answers(next));
         })
     };
 
     // A form ends with the panel alone; a decision aid keeps its summary under it, so it can
     // still be printed and saved after sending.
-    let done_panel = match &*step {
+    let done_panel = match &st.step {
         Step::Done(o) => ui::outcome_panel(l, o, &panel),
         _ => None,
     };
@@ -584,59 +650,42 @@ pub fn runner(props: &RunnerProps) -> Html {
     }
 
     let n = pages.len();
-    let title = i.title.get(cl).to_string();
+    let title = i.title.say(l).to_string();
     // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
     let send_now = {
-        let (host, failed, sending, focus, step) = (
-            props.host.clone(),
-            failed.clone(),
-            sending.clone(),
-            focus.clone(),
-            step.clone(),
-        );
+        let (host, st) = (props.host.clone(), st.clone());
         Rc::new(move |r: Response| {
             // The button stays focusable while sending (so focus does not fall to the page),
             // so a second press must do nothing.
-            if *sending {
+            if st.sending {
                 return;
             }
             let prepared = send::prepare(&host, &r);
-            sending.set(true);
-            failed.set(None);
-            let (failed, sending, focus, step) =
-                (failed.clone(), sending.clone(), focus.clone(), step.clone());
+            st.dispatch(Act::Sending);
+            let st = st.clone();
             send::submit(
                 host.clone(),
                 prepared,
                 r.idempotency_key.clone(),
-                Callback::from(move |o: Outcome| {
-                    sending.set(false);
-                    focus.set(Some(String::new()));
-                    match o {
-                        Outcome::Failed(e) => failed.set(Some(e)),
-                        o => step.set(Step::Done(o)),
-                    }
-                }),
+                Callback::from(move |o: Outcome| st.dispatch(Act::Done(o))),
             );
         })
     };
 
-    match &*step {
+    match &st.step {
         Step::Page(p) => {
             let p = (*p).min(n.saturating_sub(1));
             let page = &pages[p];
             let onsubmit = {
-                let (errors, focus, back_to_end) = (errors.clone(), focus.clone(), *back_to_end);
-                let (i, pages, answers, key) =
-                    (i.clone(), pages.clone(), answers.clone(), key.clone());
+                let (st, back_to_end) = (st.clone(), st.back_to_end);
+                let (i, pages, key) = (i.clone(), pages.clone(), key.clone());
                 let (go, send_now) = (go.clone(), send_now.clone());
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
-                    let r = response(&i, l, &key, &answers);
+                    let r = response(&i, l, &key, &st.answers);
                     let found = page_errors(&i, l, &pages[p], &r);
                     if !found.is_empty() {
-                        errors.set(found);
-                        focus.set(Some(String::new()));
+                        st.dispatch(Act::Errors(found));
                     } else if mode == Mode::Quick && p + 1 >= n {
                         send_now(r);
                     } else {
@@ -645,113 +694,113 @@ pub fn runner(props: &RunnerProps) -> Html {
                         } else {
                             Step::Page(p + 1)
                         };
-                        go(next, "");
+                        go(next, "", None);
                     }
                 })
             };
             let back = (p > 0).then(|| {
                 let go = go.clone();
-                Callback::from(move |_: MouseEvent| go(Step::Page(p - 1), ""))
+                Callback::from(move |_: MouseEvent| go(Step::Page(p - 1), "", None))
             });
             let heading_text = page
                 .theme
                 .as_ref()
                 .and_then(|t| i.themes.iter().find(|x| &x.id == t))
-                .map(|t| t.title.get(cl).to_string())
+                .map(|t| t.title.say(l).to_string())
                 .unwrap_or_else(|| title.clone());
-            let entries: Vec<(String, String)> = errors
+            let entries: Vec<(String, String)> = st
+                .errors
                 .iter()
                 .map(|(id, m)| (format!("q-{id}"), m.clone()))
                 .collect();
             html! {
                 <form class="chorus" part="form" novalidate=true {onsubmit}>
                     if let Some(onclick) = back {
-                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} {onclick}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={t!(l, back)} {onclick}>{ t!(l, back) }</button>
                     }
-                    if !entries.is_empty() || failed.is_some() {
-                        { ui::error_summary(l, &entries, failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
+                    if !entries.is_empty() || st.failed.is_some() {
+                        { ui::error_summary(l, &entries, st.failed.as_ref().map(|e| ui::failure(l, e, &props.host)), &summary) }
                     }
                     <h2 class="chorus-heading" tabindex="-1" ref={heading}>
                         if n > 1 {
                             <span class="chorus-caption" part="progress">
-                                { format!("{title} – {} {} {} {n}", l.t("page", "tudalen"), p + 1, l.t("of", "o")) }
+                                { format!("{title} – {} {} {} {n}", t!(l, page), p + 1, t!(l, of)) }
                             </span>
                         }
                         { heading_text }
                     </h2>
                     if p == 0 {
-                        if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.get(cl) }</p> }
+                        if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.say(l) }</p> }
                     }
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
-                        let err = errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
-                        item_view(&i, it, l, answers.get(&it.id), err, &set)
+                        let err = st.errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
+                        item_view(&i, it, l, st.answers.get(&it.id), err, &set)
                     }) }
-                    <button class="chorus-button" part="button" type="submit" aria-disabled={(*sending).then_some("true")}>{
-                        if *sending { l.t("Sending…", "Yn anfon…") }
-                        else if mode == Mode::Quick && p + 1 >= n { l.t("Send feedback", "Anfon adborth") }
-                        else if *back_to_end { l.t("Save and go back", "Cadw a mynd yn ôl") }
-                        else if p + 1 < n { l.t("Continue", "Parhau") }
-                        else if mode == Mode::Aid { l.t("See your summary", "Gweld eich crynodeb") }
-                        else { l.t("Check your answers", "Gwirio eich atebion") }
+                    <button class="chorus-button" part="button" type="submit" aria-disabled={st.sending.then_some("true")}>{
+                        if st.sending { t!(l, sending) }
+                        else if mode == Mode::Quick && p + 1 >= n { t!(l, send_feedback) }
+                        else if st.back_to_end { t!(l, save_and_go_back) }
+                        else if p + 1 < n { t!(l, continue_on) }
+                        else if mode == Mode::Aid { t!(l, see_your_summary) }
+                        else { t!(l, check_your_answers) }
                     }</button>
                 </form>
             }
         }
         _ => {
-            let r = response(&i, l, &key, &answers);
+            let r = response(&i, l, &key, &st.answers);
             let on_send = {
-                let (send_now, r) = (send_now.clone(), r.clone());
-                Callback::from(move |_: MouseEvent| send_now(r.clone()))
+                // Built when pressed, from the state this render saw (no copy of the response
+                // kept in the callback: cloning a response is code the bundle need not carry).
+                let (send_now, st, i, key) = (send_now.clone(), st.clone(), i.clone(), key.clone());
+                Callback::from(move |_: MouseEvent| send_now(response(&i, l, &key, &st.answers)))
             };
             let back_to = {
-                let (go, back_to_end) = (go.clone(), back_to_end.clone());
+                let go = go.clone();
                 move |p: usize, target: String, keep: bool| {
-                    let (go, back_to_end) = (go.clone(), back_to_end.clone());
-                    Callback::from(move |_: MouseEvent| {
-                        back_to_end.set(keep);
-                        go(Step::Page(p), &target);
-                    })
+                    let go = go.clone();
+                    Callback::from(move |_: MouseEvent| go(Step::Page(p), &target, Some(keep)))
                 }
             };
-            let failure = failed.as_ref().map(|e| ui::failure(l, e, &props.host));
-            let send_label = if *sending {
-                l.t("Sending…", "Yn anfon…")
+            let failure = st.failed.as_ref().map(|e| ui::failure(l, e, &props.host));
+            let send_label = if st.sending {
+                t!(l, sending)
             } else if mode == Mode::Aid {
-                l.t("Send my answers anonymously", "Anfon fy atebion yn ddienw")
+                t!(l, send_my_answers_anonymously)
             } else {
-                l.t("Send answers", "Anfon atebion")
+                t!(l, send_answers)
             };
             let send_button = html! {
                 // Not `disabled` while sending: a disabled button drops focus to the page.
-                <button class="chorus-button" part="button" type="button" aria-disabled={(*sending).then_some("true")} onclick={on_send}>{ send_label }</button>
+                <button class="chorus-button" part="button" type="button" aria-disabled={st.sending.then_some("true")} onclick={on_send}>{ send_label }</button>
             };
             html! {
                 <div class="chorus" part="form">
                     if done_panel.is_none() {
                         // Named "Back" (the chevron the stylesheet draws is not part of the name).
-                        <button type="button" class="chorus-back-link" aria-label={l.t("Back", "Yn ôl")} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ l.t("Back", "Yn ôl") }</button>
+                        <button type="button" class="chorus-back-link" aria-label={t!(l, back)} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ t!(l, back) }</button>
                     }
                     if let Some(p) = done_panel.clone() { { p } }
                     if let Some(f) = failure {
                         { ui::error_summary(l, &[], Some(f), &summary) }
                     }
                     if mode == Mode::Form {
-                        <h2 class="chorus-heading" tabindex="-1" ref={heading}>{ l.t("Check your answers before sending", "Gwiriwch eich atebion cyn anfon") }</h2>
+                        <h2 class="chorus-heading" tabindex="-1" ref={heading}>{ t!(l, check_your_answers_before_sending) }</h2>
                         { for pages.iter().enumerate().map(|(p, page)| {
                             let rows: Vec<&Item> = page.items.iter().map(|&k| &i.items[k]).filter(|it| it.kind.answerable()).collect();
                             if rows.is_empty() { return html! {}; }
-                            let theme = page.theme.as_ref().and_then(|t| i.themes.iter().find(|x| &x.id == t)).map(|t| t.title.get(cl).to_string());
+                            let theme = page.theme.as_ref().and_then(|t| i.themes.iter().find(|x| &x.id == t)).map(|t| t.title.say(l).to_string());
                             html! { <>
                                 if let Some(t) = theme { <h3 class="chorus-subheading">{ t }</h3> }
                                 <dl class="chorus-summary-list">
-                                    { for rows.into_iter().map(|it| { let q = it.text.get(cl); html! {
+                                    { for rows.into_iter().map(|it| { let q = it.text.say(l); html! {
                                         <div class="chorus-summary-list__row">
                                             <dt class="chorus-summary-list__key">{ q }</dt>
                                             <dd class="chorus-summary-list__value">{ answer_label(&i, it, r.answers.get(&it.id), l) }</dd>
                                             <dd class="chorus-summary-list__actions">
                                                 <button type="button" class="chorus-link" onclick={back_to(p, field(it), true)}>
-                                                    { l.t("Change", "Newid") }<span class="chorus-visually-hidden">{ format!(" {q}") }</span>
+                                                    { t!(l, change) }<span class="chorus-visually-hidden">{ format!(" {q}") }</span>
                                                 </button>
                                             </dd>
                                         </div>
@@ -765,21 +814,22 @@ pub fn runner(props: &RunnerProps) -> Html {
                         <div class="chorus-actions chorus-no-print">
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={Callback::from(|_: MouseEvent| {
                                 if let Some(w) = web_sys::window() { let _ = w.print(); }
-                            })}>{ l.t("Print your summary", "Argraffu eich crynodeb") }</button>
+                            })}>{ t!(l, print_your_summary) }</button>
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={{
                                 // Written when asked for, not on every render.
-                                let (i, r) = (i.clone(), r.clone());
-                                Callback::from(move |_: MouseEvent| save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l)))
-                            }}>{ l.t("Save your summary", "Cadw eich crynodeb") }</button>
+                                let (i, st, key) = (i.clone(), st.clone(), key.clone());
+                                Callback::from(move |_: MouseEvent| {
+                                    let r = response(&i, l, &key, &st.answers);
+                                    save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l))
+                                })
+                            }}>{ t!(l, save_your_summary) }</button>
                             if done_panel.is_none() {
-                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ l.t("Change your answers", "Newid eich atebion") }</button>
+                                <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ t!(l, change_your_answers) }</button>
                             }
                         </div>
                         if props.host.has_attribute("send") && done_panel.is_none() && send::site_of(&props.host).is_some() {
                             <div class="chorus-inset chorus-no-print">
-                                <p>{ l.t(
-                                    "You can send your answers to the team who made this aid, to help them improve it. They will not know who you are.",
-                                    "Gallwch anfon eich atebion at y tîm a wnaeth y cymorth hwn, i'w helpu i'w wella. Ni fyddant yn gwybod pwy ydych chi.") }</p>
+                                <p>{ t!(l, you_can_send_your_answers) }</p>
                                 { send_button }
                             </div>
                         }

@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::{
     i18n::Locale,
     send::{Outcome, SendError},
+    strings::t,
 };
 
 /// Focus the element with `id` inside the same widget as `from` (ids are scoped to the shadow
@@ -34,7 +35,7 @@ pub fn error_summary(
 ) -> Html {
     html! {
         <div class="chorus-error-summary" part="error-summary" role="alert" tabindex="-1" ref={node.clone()} aria-labelledby="chorus-error-title">
-            <h2 class="chorus-error-summary__title" id="chorus-error-title">{ l.t("There is a problem", "Mae problem") }</h2>
+            <h2 class="chorus-error-summary__title" id="chorus-error-title">{ t!(l, there_is_a_problem) }</h2>
             <ul class="chorus-error-summary__list">
                 { for entries.iter().map(|(id, msg)| {
                     let target = id.clone();
@@ -59,14 +60,9 @@ pub fn error_summary(
 /// could not be sent and nothing was kept, and what the trust offers instead.
 pub fn failure(l: Locale, e: &SendError, host: &Element) -> Html {
     match e {
-        SendError::Unreachable => html! { l.t(
-            "We could not send your answers. Check your connection and try again; your answers are still here.",
-            "Nid oeddem yn gallu anfon eich atebion. Gwiriwch eich cysylltiad a rhowch gynnig arall arni; mae eich atebion yma o hyd.",
-        ) },
+        SendError::Unreachable => html! { t!(l, we_could_not_send_your) },
         SendError::Rejected(..) => html! { <>
-            <p class="chorus-body">{ l.t(
-                "Your answers could not be sent and have not been saved. This is a problem with this website, not with your answers.",
-                "Nid oedd modd anfon eich atebion ac nid ydynt wedi'u cadw. Problem gyda'r wefan hon yw hon, nid gyda'ch atebion.") }</p>
+            <p class="chorus-body">{ t!(l, your_answers_could_not_be) }</p>
             { fallback(l, host) }
         </> },
     }
@@ -77,9 +73,7 @@ pub fn failure(l: Locale, e: &SendError, host: &Element) -> Html {
 pub fn unavailable(l: Locale, host: &Element) -> Html {
     html! {
         <div class="chorus-inset" part="unavailable">
-            <p class="chorus-body">{ l.t(
-                "Sorry, this feedback form is not working at the moment.",
-                "Mae'n ddrwg gennym, nid yw'r ffurflen adborth hon yn gweithio ar hyn o bryd.") }</p>
+            <p class="chorus-body">{ t!(l, sorry_this_feedback_form_is) }</p>
             { fallback(l, host) }
         </div>
     }
@@ -106,14 +100,14 @@ pub fn fallback(l: Locale, host: &Element) -> Html {
     let neither = phone.is_none() && href.is_none();
     html! { <p class="chorus-body" part="fallback">
         if let Some((shown, dial)) = phone {
-            { l.t("You can give your feedback by phone instead: ", "Gallwch roi eich adborth dros y ffôn yn lle hynny: ") }
+            { t!(l, you_can_give_your_feedback) }
             <a class="chorus-link" href={format!("tel:{dial}")}>{ shown }</a>{ ". " }
         }
         if let Some(h) = href {
-            <a class="chorus-link" href={h}>{ l.t("Give your feedback another way", "Rhowch eich adborth mewn ffordd arall") }</a>
+            <a class="chorus-link" href={h}>{ t!(l, give_your_feedback_another_way) }</a>
         }
         if neither {
-            { l.t("You can give your feedback to a member of staff instead.", "Gallwch roi eich adborth i aelod o staff yn lle hynny.") }
+            { t!(l, you_can_give_your_feedback_2) }
         }
     </p> }
 }
@@ -124,18 +118,16 @@ pub fn outcome_panel(l: Locale, o: &Outcome, node: &NodeRef) -> Option<Html> {
     match o {
         Outcome::Sent(reference) => Some(html! {
             <div class="chorus-panel" part="confirmation" tabindex="-1" ref={node.clone()} role="status">
-                <h2 class="chorus-panel__title">{ l.t("Thank you, your answers have been sent", "Diolch, mae eich atebion wedi'u hanfon") }</h2>
+                <h2 class="chorus-panel__title">{ t!(l, thank_you_your_answers_have) }</h2>
                 <p class="chorus-panel__body">
-                    { l.t("Your reference is ", "Eich cyfeirnod yw ") }<strong>{ reference.clone() }</strong>
+                    { t!(l, your_reference_is) }<strong>{ reference.clone() }</strong>
                 </p>
             </div>
         }),
         Outcome::Queued => Some(html! {
             <div class="chorus-inset" part="queued" tabindex="-1" ref={node.clone()} role="status">
-                <h2 class="chorus-panel__title chorus-queued__title">{ l.t("Your answers are saved on this device", "Mae eich atebion wedi'u cadw ar y ddyfais hon") }</h2>
-                <p>{ l.t(
-                    "We could not reach our server just now. We will send your answers automatically when you are back online. You do not need to fill in the form again.",
-                    "Nid oeddem yn gallu cyrraedd ein gweinydd ar hyn o bryd. Byddwn yn anfon eich atebion yn awtomatig pan fyddwch ar-lein eto. Nid oes angen i chi lenwi'r ffurflen eto.") }</p>
+                <h2 class="chorus-panel__title chorus-queued__title">{ t!(l, your_answers_are_saved_on) }</h2>
+                <p>{ t!(l, we_could_not_reach_our) }</p>
             </div>
         }),
         Outcome::Failed(_) => None,
@@ -153,17 +145,9 @@ thread_local! {
 
 fn count_text(l: Locale, used: usize, max: usize) -> String {
     if used > max {
-        format!(
-            "{} {}",
-            used - max,
-            l.t("characters too many", "nod yn ormod")
-        )
+        format!("{} {}", used - max, t!(l, characters_too_many))
     } else {
-        format!(
-            "{} {}",
-            max - used,
-            l.t("characters remaining", "nod ar ôl")
-        )
+        format!("{} {}", max - used, t!(l, characters_remaining))
     }
 }
 
@@ -225,33 +209,65 @@ pub fn free_text(
         on_input.emit(v);
     });
     let over = used > max;
-    html! {
-        <div class={classes!("chorus-form-group", error.map(|_| "chorus-form-group--error"))}>
-            <label class="chorus-label" for={id.to_string()}>{ label }</label>
-            if let Some(h) = hint {
-                <p class="chorus-hint" id={hint_id}>{ h }</p>
-            }
-            if let Some(e) = error {
-                <p class="chorus-error-message" id={err_id}>
-                    <span class="chorus-visually-hidden">{ l.t("Error: ", "Gwall: ") }</span>{ e }
-                </p>
-            }
-            <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
-                aria-describedby={described} value={value.to_string()} {oninput} />
-            <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
-                l.t("You can enter up to", "Gallwch roi hyd at"), l.t("characters", "nod")) }</p>
-            <p class={if over { "chorus-error-message" } else { "chorus-hint" }} part="character-count" aria-hidden="true">
-                { count_text(l, used, max) }
-            </p>
-            <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
-            if !redacted.spans.is_empty() {
-                <div class="chorus-inset" part="redaction-preview">
-                    <p>{ l.t(
-                        "To protect your privacy, we will remove personal details before your comment is stored. It will be saved as:",
-                        "Er mwyn diogelu eich preifatrwydd, byddwn yn dileu manylion personol cyn i'ch sylw gael ei gadw. Bydd yn cael ei gadw fel:") }</p>
-                    <p class="chorus-redacted">{ redacted.text }</p>
-                </div>
-            }
-        </div>
+    group(
+        error.is_some(),
+        html! { <>
+                <label class="chorus-label" for={id.to_string()}>{ label }</label>
+                if let Some(h) = hint {
+                    <p class="chorus-hint" id={hint_id}>{ h }</p>
+                }
+                if let Some(e) = error {
+                    <p class="chorus-error-message" id={err_id}>
+                        <span class="chorus-visually-hidden">{ t!(l, error) }</span>{ e }
+                    </p>
+                }
+                <textarea class="chorus-textarea" part="textarea" id={id.to_string()} rows="5"
+                    aria-describedby={described} value={value.to_string()} {oninput} />
+                <p class="chorus-visually-hidden" id={info_id}>{ format!("{} {max} {}",
+                    t!(l, you_can_enter_up_to), t!(l, characters)) }</p>
+                if over {
+                    <p class="chorus-error-message" part="character-count" aria-hidden="true">{ count_text(l, used, max) }</p>
+                } else {
+                    <p class="chorus-hint" part="character-count" aria-hidden="true">{ count_text(l, used, max) }</p>
+                }
+                <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
+                if !redacted.spans.is_empty() {
+                    <div class="chorus-inset" part="redaction-preview">
+                        <p>{ t!(l, to_protect_your_privacy_we) }</p>
+                        <p class="chorus-redacted">{ redacted.text }</p>
+                    </div>
+                }
+        </> },
+    )
+}
+
+// The wrappers below take one of two fixed class lists, written out as literals: a computed
+// `class` brings Yew's class-set machinery (a hashed index set) into the bundle. Each pair is
+// the same element, so Yew patches its class rather than replacing it (focus stays put).
+
+/// A form group, marked in error or not.
+pub fn group(error: bool, body: Html) -> Html {
+    if error {
+        html! { <div class="chorus-form-group chorus-form-group--error">{ body }</div> }
+    } else {
+        html! { <div class="chorus-form-group">{ body }</div> }
+    }
+}
+
+/// The list of radios or checkboxes, inline (scales) or stacked.
+pub fn radios(inline: bool, body: Html) -> Html {
+    if inline {
+        html! { <div class="chorus-radios chorus-radios--inline">{ body }</div> }
+    } else {
+        html! { <div class="chorus-radios">{ body }</div> }
+    }
+}
+
+/// One radio, or one checkbox, with its label.
+pub fn radio(checkbox: bool, body: Html) -> Html {
+    if checkbox {
+        html! { <div class="chorus-radio chorus-checkbox">{ body }</div> }
+    } else {
+        html! { <div class="chorus-radio">{ body }</div> }
     }
 }

@@ -214,7 +214,7 @@ async fn a_re_mounted_fft_keeps_the_typed_answers() {
     let mut m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
     let poor: HtmlInputElement = root
-        .query_selector("#fft-poor")
+        .query_selector("#q-fft-3")
         .unwrap()
         .unwrap()
         .dyn_into()
@@ -235,7 +235,7 @@ async fn a_re_mounted_fft_keeps_the_typed_answers() {
     let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
     let poor: HtmlInputElement = root
-        .query_selector("#fft-poor")
+        .query_selector("#q-fft-3")
         .unwrap()
         .unwrap()
         .dyn_into()

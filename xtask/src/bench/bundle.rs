@@ -81,7 +81,7 @@ pub struct Contributors {
 }
 
 /// Run twiggy on a copy of the bundle's wasm that keeps its function names: the wasm-bindgen
-/// output optimised with the same `wasm-opt -Oz` as the shipped file but `-g` (names kept),
+/// output optimised with the same `wasm-opt` recipe as the shipped file but `-g` (names kept),
 /// so the code is the shipped code and each function is named.
 pub fn contributors(work: &Path) -> Contributors {
     match try_contributors(work) {
@@ -110,20 +110,10 @@ fn try_contributors(work: &Path) -> anyhow::Result<Contributors> {
         bindgen_out.display()
     );
     let named = work.join("chorus-named.wasm");
-    step("wasm-opt -Oz -g (the shipped optimisation, names kept) for twiggy");
+    step("wasm-opt (the shipped optimisation, names kept: -g) for twiggy");
     util::cmd(root.join("node_modules/.bin/wasm-opt"))
-        .args([
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "-Oz",
-            "-g",
-            "--strip-producers",
-            "-o",
-        ])
+        .args(crate::dist::WASM_OPT)
+        .args(["-g", "--strip-producers", "-o"])
         .arg(&named)
         .arg(&bindgen_out)
         .status_checked()?;

@@ -102,9 +102,7 @@ fn fft_instruments<'a>(app: &'a AppState, site: &str) -> Vec<&'a Instrument> {
 
 /// The FFT item's answers, in the card's order (1 = the first option).
 fn fft_options(inst: &Instrument) -> Vec<(String, String)> {
-    inst.items
-        .iter()
-        .find(|i| i.role.as_deref() == Some("fft"))
+    inst.fft_item()
         .map(|i| {
             i.options
                 .iter()
@@ -366,9 +364,7 @@ async fn store_card(
         .ok_or_else(|| anyhow::anyhow!("instrument vanished"))?;
     let mut answers = serde_json::Map::new();
     let fft_item = inst
-        .items
-        .iter()
-        .find(|i| i.role.as_deref() == Some("fft"))
+        .fft_item()
         .ok_or_else(|| anyhow::anyhow!("no FFT item"))?;
     answers.insert(fft_item.id.clone(), json!(answer));
     if !comment.trim().is_empty()

@@ -149,7 +149,9 @@ fn answers(rng: &mut SplitMix, inst: &Instrument, quality: f64) -> BTreeMap<Stri
     let mut fft_positive = None;
     for item in &inst.items {
         let v = match item.kind {
-            ItemKind::SingleChoice if item.role.as_deref() == Some("fft") => {
+            ItemKind::SingleChoice
+                if item.role.as_deref() == Some(chorus_core::instrument::FFT_ROLE) =>
+            {
                 let q = quality.clamp(0.02, 0.98);
                 let i = rng.weighted(&[
                     q * 0.68,

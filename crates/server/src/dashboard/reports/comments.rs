@@ -59,17 +59,13 @@ fn comment_of(app: &AppState, row: Row) -> Option<Comment> {
     if texts.is_empty() {
         return None;
     }
-    let fft_answer = inst
-        .items
-        .iter()
-        .find(|it| it.role.as_deref() == Some("fft"))
-        .and_then(|it| {
-            let a = answers.get(&it.id)?.as_str()?;
-            it.options
-                .iter()
-                .find(|o| o.id == a)
-                .map(|o| o.text.en.clone())
-        });
+    let fft_answer = inst.fft_item().and_then(|it| {
+        let a = answers.get(&it.id)?.as_str()?;
+        it.options
+            .iter()
+            .find(|o| o.id == a)
+            .map(|o| o.text.en.clone())
+    });
     Some(Comment {
         row,
         texts,

@@ -26,7 +26,7 @@ fn fft_answer_labels(app: &AppState) -> Vec<String> {
     chorus_core::aggregate::FFT_ANSWER_IDS
         .iter()
         .map(|id| {
-            fft.and_then(|i| i.items.iter().find(|it| it.role.as_deref() == Some("fft")))
+            fft.and_then(|i| i.fft_item())
                 .and_then(|it| it.options.iter().find(|o| o.id == *id))
                 .map_or_else(|| id.replace('_', " "), |o| o.text.en.clone())
         })
