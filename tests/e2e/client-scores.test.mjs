@@ -72,7 +72,7 @@ test("<chorus-fft> sends its report", async () => {
   const { context, el, errors, posted, submitted } = await open("/", "chorus-fft");
   await el.locator("input[type=radio]").first().waitFor({ timeout: 15_000 });
   await el.getByLabel("Poor", { exact: true }).check();
-  await el.locator("textarea").fill("The wait was long.");
+  await el.locator("#q-why").fill("The wait was long.");
   await el.locator("button[type=submit]").click();
   assert.match(await submitted, /^CH-/);
   assert.equal(posted.length, 1);
