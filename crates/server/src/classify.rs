@@ -189,11 +189,12 @@ async fn worker(app: Weak<AppState>, wake: Arc<Notify>) {
         if more {
             continue;
         }
-        // Back off after failures; otherwise wait to be woken, or a minute (catch-up).
+        // Back off after failures; otherwise wait to be woken, or 15 s (catching up with rows
+        // another process wrote, such as `chorus seed`: a cheap look-up past the watermark).
         let wait = if failures > 0 {
             Duration::from_secs((1u64 << failures.min(6)).min(60))
         } else {
-            Duration::from_secs(60)
+            Duration::from_secs(15)
         };
         tokio::select! {
             _ = wake.notified(), if failures == 0 => {}
