@@ -118,6 +118,26 @@ pub struct Redacted {
     pub spans: Vec<RedactedSpan>,
 }
 
+/// A response's answers as they may be stored: the free text of the instrument's free-text
+/// items redacted, everything else as given. The one rule for which answers are redacted, used
+/// by the server before storage and by the widget to show the patient what will be stored.
+pub fn redact_answer(
+    instrument: &crate::Instrument,
+    item_id: &str,
+    answer: &crate::Answer,
+) -> crate::Answer {
+    match answer {
+        crate::Answer::Text(t)
+            if instrument
+                .item(item_id)
+                .is_some_and(|i| i.kind == crate::ItemKind::FreeText) =>
+        {
+            crate::Answer::Text(redact(t).text)
+        }
+        other => other.clone(),
+    }
+}
+
 /// Redact `input`: every NHS number, UK phone number, e-mail address, UK postcode and full
 /// date is replaced by its token. Idempotent (redacting the result changes nothing), so the
 /// widget's preview and the server's stored text agree whoever redacts first.
@@ -762,6 +782,25 @@ fn postcodes(chars: &[(usize, char)], found: &mut Vec<(usize, usize, RedactionKi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "library")]
+    #[test]
+    fn only_free_text_items_are_redacted() {
+        use crate::Answer;
+        let fft = crate::library::get("fft").unwrap();
+        let text = Answer::Text("Ring 07700 900123".into());
+        assert_eq!(
+            redact_answer(&fft, "why", &text),
+            Answer::Text("Ring [phone number]".into())
+        );
+        // An option id is ours, not a patient's words; an unknown item is left to validation.
+        assert_eq!(redact_answer(&fft, "fft", &text), text);
+        assert_eq!(redact_answer(&fft, "no-such-item", &text), text);
+        assert_eq!(
+            redact_answer(&fft, "why", &Answer::Number(7)),
+            Answer::Number(7)
+        );
+    }
 
     #[test]
     fn finds_each_kind() {

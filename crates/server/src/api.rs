@@ -14,8 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chorus_core::{
-    Answer, Instrument, ItemKind, Response as CoreResponse, ResponseError, ScoreReport,
-    redact::redact, score, validate_response,
+    Answer, Instrument, Response as CoreResponse, ResponseError, ScoreReport, redact::redact,
+    score, validate_response,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -648,14 +648,10 @@ fn redacted_answers(
     answers
         .iter()
         .map(|(id, a)| {
-            let is_text = instrument
-                .item(id)
-                .is_some_and(|i| i.kind == ItemKind::FreeText);
-            let a = match a {
-                Answer::Text(t) if is_text => Answer::Text(redact(t).text),
-                other => other.clone(),
-            };
-            (id.clone(), a)
+            (
+                id.clone(),
+                chorus_core::redact::redact_answer(instrument, id, a),
+            )
         })
         .collect()
 }

@@ -10,8 +10,8 @@
 use std::{collections::BTreeMap, rc::Rc};
 
 use chorus_core::{
-    Answer, ErrorCode, Instrument, Item, ItemKind, Response, instrument::AGREEMENT_ANSWERS,
-    redact::redact, score, validate_response,
+    Answer, ErrorCode, Instrument, Item, ItemKind, Response, instrument::AGREEMENT_ANSWERS, score,
+    validate_response,
 };
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
@@ -219,10 +219,10 @@ fn choices(i: &Instrument, it: &Item, l: Locale) -> Vec<(String, Answer)> {
 fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> String {
     let not = t!(l, not_answered);
     let Some(a) = a else { return not.into() };
-    if let Answer::Text(t) = a
-        && it.kind == ItemKind::FreeText
+    if it.kind == ItemKind::FreeText
+        && let Answer::Text(t) = chorus_core::redact::redact_answer(i, &it.id, a)
     {
-        return redact(t).text;
+        return t;
     }
     let all = choices(i, it, l);
     let label = |x: &Answer| {
