@@ -167,7 +167,8 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
     let glue = fs::read_to_string(tmp.join("chorus_widgets.js"))?;
     let widgets = b.src.join("crates/widgets");
     let loader = fs::read_to_string(widgets.join("js/loader.js"))?;
-    let css = fs::read_to_string(widgets.join("css/chorus.css"))?;
+    // The stylesheet as the token source gives it (a stale chorus.css cannot ship).
+    let css = crate::tokens::bundle_css(&b.src)?;
     let loader = loader
         .replace("__CHORUS_WASM__", &serde_json::to_string(&wasm_name)?)
         .replace(

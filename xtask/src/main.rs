@@ -7,6 +7,7 @@ mod fuzz;
 mod release;
 mod setup;
 mod test;
+mod tokens;
 mod toolchain;
 mod util;
 
@@ -45,6 +46,13 @@ enum Task {
     /// Rebuild the bundle from a copy of this checkout in another folder (its own target dir)
     /// and compare every file's SHA-384 with pkg/: proves the published hashes reproducible.
     Reproduce,
+    /// Write chorus.css's token and preset blocks, the playground's token list and the
+    /// designers' token table from crates/widgets/tokens.json (`--check`: fail if stale).
+    Tokens {
+        /// Change nothing; fail if a generated file is not what the source gives.
+        #[arg(long)]
+        check: bool,
+    },
     /// Build the bundle, then run the server on SQLite at http://127.0.0.1:8080 with the demo site.
     Demo {
         /// Address to serve on.
@@ -91,6 +99,7 @@ fn main() -> anyhow::Result<()> {
             chorus(&["serve", "--addr", &addr])
         }
         Task::Reproduce => dist::check_reproducible(),
+        Task::Tokens { check } => tokens::run(&util::root(), check),
         Task::Release { bin, check } => {
             let archive = release::run(bin)?;
             if check {
