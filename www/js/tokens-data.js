@@ -26,6 +26,9 @@ export const TOKENS = [
   { name: "--chorus-space", group: "shape", fallback: "1em", example: "0.75em", use: "Spacing unit between questions, inside panels and around actions, in em so it grows with the text." },
   { name: "--chorus-radius", group: "shape", fallback: "4px", example: "0", use: "Corner rounding of buttons." },
   { name: "--chorus-focus-width", group: "shape", fallback: "4px", example: "6px", use: "Thickness of focus outlines and focus rings." },
+  { name: "--chorus-border-width", group: "shape", fallback: "2px", example: "3px", use: "Thickness of the edges of radios, checkboxes and text boxes." },
+  { name: "--chorus-error-width", group: "shape", fallback: "4px", example: "6px", use: "Thickness of the red edge of the error summary and of a question with an error." },
+  { name: "--chorus-inset-width", group: "shape", fallback: "8px", example: "4px", use: "Thickness of the brand-coloured edge of inset panels." },
 ];
 
 export const GROUPS = [
