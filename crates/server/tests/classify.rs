@@ -6,12 +6,12 @@
 //! lists flagged comments and records who reviewed them. SQLite and, with
 //! `CHORUS_TEST_POSTGRES_URL`, PostgreSQL.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Request, StatusCode, header},
+    http::{Request, StatusCode, header},
 };
 use chorus_server::{AppState, Paths, router, store::Store, users};
 use http_body_util::BodyExt;
@@ -22,7 +22,7 @@ use tower::ServiceExt;
 #[allow(dead_code)]
 mod common;
 
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, client::Client};
 
 const PASSWORD: &str = "correct horse battery staple 42";
 
@@ -53,95 +53,12 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     Some((router(state.clone(), paths), state, db))
 }
 
-struct Client {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no csrf in {}", self.body));
-        let rest = &self.body[at + 19..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-}
-
-impl Client {
-    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = Request::builder().method(method).uri(uri);
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, c.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(common::form_body(f))
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let v = v.to_str().unwrap();
-            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            if val.is_empty() || v.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), val.to_string());
-            }
-        }
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-    async fn get(&mut self, uri: &str) -> Page {
-        self.send("GET", uri, None).await
-    }
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
-        self.send("POST", uri, Some(form)).await
-    }
-}
-
 async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
     users::add(&state.store, email, PASSWORD, site, role)
         .await
         .unwrap();
-    let mut c = Client {
-        app: app.clone(),
-        cookies: BTreeMap::new(),
-    };
-    let page = c.get("/dashboard/login").await;
-    let csrf = page.csrf();
-    let p = c
-        .post(
-            "/dashboard/login",
-            &[("csrf", &csrf), ("email", email), ("password", PASSWORD)],
-        )
-        .await;
+    let mut c = Client::new(app);
+    let p = c.sign_in(email, PASSWORD).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     c
 }
@@ -679,10 +596,7 @@ async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     // The public page, with no sign-in.
-    let mut public = Client {
-        app: app.clone(),
-        cookies: BTreeMap::new(),
-    };
+    let mut public = Client::new(&app);
     let page = public.get("/results/demo").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(

@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Request, StatusCode, header},
+    http::{Request, StatusCode, header},
 };
 use chorus_core::{
     ScoreReport,
@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 mod common;
 
-use common::{Backend, TestDb, rand_suffix};
+use common::{Backend, TestDb, client::Client, rand_suffix};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     let db = TestDb::new(backend, "dash").await?;
@@ -75,119 +75,6 @@ on_both!(
 );
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A browser in miniature: keeps cookies between requests.
-struct Client {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    /// The value of the first hidden field called `name`.
-    fn field(&self, name: &str) -> String {
-        let needle = format!("name=\"{name}\" value=\"");
-        let at = self
-            .body
-            .find(&needle)
-            .unwrap_or_else(|| panic!("no {name} field in {}", self.body));
-        let rest = &self.body[at + needle.len()..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no csrf field in {}", self.body));
-        let rest = &self.body[at + 19..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-impl Client {
-    fn new(app: &Router) -> Client {
-        Client {
-            app: app.clone(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = Request::builder().method(method).uri(uri);
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, c.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(common::form_body(f))
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let v = v.to_str().unwrap();
-            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            if val.is_empty() || v.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), val.to_string());
-            }
-        }
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        self.send("GET", uri, None).await
-    }
-
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
-        self.send("POST", uri, Some(form)).await
-    }
-
-    /// Open the sign-in page and send the form.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        let page = self.get("/dashboard/login").await;
-        assert_eq!(page.status, StatusCode::OK);
-        let csrf = page.csrf();
-        self.post(
-            "/dashboard/login",
-            &[("csrf", &csrf), ("email", email), ("password", password)],
-        )
-        .await
-    }
-}
 
 async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
     users::add(&state.store, email, PASSWORD, site, role)

@@ -2,12 +2,12 @@
 //! roles, disabling an account, ending someone's sessions, the idle timeout and "sign out
 //! everywhere". Each runs on SQLite and, when `CHORUS_TEST_POSTGRES_URL` is set, PostgreSQL.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Request, StatusCode, header},
+    http::{Request, StatusCode, header},
 };
 use chorus_server::{AppState, Paths, router, store::Store, users};
 use http_body_util::BodyExt;
@@ -16,7 +16,7 @@ use tower::ServiceExt;
 
 mod common;
 
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, client::Client};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     let db = TestDb::new(backend, "people").await?;
@@ -60,107 +60,14 @@ on_both!(
 
 const PASSWORD: &str = "correct horse battery";
 
-struct Client {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no csrf field in {}", self.body));
-        let rest = &self.body[at + 19..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
+/// A browser on `chorus.test` (the invitation links name a host).
+fn browser(app: &Router) -> Client {
+    let mut c = Client::new(app);
+    c.host = Some("chorus.test".into());
+    c
 }
 
 impl Client {
-    fn new(app: &Router) -> Client {
-        Client {
-            app: app.clone(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::HOST, "chorus.test");
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, c.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(common::form_body(f))
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let v = v.to_str().unwrap();
-            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            if val.is_empty() || v.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), val.to_string());
-            }
-        }
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        self.send("GET", uri, None).await
-    }
-
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
-        self.send("POST", uri, Some(form)).await
-    }
-
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        let page = self.get("/dashboard/login").await;
-        let csrf = page.csrf();
-        self.post(
-            "/dashboard/login",
-            &[("csrf", &csrf), ("email", email), ("password", password)],
-        )
-        .await
-    }
-
     /// Is this browser signed in?
     async fn signed_in(&mut self) -> bool {
         let p = self.get("/dashboard").await;
@@ -184,7 +91,7 @@ async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role
     users::add(&state.store, email, PASSWORD, site, role)
         .await
         .unwrap();
-    let mut c = Client::new(app);
+    let mut c = browser(app);
     let p = c.sign_in(email, PASSWORD).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     c
@@ -284,7 +191,7 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
     assert_ne!(stored, link);
     assert_eq!(stored, chorus_server::dashboard::sha256_hex(&link));
     // Before accepting, there is no password that works.
-    let mut person = Client::new(&app);
+    let mut person = browser(&app);
     assert_eq!(
         person.sign_in("new.person@trust.nhs.uk", "").await.status,
         StatusCode::BAD_REQUEST
@@ -396,7 +303,7 @@ async fn user_add_sets_a_password_only_where_there_is_none(app: Router, state: A
     .await
     .unwrap();
     assert_eq!(again, id);
-    let mut c = Client::new(&app);
+    let mut c = browser(&app);
     assert_eq!(
         c.sign_in("nopass@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -595,7 +502,7 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in(
 async fn an_admin_ends_someones_sessions(app: Router, state: Arc<AppState>) {
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
     let mut pat = signed_in(&app, &state, "pat@trust.nhs.uk", "demo", "viewer").await;
-    let mut pat2 = Client::new(&app);
+    let mut pat2 = browser(&app);
     assert_eq!(
         pat2.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -642,7 +549,7 @@ async fn people_pages_are_for_admins_and_need_the_csrf_token(app: Router, state:
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(roles(&state, "x@trust.nhs.uk").await.is_empty());
     // Signed out: to the sign-in page.
-    let mut nobody = Client::new(&app);
+    let mut nobody = browser(&app);
     assert_eq!(
         nobody.get("/dashboard/people").await.status,
         StatusCode::SEE_OTHER
@@ -672,7 +579,7 @@ async fn an_idle_session_ends_and_sign_out_everywhere_ends_them_all(
     state: Arc<AppState>,
 ) {
     let mut a = signed_in(&app, &state, "pat@trust.nhs.uk", "demo", "viewer").await;
-    let mut b = Client::new(&app);
+    let mut b = browser(&app);
     assert_eq!(
         b.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER

@@ -1,6 +1,8 @@
 //! What the server's integration tests share: a fresh database on either backend, and its
 //! removal after a test passes (a failed test keeps it to look at).
 
+pub mod client;
+
 use std::{path::PathBuf, sync::Arc};
 
 use chorus_server::AppState;
