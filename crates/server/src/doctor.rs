@@ -103,6 +103,23 @@ fn check_config(f: &mut Findings, path: Option<&Path>) {
         }
     };
     f.ok("config", format!("{} reads and checks", path.display()));
+    // The provider's client secret lives in the environment, not the file: a missing variable
+    // is found here, not when the first member of staff tries to sign in.
+    if let Some(o) = &config.oidc {
+        match std::env::var(&o.client_secret_env) {
+            Ok(v) if !v.trim().is_empty() => f.ok(
+                "config.oidc_secret",
+                format!("the OpenID client secret is set (in {})", o.client_secret_env),
+            ),
+            _ => f.fail(
+                "config.oidc_secret",
+                format!(
+                    "[oidc] reads its client secret from {}, which is not set in this environment: staff could not sign in with the trust's accounts",
+                    o.client_secret_env
+                ),
+            ),
+        }
+    }
     if config.sites.is_empty() {
         f.fail(
             "config.sites",

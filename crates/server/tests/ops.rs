@@ -265,6 +265,25 @@ origins = ["http://www.example-trust.nhs.uk"]
     assert_eq!(worst(&f, "config.secrets"), Level::Warn);
     assert_eq!(doctor::print(&f, false), 1);
 
+    // Sign-in through the trust's provider whose client secret is not in the environment;
+    // then one whose variable is set (PATH stands in for it: set in every environment).
+    let oidc = |var: &str| {
+        format!(
+            "[[sites]]\nid = \"trust\"\norigins = [\"https://www.example-trust.nhs.uk\"]\nservices = [\"ae\"]\norg_code = \"RXX\"\n[oidc]\nissuer = \"https://login.example.com/t/v2.0\"\nclient_id = \"c\"\nclient_secret_env = \"{var}\"\nredirect_url = \"https://c.example-trust.nhs.uk/dashboard/oidc/callback\"\nallowed_domains = [\"nhs.net\"]\n"
+        )
+    };
+    std::fs::write(
+        opts.config.as_ref().unwrap(),
+        oidc("CHORUS_TEST_NO_SUCH_SECRET_VARIABLE"),
+    )
+    .unwrap();
+    let f = doctor::run(&opts).await;
+    assert_eq!(worst(&f, "config.oidc_secret"), Level::Fail);
+    assert!(message(&f, "config.oidc_secret").contains("CHORUS_TEST_NO_SUCH_SECRET_VARIABLE"));
+    std::fs::write(opts.config.as_ref().unwrap(), oidc("PATH")).unwrap();
+    let f = doctor::run(&opts).await;
+    assert_eq!(worst(&f, "config.oidc_secret"), Level::Ok);
+
     // A configuration that does not parse.
     std::fs::write(opts.config.as_ref().unwrap(), "[[sites]]\nid = 3\n").unwrap();
     let f = doctor::run(&opts).await;
