@@ -98,7 +98,9 @@ pub fn protect_parts(parts: &[u64], primary: &[bool], whole: u64) -> Vec<bool> {
 /// responses, the positives and the negatives each protected against the whole's, so a
 /// suppressed month or service cannot be had from the total minus the others (or from the
 /// overall percentage minus the others' percentages × their counts). A row whose count is
-/// hidden shows no percentage.
+/// hidden shows no percentage, and a shown percentage that would leave its hidden partner
+/// fewer than 5 possible values is hidden too (hiding more only ever widens what a reader can
+/// infer).
 ///
 /// [`InstrumentAggregate::fft_summary`]: crate::aggregate::InstrumentAggregate::fft_summary
 pub fn fft_rows(
@@ -155,6 +157,24 @@ pub fn fft_rows(
                     s.negative = Pub::Suppressed;
                 }
             }
+        }
+    }
+    // A row's positives and negatives share its count (positives + negatives <= responses),
+    // so one of them shown beside its count bounds the other: 5 of 5 negative shown pins the
+    // positives at 0, and the others' hidden positives are then had by subtraction (found by
+    // the brute-force test). Sums can only pin a hidden count whose bound is below the small
+    // threshold, so where a shown one leaves its hidden partner fewer than 5 to range over,
+    // the shown one is hidden too; every bound left is then 5 or more.
+    for (s, a) in out.iter_mut().zip(rows) {
+        if s.total.value().is_none() {
+            continue;
+        }
+        let n = a.fft_total();
+        let (k, j) = (a.fft_positive().k, a.fft_negative().k);
+        let (pos, neg) = (s.positive.value().is_some(), s.negative.value().is_some());
+        if (!pos && neg && n - j < SMALL) || (!neg && pos && n - k < SMALL) {
+            s.positive = Pub::Suppressed;
+            s.negative = Pub::Suppressed;
         }
     }
     out
