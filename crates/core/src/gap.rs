@@ -237,7 +237,7 @@ pub fn proportion_gaps(
         .zip(&hidden_n)
         .map(|(g, &h)| h || publish_percent(&g.acc).value().is_none())
         .collect();
-    let hidden_k = protect_with(&ks, &primary_k, all.k);
+    let hidden_k = crate::suppress::protect_parts(&ks, &primary_k, all.k);
     let shares = shares(groups, &hidden_n);
     let rows = groups
         .iter()
@@ -343,12 +343,7 @@ fn protect_counts(ns: &[u64], total: u64) -> Vec<bool> {
         .iter()
         .map(|&n| (1..SUPPRESS_BELOW).contains(&n))
         .collect();
-    protect_with(ns, &primary, total)
-}
-
-/// Protect `cells` (primary hidden as given) against one published total.
-fn protect_with(cells: &[u64], primary: &[bool], total: u64) -> Vec<bool> {
-    crate::suppress::protect_parts(cells, primary, total)
+    crate::suppress::protect_parts(ns, &primary, total)
 }
 
 /// Each group's share of those who stated a category, and its representation against the

@@ -108,57 +108,32 @@ pub fn fft_rows(
 ) -> Vec<crate::aggregate::FftSummary> {
     use crate::aggregate::Pub;
     let mut out: Vec<_> = rows.iter().map(|a| a.fft_summary()).collect();
-    let n: Vec<u64> = rows.iter().map(|a| a.fft_total()).collect();
-    let whole = |f: &dyn Fn(&crate::aggregate::InstrumentAggregate) -> u64| -> u64 {
-        rows.iter().map(|a| f(a)).sum()
+    let column = |f: fn(&crate::aggregate::InstrumentAggregate) -> u64| -> Vec<u64> {
+        rows.iter().map(|a| f(a)).collect()
     };
-    let hidden_n = protect_parts(
-        &n,
-        &out.iter()
-            .map(|s| s.total.value().is_none())
-            .collect::<Vec<_>>(),
-        whole(&|a| a.fft_total()),
-    );
-    for (s, h) in out.iter_mut().zip(&hidden_n) {
-        if *h {
+    // Responses, positives and negatives: each a column of parts whose whole the page shows.
+    protect_column(
+        &mut out,
+        &column(|a| a.fft_total()),
+        |s| s.total.value().is_some(),
+        |s| {
             s.total = Pub::Suppressed;
             s.positive = Pub::Suppressed;
             s.negative = Pub::Suppressed;
-        }
-    }
-    for positive in [true, false] {
-        let k: Vec<u64> = rows
-            .iter()
-            .map(|a| {
-                if positive {
-                    a.fft_positive().k
-                } else {
-                    a.fft_negative().k
-                }
-            })
-            .collect();
-        let primary: Vec<bool> = out
-            .iter()
-            .map(|s| {
-                if positive {
-                    s.positive.value().is_none()
-                } else {
-                    s.negative.value().is_none()
-                }
-            })
-            .collect();
-        let whole_k: u64 = k.iter().sum();
-        let hidden = protect_parts(&k, &primary, whole_k);
-        for (s, h) in out.iter_mut().zip(&hidden) {
-            if *h {
-                if positive {
-                    s.positive = Pub::Suppressed;
-                } else {
-                    s.negative = Pub::Suppressed;
-                }
-            }
-        }
-    }
+        },
+    );
+    protect_column(
+        &mut out,
+        &column(|a| a.fft_positive().k),
+        |s| s.positive.value().is_some(),
+        |s| s.positive = Pub::Suppressed,
+    );
+    protect_column(
+        &mut out,
+        &column(|a| a.fft_negative().k),
+        |s| s.negative.value().is_some(),
+        |s| s.negative = Pub::Suppressed,
+    );
     // A row's positives and negatives share its count (positives + negatives <= responses),
     // so one of them shown beside its count bounds the other: 5 of 5 negative shown pins the
     // positives at 0, and the others' hidden positives are then had by subtraction (found by
@@ -178,6 +153,23 @@ pub fn fft_rows(
         }
     }
     out
+}
+
+/// Protect one column of a table's rows against its total (the column's sum): hide, with
+/// `hide`, every row [`protect_parts`] says must go besides those `shown` already leaves out.
+fn protect_column(
+    out: &mut [crate::aggregate::FftSummary],
+    values: &[u64],
+    shown: impl Fn(&crate::aggregate::FftSummary) -> bool,
+    hide: impl Fn(&mut crate::aggregate::FftSummary),
+) {
+    let primary: Vec<bool> = out.iter().map(|s| !shown(s)).collect();
+    let hidden = protect_parts(values, &primary, values.iter().sum());
+    for (s, h) in out.iter_mut().zip(hidden) {
+        if h {
+            hide(s);
+        }
+    }
 }
 
 /// The lowest-index hidden cell a reader can work out, if any.
