@@ -229,7 +229,10 @@ pub async fn form_page(
 fn href(link: &Link, welsh: bool) -> String {
     let mut query = Vec::new();
     if link.instrument != "fft" {
-        query.push(format!("instrument={}", path_part(&link.instrument)));
+        query.push(format!(
+            "instrument={}",
+            crate::util::url_encode(&link.instrument)
+        ));
     }
     if link.mode != Mode::Online {
         query.push(format!("mode={}", link.mode.code()));
@@ -237,7 +240,11 @@ fn href(link: &Link, welsh: bool) -> String {
     if welsh {
         query.push("lang=cy".to_string());
     }
-    let mut h = format!("/f/{}/{}", path_part(&link.site), path_part(&link.service));
+    let mut h = format!(
+        "/f/{}/{}",
+        crate::util::url_encode(&link.site),
+        crate::util::url_encode(&link.service)
+    );
     if !query.is_empty() {
         h.push('?');
         h.push_str(&query.join("&"));
@@ -245,23 +252,9 @@ fn href(link: &Link, welsh: bool) -> String {
     h
 }
 
-/// Percent-encode a path or query part (site, service and instrument ids are configured by
-/// the trust, so anything but the unreserved characters is encoded).
-fn path_part(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Escape for a double-quoted HTML attribute.
+/// Escape for HTML text or a double-quoted attribute (maud escapes `&`, `<`, `>` and `"`).
 fn attr(s: &str) -> String {
-    maud::html! { (s) }.into_string().replace('"', "&quot;")
+    maud::html! { (s) }.into_string()
 }
 
 /// The public address of this deployment: `public_url` from the configuration, else the
@@ -302,10 +295,9 @@ pub fn qr_code_svg(text: &str, title: &str) -> Option<String> {
     let width = code.width();
     let quiet = 4;
     let size = width + 2 * quiet;
+    let title = attr(title);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" role=\"img\" aria-label=\"{}\" shape-rendering=\"crispEdges\" class=\"qr\"><title>{}</title><rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>",
-        attr(title),
-        maud::html! { (title) }.into_string()
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" role=\"img\" aria-label=\"{title}\" shape-rendering=\"crispEdges\" class=\"qr\"><title>{title}</title><rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>"
     );
     for (i, c) in code.to_colors().iter().enumerate() {
         if *c == qrcode::Color::Dark {

@@ -31,3 +31,17 @@ pub fn sha256_hex(s: &str) -> String {
     use sha2::{Digest, Sha256};
     hex(&Sha256::digest(s.as_bytes()))
 }
+
+/// Percent-encode a path segment or query value: everything but the unreserved characters
+/// (site, service and instrument ids are the trust's own, so anything may be in them).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -83,16 +83,7 @@ impl Filter {
     }
 }
 
-pub fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use crate::util::url_encode;
 
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_ref()
