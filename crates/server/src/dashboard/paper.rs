@@ -100,6 +100,14 @@ fn fft_instruments<'a>(app: &'a AppState, site: &str) -> Vec<&'a Instrument> {
         .collect()
 }
 
+/// The answers of the card kind `instrument`, in the card's order (none for an unknown one).
+fn card_answers(app: &AppState, instrument: &str) -> Vec<(String, String)> {
+    app.instruments
+        .get(instrument)
+        .map(fft_options)
+        .unwrap_or_default()
+}
+
 /// The FFT item's answers, in the card's order (1 = the first option).
 fn fft_options(inst: &Instrument) -> Vec<(String, String)> {
     inst.fft_item()
@@ -188,11 +196,7 @@ fn render(
     code: StatusCode,
 ) -> Response {
     let instruments = fft_instruments(app, &f.site);
-    let options = app
-        .instruments
-        .get(&f.instrument)
-        .map(fft_options)
-        .unwrap_or_default();
+    let options = card_answers(app, &f.instrument);
     let services = app
         .config
         .site(&f.site)
@@ -295,6 +299,11 @@ fn render(
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// The form again with what is wrong, nothing stored (400).
+fn refused(app: &AppState, staff: &Staff, f: &CardForm, problems: &[(String, String)]) -> Response {
+    render(app, staff, f, problems, None, None, StatusCode::BAD_REQUEST)
 }
 
 /// Check what stays the same for a card or a tally: site role, service, instrument, date.
@@ -442,11 +451,7 @@ pub async fn save_card(
     Form(f): Form<CardForm>,
 ) -> PageResult {
     let mut problems = check_common(&app, &staff, &f)?;
-    let options = app
-        .instruments
-        .get(&f.instrument)
-        .map(fft_options)
-        .unwrap_or_default();
+    let options = card_answers(&app, &f.instrument);
     let answer = f
         .answer
         .trim()
@@ -471,15 +476,7 @@ pub async fn save_card(
         ));
     }
     let (Some((answer, _)), Some(key), true) = (answer, key, problems.is_empty()) else {
-        return Ok(render(
-            &app,
-            &staff,
-            &f,
-            &problems,
-            None,
-            None,
-            StatusCode::BAD_REQUEST,
-        ));
+        return Ok(refused(&app, &staff, &f, &problems));
     };
     match store_card(&app, &f, &key, answer, &f.comment).await? {
         Ok((id, reference, replayed)) => {
@@ -531,11 +528,7 @@ pub async fn save_tally(
     Form(f): Form<CardForm>,
 ) -> PageResult {
     let mut problems = check_common(&app, &staff, &f)?;
-    let options = app
-        .instruments
-        .get(&f.instrument)
-        .map(fft_options)
-        .unwrap_or_default();
+    let options = card_answers(&app, &f.instrument);
     let raw = [&f.n1, &f.n2, &f.n3, &f.n4, &f.n5, &f.n6];
     let mut counts = Vec::new();
     for (i, (id, label)) in options.iter().enumerate().take(raw.len()) {
@@ -563,26 +556,10 @@ pub async fn save_tally(
     }
     let Some(base) = card_key(&f, "") else {
         problems.push(("n1".into(), "The form has expired: open it again".into()));
-        return Ok(render(
-            &app,
-            &staff,
-            &f,
-            &problems,
-            None,
-            None,
-            StatusCode::BAD_REQUEST,
-        ));
+        return Ok(refused(&app, &staff, &f, &problems));
     };
     if !problems.is_empty() {
-        return Ok(render(
-            &app,
-            &staff,
-            &f,
-            &problems,
-            None,
-            None,
-            StatusCode::BAD_REQUEST,
-        ));
+        return Ok(refused(&app, &staff, &f, &problems));
     }
     let (mut stored, mut again) = (0u32, 0u32);
     for (answer, n) in &counts {
