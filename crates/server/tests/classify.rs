@@ -13,7 +13,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use chorus_server::{AppState, Paths, router, store::Store, users};
+use chorus_server::{AppState, users};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -27,30 +27,11 @@ use common::{Backend, TestDb, client::Client};
 const PASSWORD: &str = "correct horse battery staple 42";
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
-    let db = TestDb::new(backend, "classify").await?;
-    let store = Store::open(&db.url)
-        .await
-        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let mut config = chorus_server::config::Config::demo();
-    config.dashboard.failure_delay_ms = 1;
-    config.limits.per_ip_per_minute = 10_000;
-    config.sites.push(chorus_server::config::Site {
-        id: "other".into(),
-        name: "Another trust".into(),
-        origins: vec![],
-        services: vec![],
-        instruments: vec![],
-        retention_days: 30,
-        org_code: "OTH".into(),
-        site_code: "OTH01".into(),
-    });
-    let state = Arc::new(AppState::new(store, config));
-    std::fs::create_dir_all(db.dir.join("www")).unwrap();
-    let paths = Paths {
-        pkg_dir: db.dir.join("pkg"),
-        www_dir: db.dir.join("www"),
-    };
-    Some((router(state.clone(), paths), state, db))
+    common::app_with(backend, "classify", |config| {
+        config.limits.per_ip_per_minute = 10_000;
+        config.sites.push(common::other_site(&[]));
+    })
+    .await
 }
 
 async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {

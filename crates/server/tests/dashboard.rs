@@ -25,32 +25,12 @@ mod common;
 use common::{Backend, TestDb, client::Client, rand_suffix};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
-    let db = TestDb::new(backend, "dash").await?;
-    let (url, dir) = (db.url.clone(), db.dir.clone());
-    let store = Store::open(&url)
-        .await
-        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let mut config = chorus_server::config::Config::demo();
-    // Quick failures and an early lock, so the lockout test takes moments.
-    config.dashboard.failure_delay_ms = 1;
-    config.dashboard.lock_after = 3;
-    config.sites.push(chorus_server::config::Site {
-        id: "other".into(),
-        name: "Another trust".into(),
-        origins: vec![],
-        services: vec![],
-        instruments: vec![],
-        retention_days: 30,
-        org_code: "OTH".into(),
-        site_code: "OTH01".into(),
-    });
-    let state = Arc::new(AppState::new(store, config));
-    std::fs::create_dir_all(dir.join("www")).unwrap();
-    let paths = Paths {
-        pkg_dir: dir.join("pkg"),
-        www_dir: dir.join("www"),
-    };
-    Some((router(state.clone(), paths), state, db))
+    common::app_with(backend, "dash", |config| {
+        // An early lock, so the lockout test takes moments.
+        config.dashboard.lock_after = 3;
+        config.sites.push(common::other_site(&[]));
+    })
+    .await
 }
 
 on_both!(

@@ -28,30 +28,11 @@ use common::{Backend, TestDb};
 const PASSWORD: &str = "correct horse battery";
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
-    let db = TestDb::new(backend, "hard").await?;
-    let store = Store::open(&db.url)
-        .await
-        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let mut config = chorus_server::config::Config::demo();
     // The shipped lock limits (5 per account, 20 per address); failures answered at once.
-    config.dashboard.failure_delay_ms = 1;
-    config.sites.push(chorus_server::config::Site {
-        id: "other".into(),
-        name: "Another trust".into(),
-        origins: vec![],
-        services: vec!["ward-1".into(), "ward-2".into()],
-        instruments: vec![],
-        retention_days: 30,
-        org_code: "OTH".into(),
-        site_code: "OTH01".into(),
-    });
-    let state = Arc::new(AppState::new(store, config));
-    std::fs::create_dir_all(db.dir.join("www")).unwrap();
-    let paths = Paths {
-        pkg_dir: db.dir.join("pkg"),
-        www_dir: db.dir.join("www"),
-    };
-    Some((router(state.clone(), paths), state, db))
+    common::app_with(backend, "hard", |config| {
+        config.sites.push(common::other_site(&["ward-1", "ward-2"]));
+    })
+    .await
 }
 
 on_both!(

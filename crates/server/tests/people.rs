@@ -9,7 +9,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use chorus_server::{AppState, Paths, router, store::Store, users};
+use chorus_server::{AppState, users};
 use http_body_util::BodyExt;
 use sqlx::Row;
 use tower::ServiceExt;
@@ -19,31 +19,11 @@ mod common;
 use common::{Backend, TestDb, client::Client};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
-    let db = TestDb::new(backend, "people").await?;
-    let (url, dir) = (db.url.clone(), db.dir.clone());
-    let store = Store::open(&url)
-        .await
-        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
-    let mut config = chorus_server::config::Config::demo();
-    config.dashboard.failure_delay_ms = 1;
-    config.sessions.idle_minutes = 5;
-    config.sites.push(chorus_server::config::Site {
-        id: "other".into(),
-        name: "Another trust".into(),
-        origins: vec![],
-        services: vec![],
-        instruments: vec![],
-        retention_days: 30,
-        org_code: "OTH".into(),
-        site_code: "OTH01".into(),
-    });
-    let state = Arc::new(AppState::new(store, config));
-    std::fs::create_dir_all(dir.join("www")).unwrap();
-    let paths = Paths {
-        pkg_dir: dir.join("pkg"),
-        www_dir: dir.join("www"),
-    };
-    Some((router(state.clone(), paths), state, db))
+    common::app_with(backend, "people", |config| {
+        config.sessions.idle_minutes = 5;
+        config.sites.push(common::other_site(&[]));
+    })
+    .await
 }
 
 on_both!(

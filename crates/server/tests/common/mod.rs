@@ -90,6 +90,45 @@ impl TestDb {
     }
 }
 
+/// A second site beside the demo one: no origins, 30 days' retention, the given services.
+#[allow(dead_code)] // not every test file has a second site
+pub fn other_site(services: &[&str]) -> chorus_server::config::Site {
+    chorus_server::config::Site {
+        id: "other".into(),
+        name: "Another trust".into(),
+        origins: vec![],
+        services: services.iter().map(|s| s.to_string()).collect(),
+        instruments: vec![],
+        retention_days: 30,
+        org_code: "OTH".into(),
+        site_code: "OTH01".into(),
+    }
+}
+
+/// The app on a fresh database of `backend`: the demo configuration with sign-in failures
+/// answered at once, changed by `configure`, and empty bundle and site folders.
+#[allow(dead_code)] // only the dashboard-style test files use it
+pub async fn app_with(
+    backend: Backend,
+    prefix: &str,
+    configure: impl FnOnce(&mut chorus_server::config::Config),
+) -> Option<(axum::Router, Arc<AppState>, TestDb)> {
+    let db = TestDb::new(backend, prefix).await?;
+    let store = chorus_server::store::Store::open(&db.url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    let mut config = chorus_server::config::Config::demo();
+    config.dashboard.failure_delay_ms = 1;
+    configure(&mut config);
+    let state = Arc::new(AppState::new(store, config));
+    std::fs::create_dir_all(db.dir.join("www")).unwrap();
+    let paths = chorus_server::Paths {
+        pkg_dir: db.dir.join("pkg"),
+        www_dir: db.dir.join("www"),
+    };
+    Some((chorus_server::router(state.clone(), paths), state, db))
+}
+
 /// Each listed case runs on SQLite and, where `CHORUS_TEST_POSTGRES_URL` is set, PostgreSQL:
 /// `on_both!(workers; case, …)` calls the test file's own `app_on(Backend)` for a fresh
 /// `(Router, Arc<AppState>, TestDb)`, runs `case(app, state)` on a runtime with that many worker
