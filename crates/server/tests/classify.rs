@@ -10,14 +10,11 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    body::Body,
-    http::{Request, StatusCode, header},
+    http::{StatusCode, header},
 };
 use chorus_server::{AppState, users};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::Row;
-use tower::ServiceExt;
 
 #[allow(dead_code)]
 mod common;
@@ -49,19 +46,8 @@ async fn submit(app: &Router, locale: &str, why: &str) -> i64 {
         "instrument": "fft", "version": 1, "locale": locale,
         "idempotency_key": format!("cls-{}", common::rand_suffix()),
         "answers": {"fft": "neither", "why": why}}});
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/api/v1/responses")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let v: Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let (status, v) = common::post_submission(app, &body, None).await;
+    assert_eq!(status, StatusCode::CREATED);
     v["id"].as_i64().unwrap()
 }
 
@@ -501,19 +487,8 @@ async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
             "instrument": "fft", "version": 1, "locale": "en",
             "idempotency_key": format!("pub-{i}-{}", common::rand_suffix()),
             "answers": {"fft": if i < 5 { "very_good" } else { "poor" }, "why": why}}});
-        let res = app
-            .clone()
-            .oneshot(
-                Request::post("/api/v1/responses")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(body.to_string()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let v: Value =
-            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let (status, v) = common::post_submission(&app, &body, None).await;
+        assert_eq!(status, StatusCode::CREATED);
         last = v["id"].as_i64().unwrap();
     }
     classified(&state, last).await;

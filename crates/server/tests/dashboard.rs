@@ -15,7 +15,6 @@ use chorus_core::{
     aggregate::{InstrumentAggregate, Pub},
 };
 use chorus_server::{AppState, Paths, dashboard, router, store::Store, users};
-use http_body_util::BodyExt;
 use serde_json::json;
 use sqlx::Row;
 use tower::ServiceExt;
@@ -1044,18 +1043,9 @@ async fn the_fft_return_counts_each_mode_of_collection(app: Router, state: Arc<A
                     "idempotency_key": format!("mode-test-{n:06}-{}", rand_suffix()),
                     "answers": {"fft": answer}}
             });
-            let res = app
-                .clone()
-                .oneshot(
-                    Request::post("/api/v1/responses")
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .header(header::ORIGIN, "http://localhost:8080")
-                        .body(Body::from(body.to_string()))
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::CREATED, "{mode} {answer}");
+            let (status, _) =
+                common::post_submission(&app, &body, Some("http://localhost:8080")).await;
+            assert_eq!(status, StatusCode::CREATED, "{mode} {answer}");
         }
     }
     let mut c = signed_in(&app, &state, "modes@trust.nhs.uk", "demo", "analyst").await;
@@ -1325,18 +1315,9 @@ async fn equality_gaps_are_the_cores_and_characteristics_stay_apart(
                 body["about"] = a;
             }
             // A server-to-server post for the site with no origins (no Origin header).
-            let mut req =
-                Request::post("/api/v1/responses").header(header::CONTENT_TYPE, "application/json");
-            if site == "demo" {
-                req = req.header(header::ORIGIN, "http://localhost:8080");
-            }
-            let res = app
-                .oneshot(req.body(Body::from(body.to_string())).unwrap())
-                .await
-                .unwrap();
-            let status = res.status();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
+            let origin = (site == "demo").then_some("http://localhost:8080");
+            let (status, v) = common::post_submission(&app, &body, origin).await;
+            (status, v.to_string())
         }
     };
     // (age band, positive, total): older patients less positive; a group of three.

@@ -4,15 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode, header},
-};
+use axum::{Router, http::StatusCode};
 use chorus_server::{AppState, users};
-use http_body_util::BodyExt;
 use sqlx::Row;
-use tower::ServiceExt;
 
 mod common;
 
@@ -636,19 +630,8 @@ async fn a_withdrawn_response_is_gone_from_every_report_and_export(
     let body = serde_json::json!({"site": "demo", "service": "outpatients", "response": {
         "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": "withdraw-0000001",
         "answers": {"fft": "poor", "why": "Ring me on 07700 900123 about the long wait"}}});
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/api/v1/responses")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let receipt: serde_json::Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let (status, receipt) = common::post_submission(&app, &body, None).await;
+    assert_eq!(status, StatusCode::CREATED);
     let reference = receipt["reference"].as_str().unwrap().to_string();
 
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;

@@ -129,6 +129,34 @@ pub async fn app_with(
     Some((chorus_server::router(state.clone(), paths), state, db))
 }
 
+/// Post a submission to the API as JSON, from `origin` if given (no `Origin` header is a
+/// server-to-server post): the status and the JSON answer (`Null` if it is not JSON).
+#[allow(dead_code)] // not every test file posts through the router
+pub async fn post_submission(
+    app: &axum::Router,
+    body: &serde_json::Value,
+    origin: Option<&str>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::post("/api/v1/responses")
+        .header(axum::http::header::CONTENT_TYPE, "application/json");
+    if let Some(o) = origin {
+        req = req.header(axum::http::header::ORIGIN, o);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(axum::body::Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// Each listed case runs on SQLite and, where `CHORUS_TEST_POSTGRES_URL` is set, PostgreSQL:
 /// `on_both!(workers; case, …)` calls the test file's own `app_on(Backend)` for a fresh
 /// `(Router, Arc<AppState>, TestDb)`, runs `case(app, state)` on a runtime with that many worker
