@@ -590,6 +590,21 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
             // it back, then take it away. The load alone may be between bursts on a busy
             // machine, so /healthz nudges the writer too (a heartbeat commit, no response).
             let wal = path.join("t.db-wal");
+            // A reader of our own holds the WAL open, so the server closing its last connection
+            // between batches cannot delete it just before we look (a race the polling below
+            // lost on a quiet machine too): the file then stays until we take it away.
+            let mut reader = Command::new("sqlite3")
+                .arg(path.join("t.db"))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("sqlite3 for a reader");
+            {
+                use std::io::Write;
+                let stdin = reader.stdin.as_mut().unwrap();
+                writeln!(stdin, "SELECT COUNT(*) FROM responses;").unwrap();
+                stdin.flush().unwrap();
+            }
             let deadline = std::time::Instant::now() + Duration::from_secs(60);
             let mut nudged = std::time::Instant::now();
             loop {
@@ -612,6 +627,8 @@ fn read_only_files_and_a_removed_wal_never_give_a_receipt_without_a_stored_respo
             std::thread::sleep(Duration::from_millis(1500));
             server.child.kill().unwrap();
             server.child.wait().unwrap();
+            let _ = reader.kill();
+            let _ = reader.wait();
             count("after the WAL was removed and the server killed");
             let (next, at) = serve(&database, &path).unwrap_or_else(|log| {
                 panic!("the server does not start after the WAL was removed:\n{log}")
