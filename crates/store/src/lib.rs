@@ -173,15 +173,21 @@ pub struct WriterStats {
     pub reconnects: AtomicU64,
 }
 
-/// When the SQLite WAL file was found removed from under the server: pool connections opened
-/// before then still hold the removed file open, so they are closed instead of reused.
+/// When the pool's SQLite connections last went stale: those opened before then are closed
+/// instead of reused. Two ways they go stale:
+///
+/// - the WAL file was removed from under the server: they still hold the removed file open;
+/// - a write failed because the files could not be written (made read-only or immutable):
+///   a connection opened then was opened read-only by SQLite, and while any connection in the
+///   process holds the `-shm` file read-only every new one maps it read-only too, so the
+///   writer would stay refused after the files are writable again.
 #[derive(Debug, Default)]
-struct WalLoss(
+struct StalePool(
     std::sync::Mutex<Option<Instant>>,
     std::sync::atomic::AtomicBool,
 );
 
-impl WalLoss {
+impl StalePool {
     fn mark(&self) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         self.1.store(true, Relaxed);
@@ -214,8 +220,8 @@ impl Store {
             (url.to_string(), None)
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let wal_loss = Arc::new(WalLoss::default());
-        let (before, after) = (wal_loss.clone(), wal_loss.clone());
+        let stale = Arc::new(StalePool::default());
+        let (before, after) = (stale.clone(), stale.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -248,7 +254,7 @@ impl Store {
             conn: None,
             pool: pool.clone(),
             stats: stats.clone(),
-            wal_loss,
+            stale,
             wal_file: None,
         };
         tokio::spawn(writer(w, rx));
@@ -376,7 +382,7 @@ struct Writer {
     conn: Option<AnyConnection>,
     pool: AnyPool,
     stats: Arc<WriterStats>,
-    wal_loss: Arc<WalLoss>,
+    stale: Arc<StalePool>,
     /// The WAL file this connection writes (device, inode), once seen after a commit.
     wal_file: Option<(u64, u64)>,
 }
@@ -471,7 +477,7 @@ impl Writer {
             let conn = self.conn.as_mut().expect("connected above");
             let out = write_batch(conn, batch, self.db_path.is_some()).await?;
             let discard = match &self.db_path {
-                Some(db) => wal_check(conn, db, &mut self.wal_file, &self.wal_loss).await?,
+                Some(db) => wal_check(conn, db, &mut self.wal_file, &self.stale).await?,
                 None => false,
             };
             Ok::<_, sqlx::Error>((out, discard))
@@ -485,6 +491,9 @@ impl Writer {
                 Ok(out)
             }
             Ok(Err(e)) => {
+                if self.db_path.is_some() && read_only(&e) {
+                    self.stale.mark();
+                }
                 self.discard().await;
                 Err(e.to_string())
             }
@@ -511,9 +520,9 @@ impl Writer {
             let _ = conn.close().await;
         })
         .await;
-        // Pool connections opened before a WAL loss are closed as they are next touched;
+        // Pool connections opened before they went stale are closed as they are next touched;
         // close the idle ones now, while the writer's new connection is not yet open.
-        if self.wal_loss.take_drain() {
+        if self.stale.take_drain() {
             let mut idle = Vec::new();
             while idle.len() < 64
                 && let Some(c) = self.pool.try_acquire()
@@ -525,6 +534,15 @@ impl Writer {
             }
         }
     }
+}
+
+/// SQLite refused to write because the database or its `-shm` file is read-only
+/// (`SQLITE_READONLY` and its extended codes: the low byte is 8).
+fn read_only(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 8)
 }
 
 /// A new connection for the writer (a free function: the writer's own is not `Sync`).
@@ -549,7 +567,7 @@ async fn wal_check(
     conn: &mut AnyConnection,
     db: &std::path::Path,
     seen: &mut Option<(u64, u64)>,
-    wal_loss: &WalLoss,
+    stale: &StalePool,
 ) -> Result<bool, sqlx::Error> {
     use std::os::unix::fs::MetadataExt;
     let mut wal = db.as_os_str().to_owned();
@@ -567,7 +585,7 @@ async fn wal_check(
         wal = %std::path::Path::new(&wal).display(),
         "the SQLite WAL file was removed while the server runs; copying committed pages into the database file"
     );
-    wal_loss.mark();
+    stale.mark();
     let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .fetch_one(&mut *conn)
         .await?;
