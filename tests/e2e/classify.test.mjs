@@ -3,16 +3,11 @@
 // axe-core (which needs script itself, so it runs in a second context) finds no WCAG 2.2 A/AA
 // violation; nothing is wider than a 320px screen; no CSP violation.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectFits, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-let server;
-let browser;
 let login;
-before(async () => {
-  server = await startServer();
+useServerAndBrowser(async () => {
   login = await seedDemo(server, { months: 3, perMonth: 60 });
   // A response through the API wakes the classifier, which then reads the seeded ones too;
   // this one is also flagged, so the review queue has something in it.
@@ -24,31 +19,11 @@ before(async () => {
       answers: { fft: "very_poor", why: "A nurse shouted at me and I want to make a formal complaint." } } }),
   });
   assert.equal(res.status, 201);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 async function signIn(page) {
-  await page.goto(`${server.url}/dashboard/login`);
-  await page.getByLabel("Email address").fill(login.email);
-  await page.getByLabel("Password").fill(login.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithPassword(page, login);
   await page.waitForURL(/\/dashboard$/);
-}
-
-async function expectNoViolations(page, what) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target).join(" ")}`);
-  assert.deepEqual(found, [], `${what}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${what}: axe checked nothing`);
-}
-
-async function fits(page, what) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
 }
 
 test("themes, review queue and actions work without JavaScript", async () => {
@@ -77,15 +52,15 @@ test("themes, review queue and actions work without JavaScript", async () => {
     assert.ok((await svg.locator("desc").textContent()).length > 20, `${id} describes itself in words`);
   }
   assert.ok((await page.locator("table").count()) >= 2, "each chart has its table");
-  await fits(page, "themes");
+  await expectFits(page, "themes");
   await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/dashboard-themes-320.png`, fullPage: true });
 
   await page.goto(`${server.url}/dashboard/comments?site=demo`);
-  await fits(page, "comments with themes");
+  await expectFits(page, "comments with themes");
 
   await page.goto(`${server.url}/dashboard/review?site=demo`);
   await page.getByText("shouted at", { exact: true }).first().waitFor();
-  await fits(page, "review queue");
+  await expectFits(page, "review queue");
   await page.getByLabel("Outcome").first().selectOption("incident reported");
   await page.getByRole("button", { name: /Record review/ }).first().click();
   await page.getByText("incident reported").first().waitFor();
@@ -95,7 +70,7 @@ test("themes, review queue and actions work without JavaScript", async () => {
   await page.getByLabel("We did").fill("We fixed the heating and added a second radiator");
   await page.getByRole("button", { name: "Save action" }).click();
   await page.getByText("We fixed the heating").first().waitFor();
-  await fits(page, "actions");
+  await expectFits(page, "actions");
   assert.deepEqual(errors, [], "no console errors (a CSP violation would show here)");
   await context.close();
 });
@@ -107,8 +82,8 @@ test("the new dashboard pages have no WCAG A/AA violations at 320px", async () =
   await signIn(page);
   for (const path of ["/themes?site=demo", "/comments?site=demo", "/review?site=demo&status=all", "/actions?site=demo"]) {
     await page.goto(`${server.url}/dashboard${path}`);
-    await expectNoViolations(page, `dashboard${path}`);
-    await fits(page, `dashboard${path}`);
+    await expectNoAxeViolations(page, `dashboard${path}`);
+    await expectFits(page, `dashboard${path}`);
   }
   await context.close();
 });
@@ -124,8 +99,8 @@ test("the public results page passes axe, fits 320px and shows the action", asyn
   assert.match(res.headers()["content-security-policy"], /default-src 'none'/);
   await page.getByText("We fixed the heating").first().waitFor();
   assert.equal(await page.locator("svg#results-fft").getAttribute("role"), "img");
-  await expectNoViolations(page, "results");
-  await fits(page, "results");
+  await expectNoAxeViolations(page, "results");
+  await expectFits(page, "results");
   await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/results-320.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();

@@ -7,19 +7,10 @@
 // value, with score_mismatch 0, and the server's mismatch counter stays at 0.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, server, useServerAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** The stored rows, read straight from the server's SQLite file (Python's standard library). */
 function storedRows() {

@@ -1,19 +1,10 @@
 // Under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'` the widget
 // renders, is styled (constructable stylesheet, no inline styles) and sends, with no violation.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, server, useServerAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 test("the FFT works under a strict CSP with no violations", async () => {
   const page = await browser.newPage();

@@ -2,22 +2,12 @@
 // charts, with no JavaScript at all, no WCAG 2.2 A/AA violations (axe-core), nothing wider
 // than a 320px screen, and a CSP that allows no script.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectFits, expectNoAxeViolations, seedDemo, server, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-let server;
-let browser;
 let login;
-before(async () => {
-  server = await startServer();
+useServerAndBrowser(async () => {
   login = await seedDemo(server);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 async function signIn(page) {
@@ -28,13 +18,6 @@ async function signIn(page) {
   await page.getByLabel("Password").fill(login.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/dashboard$/);
-}
-
-async function expectNoViolations(page, what) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target).join(" ")}`);
-  assert.deepEqual(found, [], `${what}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${what}: axe checked nothing`);
 }
 
 test("a wrong password is refused with an error summary", async () => {
@@ -106,7 +89,7 @@ test("paper cards are keyed from the keyboard alone: digit, Tab, comment, Enter,
   }
   assert.match(await page.locator(".notice").textContent(), /Card 2 saved \(reference CH-/);
   assert.equal(await page.locator("#count").textContent(), "2");
-  await expectNoViolations(page, "paper cards after saving");
+  await expectNoAxeViolations(page, "paper cards after saving");
   await context.close();
 });
 
@@ -114,14 +97,13 @@ test("dashboard pages have no WCAG A/AA violations and fit a 320px screen", asyn
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/dashboard/login`);
-  await expectNoViolations(page, "sign-in");
+  await expectNoAxeViolations(page, "sign-in");
   await signIn(page);
   for (const path of ["", "/fft", "/i-statements", "/decisions", "/comments", "/exports", "/equality", "/paper", "/audit"]) {
     await page.goto(`${server.url}/dashboard${path}`);
-    await expectNoViolations(page, `dashboard${path}`);
+    await expectNoAxeViolations(page, `dashboard${path}`);
     // Reflow: the page itself never scrolls sideways (wide tables scroll inside their box).
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `dashboard${path} is ${overflow}px wider than the screen`);
+    await expectFits(page, `dashboard${path}`);
   }
   await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/dashboard-audit-320.png`, fullPage: true });
   await context.close();

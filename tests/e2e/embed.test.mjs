@@ -1,18 +1,9 @@
 // The backbone's promise: one script tag on a page served by `chorus serve` renders <chorus-fft>.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, server, useServerAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 test("the demo page's script tag renders the FFT radios inside <chorus-fft>", async () => {
   const page = await browser.newPage();

@@ -2,19 +2,10 @@
 // storage is full, a 320 px screen and 200 % zoom. The patient is always told plainly what
 // happened, and their answers are never lost.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, server, useServerAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 async function answerFft(page) {
   const fft = page.locator("chorus-fft");

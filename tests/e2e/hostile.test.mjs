@@ -8,22 +8,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const FIXTURES = join(import.meta.dirname, "fixtures");
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Open a fixture as `${server}/hold-out/<name>` (same origin as the bundle and the API). */
 async function open(context, name, { ready = true } = {}) {
@@ -50,15 +39,6 @@ async function open(context, name, { ready = true } = {}) {
     }
   }
   return { page, problems };
-}
-
-async function axe(page, include, state) {
-  let builder = new AxeBuilder({ page }).withTags(TAGS);
-  for (const sel of include) builder = builder.include(sel);
-  const result = await builder.analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(found, [], `${state}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${state}: axe checked nothing`);
 }
 
 /**
@@ -136,11 +116,11 @@ for (const name of ["hostile.html", "dark.html", "strict-dynamic.html", "rtl.htm
     // (Checked before axe runs: axe's own script is not the widget's to answer for.)
     assert.deepEqual(await page.evaluate(() => window.__csp), [], `${name}: CSP violations`);
     assert.deepEqual(problems, [], `${name}: page errors`);
-    await axe(page, widgets, `${name} error`);
+    await expectNoAxeViolations(page, `${name} error`, { include: widgets });
     await page.reload();
     await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });
     if (await page.locator("chorus-form").count()) await page.locator("chorus-form input[type=radio]").first().waitFor({ timeout: 15_000 });
-    await axe(page, widgets, `${name} first view`);
+    await expectNoAxeViolations(page, `${name} first view`, { include: widgets });
     await context.close();
   });
 }
@@ -280,7 +260,7 @@ test("the Arabic draft: a string with no draft yet is shown in English marked la
     return [root.getAttribute("lang"), root.getAttribute("dir"), root.textContent.includes("Staff listened to me.")];
   });
   assert.deepEqual(r, ["en", "ltr", true]);
-  await axe(page, ["#missing", "#english-only"], "Arabic fallbacks");
+  await expectNoAxeViolations(page, "Arabic fallbacks", { include: ["#missing", "#english-only"] });
   await context.close();
 });
 
@@ -326,7 +306,7 @@ test("a CSP without 'wasm-unsafe-eval': the fallback content and a short message
   const { page } = await open(context, "no-wasm-eval.html", { ready: false });
   await expectFallback(page, "no wasm-unsafe-eval");
   assert.ok((await page.evaluate(() => window.__csp)).some((v) => v.startsWith("script-src")), "the browser did block the module");
-  await axe(page, ["chorus-fft", "chorus-form"], "load failure");
+  await expectNoAxeViolations(page, "load failure", { include: ["chorus-fft", "chorus-form"] });
   await context.close();
 });
 

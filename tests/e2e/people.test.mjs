@@ -3,23 +3,13 @@
 // ends their sessions and disables the account; anyone can sign out everywhere. Every page has
 // no WCAG 2.2 A/AA violations (axe-core) and fits a 320px screen.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectFits, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
-let server;
-let browser;
 let admin;
-before(async () => {
-  server = await startServer();
+useServerAndBrowser(async () => {
   admin = await seedDemo(server, { months: 1, perMonth: 10 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 // axe runs as a script in the page, so the admin's browser allows script (the dashboard's CSP
@@ -30,19 +20,12 @@ async function newPage({ script = true } = {}) {
 }
 
 async function signIn(page, email, password) {
-  await page.goto(`${server.url}/dashboard/login`);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithPassword(page, { email, password });
 }
 
 async function checkPage(page, what) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target).join(" ")}`);
-  assert.deepEqual(found, [], `${what}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${what}: axe checked nothing`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
+  await expectNoAxeViolations(page, what);
+  await expectFits(page, what);
 }
 
 test("an admin adds, invites, changes, ends the sessions of and disables a person", async () => {

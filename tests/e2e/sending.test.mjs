@@ -9,21 +9,12 @@
 // keeps what was typed.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, startServer } from "./support.mjs";
+import { after, test } from "node:test";
+import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
+useServerAndBrowser();
 const hosts = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
 after(async () => {
-  await browser?.close();
-  await server?.stop();
   for (const h of hosts) await new Promise((r) => h.close(r));
 });
 
@@ -68,9 +59,7 @@ async function open(url) {
 }
 
 async function axe(page, tag, state) {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).include(tag).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
+  await expectNoAxeViolations(page, `${tag} ${state}`, { include: tag });
 }
 
 const events = (page) => page.evaluate(() => window.__events);

@@ -5,11 +5,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
 import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
 
-async function freePort() {
+/** A free TCP port on loopback. */
+export async function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.unref();
@@ -86,4 +90,57 @@ export async function seedDemo(server, { months = 4, perMonth = 120, email = "e2
   const code = await new Promise((r) => child.once("exit", r));
   if (code !== 0) throw new Error(`chorus seed exited with ${code}: ${out}`);
   return { email, password, output: out };
+}
+
+/** The server and browser of this test file, once `useServerAndBrowser()` has started them. */
+export let server;
+export let browser;
+
+/**
+ * Start one server and one browser before this file's tests, then run `setup` (seeding,
+ * say), and stop them after; the `server` and `browser` exported above are then the ones in
+ * use (each test file runs in a process of its own). The setup is run here, not in a
+ * `before` of the test file's own: node:test does not wait for one root `before` hook to
+ * finish before it starts the next.
+ */
+export function useServerAndBrowser(setup = async () => {}) {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    await setup();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+}
+
+/** The axe-core rule sets every accessibility check here runs: WCAG 2.0, 2.1 and 2.2, A and AA. */
+export const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/**
+ * axe-core on `page` (or only inside the `include` selectors): no violation, each listed with
+ * the elements it found, and at least `minPasses` rules passed (so it checked something).
+ */
+export async function expectNoAxeViolations(page, what, { include = [], minPasses = 1 } = {}) {
+  let builder = new AxeBuilder({ page }).withTags(WCAG);
+  for (const selector of [include].flat()) builder = builder.include(selector);
+  const result = await builder.analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => [n.target].flat().join(" ")).join(", ")}`);
+  assert.deepEqual(found, [], `${what}: axe found violations`);
+  assert.ok(result.passes.length >= minPasses, `${what}: axe checked nothing`);
+}
+
+/** The page needs no sideways scrolling at its viewport's width (320px reflow). */
+export async function expectFits(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
+}
+
+/** Sign in to the dashboard through the password form (from wherever the page is). */
+export async function signInWithPassword(page, { email, password }) {
+  await page.goto(`${server.url}/dashboard/login`);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }

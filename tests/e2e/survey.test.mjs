@@ -6,29 +6,16 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const artifacts = process.env.CHORUS_ARTIFACTS;
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+useServerAndBrowser(async () => {
   if (artifacts) mkdirSync(artifacts, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 async function axe(page, tag, state) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).include(tag).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${state}: axe checked nothing`);
+  await expectNoAxeViolations(page, `${tag} ${state}`, { include: tag });
   if (artifacts) await page.screenshot({ path: join(artifacts, `${tag}-${state.replace(/\W+/g, "-")}.png`), fullPage: true });
 }
 
