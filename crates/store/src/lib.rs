@@ -660,6 +660,15 @@ async fn write_batch(
         Work::Insert(r) => r,
         Work::Heartbeat => unreachable!("only inserts are listed"),
     };
+    // In key order: with several servers on one PostgreSQL database, two batches holding
+    // some of the same keys then take their row locks in the same order, so neither can wait
+    // for the other while holding a row the other waits for (a deadlock PostgreSQL would end
+    // by failing one whole batch).
+    firsts.sort_by(|&x, &y| {
+        let (x, y) = (insert(x), insert(y));
+        (x.site.as_str(), x.idempotency_key.as_str())
+            .cmp(&(y.site.as_str(), y.idempotency_key.as_str()))
+    });
     for chunk in firsts.chunks(CHUNK) {
         // Insert unless (site, key) exists. ON CONFLICT rather than look-then-insert: correct
         // even with several servers on one PostgreSQL database (a racing insert waits for the

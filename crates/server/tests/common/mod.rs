@@ -78,6 +78,11 @@ impl TestDb {
     /// Close the app's pool, then remove the directory and the schema.
     pub async fn remove(self, state: Arc<AppState>) {
         state.store.pool().close().await;
+        self.clean().await;
+    }
+
+    /// Remove the directory and the schema (for a test whose servers are processes).
+    pub async fn clean(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some((base, schema)) = self.schema {
             let admin = sqlx::AnyPool::connect(&base).await.unwrap();
