@@ -13,6 +13,7 @@
 
 use std::{collections::BTreeMap, io::Write, path::PathBuf};
 
+#[allow(dead_code)] // the database and process helpers only
 mod common;
 use common::{Backend, TestDb};
 
