@@ -420,6 +420,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         score_mismatch: false,
                         mode: "online".into(),
                         about: None,
+                        search_text: Some("Call me on [phone number] please".into()),
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;

@@ -512,6 +512,8 @@ pub async fn post_response(
     let body_hash = hex(&Sha256::digest(
         serde_json::to_vec(&submission).unwrap_or_default(),
     ));
+    let answers = serde_json::to_string(&answers).unwrap_or_default();
+    let search_text = crate::classify::search_text(&app, &r.instrument, &answers);
     let new = NewResponse {
         site: submission.site.clone(),
         service: submission.service.clone(),
@@ -520,7 +522,7 @@ pub async fn post_response(
         locale: r.locale.tag().to_string(),
         idempotency_key: stored_key(&r.idempotency_key),
         body_hash,
-        answers: serde_json::to_string(&answers).unwrap_or_default(),
+        answers,
         scores: serde_json::to_string(&scores).unwrap_or_default(),
         client_scores: r
             .client_scores
@@ -533,6 +535,7 @@ pub async fn post_response(
         score_mismatch: mismatch,
         mode: mode.code().to_string(),
         about,
+        search_text,
     };
     let stored = app.store.insert(new).await.map_err(|e| {
         tracing::error!(error = %e, "storing a response failed");

@@ -259,6 +259,16 @@ pub fn free_texts(app: &AppState, instrument: &str, answers: &str) -> Vec<(Strin
         .collect()
 }
 
+/// All the free text of a stored response in one string (one answer per line), as staff's
+/// search indexes it (`chorus_store::search`); `None` when it has none.
+pub fn search_text(app: &AppState, instrument: &str, answers: &str) -> Option<String> {
+    let texts: Vec<String> = free_texts(app, instrument, answers)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
 /// Themes and flags of one response, all its free-text items together.
 pub struct Found {
     /// Theme → (sentiment, evidence).

@@ -332,6 +332,28 @@ async fn api_headers(
 pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     // Comments stored while the server was down (or by `chorus seed`) are classified now.
     classify::kick(&state);
+    // Comments stored before search existed are indexed, once, beside everything else (a
+    // failure, say storage down at start, is tried again a minute later).
+    let indexing = state.clone();
+    tokio::spawn(async move {
+        let state = indexing;
+        loop {
+            let text_of = |instrument: &str, answers: &str| {
+                classify::search_text(&state, instrument, answers)
+            };
+            match state.store.backfill_search(text_of).await {
+                Ok(0) => break,
+                Ok(n) => {
+                    tracing::info!(responses = n, "comment search: older responses indexed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "comment search: indexing older responses failed; will retry");
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         for minute in 0u64.. {

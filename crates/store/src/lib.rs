@@ -60,6 +60,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub mod reference;
 pub mod responses;
+pub mod search;
 
 pub use responses::{PAGE, Row, RowQuery, Selection};
 
@@ -92,6 +93,9 @@ pub struct NewResponse {
     pub mode: String,
     /// "About you" answers (JSON object of question id → answer id), if any were given.
     pub about: Option<String>,
+    /// Its free text (already redacted), indexed for staff's search in the same transaction;
+    /// `None` when it has none.
+    pub search_text: Option<String>,
 }
 
 /// What the store did with a write.
@@ -155,6 +159,8 @@ const BATCH_TIMEOUT: Duration = Duration::from_secs(8);
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite (else PostgreSQL): where the two dialects differ.
+    sqlite: bool,
     writer: mpsc::Sender<Job>,
     stats: Arc<WriterStats>,
 }
@@ -260,6 +266,7 @@ impl Store {
         tokio::spawn(writer(w, rx));
         Ok(Store {
             pool,
+            sqlite,
             writer: tx,
             stats,
         })
@@ -669,6 +676,7 @@ async fn write_batch(
         (x.site.as_str(), x.idempotency_key.as_str())
             .cmp(&(y.site.as_str(), y.idempotency_key.as_str()))
     });
+    let mut searchable: Vec<(i64, &str, &str)> = Vec::new();
     for chunk in firsts.chunks(CHUNK) {
         // Insert unless (site, key) exists. ON CONFLICT rather than look-then-insert: correct
         // even with several servers on one PostgreSQL database (a racing insert waits for the
@@ -709,6 +717,9 @@ async fn write_batch(
             let (id, site, key): (i64, String, String) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             if let Some(&i) = first.get(&(site.as_str(), key.as_str())) {
+                if let Some(text) = &insert(i).search_text {
+                    searchable.push((id, text.as_str(), insert(i).locale.as_str()));
+                }
                 out[i] = Some(Stored::Created(StoredRef {
                     id,
                     reference: crate::reference::from_id(id),
@@ -717,6 +728,7 @@ async fn write_batch(
             }
         }
     }
+    crate::search::index(conn, &searchable, sqlite).await?;
     // A first not inserted: stored before this batch; a retry (same body: the original
     // receipt) or a conflict.
     for &i in &firsts {

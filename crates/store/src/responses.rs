@@ -88,7 +88,12 @@ pub struct Selection {
     pub tag: Option<String>,
     /// Collected this way (a mode code).
     pub mode: Option<String>,
+    /// Whose free text has every word of this search (see [`crate::search::words`]).
+    pub search: Option<String>,
 }
+
+/// Where a [`Selection`]'s search goes in its condition until the dialect is known.
+const SEARCH: &str = "\u{0}search\u{0}";
 
 impl Selection {
     /// `WHERE` condition and its values (`$1`, `$2`, … in order); callers number their own
@@ -129,6 +134,17 @@ impl Selection {
                 next(t)
             ));
         }
+        let words = self
+            .search
+            .as_deref()
+            .map(crate::search::words)
+            .unwrap_or_default();
+        if !words.is_empty() {
+            // The marker's value is the words; `RowQuery` puts in the dialect's condition and
+            // the dialect's form of the value when it runs.
+            next(&words.join(" "));
+            parts.push(SEARCH.into());
+        }
         if parts.is_empty() {
             parts.push("1 = 1".into());
         }
@@ -142,6 +158,8 @@ pub struct RowQuery {
     columns: String,
     condition: String,
     binds: Vec<String>,
+    /// Which bind is the search's (1-based), if there is one.
+    search: Option<usize>,
 }
 
 impl RowQuery {
@@ -149,6 +167,8 @@ impl RowQuery {
     /// scores alone).
     pub fn new(s: &Selection, with_answers: bool) -> RowQuery {
         let (condition, binds) = s.condition();
+        // The search is the last value the selection binds.
+        let search = condition.contains(SEARCH).then_some(binds.len());
         let columns = ROW_COLUMNS
             .iter()
             .map(|c| {
@@ -164,24 +184,44 @@ impl RowQuery {
             columns,
             condition,
             binds,
+            search,
+        }
+    }
+
+    /// The `WHERE` condition in `store`'s dialect.
+    fn condition(&self, store: &Store) -> String {
+        match self.search {
+            Some(param) => self
+                .condition
+                .replace(SEARCH, &crate::search::condition(param, store.sqlite)),
+            None => self.condition.clone(),
         }
     }
 
     fn query(
         &self,
+        store: &Store,
         sql: String,
     ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &self.binds {
-            q = q.bind(b.clone());
+        for (i, b) in self.binds.iter().enumerate() {
+            q = if self.search == Some(i + 1) {
+                let words: Vec<String> = b.split(' ').map(str::to_string).collect();
+                q.bind(crate::search::bound(&words, store.sqlite))
+            } else {
+                q.bind(b.clone())
+            };
         }
         q
     }
 
     /// How many responses match now.
     pub async fn count(&self, store: &Store) -> anyhow::Result<i64> {
-        let sql = format!("SELECT COUNT(*) FROM responses WHERE {}", self.condition);
-        Ok(self.query(sql).fetch_one(store.pool()).await?.get(0))
+        let sql = format!(
+            "SELECT COUNT(*) FROM responses WHERE {}",
+            self.condition(store)
+        );
+        Ok(self.query(store, sql).fetch_one(store.pool()).await?.get(0))
     }
 
     /// Oldest first: up to [`PAGE`] rows with ids above `after`. A page shorter than
@@ -213,10 +253,14 @@ impl RowQuery {
         let sql = format!(
             "SELECT {} FROM responses WHERE {} AND {past} ${} ORDER BY {order} LIMIT {limit}",
             self.columns,
-            self.condition,
+            self.condition(store),
             self.binds.len() + 1
         );
-        let rows = self.query(sql).bind(bound).fetch_all(store.pool()).await?;
+        let rows = self
+            .query(store, sql)
+            .bind(bound)
+            .fetch_all(store.pool())
+            .await?;
         Ok(rows.iter().map(Row::from_any).collect())
     }
 
@@ -279,6 +323,12 @@ impl Store {
         &self,
         s: &Selection,
     ) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        // Never narrowed by what the free text says: characteristics are not to be read
+        // beside comments, even through a search.
+        let s = Selection {
+            search: None,
+            ..s.clone()
+        };
         let (condition, binds) = s.condition();
         let mut out = Vec::new();
         let mut after = 0i64;

@@ -85,6 +85,7 @@ pub async fn comments_page(
     let query = RowQuery::new(
         &Selection {
             tag: f.tag.clone(),
+            search: f.search.clone(),
             ..selection(f, &report_instruments(app, Report::Comments))
         },
         true,

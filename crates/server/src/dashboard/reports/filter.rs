@@ -31,6 +31,8 @@ pub struct FilterQuery {
     pub to: Option<String>,
     /// Comments with this tag.
     pub tag: Option<String>,
+    /// Comments with every one of these words.
+    pub q: Option<String>,
     /// Collected this way (a mode code).
     pub mode: Option<String>,
     /// Comments older than this response id.
@@ -52,6 +54,8 @@ pub struct Filter {
     pub to: Option<String>,
     /// Comments with this tag only.
     pub tag: Option<String>,
+    /// Comments with every word of this search only (`chorus_store::search`).
+    pub search: Option<String>,
     /// Responses collected this way only.
     pub mode: Option<chorus_core::mode::Mode>,
     /// Comments on responses older than this id (paging).
@@ -69,6 +73,7 @@ impl Filter {
             ("from", &self.from),
             ("to", &self.to),
             ("tag", &self.tag),
+            ("q", &self.search),
             ("mode", &mode),
         ] {
             if let Some(v) = v {
@@ -160,6 +165,17 @@ pub fn check_filter(
         ));
     }
     let tag = non_empty(&q.tag).map(|t| t.to_lowercase());
+    let search = non_empty(&q.q);
+    if let Some(words) = &search {
+        if words.chars().count() > 200 {
+            problems.push(("q".into(), "Search for 200 characters or fewer".into()));
+        } else if chorus_store::search::words(words).is_empty() {
+            problems.push((
+                "q".into(),
+                "Enter a word to search for (letters or numbers)".into(),
+            ));
+        }
+    }
     let mode = match non_empty(&q.mode) {
         None => None,
         Some(m) => match chorus_core::mode::Mode::from_code(&m) {
@@ -194,6 +210,7 @@ pub fn check_filter(
         from: from.map(|d| d.0),
         to: to.map(|d| d.0),
         tag,
+        search,
         mode,
         before,
     })
@@ -301,6 +318,11 @@ pub async fn filter_form(
                         div class="field" {
                             label for="tag" { "Tag" }
                             input type="text" id="tag" name="tag" value=[f.tag.as_deref()];
+                        }
+                        div class="field" {
+                            label for="q" { "Words in the comment" }
+                            div class="hint" id="q-hint" { "Comments with every word, and other forms of it (\"park\" finds \"parking\")." }
+                            input type="search" id="q" name="q" maxlength="200" aria-describedby="q-hint" value=[f.search.as_deref()];
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use super::{Filter, calendar::parse_date};
 use crate::state::AppState;
 
 /// The responses `f` covers among `instruments` (the filter's one instrument, if it names one).
-/// The tag is left out: it narrows the comments page only, which adds it itself.
+/// The tag and the search are left out: they narrow the comments page only, which adds them.
 pub fn selection(f: &Filter, instruments: &[String]) -> Selection {
     Selection {
         site: Some(f.site.clone()),
@@ -23,6 +23,7 @@ pub fn selection(f: &Filter, instruments: &[String]) -> Selection {
             .map(|d| crate::store::iso_utc((d + 1) * 86_400)),
         tag: None,
         mode: f.mode.map(|m| m.code().to_string()),
+        search: None,
     }
 }
 
