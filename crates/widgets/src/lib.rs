@@ -10,6 +10,7 @@
 
 pub mod aid;
 pub mod i18n;
+pub mod kiosk;
 pub mod model;
 pub mod send;
 pub mod strings;

@@ -69,6 +69,9 @@ pub const CY: Strings = Strings {
     your_summary: "Eich crynodeb",
     example_content_not_clinical_advice: "Cynnwys enghreifftiol, nid cyngor clinigol.",
     example_content_not_clinical_advice_2: "Cynnwys enghreifftiol, nid cyngor clinigol.\n",
+    kiosk_next: "Bydd y sgrin hon yn barod i'r person nesaf mewn ychydig eiliadau.",
+    are_you_still_there: "Ydych chi yno o hyd? Er mwyn cadw eich atebion yn breifat, bydd y ffurflen hon yn cael ei chlirio cyn bo hir.",
+    i_am_still_here: "Rydw i yma o hyd",
     agreement: [
         "Cytuno'n gryf",
         "Cytuno",

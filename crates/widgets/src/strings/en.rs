@@ -69,6 +69,9 @@ pub const EN: Strings = Strings {
     your_summary: "Your summary",
     example_content_not_clinical_advice: "Example content, not clinical advice.",
     example_content_not_clinical_advice_2: "Example content, not clinical advice.\n",
+    kiosk_next: "This screen will be ready for the next person in a few seconds.",
+    are_you_still_there: "Are you still there? To keep your answers private, this form will be cleared soon.",
+    i_am_still_here: "I am still here",
     agreement: [
         "Strongly agree",
         "Agree",

@@ -77,6 +77,9 @@ pub struct Strings {
     pub your_summary: &'static str,
     pub example_content_not_clinical_advice: &'static str,
     pub example_content_not_clinical_advice_2: &'static str,
+    pub kiosk_next: &'static str,
+    pub are_you_still_there: &'static str,
+    pub i_am_still_here: &'static str,
     /// The six agreement answers, in the core's order (`AGREEMENT_ANSWERS`).
     pub agreement: [&'static str; 6],
 }
