@@ -80,9 +80,10 @@ fn tenths(s: &str) -> Option<u32> {
 fn month(l: Locale, ym: &str) -> String {
     match (
         ym.get(..4),
-        ym.get(5..7).and_then(|m| m.parse::<usize>().ok()),
+        ym.get(5..7).and_then(|m| m.parse::<u32>().ok()),
     ) {
-        (Some(y), Some(m)) if (1..=12).contains(&m) => {
+        (Some(y), Some(m @ 1..=12)) => {
+            let m = m as usize;
             format!(
                 "{} {y}",
                 crate::i18n::Ui::pick(l, EN_MONTHS[m - 1], CY_MONTHS[m - 1], EN_MONTHS[m - 1])
@@ -133,6 +134,12 @@ fn table(label: &str, head: &[&str], rows: Html) -> Html {
             </table>
         </div>
     }
+}
+
+/// One row of a table: its heading cell and three figures (one function for both tables: each
+/// `html!` is code in the bundle).
+fn row(head: String, cells: [Html; 3]) -> Html {
+    html! { <tr><th scope="row">{ head }</th>{ for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }</tr> }
 }
 
 /// The status of an action in the widget's language (the server's words are English).
@@ -220,12 +227,7 @@ pub fn results(props: &ResultsProps) -> Html {
                 { table(t!(l, friends_and_family_test_by), &[t!(l, month), t!(l, responses), t!(l, good_or_very_good), t!(l, interval_95)], html! {
                     { for months.iter().map(|m| {
                         let p = get(m, "positive");
-                        html! { <tr>
-                            <th scope="row">{ month(l, &text(m, "month")) }</th>
-                            <td>{ figure(l, text(m, "responses")) }</td>
-                            <td>{ percent(l, &p) }</td>
-                            <td>{ interval(l, &p) }</td>
-                        </tr> }
+                        row(month(l, &text(m, "month")), [figure(l, text(m, "responses")), percent(l, &p), interval(l, &p)])
                     }) }
                 }) }
             }
@@ -235,12 +237,8 @@ pub fn results(props: &ResultsProps) -> Html {
                 <p class="chorus-body">{ t!(l, not_enough_comments_to_show) }</p>
             } else {
                 { table(t!(l, most_mentioned_themes), &[t!(l, theme), t!(l, comments), t!(l, positive), t!(l, negative)], html! {
-                    { for themes.iter().map(|th| html! { <tr>
-                        <th scope="row">{ text(th, "theme") }</th>
-                        <td>{ figure(l, text(th, "comments")) }</td>
-                        <td>{ percent(l, &get(th, "positive")) }</td>
-                        <td>{ percent(l, &get(th, "negative")) }</td>
-                    </tr> }) }
+                    { for themes.iter().map(|th| row(text(th, "theme"),
+                        [figure(l, text(th, "comments")), percent(l, &get(th, "positive")), percent(l, &get(th, "negative"))])) }
                 }) }
             }
             <h2 class="chorus-heading">{ t!(l, you_said_we_did) }</h2>
