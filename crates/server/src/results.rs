@@ -280,6 +280,16 @@ fn pct_json(p: &Pub<chorus_core::aggregate::PublishedPercent>) -> serde_json::Va
 }
 
 /// `GET /api/v1/results/{site}?service=…`: the public results as JSON, for `<chorus-results>`.
+#[utoipa::path(get, path = "/api/v1/results/{site}", tag = "results",
+    params(
+        ("site" = String, Path, description = "Site id"),
+        ("service" = Option<String>, Query, description = "One service of the site; the whole site if left out"),
+    ),
+    responses(
+        (status = 200, description = "FFT by month (`responses`, `positive` with `percent`, `low`, `high`), the most mentioned `themes` and the `actions`; every figure as published text, `*` where suppressed; never a comment"),
+        (status = 404, description = "No such site (`unknown_site`), or a service the site does not list (`unknown_service`)", body = crate::api::ErrorBody),
+        (status = 422, description = "`service` is not an id (`invalid_service`)", body = crate::api::ErrorBody),
+    ))]
 pub async fn results_json(
     State(app): State<Arc<AppState>>,
     Path(site): Path<String>,
