@@ -29,6 +29,7 @@ export const TOKENS = [
   { name: "--chorus-border-width", group: "shape", fallback: "2px", example: "3px", use: "Thickness of the edges of radios, checkboxes and text boxes." },
   { name: "--chorus-error-width", group: "shape", fallback: "4px", example: "6px", use: "Thickness of the red edge of the error summary and of a question with an error." },
   { name: "--chorus-inset-width", group: "shape", fallback: "8px", example: "4px", use: "Thickness of the brand-coloured edge of inset panels." },
+  { name: "--chorus-kiosk-target", group: "shape", fallback: "64px", example: "72px", use: "Kiosk mode (the kiosk attribute): the size of radios, checkboxes and buttons, for fingers on a tablet." },
 ];
 
 export const GROUPS = [

@@ -7,6 +7,10 @@
 //! No patient's words are published: only counts, percentages and the actions staff wrote.
 //! No JavaScript; the chart is SVG with a title, a description in words and the table beside
 //! it; the page is served under the same strict policy as the dashboard.
+//!
+//! The same figures, for one service or the whole site, are `GET /api/v1/results/{site}`
+//! (`?service=…`) as JSON for the `<chorus-results>` element a trust embeds: every figure as
+//! the text this page shows (`*` where suppressed), under the API's CORS and policy.
 
 use std::sync::Arc;
 
@@ -100,11 +104,24 @@ fn pct_words(p: &Pub<chorus_core::aggregate::PublishedPercent>) -> String {
     }
 }
 
-async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Markup> {
+/// What a site (or one of its services) publishes: FFT by month, the most mentioned themes
+/// (comments, positive, negative), and the actions.
+struct Figures {
+    months: Vec<(String, chorus_core::aggregate::FftSummary)>,
+    top: Vec<(String, (u64, u64, u64))>,
+    actions: Vec<crate::dashboard::actions::Action>,
+}
+
+async fn figures(
+    app: &AppState,
+    site: &crate::config::Site,
+    service: Option<&str>,
+) -> anyhow::Result<Figures> {
     let now = crate::dashboard::now_secs();
     let from = crate::store::iso_utc(now - 365 * 86_400)[..10].to_string();
     let f = reports::Filter {
         site: site.id.clone(),
+        service: service.map(str::to_string),
         from: Some(from.clone()),
         ..Default::default()
     };
@@ -115,15 +132,20 @@ async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Mar
         .map(|(m, agg)| (m.clone(), agg.fft_summary()))
         .filter(|(_, s)| !matches!(s.total, Pub::Value(0)))
         .collect();
-    let rows = sqlx::query(
+    let sql = if service.is_some() {
+        "SELECT t.theme, t.sentiment, COUNT(*) FROM comment_themes t JOIN responses r ON r.id = t.response_id
+         WHERE r.site = $1 AND t.state = 'active' AND substr(r.received_at, 1, 10) >= $2 AND r.service = $3
+         GROUP BY t.theme, t.sentiment"
+    } else {
         "SELECT t.theme, t.sentiment, COUNT(*) FROM comment_themes t JOIN responses r ON r.id = t.response_id
          WHERE r.site = $1 AND t.state = 'active' AND substr(r.received_at, 1, 10) >= $2
-         GROUP BY t.theme, t.sentiment",
-    )
-    .bind(&site.id)
-    .bind(&from)
-    .fetch_all(app.store.pool())
-    .await?;
+         GROUP BY t.theme, t.sentiment"
+    };
+    let mut q = sqlx::query(sql).bind(&site.id).bind(&from);
+    if let Some(s) = service {
+        q = q.bind(s);
+    }
+    let rows = q.fetch_all(app.store.pool()).await?;
     let mut themes: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
     for r in rows {
         let (theme, sentiment, n): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
@@ -142,7 +164,23 @@ async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Mar
         .collect();
     top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     top.truncate(5);
-    let actions = crate::dashboard::actions::list(app, &site.id).await?;
+    let mut actions = crate::dashboard::actions::list(app, &site.id).await?;
+    if service.is_some() {
+        actions.retain(|a| a.service.as_deref() == service);
+    }
+    Ok(Figures {
+        months,
+        top,
+        actions,
+    })
+}
+
+async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Markup> {
+    let Figures {
+        months,
+        top,
+        actions,
+    } = figures(app, site, None).await?;
     let name = if site.name.is_empty() {
         site.id.as_str()
     } else {
@@ -223,4 +261,102 @@ async fn inner(app: &AppState, site: &crate::config::Site) -> anyhow::Result<Mar
             }
         },
     ))
+}
+
+/// `?service=` of the JSON results.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ResultsQuery {
+    service: Option<String>,
+}
+
+/// A published percentage as the page shows it: (percent, low, high), or `*` alone.
+fn pct_json(p: &Pub<chorus_core::aggregate::PublishedPercent>) -> serde_json::Value {
+    match p {
+        Pub::Value(v) => {
+            serde_json::json!({"percent": v.percent.display, "low": v.low, "high": v.high})
+        }
+        Pub::Suppressed => serde_json::json!({"percent": "*"}),
+    }
+}
+
+/// `GET /api/v1/results/{site}?service=…`: the public results as JSON, for `<chorus-results>`.
+#[utoipa::path(get, path = "/api/v1/results/{site}", tag = "results",
+    params(
+        ("site" = String, Path, description = "Site id"),
+        ("service" = Option<String>, Query, description = "One service of the site; the whole site if left out"),
+    ),
+    responses(
+        (status = 200, description = "FFT by month (`responses`, `positive` with `percent`, `low`, `high`), the most mentioned `themes` and the `actions`; every figure as published text, `*` where suppressed; never a comment"),
+        (status = 404, description = "No such site (`unknown_site`), or a service the site does not list (`unknown_service`)", body = crate::api::ErrorBody),
+        (status = 422, description = "`service` is not an id (`invalid_service`)", body = crate::api::ErrorBody),
+    ))]
+pub async fn results_json(
+    State(app): State<Arc<AppState>>,
+    Path(site): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ResultsQuery>,
+) -> Result<Response, crate::api::ApiError> {
+    use crate::api::{ApiError, Code};
+    let Some(s) = app.config.site(&site) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            Code::UnknownSite,
+            "no site has that id",
+        ));
+    };
+    let service = q.service.as_deref().filter(|v| !v.is_empty());
+    if let Some(v) = service {
+        if v.len() > 64
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Code::InvalidService,
+                "service must be an id: letters, digits, '-', '_' or '.', at most 64 characters",
+            ));
+        }
+        if !s.allows_service(Some(v)) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                Code::UnknownService,
+                "the site does not list that service",
+            ));
+        }
+    }
+    let f = figures(&app, s, service).await.map_err(|e| {
+        tracing::error!(error = %e, "results failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::InternalError,
+            "something went wrong on the server; try again later",
+        )
+    })?;
+    let count = |c: &Pub<u64>| match c {
+        Pub::Value(v) => v.to_string(),
+        Pub::Suppressed => "*".into(),
+    };
+    let body = serde_json::json!({
+        "site": s.id,
+        "service": service,
+        "name": if s.name.is_empty() { &s.id } else { &s.name },
+        "months": f.months.iter().map(|(m, x)| serde_json::json!({
+            "month": m, "responses": count(&x.total), "positive": pct_json(&x.positive),
+        })).collect::<Vec<_>>(),
+        "themes": f.top.iter().map(|(t, (n, p, q))| serde_json::json!({
+            "theme": t, "comments": n.to_string(),
+            "positive": pct_json(&publish_percent(&Proportion { k: *p, n: *n })),
+            "negative": pct_json(&publish_percent(&Proportion { k: *q, n: *n })),
+        })).collect::<Vec<_>>(),
+        "actions": f.actions.iter().map(|a| serde_json::json!({
+            "you_said": a.you_said, "we_did": a.we_did, "status": a.status, "theme": a.theme,
+            "started_on": a.started_on, "done_on": a.done_on,
+        })).collect::<Vec<_>>(),
+    });
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(res)
 }

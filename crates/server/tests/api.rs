@@ -646,6 +646,7 @@ async fn openapi_and_metrics_describe_the_service(app: Router, state: Arc<AppSta
         "/api/v1/responses",
         "/api/v1/instruments",
         "/api/v1/instruments/{id}",
+        "/api/v1/results/{site}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }

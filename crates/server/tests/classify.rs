@@ -23,6 +23,32 @@ use common::{Backend, TestDb, client::Client};
 
 const PASSWORD: &str = "correct horse battery staple 42";
 
+/// A GET of the API with an optional `Origin`: (status, JSON body, headers).
+async fn get_json(
+    app: &Router,
+    uri: &str,
+    origin: Option<&str>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().uri(uri);
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(axum::body::Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     common::app_with(backend, "classify", |config| {
         config.limits.per_ip_per_minute = 10_000;
@@ -585,6 +611,65 @@ async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
     assert_eq!(
         public.get("/results/nope").await.status,
         StatusCode::NOT_FOUND
+    );
+    // The same figures as JSON for <chorus-results service="ward-7">, under the API's CORS
+    // (an allowed page's origin is answered) and policy.
+    let (status, v, h) = get_json(
+        &app,
+        "/api/v1/results/demo?service=ward-7",
+        Some("http://127.0.0.1:8123"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://127.0.0.1:8123"
+    );
+    assert!(
+        h[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(v["service"], "ward-7");
+    let months = v["months"].as_array().unwrap();
+    assert_eq!(months.len(), 1, "{v}");
+    assert_eq!(months[0]["responses"], "7");
+    assert_eq!(months[0]["positive"]["percent"], "71.4");
+    assert!(months[0]["positive"]["low"].is_string() && months[0]["positive"]["high"].is_string());
+    let themes = v["themes"].as_array().unwrap();
+    let food = themes.iter().find(|t| t["theme"] == "food").expect("food");
+    assert_eq!(food["comments"], "6");
+    assert_eq!(food["positive"]["percent"], "83.3");
+    // Suppressed exactly as the page shows it: a star, and no interval to work it out from.
+    assert_eq!(food["negative"], json!({"percent": "*"}));
+    assert!(themes.iter().all(|t| t["theme"] != "parking"), "{v}");
+    let actions = v["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(
+        actions[0]["we_did"],
+        "We bought heated trolleys and moved the serving point"
+    );
+    assert_eq!(actions[0]["status"], "done");
+    let text = v.to_string();
+    for s in ["zebra", "served quickly", "Parking was hard"] {
+        assert!(!text.contains(s), "the results JSON shows {s:?}");
+    }
+    // Another service: none of ward 7's figures or actions.
+    let (status, v, _) = get_json(&app, "/api/v1/results/demo?service=ward-9", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["months"], json!([]));
+    assert_eq!(v["actions"], json!([]));
+    // Bad input: a clear error.
+    let (status, v, _) = get_json(&app, "/api/v1/results/nope", None).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_site"))
+    );
+    let (status, v, _) = get_json(&app, "/api/v1/results/demo?service=07700%20900123", None).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_service"))
     );
     let audited: i64 = sqlx::query(
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('action_added', 'action_updated')",

@@ -1,4 +1,4 @@
-// Chorus loader: defines <chorus-fft>, <chorus-form> and <chorus-decision-aid> as custom elements.
+// Chorus loader: defines <chorus-fft>, <chorus-form>, <chorus-decision-aid> and <chorus-results> as custom elements.
 // `cargo xtask dist` wraps this file, together with wasm-bindgen's no-modules glue, in one
 // function scope so nothing leaks onto the host page; the __CHORUS_…__ names are filled in then.
 // It is a classic script so that `document.currentScript` tells us where the bundle lives and
@@ -148,6 +148,6 @@ class ChorusElement extends HTMLElement {
   }
 }
 
-for (const tag of ["chorus-fft", "chorus-form", "chorus-decision-aid"]) {
+for (const tag of ["chorus-fft", "chorus-form", "chorus-decision-aid", "chorus-results"]) {
   if (!customElements.get(tag)) customElements.define(tag, class extends ChorusElement {});
 }

@@ -10,7 +10,9 @@
 
 pub mod aid;
 pub mod i18n;
+pub mod kiosk;
 pub mod model;
+pub mod results;
 pub mod send;
 pub mod strings;
 pub mod survey;
@@ -69,6 +71,15 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     let locale = i18n::from_host(&host);
     // The widget's own language and direction, whatever the page around it says.
     i18n::mark(locale, &host);
+    if tag == "chorus-results" {
+        let app = yew::Renderer::<results::Results>::with_root_and_props(
+            root,
+            results::ResultsProps { locale, host },
+        )
+        .render()
+        .into();
+        return Ok(Mounted { destroy: Some(app) });
+    }
     let mode = match tag {
         "chorus-form" => survey::Mode::Form,
         // The standard FFT (built in: nothing to fetch), a setting variant or the easy-read
@@ -100,8 +111,8 @@ pub fn untranslated() -> String {
 /// A running Yew app.
 struct App(Box<dyn FnOnce()>);
 
-impl From<yew::AppHandle<survey::Survey>> for App {
-    fn from(h: yew::AppHandle<survey::Survey>) -> Self {
+impl<C: yew::BaseComponent> From<yew::AppHandle<C>> for App {
+    fn from(h: yew::AppHandle<C>) -> Self {
         App(Box::new(move || h.destroy()))
     }
 }

@@ -318,12 +318,18 @@ pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
         endpoint.trim_end_matches('/'),
         String::from(js_sys::encode_uri_component(&id))
     );
+    instrument_from_js(&get_json(&url).await?)
+}
+
+/// `GET` JSON from a Chorus server with CORS and no cookies; a failure says what happened in
+/// words for the web team.
+pub async fn get_json(url: &str) -> Result<JsValue, LoadError> {
     let fetched = async {
         let init = RequestInit::new();
         init.set_mode(RequestMode::Cors);
         init.set_credentials(RequestCredentials::Omit);
         let window = web_sys::window().ok_or(JsValue::NULL)?;
-        let res: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        let res: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await?
             .dyn_into()?;
         if !res.ok() {
@@ -331,12 +337,11 @@ pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
         }
         JsFuture::from(res.json()?).await
     };
-    match fetched.await {
-        Ok(json) => instrument_from_js(&json),
+    fetched.await.map_err(|e| {
         // The status as an integer: float formatting would cost the bundle kilobytes.
-        Err(e) => Err(LoadError(match e.as_f64() {
+        LoadError(match e.as_f64() {
             Some(status) => format!("{url} answered {}", status as u16),
             None => format!("{url} could not be reached"),
-        })),
-    }
+        })
+    })
 }

@@ -63,15 +63,18 @@ pub struct Prepared {
 
 /// Build the request for a response from the host element's attributes: `endpoint`,
 /// `site`, `service` and `mode` (how it was collected; a code the core does not know is left
-/// out, so a typo in a page's markup cannot make every patient's answer bounce).
+/// out, so a typo in a page's markup cannot make every patient's answer bounce). A `kiosk`
+/// element with no (known) `mode` is a tablet.
 pub fn prepare(host: &Element, response: &Response) -> Prepared {
+    use chorus_core::mode::Mode;
     let endpoint = host.get_attribute("endpoint").unwrap_or_default();
     let site = site_of(host).unwrap_or_default();
     let service = host.get_attribute("service");
     let mode = host
         .get_attribute("mode")
-        .and_then(|m| chorus_core::mode::Mode::from_code(m.trim()))
-        .filter(|m| *m != chorus_core::mode::Mode::Online);
+        .and_then(|m| Mode::from_code(m.trim()))
+        .or_else(|| host.has_attribute("kiosk").then_some(Mode::Tablet))
+        .filter(|m| *m != Mode::Online);
     Prepared {
         url: format!("{}{RESPONSES}", endpoint.trim_end_matches('/')),
         body: submission_json(&site, service.as_deref(), mode.map(|m| m.code()), response),

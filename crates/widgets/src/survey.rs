@@ -56,6 +56,9 @@ pub fn survey(props: &SurveyProps) -> Html {
     // Without a site nothing can be sent: a form says so instead of being filled in for
     // nothing; a decision aid still works, but offers no sending.
     let configured = send::site_of(&props.host).is_some();
+    // Each kiosk reset draws a new Runner (a new key): nothing of one patient's DOM, state or
+    // idempotency key reaches the next.
+    let round = use_state(|| 0u32);
     let form = props.mode != Mode::Aid;
     let sends = form || props.host.has_attribute("send");
     {
@@ -94,9 +97,15 @@ pub fn survey(props: &SurveyProps) -> Html {
                 <p>{ t!(l, sorry_this_form_is_not) }</p>
             </div>
         },
-        Some(Ok(i)) => html! {
-            <Runner instrument={i.clone()} locale={crate::model::shown_locale(&props.host, l, i)} host={props.host.clone()} mode={props.mode} />
-        },
+        Some(Ok(i)) => {
+            let restart = {
+                let (round, n) = (round.clone(), *round);
+                Callback::from(move |_: ()| round.set(n + 1))
+            };
+            html! {
+                <Runner key={*round} instrument={i.clone()} locale={crate::model::shown_locale(&props.host, l, i)} host={props.host.clone()} mode={props.mode} again={*round > 0} {restart} />
+            }
+        }
     }
 }
 
@@ -111,6 +120,10 @@ pub struct RunnerProps {
     pub host: Element,
     /// Form or decision aid.
     pub mode: Mode,
+    /// A kiosk's next patient: focus starts on the heading.
+    pub again: bool,
+    /// Start afresh for the next patient (kiosk).
+    pub restart: Callback<()>,
 }
 
 /// The same loaded instrument is the same `Rc` (comparing two instruments field by field is
@@ -118,8 +131,9 @@ pub struct RunnerProps {
 impl PartialEq for RunnerProps {
     fn eq(&self, o: &Self) -> bool {
         Rc::ptr_eq(&self.instrument, &o.instrument)
-            && (self.locale, self.mode) == (o.locale, o.mode)
+            && (self.locale, self.mode, self.again) == (o.locale, o.mode, o.again)
             && self.host == o.host
+            && self.restart == o.restart
     }
 }
 
@@ -499,6 +513,8 @@ struct State {
     /// What to focus after the next render: `Some("")` = the page heading (or the error
     /// summary if there are errors); `Some(id)` = that field. Never on first load.
     focus: Option<String>,
+    /// Kiosk: idle for long enough that the form is about to be cleared.
+    warn: bool,
 }
 
 enum Act {
@@ -509,6 +525,8 @@ enum Act {
     Errors(Vec<(String, String)>),
     Sending,
     Done(Outcome),
+    /// Kiosk: show or hide the "still there?" warning.
+    Warn(bool),
 }
 
 impl Reducible for State {
@@ -534,6 +552,7 @@ impl Reducible for State {
                 s.sending = true;
                 s.failed = None;
             }
+            Act::Warn(w) => s.warn = w,
             Act::Done(o) => {
                 s.sending = false;
                 s.focus = Some(String::new());
@@ -555,9 +574,15 @@ pub fn runner(props: &RunnerProps) -> Html {
         let i = i.clone();
         move |_| pages(&i)
     });
+    // A kiosk is shared by one patient after another: nothing of theirs is kept anywhere.
+    let kiosk = mode != Mode::Aid && props.host.has_attribute("kiosk");
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
-    let kept = || send::draft::load(&props.host, i.version);
+    let kept = || {
+        (!kiosk)
+            .then(|| send::draft::load(&props.host, i.version))
+            .flatten()
+    };
     let st = use_reducer(|| {
         let kept = kept();
         State {
@@ -571,7 +596,8 @@ pub fn runner(props: &RunnerProps) -> Html {
             back_to_end: false,
             failed: None,
             sending: false,
-            focus: None,
+            focus: props.again.then(String::new),
+            warn: false,
         }
     });
     let key = use_memo((), |_| send::new_key());
@@ -603,6 +629,49 @@ pub fn runner(props: &RunnerProps) -> Html {
             }
         });
     }
+    // The kiosk clock reads where the patient is from each render.
+    let phase = use_memo((), |_| std::cell::Cell::new(crate::kiosk::EMPTY));
+    phase.set(match st.step {
+        _ if st.sending => crate::kiosk::SENDING,
+        Step::Done(_) => crate::kiosk::DONE,
+        Step::Page(0) if st.answers.is_empty() => crate::kiosk::EMPTY,
+        _ => crate::kiosk::BUSY,
+    });
+    {
+        let (host, phase, st, restart) = (
+            props.host.clone(),
+            phase.clone(),
+            st.clone(),
+            props.restart.clone(),
+        );
+        use_effect_with((), move |_| {
+            let on = kiosk.then(|| {
+                let warn = Callback::from(move |w| st.dispatch(Act::Warn(w)));
+                crate::kiosk::clock(&host, phase, warn, restart)
+            });
+            move || {
+                if let Some(on) = on {
+                    on.set(false)
+                }
+            }
+        });
+    }
+    // A polite question before an idle kiosk clears the form, in a region drawn empty so that
+    // what appears in it is announced.
+    let warning = kiosk.then(|| {
+        let st = st.clone();
+        html! {
+            <div aria-live="assertive" part="kiosk-warning">
+                if st.warn {
+                    <div class="chorus-inset chorus-kiosk-warning">
+                        <p class="chorus-body">{ t!(l, are_you_still_there) }</p>
+                        <button type="button" class="chorus-button chorus-button--secondary"
+                            onclick={Callback::from(move |_: MouseEvent| st.dispatch(Act::Warn(false)))}>{ t!(l, i_am_still_here) }</button>
+                    </div>
+                }
+            </div>
+        }
+    });
     // What is typed, and the page, are kept for a re-mount; sending clears them.
     let keep = {
         let (host, version, n) = (props.host.clone(), i.version, pages.len());
@@ -611,7 +680,9 @@ pub fn runner(props: &RunnerProps) -> Html {
                 Step::Page(p) => *p,
                 _ => n,
             };
-            send::draft::save(&host, version, a, page);
+            if !kiosk {
+                send::draft::save(&host, version, a, page);
+            }
         }
     };
     // Go to a step (errors cleared), focusing `target` ("" = the heading); `back` also sets
@@ -646,6 +717,9 @@ pub fn runner(props: &RunnerProps) -> Html {
     if mode != Mode::Aid
         && let Some(p) = done_panel.clone()
     {
+        if kiosk {
+            return html! { <>{ p }<p class="chorus-body" part="kiosk-next">{ t!(l, kiosk_next) }</p></> };
+        }
         return p;
     }
 
@@ -715,6 +789,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                 .collect();
             html! {
                 <form class="chorus" part="form" novalidate=true {onsubmit}>
+                    if let Some(w) = warning { { w } }
                     if let Some(onclick) = back {
                         <button type="button" class="chorus-back-link" aria-label={t!(l, back)} {onclick}>{ t!(l, back) }</button>
                     }
@@ -777,6 +852,7 @@ pub fn runner(props: &RunnerProps) -> Html {
             };
             html! {
                 <div class="chorus" part="form">
+                    if let Some(w) = warning { { w } }
                     if done_panel.is_none() {
                         // Named "Back" (the chevron the stylesheet draws is not part of the name).
                         <button type="button" class="chorus-back-link" aria-label={t!(l, back)} onclick={back_to(n.saturating_sub(1), String::new(), false)}>{ t!(l, back) }</button>
