@@ -245,7 +245,8 @@ pub async fn fft_return_csv(
                 .or_default()
                 .add(&report);
         }
-        let site = app.config.site(&f.site);
+        let site = app.site(&f.site);
+        let site = site.as_ref();
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(RETURN_HEADER)?;
         for ((setting, service, mode), a) in &groups {

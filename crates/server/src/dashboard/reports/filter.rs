@@ -211,9 +211,8 @@ async fn services(
     selected: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
     let configured: Vec<String> = app
-        .config
         .site(site)
-        .map(|s| s.services.clone())
+        .map(|s| s.service_ids())
         .unwrap_or_default();
     let mut set: BTreeSet<String> = if configured.is_empty() {
         app.store
