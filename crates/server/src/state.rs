@@ -69,7 +69,11 @@ impl AppState {
     pub fn site(&self, id: &str) -> Option<config::Site> {
         let file = self.config.site(id)?;
         let saved = self.site_settings.get();
-        Some(saved.get(id).map_or_else(|| file.clone(), |s| s.apply(file)))
+        Some(
+            saved
+                .get(id)
+                .map_or_else(|| file.clone(), |s| s.apply(file)),
+        )
     }
 
     /// Every configured site, as in force now (see [`AppState::site`]).

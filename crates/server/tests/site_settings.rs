@@ -48,7 +48,7 @@ async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role
 async fn submit(app: &Router, service: &str, key: &str) -> (StatusCode, String) {
     let body = serde_json::json!({"site": "demo", "service": service, "response": {
         "instrument": "fft", "version": 1, "locale": "en", "idempotency_key": key,
-        "answers": {"fft": "very-good"}}});
+        "answers": {"fft": "very_good"}}});
     let (status, answer) = common::post_submission(app, &body, None).await;
     (
         status,
@@ -61,14 +61,16 @@ async fn submit(app: &Router, service: &str, key: &str) -> (StatusCode, String) 
 }
 
 async fn audit_actions(state: &AppState, site: &str) -> Vec<(String, String)> {
-    sqlx::query("SELECT action, detail FROM audit_log WHERE site = $1 AND action LIKE 'site_%' ORDER BY id")
-        .bind(site)
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect()
+    sqlx::query(
+        "SELECT action, detail FROM audit_log WHERE site = $1 AND action LIKE 'site_%' ORDER BY id",
+    )
+    .bind(site)
+    .fetch_all(state.store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
 }
 
 async fn saved_rows(state: &AppState) -> i64 {
@@ -86,14 +88,27 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
     // Before: the file's one service; a ward not yet listed is refused by the API and the
     // hosted page.
-    assert_eq!(submit(&app, "outpatients", "sites-0000001").await.0, StatusCode::CREATED);
+    assert_eq!(
+        submit(&app, "outpatients", "sites-0000001").await.0,
+        StatusCode::CREATED
+    );
     let (status, code) = submit(&app, "ward-3", "sites-0000002").await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_service"));
-    assert_eq!(admin.get("/f/demo/ward-3").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_service")
+    );
+    assert_eq!(
+        admin.get("/f/demo/ward-3").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let page = admin.get("/dashboard/sites/demo").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("from the configuration file"), "{}", page.body);
+    assert!(
+        page.body.contains("from the configuration file"),
+        "{}",
+        page.body
+    );
     let csrf = page.csrf();
     let add = admin
         .post(
@@ -113,23 +128,40 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
     assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.body);
     assert_eq!(add.location(), "/dashboard/sites/demo?saved=service");
     // At once, without a restart: the API, the hosted page and the accessor see it.
-    assert_eq!(submit(&app, "ward-3", "sites-0000003").await.0, StatusCode::CREATED);
+    assert_eq!(
+        submit(&app, "ward-3", "sites-0000003").await.0,
+        StatusCode::CREATED
+    );
     assert_eq!(admin.get("/f/demo/ward-3").await.status, StatusCode::OK);
     let site = state.site("demo").unwrap();
     let ward = site.service("ward-3").unwrap();
     assert_eq!(ward.setting, Some(FftSetting::Inpatient));
-    assert_eq!((ward.ward_code.as_str(), ward.specialty_code.as_str()), ("W03", "300"));
+    assert_eq!(
+        (ward.ward_code.as_str(), ward.specialty_code.as_str()),
+        ("W03", "300")
+    );
     // The file's origins are untouched.
     assert_eq!(site.origins, state.config.site("demo").unwrap().origins);
     let page = admin.get("/dashboard/sites/demo?saved=service").await;
     assert!(page.body.contains("The service is saved"), "{}", page.body);
-    assert!(page.body.contains("saved in the dashboard by admin@trust.nhs.uk"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("saved in the dashboard by admin@trust.nhs.uk"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("W03"));
 
     // Change it: a new ward code and id. The old id is then refused.
     let edit = admin.get("/dashboard/sites/demo?edit=ward-3").await;
     assert!(edit.body.contains("Change ward-3"), "{}", edit.body);
-    assert_eq!(edit.field("original"), "ward-3");
+    // The form is filled in with the service as saved.
+    assert!(
+        edit.body
+            .contains(r#"id="ward-code" name="ward_code" type="text" value="W03""#),
+        "{}",
+        edit.body
+    );
     let changed = admin
         .post(
             "/dashboard/sites/demo",
@@ -146,63 +178,137 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
         )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-    assert_eq!(submit(&app, "ward-3", "sites-0000004").await.1, "unknown_service");
-    assert_eq!(submit(&app, "ward-3a", "sites-0000005").await.0, StatusCode::CREATED);
+    assert_eq!(
+        submit(&app, "ward-3", "sites-0000004").await.1,
+        "unknown_service"
+    );
+    assert_eq!(
+        submit(&app, "ward-3a", "sites-0000005").await.0,
+        StatusCode::CREATED
+    );
 
     // Remove it; the last service cannot be removed (the site would then accept any id).
     let removed = admin
         .post(
             "/dashboard/sites/demo",
-            &[("csrf", &csrf), ("action", "remove_service"), ("original", "ward-3a")],
+            &[
+                ("csrf", &csrf),
+                ("action", "remove_service"),
+                ("original", "ward-3a"),
+            ],
         )
         .await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
-    assert_eq!(submit(&app, "ward-3a", "sites-0000006").await.1, "unknown_service");
+    assert_eq!(
+        submit(&app, "ward-3a", "sites-0000006").await.1,
+        "unknown_service"
+    );
     let last = admin
         .post(
             "/dashboard/sites/demo",
-            &[("csrf", &csrf), ("action", "remove_service"), ("original", "outpatients")],
+            &[
+                ("csrf", &csrf),
+                ("action", "remove_service"),
+                ("original", "outpatients"),
+            ],
         )
         .await;
     assert_eq!(last.status, StatusCode::BAD_REQUEST);
-    assert!(last.body.contains("There is a problem") && last.body.contains("accepts any service"), "{}", last.body);
-    assert_eq!(submit(&app, "outpatients", "sites-0000007").await.0, StatusCode::CREATED);
+    assert!(
+        last.body.contains("There is a problem") && last.body.contains("accepts any service"),
+        "{}",
+        last.body
+    );
+    assert_eq!(
+        submit(&app, "outpatients", "sites-0000007").await.0,
+        StatusCode::CREATED
+    );
 
     let audit = audit_actions(&state, "demo").await;
     let actions: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(
         actions,
-        ["site_service_added", "site_service_changed", "site_service_removed"]
+        [
+            "site_service_added",
+            "site_service_changed",
+            "site_service_removed"
+        ]
     );
-    assert_eq!(audit[0].1, "service ward-3 (Inpatient, ward W03, specialty 300)");
-    assert!(audit[1].1.contains("→ service ward-3a (Inpatient, ward W03A, specialty 301)"), "{}", audit[1].1);
+    assert_eq!(
+        audit[0].1,
+        "service ward-3 (Inpatient, ward W03, specialty 300)"
+    );
+    assert!(
+        audit[1]
+            .1
+            .contains("→ service ward-3a (Inpatient, ward W03A, specialty 301)"),
+        "{}",
+        audit[1].1
+    );
 }
 
 async fn mistakes_show_an_error_summary_and_store_nothing(app: Router, state: Arc<AppState>) {
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
     let csrf = admin.get("/dashboard/sites/demo").await.csrf();
-    let service = |id: &'static str, setting: &'static str, ward: &'static str, specialty: &'static str| {
-        vec![
-            ("action", "save_service"),
-            ("original", ""),
-            ("id", id),
-            ("name", ""),
-            ("setting", setting),
-            ("ward_code", ward),
-            ("specialty_code", specialty),
-        ]
-    };
+    let service =
+        |id: &'static str, setting: &'static str, ward: &'static str, specialty: &'static str| {
+            vec![
+                ("action", "save_service"),
+                ("original", ""),
+                ("id", id),
+                ("name", ""),
+                ("setting", setting),
+                ("ward_code", ward),
+                ("specialty_code", specialty),
+            ]
+        };
     let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
-        (service("ward-9", "hospice", "", ""), "service-setting", "is not an FFT setting"),
-        (service("ward-9", "inpatient", "W9", "30"), "specialty-code", "three digits"),
-        (service("ward-9", "inpatient", "W 9", "300"), "ward-code", "Ward code"),
-        (service("ward-9", "inpatient", "", ""), "ward-code", "give both"),
-        (service("ward-9", "ae", "W9", "300"), "service-setting", "inpatient services only"),
+        (
+            service("ward-9", "hospice", "", ""),
+            "service-setting",
+            "is not an FFT setting",
+        ),
+        (
+            service("ward-9", "inpatient", "W9", "30"),
+            "specialty-code",
+            "three digits",
+        ),
+        (
+            service("ward-9", "inpatient", "W 9", "300"),
+            "ward-code",
+            "Ward code",
+        ),
+        (
+            service("ward-9", "inpatient", "", ""),
+            "ward-code",
+            "give both",
+        ),
+        (
+            service("ward-9", "ae", "W9", "300"),
+            "service-setting",
+            "inpatient services only",
+        ),
         (service("", "ae", "", ""), "service-id", "Service id"),
-        (service("outpatients", "outpatient", "", ""), "service-id", "already has a service"),
-        (vec![("action", "retention"), ("retention_days", "0")], "retention-days", "1 to 3650"),
-        (vec![("action", "retention"), ("retention_days", "3651")], "retention-days", "1 to 3650"),
-        (vec![("action", "retention"), ("retention_days", "two years")], "retention-days", "whole number"),
+        (
+            service("outpatients", "outpatient", "", ""),
+            "service-id",
+            "already has a service",
+        ),
+        (
+            vec![("action", "retention"), ("retention_days", "0")],
+            "retention-days",
+            "1 to 3650",
+        ),
+        (
+            vec![("action", "retention"), ("retention_days", "3651")],
+            "retention-days",
+            "1 to 3650",
+        ),
+        (
+            vec![("action", "retention"), ("retention_days", "two years")],
+            "retention-days",
+            "whole number",
+        ),
     ];
     for (fields, field_id, message) in cases {
         let mut form = vec![("csrf", csrf.as_str())];
@@ -210,11 +316,26 @@ async fn mistakes_show_an_error_summary_and_store_nothing(app: Router, state: Ar
         let p = admin.post("/dashboard/sites/demo", &form).await;
         assert_eq!(p.status, StatusCode::BAD_REQUEST, "{fields:?}: {}", p.body);
         assert!(p.body.contains("There is a problem"), "{fields:?}");
-        assert!(p.body.contains(&format!("href=\"#{field_id}\"")), "{fields:?}: {}", p.body);
-        assert!(p.body.contains(message), "{fields:?} wants {message}: {}", p.body);
-        assert!(p.body.contains(&format!("id=\"{field_id}-error\"")), "{fields:?}");
+        assert!(
+            p.body.contains(&format!("href=\"#{field_id}\"")),
+            "{fields:?}: {}",
+            p.body
+        );
+        assert!(
+            p.body.contains(message),
+            "{fields:?} wants {message}: {}",
+            p.body
+        );
+        assert!(
+            p.body.contains(&format!("id=\"{field_id}-error\"")),
+            "{fields:?}"
+        );
     }
-    assert_eq!(saved_rows(&state).await, 0, "a refused change stored something");
+    assert_eq!(
+        saved_rows(&state).await,
+        0,
+        "a refused change stored something"
+    );
     assert!(audit_actions(&state, "demo").await.is_empty());
     let site = state.site("demo").unwrap();
     assert_eq!(site.service_ids(), ["outpatients"]);
@@ -225,7 +346,10 @@ async fn retention_set_in_the_dashboard_is_what_the_retention_task_applies(
     app: Router,
     state: Arc<AppState>,
 ) {
-    assert_eq!(submit(&app, "outpatients", "sites-0000011").await.0, StatusCode::CREATED);
+    assert_eq!(
+        submit(&app, "outpatients", "sites-0000011").await.0,
+        StatusCode::CREATED
+    );
     // Ten days old: kept by the file's 730 days.
     let ten_days_ago = chorus_server::store::iso_utc(chorus_server::util::now_secs() - 10 * 86_400);
     sqlx::query("UPDATE responses SET received_at = $1")
@@ -241,7 +365,11 @@ async fn retention_set_in_the_dashboard_is_what_the_retention_task_applies(
     let p = admin
         .post(
             "/dashboard/sites/demo",
-            &[("csrf", &csrf), ("action", "retention"), ("retention_days", "7")],
+            &[
+                ("csrf", &csrf),
+                ("action", "retention"),
+                ("retention_days", "7"),
+            ],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
@@ -251,7 +379,13 @@ async fn retention_set_in_the_dashboard_is_what_the_retention_task_applies(
     assert_eq!(chorus_server::apply_retention(&state).await, 1);
     assert_eq!(state.store.count().await.unwrap(), 0);
     let audit = audit_actions(&state, "demo").await;
-    assert_eq!(audit, [("site_retention_set".to_string(), "retention 730 → 7 days".to_string())]);
+    assert_eq!(
+        audit,
+        [(
+            "site_retention_set".to_string(),
+            "retention 730 → 7 days".to_string()
+        )]
+    );
     let run: String = sqlx::query("SELECT detail FROM audit_log WHERE action = 'retention' AND site = 'demo' ORDER BY id DESC")
         .fetch_one(state.store.pool())
         .await
@@ -265,13 +399,23 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
     state: Arc<AppState>,
 ) {
     let mut analyst = signed_in(&app, &state, "analyst@trust.nhs.uk", "demo", "analyst").await;
-    assert_eq!(analyst.get("/dashboard/sites/demo").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(analyst.get("/dashboard/sites").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        analyst.get("/dashboard/sites/demo").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        analyst.get("/dashboard/sites").await.status,
+        StatusCode::FORBIDDEN
+    );
     let csrf = analyst.get("/dashboard/account").await.csrf();
     let p = analyst
         .post(
             "/dashboard/sites/demo",
-            &[("csrf", &csrf), ("action", "retention"), ("retention_days", "7")],
+            &[
+                ("csrf", &csrf),
+                ("action", "retention"),
+                ("retention_days", "7"),
+            ],
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
@@ -281,12 +425,19 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
     let sites = admin.get("/dashboard/sites").await;
     assert_eq!(sites.status, StatusCode::SEE_OTHER);
     assert_eq!(sites.location(), "/dashboard/sites/demo");
-    assert_eq!(admin.get("/dashboard/sites/other").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.get("/dashboard/sites/other").await.status,
+        StatusCode::FORBIDDEN
+    );
     let csrf = admin.get("/dashboard/sites/demo").await.csrf();
     let p = admin
         .post(
             "/dashboard/sites/other",
-            &[("csrf", &csrf), ("action", "retention"), ("retention_days", "7")],
+            &[
+                ("csrf", &csrf),
+                ("action", "retention"),
+                ("retention_days", "7"),
+            ],
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
@@ -301,7 +452,11 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
     let p = admin
         .post(
             "/dashboard/sites/demo",
-            &[("csrf", "not-the-token"), ("action", "retention"), ("retention_days", "7")],
+            &[
+                ("csrf", "not-the-token"),
+                ("action", "retention"),
+                ("retention_days", "7"),
+            ],
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
@@ -335,7 +490,11 @@ async fn saved_settings_outlive_a_restart_and_can_be_reset_to_the_file(
     }
     // A second server on the same database (a restart, or another instance) reads them.
     let again = AppState::new(state.store.clone(), state.config.clone());
-    assert_eq!(again.site("demo").unwrap().retention_days, 730, "not read yet");
+    assert_eq!(
+        again.site("demo").unwrap().retention_days,
+        730,
+        "not read yet"
+    );
     again.site_settings.refresh(&again.store).await.unwrap();
     let site = again.site("demo").unwrap();
     assert_eq!(site.retention_days, 400);
@@ -344,12 +503,18 @@ async fn saved_settings_outlive_a_restart_and_can_be_reset_to_the_file(
     assert_eq!(site.service("ed").unwrap().name, "Emergency department");
 
     let p = admin
-        .post("/dashboard/sites/demo", &[("csrf", &csrf), ("action", "reset")])
+        .post(
+            "/dashboard/sites/demo",
+            &[("csrf", &csrf), ("action", "reset")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert_eq!(p.location(), "/dashboard/sites/demo?saved=reset");
     let site = state.site("demo").unwrap();
-    assert_eq!((site.retention_days, site.service_ids()), (730, vec!["outpatients".to_string()]));
+    assert_eq!(
+        (site.retention_days, site.service_ids()),
+        (730, vec!["outpatients".to_string()])
+    );
     assert_eq!(saved_rows(&state).await, 0);
     let last = audit_actions(&state, "demo").await.pop().unwrap();
     assert_eq!(last.0, "site_settings_reset");

@@ -65,10 +65,9 @@ struct Snapshot {
 impl Cache {
     /// The saved settings as last read (none before the first read: the file's are in force).
     pub fn get(&self) -> std::sync::Arc<BTreeMap<String, Saved>> {
-        self.inner.read().map_or_else(
-            |p| p.get_ref().map.clone(),
-            |s| s.map.clone(),
-        )
+        self.inner
+            .read()
+            .map_or_else(|p| p.get_ref().map.clone(), |s| s.map.clone())
     }
 
     /// Have the saved settings been read from the database yet?

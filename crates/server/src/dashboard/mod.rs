@@ -17,7 +17,7 @@
 //! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
 //! | `withdraw` | admins: a patient's request to withdraw feedback (find by receipt reference, delete with a reason) |
 //! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
-| `site_settings` | admins: a site's services (FFT setting, ward and specialty codes) and retention, changed at run time |
+//! | `site_settings` | admins: a site's services (FFT setting, ward and specialty codes) and retention, changed at run time |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return |
 //! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |

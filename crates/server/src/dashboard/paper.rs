@@ -93,6 +93,7 @@ pub struct CardForm {
 /// The FFT instruments a card can be keyed against.
 fn fft_instruments<'a>(app: &'a AppState, site: &str) -> Vec<&'a Instrument> {
     let allowed = app.site(site);
+    let allowed = allowed.as_ref();
     app.instruments
         .values()
         .filter(|i| i.scoring == Scoring::Fft && i.id != "fft-easy-read")
@@ -315,6 +316,7 @@ fn check_common(
     staff.require(&f.site, Role::Analyst)?;
     let mut problems = Vec::new();
     let site = app.site(&f.site);
+    let site = site.as_ref();
     let service = f.service.trim();
     if service.is_empty() {
         problems.push((

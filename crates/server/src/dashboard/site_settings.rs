@@ -27,7 +27,7 @@ use crate::{
     AppState,
     config::{
         FftSetting, Service, Site,
-        runtime::{self, RETENTION_RANGE, Saved},
+        runtime::{self, RETENTION_RANGE},
     },
 };
 
@@ -206,7 +206,12 @@ fn described_by(id: &str, hint: bool, problems: &[(String, String)]) -> Option<S
 }
 
 fn view(app: &AppState, staff: &Staff, s: &Site, v: View, status: StatusCode) -> Response {
-    let saved = app.site_settings.get().get(&s.id).cloned().unwrap_or_default();
+    let saved = app
+        .site_settings
+        .get()
+        .get(&s.id)
+        .cloned()
+        .unwrap_or_default();
     let here = format!("/dashboard/sites/{}", s.id);
     let p = &v.problems;
     let f = v.editing.clone().unwrap_or_default();
