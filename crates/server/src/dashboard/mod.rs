@@ -19,7 +19,8 @@
 //! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
 //! | `site_settings` | admins: a site's services (FFT setting, ward and specialty codes) and retention, changed at run time |
 //! | `charts` | accessible SVG charts |
-//! | `export` | CSV of responses and the NHS England FFT monthly return |
+//! | `export` | CSV of responses and the NHS England FFT monthly return (one CSV per setting, with its preview) |
+//! | `fft_return` | the return's rows by setting, ward and mode; the suppression preview; the submission deadline |
 //! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |
 //! | `seed` | the demo data generator (`chorus seed`) |
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
@@ -31,6 +32,7 @@ pub mod auth;
 pub mod charts;
 pub mod equality;
 pub mod export;
+pub mod fft_return;
 pub mod paper;
 pub mod people;
 pub mod reports;
@@ -93,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/actions/{id}", post(actions::update))
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
+        .route("/exports/fft-return", get(export::fft_return_page))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))
         .route("/equality", get(equality::equality_page))
         .route("/paper", get(paper::paper_page).post(paper::save_card))
