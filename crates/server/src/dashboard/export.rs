@@ -12,8 +12,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    audit, fft_return,
+    audit,
     auth::{Role, Staff},
+    fft_return,
     reports::{self, FilterQuery, Report},
     templates::{self, PageError, PageResult},
 };
@@ -185,7 +186,10 @@ pub const RETURN_HEADER: [&str; 13] = [
 
 /// The settings a site's return covers for a month: those with responses, and those its
 /// services are configured for (so a deadline is shown before the first response).
-fn settings_of(site: Option<&crate::config::Site>, rows: &[fft_return::ReturnRow]) -> Vec<FftSetting> {
+fn settings_of(
+    site: Option<&crate::config::Site>,
+    rows: &[fft_return::ReturnRow],
+) -> Vec<FftSetting> {
     FftSetting::ALL
         .into_iter()
         .filter(|x| {
@@ -366,7 +370,13 @@ pub async fn fft_return_page(
             }
         }
     };
-    Ok(templates::page(&format!("FFT return: {label}"), Some(&staff), "exports", body).into_response())
+    Ok(templates::page(
+        &format!("FFT return: {label}"),
+        Some(&staff),
+        "exports",
+        body,
+    )
+    .into_response())
 }
 
 /// `GET /dashboard/exports/fft-return.csv?site=…&month=YYYY-MM[&setting=…]`: one setting's

@@ -64,7 +64,11 @@ impl ReturnRow {
 }
 
 /// The setting a response of `instrument` for `service` is returned under.
-pub fn setting_of(site: Option<&Site>, service: Option<&str>, instrument: &str) -> Option<FftSetting> {
+pub fn setting_of(
+    site: Option<&Site>,
+    service: Option<&str>,
+    instrument: &str,
+) -> Option<FftSetting> {
     service
         .and_then(|s| site?.service(s))
         .and_then(|s| s.setting)
@@ -151,14 +155,16 @@ pub fn setting_rows(all: &[ReturnRow], setting: FftSetting) -> Vec<ReturnRow> {
     }
     merged
         .into_iter()
-        .map(|((ward_code, specialty_code, service, mode), counts)| ReturnRow {
-            setting: Some(setting),
-            service,
-            ward_code,
-            specialty_code,
-            mode,
-            counts,
-        })
+        .map(
+            |((ward_code, specialty_code, service, mode), counts)| ReturnRow {
+                setting: Some(setting),
+                service,
+                ward_code,
+                specialty_code,
+                mode,
+                counts,
+            },
+        )
         .collect()
 }
 
@@ -298,7 +304,11 @@ fn easter(year: i32) -> Date {
     let day = (h + l - 7 * m + 114) % 31 + 1;
     Date::from_calendar_date(
         year,
-        if month == 3 { Month::March } else { Month::April },
+        if month == 3 {
+            Month::March
+        } else {
+            Month::April
+        },
         day as u8,
     )
     .unwrap_or(Date::MIN)
@@ -494,11 +504,17 @@ mod tests {
         let p = preview(&[row("W2", "Paper", [3, 0, 0, 0, 0, 0])]);
         assert_eq!((p.cells[0][0], p.totals[0]), (Small, Small));
         // Nothing small: nothing hidden.
-        let p = preview(&[row("W3", "Online", [10, 8, 5, 6, 0, 0]), row("W3", "SMS", [7, 5, 0, 0, 0, 0])]);
+        let p = preview(&[
+            row("W3", "Online", [10, 8, 5, 6, 0, 0]),
+            row("W3", "SMS", [7, 5, 0, 0, 0, 0]),
+        ]);
         assert!(p.cells.iter().flatten().all(|s| *s == shown));
         // Two modes: the small paper "good" is protected against both its row total and the
         // good total over modes.
-        let rows = [row("W4", "Online", [10, 8, 5, 6, 0, 0]), row("W4", "Paper", [9, 2, 0, 0, 0, 0])];
+        let rows = [
+            row("W4", "Online", [10, 8, 5, 6, 0, 0]),
+            row("W4", "Paper", [9, 2, 0, 0, 0, 0]),
+        ];
         let p = preview(&rows);
         assert_eq!(p.cells[1][1], Small);
         let hidden = |r: usize| p.cells[r].iter().filter(|s| **s != shown).count();
