@@ -262,7 +262,12 @@ async fn mistakes_show_an_error_summary_and_store_nothing(app: Router, state: Ar
                 ("specialty_code", specialty),
             ]
         };
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    type Case = (
+        Vec<(&'static str, &'static str)>,
+        &'static str,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         (
             service("ward-9", "hospice", "", ""),
             "service-setting",

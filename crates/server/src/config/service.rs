@@ -205,7 +205,8 @@ impl Service {
             ));
         }
         let by_ward = self.setting.is_some_and(FftSetting::by_ward);
-        if !by_ward && !(self.ward_code.is_empty() && self.specialty_code.is_empty()) {
+        let has_codes = !self.ward_code.is_empty() || !self.specialty_code.is_empty();
+        if !by_ward && has_codes {
             out.push((
                 "setting",
                 "Ward and specialty codes are returned for inpatient services only: choose the inpatient setting or leave the codes empty".into(),

@@ -266,9 +266,9 @@ pub fn preview(rows: &[ReturnRow]) -> Preview {
         }
         let p = chorus_core::suppress::protect(&values, &primary, &sums, &published);
         for (m, &i) in members.iter().enumerate() {
-            for a in 0..6 {
+            for (a, cell) in cells[i].iter_mut().enumerate() {
                 let j = m * 6 + a;
-                cells[i][a] = match (primary[j], p.hidden[j]) {
+                *cell = match (primary[j], p.hidden[j]) {
                     (true, _) => Shown::Small,
                     (false, true) => Shown::Secondary,
                     _ => Shown::Shown,
