@@ -199,8 +199,11 @@ fn settings_of(
         .collect()
 }
 
+/// "Tue 19 Jan 2027".
 fn long_date(d: time::Date) -> String {
-    format!("{} {} {}", d.weekday(), d.day(), d.month()) + &format!(" {}", d.year())
+    let day = &d.weekday().to_string()[..3];
+    let month = &d.month().to_string()[..3];
+    format!("{day} {} {month} {}", d.day(), d.year())
 }
 
 /// The table of a month's settings: responses, deadline, and each one's download link.
@@ -236,14 +239,14 @@ async fn return_settings(app: &AppState, site_id: &str, month: &str) -> anyhow::
                             tr id={ "setting-" (x.code()) } {
                                 th scope="row" { (x.label()) }
                                 td { (n) }
-                                td { @if let Some(d) = fft_return::deadline(month, *x) { time datetime=(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())) { (long_date(d)) } " (" (fft_return::WORKING_DAY) "th working day, through " (fft_return::submitted_through(*x)) ")" } }
+                                td { @if let Some(d) = fft_return::deadline(month, *x) { time datetime=(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())) { (long_date(d)) } br; span class="hint" { "through " (fft_return::submitted_through(*x)) } } }
                                 td { a href={ "/dashboard/exports/fft-return.csv?site=" (reports::url_encode(site_id)) "&month=" (month) "&setting=" (x.code()) } { (x.label()) " CSV" span class="visually-hidden" { " for " (reports::month_label(month)) } } }
                             }
                         }
                     }
                 }
             }
-            p class="hint" { "Deadlines follow the usual rule (the " (fft_return::WORKING_DAY) "th working day of the month after, bank holidays in England and Wales skipped); check NHS England's collection timetable, which can move a date." }
+            p class="hint" { "Each deadline is the " (fft_return::WORKING_DAY) "th working day of the month after (weekends and bank holidays in England and Wales skipped). Check NHS England's collection timetable, which can move a date." }
         }
         @if other > 0 {
             p id="return-other" { (other) " responses have no setting (the general FFT on a service with no setting): they are only in the all-settings CSV. Give their services a setting in Site settings." }

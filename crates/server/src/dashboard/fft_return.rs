@@ -411,11 +411,12 @@ pub fn deadline(month: &str, _setting: FftSetting) -> Option<Date> {
     }
 }
 
-/// Where a setting's return is submitted.
+/// Where a setting's return is submitted: NHS England's Strategic Data Collection Service
+/// (SDCS) for trusts, the Calculating Quality Reporting Service (CQRS) for practices.
 pub fn submitted_through(setting: FftSetting) -> &'static str {
     match setting {
         FftSetting::Gp | FftSetting::Dental => "CQRS",
-        _ => "the Strategic Data Collection Service (SDCS)",
+        _ => "SDCS",
     }
 }
 
