@@ -366,6 +366,13 @@ pub async fn fft_return_page(
                                     @for a in 0..6 { td { (mark(r.counts[a], p.cells[i][a])) } }
                                     td { (mark(r.total(), p.totals[i])) }
                                 }
+                                @for g in p.groups.iter().filter(|g| g.after == i) {
+                                    tr class="group-total" {
+                                        th scope="row" colspan=(if x.by_ward() { 3 } else { 1 }) { "All modes" @if x.by_ward() { " (" (r.ward_code) ")" } }
+                                        @for a in 0..6 { td { (mark(g.counts[a], g.cells[a])) } }
+                                        td { (mark(g.total.0, g.total.1)) }
+                                    }
+                                }
                             }
                         }
                     }

@@ -219,26 +219,52 @@ pub enum Shown {
     Secondary,
 }
 
-/// The preview of one setting's rows: per row, the six answers' and the total's fate.
+/// The preview of one setting's rows: per row, the six answers' and the total's fate; and for
+/// each group of more than one mode, its totals over the modes and their fate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preview {
     /// Per row, per answer.
     pub cells: Vec<[Shown; 6]>,
     /// Per row, its total.
     pub totals: Vec<Shown>,
+    /// The totals over the modes of each group with more than one row.
+    pub groups: Vec<GroupTotals>,
+}
+
+/// A group's totals over its modes (a published row of their own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupTotals {
+    /// The index of the group's last row (the totals follow it).
+    pub after: usize,
+    /// Per answer, over the modes.
+    pub counts: [u64; 6],
+    /// Each one's fate.
+    pub cells: [Shown; 6],
+    /// The group's total and its fate.
+    pub total: (u64, Shown),
 }
 
 /// Which cells publication would suppress. The published table is taken to be the rows as
 /// in the CSV, grouped (a ward, or the site) with each group's rows by mode: every row's total,
 /// and, for a group of more than one mode, each answer's total over its modes and the group's
-/// total. Counts of 1 to 4 are suppressed; then `chorus_core::suppress::protect` hides what else
-/// must go so no suppressed count can be had from the figures left (row totals it withdraws, or
-/// that are themselves small, are suppressed too). Groups share no cell, so each is protected
-/// on its own.
+/// total. Counts of 1 to 4 are suppressed, totals included; then
+/// `chorus_core::suppress::protect` hides what else must go so no suppressed count can be had
+/// from the figures left (totals it withdraws are marked as secondary). Groups share no cell,
+/// so each is protected on its own.
 pub fn preview(rows: &[ReturnRow]) -> Preview {
     let small = |n: u64| (1..chorus_core::aggregate::SUPPRESS_BELOW).contains(&n);
+    let fate = |value: u64, published: bool| {
+        if small(value) {
+            Shown::Small
+        } else if !published {
+            Shown::Secondary
+        } else {
+            Shown::Shown
+        }
+    };
     let mut cells = vec![[Shown::Shown; 6]; rows.len()];
     let mut totals = vec![Shown::Shown; rows.len()];
+    let mut group_totals = Vec::new();
     let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         groups
@@ -256,10 +282,13 @@ pub fn preview(rows: &[ReturnRow]) -> Preview {
             sums.push((m * 6..m * 6 + 6).collect());
             published.push(!small(rows[i].total()));
         }
+        let mut over_modes = [0u64; 6];
         if members.len() > 1 {
-            for a in 0..6 {
-                sums.push((0..members.len()).map(|m| m * 6 + a).collect());
-                published.push(true);
+            for (a, t) in over_modes.iter_mut().enumerate() {
+                let column: Vec<usize> = (0..members.len()).map(|m| m * 6 + a).collect();
+                *t = column.iter().map(|&j| values[j]).sum();
+                sums.push(column);
+                published.push(!small(*t));
             }
             sums.push((0..values.len()).collect());
             published.push(!small(values.iter().sum()));
@@ -274,16 +303,24 @@ pub fn preview(rows: &[ReturnRow]) -> Preview {
                     _ => Shown::Shown,
                 };
             }
-            totals[i] = if small(rows[i].total()) {
-                Shown::Small
-            } else if !p.published[m] {
-                Shown::Secondary
-            } else {
-                Shown::Shown
-            };
+            totals[i] = fate(rows[i].total(), p.published[m]);
+        }
+        if members.len() > 1 {
+            let k = members.len();
+            let whole: u64 = values.iter().sum();
+            group_totals.push(GroupTotals {
+                after: *members.last().unwrap_or(&0),
+                counts: over_modes,
+                cells: std::array::from_fn(|a| fate(over_modes[a], p.published[k + a])),
+                total: (whole, fate(whole, p.published[k + 6])),
+            });
         }
     }
-    Preview { cells, totals }
+    Preview {
+        cells,
+        totals,
+        groups: group_totals,
+    }
 }
 
 /// Easter Sunday (the anonymous Gregorian algorithm).
@@ -488,6 +525,136 @@ mod tests {
             specialty_code: "300".into(),
             mode,
             counts,
+        }
+    }
+
+    /// Every whole, non-negative filling of the hidden cells that agrees with everything the
+    /// preview leaves published: returns the small hidden counts with only one possible value
+    /// (a reader could work them out). A hidden cell in no published total could be anything;
+    /// one in some is at most the smallest of them, which bounds the search.
+    fn solvable_cells(rows: &[ReturnRow], p: &Preview) -> Vec<(usize, usize)> {
+        let shown = |s: Shown| s == Shown::Shown;
+        let group_of = |i: usize| (&rows[i].ward_code, &rows[i].service);
+        // Published totals: (cells, value).
+        let mut sums: Vec<(Vec<(usize, usize)>, u64)> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if shown(p.totals[i]) {
+                sums.push(((0..6).map(|a| (i, a)).collect(), r.total()));
+            }
+        }
+        for g in &p.groups {
+            let members: Vec<usize> = (0..rows.len())
+                .filter(|&i| group_of(i) == group_of(g.after))
+                .collect();
+            for a in 0..6 {
+                if shown(g.cells[a]) {
+                    sums.push((members.iter().map(|&i| (i, a)).collect(), g.counts[a]));
+                }
+            }
+            if shown(g.total.1) {
+                sums.push((
+                    members
+                        .iter()
+                        .flat_map(|&i| (0..6).map(move |a| (i, a)))
+                        .collect(),
+                    g.total.0,
+                ));
+            }
+        }
+        let hidden: Vec<(usize, usize)> = (0..rows.len())
+            .flat_map(|i| (0..6).map(move |a| (i, a)))
+            .filter(|&(i, a)| !shown(p.cells[i][a]))
+            .collect();
+        let bounds: Vec<Option<u64>> = hidden
+            .iter()
+            .map(|h| {
+                sums.iter()
+                    .filter(|(c, _)| c.contains(h))
+                    .map(|(_, v)| *v)
+                    .min()
+            })
+            .collect();
+        // Enumerate only the bounded cells; the others are free.
+        let searched: Vec<usize> = (0..hidden.len()).filter(|&k| bounds[k].is_some()).collect();
+        let mut guess = vec![0u64; searched.len()];
+        let mut seen: Vec<std::collections::BTreeSet<u64>> =
+            vec![Default::default(); searched.len()];
+        let value = |g: &[u64], cell: (usize, usize)| -> Option<u64> {
+            match hidden.iter().position(|&h| h == cell) {
+                None => Some(rows[cell.0].counts[cell.1]),
+                Some(k) => searched.iter().position(|&s| s == k).map(|j| g[j]),
+            }
+        };
+        'all: loop {
+            let agrees = sums.iter().all(|(cells, total)| {
+                // A total with a free cell in it can always be met.
+                let vals: Option<Vec<u64>> = cells.iter().map(|&c| value(&guess, c)).collect();
+                vals.is_none_or(|v| v.iter().sum::<u64>() == *total)
+            });
+            if agrees {
+                for (j, v) in guess.iter().enumerate() {
+                    seen[j].insert(*v);
+                }
+            }
+            let mut j = 0;
+            loop {
+                if j == guess.len() {
+                    break 'all;
+                }
+                guess[j] += 1;
+                if guess[j] <= bounds[searched[j]].unwrap_or(0) {
+                    break;
+                }
+                guess[j] = 0;
+                j += 1;
+            }
+        }
+        searched
+            .iter()
+            .zip(&seen)
+            .map(|(&k, vals)| (hidden[k], vals.len()))
+            .filter(|((i, a), n)| p.cells[*i][*a] == Shown::Small && *n < 2)
+            .map(|(h, _)| h)
+            .collect()
+    }
+
+    #[test]
+    fn the_check_finds_a_count_left_open_to_subtraction() {
+        // Poor = 2 hidden, everything else shown with the row total: 2 = 8 - 6.
+        let rows = [row("W1", "Online", [6, 0, 0, 2, 0, 0])];
+        let mut p = preview(&rows);
+        p.cells[0] = [
+            Shown::Shown,
+            Shown::Shown,
+            Shown::Shown,
+            Shown::Small,
+            Shown::Shown,
+            Shown::Shown,
+        ];
+        assert_eq!(solvable_cells(&rows, &p), [(0, 3)]);
+    }
+
+    #[test]
+    fn no_suppressed_count_can_be_worked_out_from_the_preview() {
+        let tables: Vec<Vec<ReturnRow>> = vec![
+            vec![row("W1", "Online", [6, 0, 0, 2, 0, 0])],
+            vec![
+                row("W1", "Online", [7, 0, 0, 0, 0, 0]),
+                row("W1", "Paper", [6, 0, 0, 2, 0, 0]),
+            ],
+            vec![
+                row("W2", "Online", [5, 2, 0, 0, 0, 0]),
+                row("W2", "SMS", [0, 3, 0, 0, 0, 0]),
+            ],
+            vec![
+                row("W3", "Online", [5, 1, 0, 0, 0, 0]),
+                row("W3", "Paper", [5, 0, 0, 0, 0, 0]),
+            ],
+        ];
+        for rows in &tables {
+            let p = preview(rows);
+            assert!(p.cells.iter().flatten().any(|s| *s == Shown::Small));
+            assert_eq!(solvable_cells(rows, &p), [], "{rows:?} {p:?}");
         }
     }
 
