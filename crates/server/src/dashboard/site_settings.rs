@@ -21,6 +21,7 @@ use serde::Deserialize;
 use super::{
     audit,
     auth::{self, Role, Staff},
+    reports::url_encode,
     templates,
 };
 use crate::{
@@ -43,14 +44,14 @@ pub async fn sites_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
             let any = staff.roles.keys().next().cloned().unwrap_or_default();
             auth::forbidden(&staff, Role::Admin, &any)
         }
-        [one] => Redirect::to(&format!("/dashboard/sites/{}", one.id)).into_response(),
+        [one] => Redirect::to(&format!("/dashboard/sites/{}", url_encode(&one.id))).into_response(),
         many => {
             let body = html! {
                 h1 { "Site settings" }
                 p { "Choose a site you administer." }
                 ul {
                     @for s in many {
-                        li { a href={ "/dashboard/sites/" (s.id) } { (s.id) @if !s.name.is_empty() { " – " (s.name) } } }
+                        li { a href={ "/dashboard/sites/" (url_encode(&s.id)) } { (s.id) @if !s.name.is_empty() { " – " (s.name) } } }
                     }
                 }
             };
@@ -212,7 +213,7 @@ fn view(app: &AppState, staff: &Staff, s: &Site, v: View, status: StatusCode) ->
         .get(&s.id)
         .cloned()
         .unwrap_or_default();
-    let here = format!("/dashboard/sites/{}", s.id);
+    let here = format!("/dashboard/sites/{}", url_encode(&s.id));
     let p = &v.problems;
     let f = v.editing.clone().unwrap_or_default();
     let editing = !f.original.is_empty();
@@ -249,7 +250,7 @@ fn view(app: &AppState, staff: &Staff, s: &Site, v: View, status: StatusCode) ->
                                 td { (x.ward_code) }
                                 td { (x.specialty_code) }
                                 td {
-                                    a href={ (here) "?edit=" (x.id) "#service-form" } { "Edit" span class="visually-hidden" { " " (x.id) } }
+                                    a href={ (here) "?edit=" (url_encode(&x.id)) "#service-form" } { "Edit" span class="visually-hidden" { " " (x.id) } }
                                     form method="post" action=(here) {
                                         input type="hidden" name="csrf" value=(staff.csrf);
                                         input type="hidden" name="action" value="remove_service";
@@ -434,7 +435,7 @@ pub async fn change(
                 let original = form.service.original.trim();
                 let mut list = s.services.clone();
                 let Some(i) = list.iter().position(|x| x.id == original) else {
-                    return Ok(Redirect::to(&format!("/dashboard/sites/{site}#services")).into_response());
+                    return Ok(Redirect::to(&format!("/dashboard/sites/{}#services", url_encode(&site))).into_response());
                 };
                 if list.len() == 1 {
                     return Ok(refuse(
@@ -487,7 +488,7 @@ pub async fn change(
                     "services and retention from the configuration file again",
                 )
                 .await?;
-                return Ok(Redirect::to(&format!("/dashboard/sites/{site}?saved=reset")).into_response());
+                return Ok(Redirect::to(&format!("/dashboard/sites/{}?saved=reset", url_encode(&site))).into_response());
             }
             _ => {
                 return Ok(refuse(
@@ -508,7 +509,7 @@ pub async fn change(
             &detail,
         )
         .await?;
-        anyhow::Ok(Redirect::to(&format!("/dashboard/sites/{site}?saved={done}")).into_response())
+        anyhow::Ok(Redirect::to(&format!("/dashboard/sites/{}?saved={done}", url_encode(&site))).into_response())
     }
     .await;
     run.unwrap_or_else(|e| templates::server_error(&e))
