@@ -158,5 +158,12 @@ test("the exports page shows each setting's deadline, its CSV and the suppressio
   assert.equal(await ward.count(), 1);
   assert.equal(await ward.locator(".suppress-small").count(), 1, "poor = 2 would be suppressed");
   assert.ok((await ward.locator(".suppress-secondary").count()) >= 1, "and protected by another cell");
+  // The exports page itself lists last month's settings, each with its deadline and CSV (the
+  // inpatient one at least: a service is configured for it).
+  await page.goto(`${server.url}/dashboard/exports?site=demo`);
+  await checkHere(page, "exports");
+  const last = page.locator("#setting-inpatient");
+  assert.match(await last.locator("time").getAttribute("datetime"), /^\d{4}-\d{2}-\d{2}$/);
+  assert.match(await last.getByRole("link").getAttribute("href"), /&setting=inpatient$/);
   await context.close();
 });
