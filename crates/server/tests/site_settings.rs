@@ -142,9 +142,17 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
     );
     // The paper cards form and the report filter offer it.
     let paper = admin.get("/dashboard/paper?site=demo").await;
-    assert!(paper.body.contains(r#"<option value="ward-3""#), "{}", paper.body);
+    assert!(
+        paper.body.contains(r#"<option value="ward-3""#),
+        "{}",
+        paper.body
+    );
     let fft = admin.get("/dashboard/fft?site=demo").await;
-    assert!(fft.body.contains(r#"<option value="ward-3""#), "{}", fft.body);
+    assert!(
+        fft.body.contains(r#"<option value="ward-3""#),
+        "{}",
+        fft.body
+    );
     // The file's origins are untouched.
     assert_eq!(site.origins, state.config.site("demo").unwrap().origins);
     let page = admin.get("/dashboard/sites/demo?saved=service").await;
