@@ -391,7 +391,7 @@ pub async fn post_response(
             "site must be 1 to 64 characters",
         ));
     }
-    let Some(site) = app.config.site(&submission.site) else {
+    let Some(site) = app.site(&submission.site) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             Code::UnknownSite,

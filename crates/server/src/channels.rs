@@ -101,7 +101,7 @@ fn with_headers(status: StatusCode, body: Markup) -> Response {
 }
 
 fn check(state: &AppState, site: &str, service: &str, q: &LinkQuery) -> Result<Link, Refusal> {
-    let Some(s) = state.config.site(site) else {
+    let Some(s) = state.site(site) else {
         return Err(Refusal(
             StatusCode::NOT_FOUND,
             "We could not find the organisation this link is for.",

@@ -12,6 +12,9 @@ use serde::Deserialize;
 
 mod dashboard;
 pub use dashboard::DashboardConfig;
+pub mod runtime;
+pub mod service;
+pub use service::{FftSetting, Service};
 
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
@@ -185,9 +188,11 @@ pub struct Site {
     /// for local development.
     #[serde(default)]
     pub origins: Vec<String>,
-    /// Service ids accepted; empty means any.
-    #[serde(default)]
-    pub services: Vec<String>,
+    /// Services accepted, each an id (`"ward-3"`) or a table with its FFT setting and codes
+    /// (see [`Service`]); empty means any. The dashboard's site settings may replace the list
+    /// at run time (read it through `AppState::site`).
+    #[serde(default, deserialize_with = "service::deserialize_services")]
+    pub services: Vec<Service>,
     /// Instrument ids accepted; empty means every library instrument.
     #[serde(default)]
     pub instruments: Vec<String>,
@@ -404,6 +409,8 @@ impl Config {
                 "site \"{}\": retention_days must be at least 1",
                 s.id
             );
+            service::check_list(&s.services)
+                .map_err(|e| anyhow::anyhow!("site \"{}\": {e}", s.id))?;
         }
         let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU)
             .ok_or_else(|| anyhow::anyhow!("the built-in about-you instrument is missing"))?;
@@ -503,7 +510,17 @@ impl Site {
 
     /// Does this site collect for `service`?
     pub fn allows_service(&self, service: Option<&str>) -> bool {
-        self.services.is_empty() || service.is_some_and(|s| self.services.iter().any(|x| x == s))
+        self.services.is_empty() || service.is_some_and(|s| self.service(s).is_some())
+    }
+
+    /// The configured service with this id.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|x| x.id == id)
+    }
+
+    /// The ids of the configured services, in order.
+    pub fn service_ids(&self) -> Vec<String> {
+        self.services.iter().map(|s| s.id.clone()).collect()
     }
 
     /// Does this site collect `instrument`?
@@ -582,6 +599,11 @@ mod tests {
         );
         assert!(bad("[[sites]]\nid = \"a\"\ninstruments = [\"fft-typo\"]").contains("fft-typo"));
         assert!(bad("[[sites]]\nid = \"a\"\nsurprise = 1").contains("surprise"));
+        assert!(
+            bad("[[sites]]\nid = \"a\"\nservices = [{ id = \"w\", setting = \"inpatient\", ward_code = \"W1\", specialty_code = \"1\" }]")
+                .contains("three digits")
+        );
+        assert!(bad("[[sites]]\nid = \"a\"\nservices = [\"w\", \"w\"]").contains("twice"));
     }
 
     #[test]
@@ -589,6 +611,15 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chorus.example.toml");
         let c = Config::load(&path).unwrap();
         assert!(!c.sites.is_empty());
+        // Both ways of writing a service parse: an id alone, and a table with its codes.
+        let s = &c.sites[0];
+        assert!(s.services.iter().any(|x| x.setting.is_none()));
+        let ward = s
+            .services
+            .iter()
+            .find(|x| x.setting == Some(FftSetting::Inpatient))
+            .expect("an inpatient ward in the example");
+        assert!(!ward.ward_code.is_empty() && !ward.specialty_code.is_empty());
     }
 
     #[test]

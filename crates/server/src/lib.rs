@@ -328,8 +328,9 @@ async fn api_headers(
     res
 }
 
-/// Background upkeep of a running server: every minute, forget idle rate-limit keys; at start
-/// and every hour, apply each site's retention rule.
+/// Background upkeep of a running server: every few seconds, read the dashboard's site
+/// settings again; every minute, forget idle rate-limit keys; at start and every hour, apply
+/// each site's retention rule.
 pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     // Comments stored while the server was down (or by `chorus seed`) are classified now.
     classify::kick(&state);
@@ -356,11 +357,22 @@ pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         }
     });
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        for minute in 0u64.. {
+        // Every few seconds, read the site settings saved in the dashboard again (another
+        // server sharing the database may have changed them).
+        let every = config::runtime::REFRESH;
+        let per_minute = (60 / every.as_secs().max(1)).max(1);
+        let mut tick = tokio::time::interval(every);
+        for n in 0u64.. {
             tick.tick().await;
-            state.limits.forget_idle();
-            if minute % 60 == 0 {
+            if n > 0
+                && let Err(e) = state.site_settings.refresh(&state.store).await
+            {
+                tracing::warn!(error = %e, "site settings: cannot read them again; keeping the last read");
+            }
+            if n % per_minute == 0 {
+                state.limits.forget_idle();
+            }
+            if n % (per_minute * 60) == 0 {
                 apply_retention(&state).await;
             }
         }

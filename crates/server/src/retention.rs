@@ -1,4 +1,5 @@
-//! Retention: each configured site's responses older than its `retention_days` are deleted
+//! Retention: each configured site's responses older than its `retention_days` (the file's, or
+//! what an admin set on the dashboard's Site settings page) are deleted
 //! (hourly by the server, or when an admin asks), and every site's outcome goes in the audit log.
 
 use crate::state::AppState;
@@ -20,9 +21,16 @@ pub async fn apply_retention_as(state: &AppState, actor: &str) -> u64 {
 /// `None`): an admin's run from the dashboard covers the sites they administer, no others.
 pub async fn apply_retention_for(state: &AppState, actor: &str, only: Option<&[String]>) -> u64 {
     let mut total = 0;
-    for site in state
-        .config
-        .sites
+    // Retention as in force now (an admin may have changed it in the dashboard); if the saved
+    // settings cannot be read, nothing is deleted this time rather than by a replaced value.
+    let sites = match state.sites_checked().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "retention: cannot read the site settings; will retry next hour");
+            return 0;
+        }
+    };
+    for site in sites
         .iter()
         .filter(|s| only.is_none_or(|o| o.contains(&s.id)))
     {

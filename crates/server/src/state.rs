@@ -27,6 +27,9 @@ pub struct AppState {
     pub text: crate::classify::TextState,
     /// Staff sign-in through the trust's identity provider, when `[oidc]` is configured.
     pub oidc: Option<crate::oidc::Oidc>,
+    /// Site settings saved in the dashboard (services, retention), laid over the file's by
+    /// [`AppState::site`].
+    pub site_settings: config::runtime::Cache,
 }
 
 impl AppState {
@@ -56,6 +59,38 @@ impl AppState {
                     .ok()
             }),
             config,
+            site_settings: Default::default(),
         }
+    }
+
+    /// The site with this id, as in force now: the file's settings with those saved in the
+    /// dashboard (services, retention) over them. Every reader of a site's services or
+    /// retention goes through here (or [`AppState::sites`]), so a change needs no restart.
+    pub fn site(&self, id: &str) -> Option<config::Site> {
+        let file = self.config.site(id)?;
+        let saved = self.site_settings.get();
+        Some(
+            saved
+                .get(id)
+                .map_or_else(|| file.clone(), |s| s.apply(file)),
+        )
+    }
+
+    /// Every configured site, as in force now (see [`AppState::site`]).
+    pub fn sites(&self) -> Vec<config::Site> {
+        let saved = self.site_settings.get();
+        self.config
+            .sites
+            .iter()
+            .map(|f| saved.get(&f.id).map_or_else(|| f.clone(), |s| s.apply(f)))
+            .collect()
+    }
+
+    /// Every configured site with the saved settings read from the database just now, or an
+    /// error if they cannot be read (the retention task: it never deletes by a value an admin
+    /// has replaced).
+    pub async fn sites_checked(&self) -> anyhow::Result<Vec<config::Site>> {
+        self.site_settings.refresh(&self.store).await?;
+        Ok(self.sites())
     }
 }

@@ -17,8 +17,10 @@
 //! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
 //! | `withdraw` | admins: a patient's request to withdraw feedback (find by receipt reference, delete with a reason) |
 //! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
+//! | `site_settings` | admins: a site's services (FFT setting, ward and specialty codes) and retention, changed at run time |
 //! | `charts` | accessible SVG charts |
-//! | `export` | CSV of responses and the NHS England FFT monthly return |
+//! | `export` | CSV of responses and the NHS England FFT monthly return (one CSV per setting, with its preview) |
+//! | `fft_return` | the return's rows by setting, ward and mode; the suppression preview; the submission deadline |
 //! | `paper` | paper FFT cards keyed by staff, one by one (keys 1–6, Enter saves) or as a tally |
 //! | `seed` | the demo data generator (`chorus seed`) |
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
@@ -30,11 +32,13 @@ pub mod auth;
 pub mod charts;
 pub mod equality;
 pub mod export;
+pub mod fft_return;
 pub mod paper;
 pub mod people;
 pub mod reports;
 pub mod review;
 pub mod seed;
+pub mod site_settings;
 pub mod templates;
 pub mod themes;
 pub mod withdraw;
@@ -69,6 +73,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/invite/{secret}",
             get(people::invite_page).post(people::accept_invite),
         )
+        .route("/sites", get(site_settings::sites_page))
+        .route(
+            "/sites/{site}",
+            get(site_settings::site_page).post(site_settings::change),
+        )
         .route(
             "/withdraw",
             get(withdraw::withdraw_page).post(withdraw::withdraw),
@@ -86,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/actions/{id}", post(actions::update))
         .route("/exports", get(export::exports_page))
         .route("/exports/responses.csv", get(export::responses_csv))
+        .route("/exports/fft-return", get(export::fft_return_page))
         .route("/exports/fft-return.csv", get(export::fft_return_csv))
         .route("/equality", get(equality::equality_page))
         .route("/paper", get(paper::paper_page).post(paper::save_card))

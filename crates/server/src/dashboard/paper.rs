@@ -92,7 +92,8 @@ pub struct CardForm {
 
 /// The FFT instruments a card can be keyed against.
 fn fft_instruments<'a>(app: &'a AppState, site: &str) -> Vec<&'a Instrument> {
-    let allowed = app.config.site(site);
+    let allowed = app.site(site);
+    let allowed = allowed.as_ref();
     app.instruments
         .values()
         .filter(|i| i.scoring == Scoring::Fft && i.id != "fft-easy-read")
@@ -198,9 +199,8 @@ fn render(
     let instruments = fft_instruments(app, &f.site);
     let options = card_answers(app, &f.instrument);
     let services = app
-        .config
         .site(&f.site)
-        .map(|s| s.services.clone())
+        .map(|s| s.service_ids())
         .unwrap_or_default();
     let card = super::random_token();
     let common = |tally: bool| -> Markup {
@@ -315,7 +315,8 @@ fn check_common(
     staff.check_csrf(f.csrf.as_deref())?;
     staff.require(&f.site, Role::Analyst)?;
     let mut problems = Vec::new();
-    let site = app.config.site(&f.site);
+    let site = app.site(&f.site);
+    let site = site.as_ref();
     let service = f.service.trim();
     if service.is_empty() {
         problems.push((

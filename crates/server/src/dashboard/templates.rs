@@ -64,6 +64,7 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
         ("paper", "/dashboard/paper", "Paper cards", Role::Analyst),
         ("audit", "/dashboard/audit", "Audit log", Role::Admin),
         ("people", "/dashboard/people", "People", Role::Admin),
+        ("sites", "/dashboard/sites", "Site settings", Role::Admin),
         (
             "withdraw",
             "/dashboard/withdraw",

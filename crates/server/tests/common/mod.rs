@@ -102,7 +102,7 @@ pub fn other_site(services: &[&str]) -> chorus_server::config::Site {
         id: "other".into(),
         name: "Another trust".into(),
         origins: vec![],
-        services: services.iter().map(|s| s.to_string()).collect(),
+        services: services.iter().map(|s| (*s).into()).collect(),
         instruments: vec![],
         retention_days: 30,
         org_code: "OTH".into(),

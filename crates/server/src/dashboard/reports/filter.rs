@@ -227,11 +227,7 @@ async fn services(
     site: &str,
     selected: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
-    let configured: Vec<String> = app
-        .config
-        .site(site)
-        .map(|s| s.services.clone())
-        .unwrap_or_default();
+    let configured: Vec<String> = app.site(site).map(|s| s.service_ids()).unwrap_or_default();
     let mut set: BTreeSet<String> = if configured.is_empty() {
         app.store
             .busiest_services(site, MAX_SERVICES_SHOWN)
