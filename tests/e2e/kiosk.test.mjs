@@ -7,21 +7,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectFits, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** The answers stored for `service` (the export's rows; mode is the last column). */
 function exported(service) {
@@ -158,8 +147,7 @@ test("the kiosk FFT and form have large touch targets and pass axe at 320 px", a
   const plain = await size(page.locator("#plain input[type=radio]").first());
   assert.ok(radio >= 56 && radio > plain, `kiosk radios are large (${radio}px, ${plain}px without kiosk)`);
   assert.ok((await size(fft.locator("button[type=submit]"))) >= 56, "the send button is a large target");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await expectFits(page, "the page");
   await axe(page, "first view");
   await fft.getByRole("radio", { name: "Good", exact: true }).check();
   // Warned 10 s after the last touch, cleared at 15 s: time for axe to look at the warning.
@@ -178,9 +166,6 @@ test("the kiosk FFT and form have large touch targets and pass axe at 320 px", a
 
 async function axe(page, state) {
   for (const tag of ["chorus-fft[kiosk]", "chorus-form[kiosk]"]) {
-    const result = await new AxeBuilder({ page }).withTags(TAGS).include(tag).analyze();
-    const found = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
-    assert.ok(result.passes.length > 0, `${tag} ${state}: axe checked nothing`);
+    await expectNoAxeViolations(page, `${tag} ${state}`, { include: tag });
   }
 }

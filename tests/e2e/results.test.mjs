@@ -5,15 +5,11 @@
 // no WCAG A/AA violation (axe) in English and Welsh, and right to left without overflow at
 // 320 px.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const STRICT = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; connect-src 'self'";
 const WORDS = "The food was lovely and hot, thank you";
-let server;
-let browser;
 let login;
 
 async function post(service, fft, why, n) {
@@ -28,10 +24,8 @@ async function post(service, fft, why, n) {
 
 const published = async (service) => (await fetch(`${server.url}/api/v1/results/demo?service=${service}`)).json();
 
-before(async () => {
-  server = await startServer();
+useServerAndBrowser(async () => {
   login = await seedDemo(server, { months: 1, perMonth: 10 });
-  browser = await launchBrowser();
   // Eleven answers for one service (eight good with a comment about the food), three for another.
   for (let i = 0; i < 11; i++) await post("ward-results", i < 8 ? "very_good" : "poor", i < 8 ? WORDS : null, i);
   for (let i = 0; i < 3; i++) await post("ward-tiny", "good", null, i);
@@ -44,10 +38,7 @@ before(async () => {
   // Staff record what they did, on the dashboard.
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${server.url}/dashboard/login`);
-  await page.getByLabel("Email address").fill(login.email);
-  await page.getByLabel("Password").fill(login.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithPassword(page, login);
   await page.waitForURL(/\/dashboard$/);
   await page.goto(`${server.url}/dashboard/actions?site=demo`);
   await page.getByLabel("Service (optional)").fill("ward-results");
@@ -57,10 +48,6 @@ before(async () => {
   await page.getByRole("button", { name: "Save action" }).click();
   await page.getByText("We bought heated trolleys for the ward").first().waitFor();
   await context.close();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 /** A trust's page on the server's origin, served with the strict policy, holding `body`. */
@@ -98,10 +85,7 @@ const tables = (loc) =>
   );
 
 async function axe(page, tag, state) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).include(tag).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(found, [], `${tag} ${state}: axe found violations`);
-  assert.ok(result.passes.length > 0, `${tag} ${state}: axe checked nothing`);
+  await expectNoAxeViolations(page, `${tag} ${state}`, { include: tag });
 }
 
 test("<chorus-results> shows a service's published figures and actions under a strict CSP, and passes axe", async () => {

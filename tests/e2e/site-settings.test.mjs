@@ -5,23 +5,13 @@
 // suppress. Every page has no WCAG 2.2 A/AA violations (axe-core) and fits a 320px screen; the
 // forms work with JavaScript off.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { launchBrowser, seedDemo, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { browser, expectFits, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
-let server;
-let browser;
 let admin;
-before(async () => {
-  server = await startServer();
+useServerAndBrowser(async () => {
   admin = await seedDemo(server, { months: 1, perMonth: 10 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 async function newPage({ script = true } = {}) {
@@ -30,20 +20,14 @@ async function newPage({ script = true } = {}) {
 }
 
 async function signIn(page) {
-  await page.goto(`${server.url}/dashboard/login`);
-  await page.getByLabel("Email address").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithPassword(page, admin);
   await page.waitForURL(/\/dashboard$/);
 }
 
 // No WCAG 2.2 A/AA violations, and nothing wider than the screen.
 async function checkHere(page, what) {
-  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.map((n) => n.target).join(" ")}`);
-  assert.deepEqual(found, [], `${what}: axe found violations`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
+  await expectNoAxeViolations(page, what);
+  await expectFits(page, what);
 }
 
 test("an admin changes a site's services and retention, and the hosted pages follow at once", async () => {
