@@ -59,7 +59,7 @@ pub(crate) async fn index(
         };
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, text, locale) in chunk {
-            q = q.bind(*id).bind(*text);
+            q = q.bind(*id).bind(searchable(text));
             if !sqlite {
                 q = q.bind(config_for(locale));
             }
@@ -67,6 +67,14 @@ pub(crate) async fn index(
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The text as indexed: control characters (which a patient may paste, and which PostgreSQL
+/// refuses in text when one is NUL) are spaces; they never separate or make a word otherwise.
+fn searchable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The words of a search, at most 16 of them (letters, digits and apostrophes; everything
@@ -185,6 +193,11 @@ mod tests {
             "\"say \"\"hi\"\"\" \"x\""
         );
         assert_eq!(bound(&["a".into(), "b".into()], false), "a b");
+    }
+
+    #[test]
+    fn control_characters_are_indexed_as_spaces() {
+        assert_eq!(searchable("a\u{0}b\tc\nd"), "a b c d");
     }
 
     #[test]
