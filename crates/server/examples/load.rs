@@ -420,6 +420,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         score_mismatch: false,
                         mode: "online".into(),
                         about: None,
+                        withdraw_hash: None,
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;
