@@ -686,7 +686,9 @@ pub async fn post_withdrawal(
         .await
         .map_err(failed)?;
     let withdrawn = match &valid {
-        Some(v) => crate::withdraw_self::withdraw(&app, v).await.map_err(failed)?,
+        Some(v) => crate::withdraw_self::withdraw(&app, v)
+            .await
+            .map_err(failed)?,
         None => false,
     };
     match valid.filter(|_| withdrawn) {

@@ -245,7 +245,9 @@ pub struct WithdrawForm {
 pub async fn page(Query(q): Query<PageQuery>) -> Response {
     let w = words(q.lang.as_deref());
     let reference = q.reference.unwrap_or_default();
-    let reference = reference.get(..MAX_TYPED.min(reference.len())).unwrap_or("");
+    let reference = reference
+        .get(..MAX_TYPED.min(reference.len()))
+        .unwrap_or("");
     crate::channels::with_headers(StatusCode::OK, form(w, reference, &[], None))
 }
 
@@ -258,7 +260,9 @@ pub async fn post(
 ) -> Response {
     let w = words(f.lang.as_deref());
     let (reference, code) = (f.reference.trim(), f.code.trim());
-    let shown_ref = reference.get(..MAX_TYPED.min(reference.len())).unwrap_or("");
+    let shown_ref = reference
+        .get(..MAX_TYPED.min(reference.len()))
+        .unwrap_or("");
     let mut missing = Vec::new();
     if reference.is_empty() {
         missing.push(("reference", w.enter_reference));
