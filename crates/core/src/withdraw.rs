@@ -41,12 +41,13 @@ pub fn from_random(bytes: &[u8]) -> Option<String> {
     (s.len() == SECRET_LEN).then_some(s)
 }
 
-/// A code as shown on a receipt: groups of four joined by dashes.
+/// A code as shown on a receipt: groups of four, joined by spaces (not dashes: a run such as
+/// `…CH-7K3Q-9D4M` must never read as a receipt reference).
 pub fn grouped(secret: &str) -> String {
     let mut out = String::with_capacity(secret.len() + secret.len() / 4);
     for (i, c) in secret.chars().enumerate() {
         if i > 0 && i % 4 == 0 {
-            out.push('-');
+            out.push(' ');
         }
         out.push(c);
     }
@@ -76,9 +77,9 @@ mod tests {
     #[test]
     fn a_typed_code_is_read_back_as_sent() {
         let good = "7K3Q9D4MABCDEFGHJKMNPQRSTVWX";
-        assert_eq!(grouped(good), "7K3Q-9D4M-ABCD-EFGH-JKMN-PQRS-TVWX");
+        assert_eq!(grouped(good), "7K3Q 9D4M ABCD EFGH JKMN PQRS TVWX");
         assert_eq!(normalise(&grouped(good)), good);
-        assert_eq!(normalise(" 7k3q 9d4m-abcd efgh jkmn pqrs tvwx "), good);
+        assert_eq!(normalise(" 7k3q 9d4m-abcd efgh jkmn-pqrs-tvwx "), good);
     }
 
     #[test]

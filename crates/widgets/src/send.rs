@@ -123,13 +123,16 @@ pub mod withdraw {
         let days = js_sys::Reflect::get(receipt, &"withdraw_days".into())
             .ok()
             .and_then(|d| d.as_f64());
-        let sent = js_sys::JSON::parse(body).unwrap_or(JsValue::NULL);
-        if let (Some(days), Some(code)) = (days, super::field(&sent, "withdraw_secret")) {
+        // `prepare` writes it first: no need to parse the body.
+        let code = body
+            .strip_prefix("{\"withdraw_secret\":\"")
+            .and_then(|r| r.split('"').next());
+        if let (Some(days), Some(code)) = (days, code) {
             let base = url.strip_suffix(super::RESPONSES).unwrap_or("");
             let href = format!("{base}/withdraw?reference={reference}");
             SHOWN.with(|s| {
                 s.borrow_mut()
-                    .push((reference.to_string(), code, days as u32, href))
+                    .push((reference.to_string(), code.to_string(), days as u32, href))
             });
         }
     }
