@@ -73,7 +73,10 @@ pub fn prepare(host: &Element, response: &Response) -> Prepared {
         .and_then(|m| chorus_core::mode::Mode::from_code(m.trim()))
         .filter(|m| *m != chorus_core::mode::Mode::Online);
     let mut body = submission_json(&site, service.as_deref(), mode.map(|m| m.code()), response);
-    if let Some(s) = withdraw::secret(&response.idempotency_key) {
+    // Not on a shared kiosk: the next person would read the code off the screen.
+    if !host.has_attribute("kiosk")
+        && let Some(s) = withdraw::secret(&response.idempotency_key)
+    {
         body.insert_str(1, &format!("\"withdraw_secret\":\"{s}\","));
     }
     Prepared {

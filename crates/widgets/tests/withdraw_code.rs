@@ -44,6 +44,10 @@ fn each_response_gets_its_own_code_and_a_retry_sends_the_same() {
     let v: serde_json::Value = serde_json::from_str(&first.body).unwrap();
     assert_eq!(v["site"], "demo");
     assert_eq!(v["response"]["idempotency_key"], "withdraw-key-1");
+    // A shared kiosk sends none: the next person would read it off the screen.
+    host.set_attribute("kiosk", "").unwrap();
+    let kiosk = chorus_widgets::send::prepare(&host, &response("withdraw-key-3"));
+    assert!(!kiosk.body.contains("withdraw_secret"), "{}", kiosk.body);
     // Nothing is shown before a receipt says the site allows it.
     assert_eq!(chorus_widgets::send::withdraw::shown("CH-2222-2222"), None);
 }
