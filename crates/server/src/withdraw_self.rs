@@ -141,6 +141,8 @@ struct Words {
     yes: &'static str,
     done: &'static str,
     done_body: (&'static str, &'static str),
+    sorry: &'static str,
+    try_later: &'static str,
 }
 
 const EN: Words = Words {
@@ -174,6 +176,8 @@ const EN: Words = Words {
         "Your answers with the reference ",
         " have been deleted and are no longer in any report. The withdrawal code no longer works.",
     ),
+    sorry: "Sorry, there is a problem with the service",
+    try_later: "Try again later.",
 };
 
 // Welsh: a draft for a Welsh-language reviewer, as the widget's own Welsh strings are.
@@ -208,6 +212,8 @@ const CY: Words = Words {
         "Mae eich atebion gyda'r cyfeirnod ",
         " wedi'u dileu a dydyn nhw ddim mewn unrhyw adroddiad mwyach. Nid yw'r cod tynnu'n ôl yn gweithio mwyach.",
     ),
+    sorry: "Mae'n ddrwg gennym, mae problem gyda'r gwasanaeth",
+    try_later: "Rhowch gynnig arall arni yn nes ymlaen.",
 };
 
 fn words(lang: Option<&str>) -> &'static Words {
@@ -312,10 +318,7 @@ pub async fn post(
             tracing::error!(error = %e, "a patient's withdrawal failed");
             crate::channels::with_headers(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                shell(
-                    w,
-                    html! { h1 { "Sorry, there is a problem with the service" } p { "Try again later." } },
-                ),
+                shell(w, html! { h1 { (w.sorry) } p { (w.try_later) } }),
             )
         }
     }
