@@ -32,6 +32,7 @@ pub mod score;
 pub mod spc;
 pub mod suppress;
 pub mod text;
+pub mod withdraw;
 
 pub use instrument::{DefinitionCode, DefinitionProblem, Instrument, Item, ItemKind, Scoring};
 pub use response::{Answer, ErrorCode, Response, ResponseError, validate_response};

@@ -421,6 +421,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         mode: "online".into(),
                         about: None,
                         search_text: Some("Call me on [phone number] please".into()),
+                        withdraw_hash: None,
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;

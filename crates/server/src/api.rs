@@ -60,6 +60,11 @@ pub enum Code {
     InvalidAbout,
     /// `about` was sent for a site that does not ask the "About you" questions.
     AboutNotEnabled,
+    /// `withdraw_secret` is not 28 to 64 characters of the receipt reference's alphabet.
+    InvalidWithdrawSecret,
+    /// A withdrawal was refused: no such reference, the wrong code, too late, or already
+    /// withdrawn (deliberately one answer for all of them).
+    NotWithdrawn,
     /// The site does not collect that instrument.
     InstrumentNotAllowed,
     /// No instrument has that id.
@@ -90,7 +95,7 @@ pub enum Code {
 
 impl Code {
     /// Every code.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 26] = [
         Code::InvalidJson,
         Code::UnsupportedMediaType,
         Code::BodyTooLarge,
@@ -102,6 +107,8 @@ impl Code {
         Code::InvalidMode,
         Code::InvalidAbout,
         Code::AboutNotEnabled,
+        Code::InvalidWithdrawSecret,
+        Code::NotWithdrawn,
         Code::InstrumentNotAllowed,
         Code::UnknownInstrument,
         Code::InvalidResponse,
@@ -131,6 +138,8 @@ impl Code {
             Code::InvalidMode => "invalid_mode",
             Code::InvalidAbout => "invalid_about",
             Code::AboutNotEnabled => "about_not_enabled",
+            Code::InvalidWithdrawSecret => "invalid_withdraw_secret",
+            Code::NotWithdrawn => "not_withdrawn",
             Code::InstrumentNotAllowed => "instrument_not_allowed",
             Code::UnknownInstrument => "unknown_instrument",
             Code::InvalidResponse => "invalid_response",
@@ -269,6 +278,12 @@ pub struct Submission {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub about: Option<std::collections::BTreeMap<String, String>>,
+    /// A one-time code the widget made for this response (28 to 64 characters of
+    /// `23456789ABCDEFGHJKMNPQRSTVWXYZ`, at least 137 random bits) and shows only on the patient's receipt: with it and the
+    /// reference the patient can withdraw the response at `/withdraw` within the site's
+    /// `withdraw_days`. Only its SHA-256 is stored; it is never logged or echoed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw_secret: Option<String>,
     /// The response itself: `{instrument, version, locale, idempotency_key, answers, client_scores?}`.
     #[schema(value_type = Object)]
     pub response: CoreResponse,
@@ -286,6 +301,10 @@ pub struct Receipt {
     pub scores: ScoreReport,
     /// This is a retry of a response already stored.
     pub replayed: bool,
+    /// Days in which the patient can withdraw the response with its `withdraw_secret` at
+    /// `/withdraw`: present only when a secret was sent and the site allows self-withdrawal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw_days: Option<u32>,
 }
 
 /// Marks a submission made inside the server for a signed-in member of staff (paper cards
@@ -315,7 +334,7 @@ pub struct StaffEntry;
         (status = 409, description = "The idempotency key was used for a different response (`idempotency_conflict`)", body = ErrorBody),
         (status = 413, description = "Body over 32 KiB (`body_too_large`)", body = ErrorBody),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = ErrorBody),
-        (status = 422, description = "Unknown site, service or instrument, or an invalid response (`invalid_response`, with per-item details)", body = ErrorBody),
+        (status = 422, description = "Unknown site, service or instrument, a malformed `withdraw_secret` (`invalid_withdraw_secret`), or an invalid response (`invalid_response`, with per-item details)", body = ErrorBody),
         (status = 429, description = "Rate limited (`rate_limited`); see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage unavailable (`storage_unavailable`); retry with the same key", body = ErrorBody),
     )
@@ -465,6 +484,30 @@ pub async fn post_response(
         })?,
     };
     let about = check_about(&app, &site.id, submission.about.as_ref())?;
+    // Never echoed: it is the patient's key to their response.
+    if submission
+        .withdraw_secret
+        .as_deref()
+        .is_some_and(|s| !chorus_core::withdraw::is_secret(s))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidWithdrawSecret,
+            format!(
+                "withdraw_secret must be {} to {} characters of {} (upper case, no dashes), made at random for each response",
+                chorus_core::withdraw::SECRET_LEN,
+                chorus_core::withdraw::SECRET_MAX,
+                String::from_utf8_lossy(chorus_core::withdraw::ALPHABET)
+            ),
+        ));
+    }
+    // Stored as a hash only, and only where the site lets patients withdraw themselves.
+    let withdraw_days = Some(site.withdraw_days).filter(|d| *d > 0);
+    let withdraw_hash = submission
+        .withdraw_secret
+        .as_deref()
+        .filter(|_| withdraw_days.is_some())
+        .map(crate::withdraw_self::secret_hash);
     let r = &submission.response;
     // Characteristics travel beside a response, never as one (they would be counted as a
     // questionnaire, and read with its answers).
@@ -536,6 +579,7 @@ pub async fn post_response(
         mode: mode.code().to_string(),
         about,
         search_text,
+        withdraw_hash,
     };
     let stored = app.store.insert(new).await.map_err(|e| {
         tracing::error!(error = %e, "storing a response failed");
@@ -569,9 +613,101 @@ pub async fn post_response(
             reference: s.reference,
             scores,
             replayed,
+            withdraw_days: withdraw_days.filter(|_| submission.withdraw_secret.is_some()),
         }),
     )
         .into_response())
+}
+
+/// What an integration posts to withdraw a response for its patient.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalRequest {
+    /// The receipt's reference, e.g. `CH-7K3Q-9D4M` (case, spaces and dashes forgiven).
+    pub reference: String,
+    /// The `withdraw_secret` sent with the response (case, spaces and dashes forgiven).
+    pub secret: String,
+}
+
+/// A response withdrawn.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Withdrawn {
+    /// The reference of the response deleted.
+    pub reference: String,
+}
+
+/// `POST /api/v1/withdrawals`: a patient's own withdrawal (see `crate::withdraw_self`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/withdrawals",
+    tag = "responses",
+    request_body(content = WithdrawalRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Deleted: gone from every report and export, audited", body = Withdrawn),
+        (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`)", body = ErrorBody),
+        (status = 404, description = "Nothing withdrawn (`not_withdrawn`): one answer for a wrong reference, a wrong secret, a window passed and a response already withdrawn", body = ErrorBody),
+        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = ErrorBody),
+        (status = 429, description = "Rate limited (`rate_limited`); see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn post_withdrawal(
+    State(app): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Json<WithdrawalRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let ip = crate::ratelimit::client_ip(
+        peer.map(|p| p.0.0.ip()),
+        &headers,
+        app.config.limits.trust_forwarded_for,
+    );
+    if let Err(hit) = app.limits.check_ip(ip) {
+        return Ok(rate_limited(&app, hit));
+    }
+    let Json(req) = body.map_err(|e| match e {
+        axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
+            "send the withdrawal as JSON with Content-Type: application/json",
+        ),
+        // serde's reason names fields, never echoes their values.
+        e => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidJson,
+            format!("the body is not a valid withdrawal: {}", e.body_text()),
+        ),
+    })?;
+    let failed = |e: anyhow::Error| {
+        tracing::error!(error = %e, "a patient's withdrawal failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::StorageUnavailable,
+            "the withdrawal could not be made now; please try again",
+        )
+    };
+    let valid = crate::withdraw_self::check(&app, &req.reference, &req.secret)
+        .await
+        .map_err(failed)?;
+    let withdrawn = match &valid {
+        Some(v) => crate::withdraw_self::withdraw(&app, v)
+            .await
+            .map_err(failed)?,
+        None => false,
+    };
+    match valid.filter(|_| withdrawn) {
+        Some(v) => Ok((
+            StatusCode::OK,
+            Json(Withdrawn {
+                reference: v.reference,
+            }),
+        )
+            .into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            Code::NotWithdrawn,
+            "nothing was withdrawn: check the reference and secret against the receipt; the time to withdraw may have passed, or it was withdrawn already",
+        )),
+    }
 }
 
 /// Check `about` against the built-in "About you" questions: every key one of its questions,

@@ -83,7 +83,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     with_headers(status, body)
 }
 
-fn with_headers(status: StatusCode, body: Markup) -> Response {
+pub(crate) fn with_headers(status: StatusCode, body: Markup) -> Response {
     let mut r = (status, axum::response::Html(body.into_string())).into_response();
     let h = r.headers_mut();
     h.insert(

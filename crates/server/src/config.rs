@@ -199,6 +199,10 @@ pub struct Site {
     /// Days responses are kept (the retention task deletes older ones).
     #[serde(default = "default_retention")]
     pub retention_days: u32,
+    /// Days after sending in which a patient may withdraw a response themselves with the code
+    /// on their receipt (`/withdraw`); 0 turns self-withdrawal off. Staff can always withdraw.
+    #[serde(default = "default_withdraw_days")]
+    pub withdraw_days: u32,
     /// ODS code of the organisation (trust or practice), for the NHS England FFT return.
     #[serde(default)]
     pub org_code: String,
@@ -209,6 +213,10 @@ pub struct Site {
 
 fn default_retention() -> u32 {
     730
+}
+
+fn default_withdraw_days() -> u32 {
+    30
 }
 
 /// `[oidc]`: sign-in through the trust's identity provider (Microsoft Entra ID, NHSmail, or any
@@ -475,6 +483,7 @@ impl Config {
                 services: vec![],
                 instruments: vec![],
                 retention_days: default_retention(),
+                withdraw_days: default_withdraw_days(),
                 org_code: "DEMO1".into(),
                 site_code: "DEMO1-01".into(),
             }],

@@ -24,6 +24,7 @@ pub mod serve;
 pub mod state;
 pub mod users;
 pub mod util;
+pub mod withdraw_self;
 
 pub use retention::{apply_retention, apply_retention_as, apply_retention_for};
 pub use state::AppState;
@@ -71,6 +72,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .max_age(Duration::from_secs(3600));
     let api = Router::new()
         .route("/v1/responses", post(api::post_response))
+        .route("/v1/withdrawals", post(api::post_withdrawal))
         .route("/v1/instruments", get(api::list_instruments))
         .route("/v1/instruments/{id}", get(api::get_instrument))
         .route("/v1/results/{site}", get(results::results_json))
@@ -141,6 +143,12 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         )
         .nest_service("/embed", embed)
         .nest("/f", channels::router(state.clone()))
+        .route(
+            "/withdraw",
+            get(withdraw_self::page)
+                .post(withdraw_self::post)
+                .with_state(state.clone()),
+        )
         .fallback_service(www)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))

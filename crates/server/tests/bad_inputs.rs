@@ -353,6 +353,28 @@ const CASES: &[Case] = &[
         says: "invalid type: integer `3`, expected a string",
     },
     Case {
+        name: "a withdrawal code too short to be secret",
+        req: || {
+            let mut b = fft("withdraw-0001", "good", "");
+            b["withdraw_secret"] = json!("7K3Q9D4MABCD");
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_withdraw_secret",
+        says: "28 to 64 characters of 23456789ABCDEFGHJKMNPQRSTVWXYZ",
+    },
+    Case {
+        name: "a withdrawal code with letters that can be misread",
+        req: || {
+            let mut b = fft("withdraw-0002", "good", "");
+            b["withdraw_secret"] = json!("0OIL1U4MABCDEFGHJKMNPQRSTVWX");
+            json_req(text(b))
+        },
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_withdraw_secret",
+        says: "upper case, no dashes",
+    },
+    Case {
         name: "an About you question that does not exist",
         req: || {
             let mut b = fft("about-0000001", "good", "");
@@ -832,6 +854,7 @@ fn the_docs_code_column_names_only_api_codes() {
         Code::OriginNotAllowed,
         Code::InvalidService,
         Code::UnknownService,
+        Code::InvalidWithdrawSecret,
         Code::UnknownInstrument,
         Code::InvalidResponse,
         Code::IdempotencyConflict,

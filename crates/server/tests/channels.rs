@@ -28,6 +28,7 @@ async fn app(public_url: Option<&str>) -> (Router, Arc<AppState>, TestDb) {
         services: vec!["gp".into()],
         instruments: vec!["fft".into(), "i-statements".into()],
         retention_days: 30,
+        withdraw_days: 30,
         org_code: "P1".into(),
         site_code: "P1".into(),
     });

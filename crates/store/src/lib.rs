@@ -96,6 +96,9 @@ pub struct NewResponse {
     /// Its free text (already redacted), indexed for staff's search in the same transaction;
     /// `None` when it has none.
     pub search_text: Option<String>,
+    /// SHA-256 (hex) of the patient's withdrawal code, if one was sent and the site allows
+    /// self-withdrawal; never the code.
+    pub withdraw_hash: Option<String>,
 }
 
 /// What the store did with a write.
@@ -612,7 +615,7 @@ async fn wal_check(
 const CHUNK: usize = 32;
 
 /// Columns written per row, in the order [`write_batch`] binds them.
-const INSERT_COLUMNS: [&str; 13] = [
+const INSERT_COLUMNS: [&str; 14] = [
     "site",
     "service",
     "instrument",
@@ -626,6 +629,7 @@ const INSERT_COLUMNS: [&str; 13] = [
     "score_mismatch",
     "mode",
     "about",
+    "withdraw_hash",
 ];
 const COLUMNS: usize = INSERT_COLUMNS.len();
 
@@ -711,7 +715,8 @@ async fn write_batch(
                 .bind(r.client_scores.as_deref())
                 .bind(i64::from(r.score_mismatch))
                 .bind(r.mode.as_str())
-                .bind(r.about.as_deref());
+                .bind(r.about.as_deref())
+                .bind(r.withdraw_hash.as_deref());
         }
         for row in q.fetch_all(&mut *conn).await? {
             let (id, site, key): (i64, String, String) =

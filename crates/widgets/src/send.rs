@@ -75,9 +75,82 @@ pub fn prepare(host: &Element, response: &Response) -> Prepared {
         .and_then(|m| Mode::from_code(m.trim()))
         .or_else(|| host.has_attribute("kiosk").then_some(Mode::Tablet))
         .filter(|m| *m != Mode::Online);
+    let mut body = submission_json(&site, service.as_deref(), mode.map(|m| m.code()), response);
+    // Not on a shared kiosk: the next person would read the code off the screen.
+    if !host.has_attribute("kiosk")
+        && let Some(s) = withdraw::secret(&response.idempotency_key)
+    {
+        body.insert_str(1, &format!("\"withdraw_secret\":\"{s}\","));
+    }
     Prepared {
         url: format!("{}{RESPONSES}", endpoint.trim_end_matches('/')),
-        body: submission_json(&site, service.as_deref(), mode.map(|m| m.code()), response),
+        body,
+    }
+}
+
+/// The patient's own withdrawal: a code per response (per idempotency key, so a retry sends
+/// the same one), made from the browser's CSPRNG and sent in the envelope; the server keeps
+/// only its hash. The receipt says for how many days it works (`withdraw_days`, absent where
+/// the site does not allow it), and only then does the confirmation show it, with a link to
+/// the collector's `/withdraw` page.
+pub mod withdraw {
+    use std::cell::RefCell;
+
+    use wasm_bindgen::JsValue;
+
+    thread_local! {
+        /// (idempotency key, code) made on this page.
+        static CODES: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+        /// (reference, code, days, `/withdraw` address) of each receipt that allows it.
+        static SHOWN: RefCell<Vec<(String, String, u32, String)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The code for the response with idempotency `key`, made once.
+    pub fn secret(key: &str) -> Option<String> {
+        CODES.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some((_, s)) = c.iter().find(|(k, _)| k == key) {
+                return Some(s.clone());
+            }
+            let mut bytes = [0u8; 64];
+            web_sys::window()?
+                .crypto()
+                .ok()?
+                .get_random_values_with_u8_array(&mut bytes)
+                .ok()?;
+            let s = chorus_core::withdraw::from_random(&bytes)?;
+            c.push((key.to_string(), s.clone()));
+            Some(s)
+        })
+    }
+
+    /// Note a receipt for the confirmation: `body` is what was posted to `url`.
+    pub(super) fn receipt(url: &str, body: &str, receipt: &JsValue, reference: &str) {
+        let days = js_sys::Reflect::get(receipt, &"withdraw_days".into())
+            .ok()
+            .and_then(|d| d.as_f64());
+        // `prepare` writes it first: no need to parse the body.
+        let code = body
+            .strip_prefix("{\"withdraw_secret\":\"")
+            .and_then(|r| r.split('"').next());
+        if let (Some(days), Some(code)) = (days, code) {
+            let base = url.strip_suffix(super::RESPONSES).unwrap_or("");
+            let href = format!("{base}/withdraw?reference={reference}");
+            SHOWN.with(|s| {
+                s.borrow_mut()
+                    .push((reference.to_string(), code.to_string(), days as u32, href))
+            });
+        }
+    }
+
+    /// (code, days, `/withdraw` address) for the receipt with this reference, if it allows it.
+    pub fn shown(reference: &str) -> Option<(String, u32, String)> {
+        SHOWN.with(|s| {
+            s.borrow()
+                .iter()
+                .find(|(r, ..)| r == reference)
+                .map(|(_, c, d, h)| (c.clone(), *d, h.clone()))
+        })
     }
 }
 
@@ -182,7 +255,11 @@ pub async fn send(p: &Prepared) -> Result<String, SendError> {
         }
         match attempt(url, body).await {
             Ok((status, json)) if status == 200 || status == 201 => {
-                return field(&json, "reference").ok_or_else(|| {
+                let reference = field(&json, "reference");
+                if let Some(r) = &reference {
+                    withdraw::receipt(url, body, &json, r);
+                }
+                return reference.ok_or_else(|| {
                     SendError::Rejected(
                         "bad_receipt".into(),
                         format!("{url} answered {status} without a receipt; is endpoint a Chorus server?"),
@@ -787,6 +864,7 @@ pub mod queue {
                 Ok((status, json)) if status == 200 || status == 201 => {
                     let _ = s.remove_item(&format!("{PREFIX}{key}"));
                     let reference = field(&json, "reference").unwrap_or_default();
+                    withdraw::receipt(&url, &body, &json, &reference);
                     DELIVERED.with(|d| d.borrow_mut().push((key.clone(), reference.clone())));
                     delivered.push((key, reference));
                 }

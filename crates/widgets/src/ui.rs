@@ -116,14 +116,22 @@ pub fn fallback(l: Locale, host: &Element) -> Html {
 /// answers are kept on this device; `None` for a failure (shown in the error summary).
 pub fn outcome_panel(l: Locale, o: &Outcome, node: &NodeRef) -> Option<Html> {
     match o {
-        Outcome::Sent(reference) => Some(html! {
+        Outcome::Sent(reference) => Some(html! { <>
             <div class="chorus-panel" part="confirmation" tabindex="-1" ref={node.clone()} role="status">
                 <h2 class="chorus-panel__title">{ t!(l, thank_you_your_answers_have) }</h2>
                 <p class="chorus-panel__body">
                     { t!(l, your_reference_is) }<strong>{ reference.clone() }</strong>
                 </p>
             </div>
-        }),
+            if let Some((code, days, href)) = crate::send::withdraw::shown(reference) {
+                <p class="chorus-body" part="withdraw">
+                    { t!(l, your_withdrawal_code_is) }<strong>{ chorus_core::withdraw::grouped(&code) }</strong>{ ". " }
+                    { t!(l, you_can) }
+                    <a class="chorus-link" href={if l == Locale::Cy { format!("{href}&lang=cy") } else { href }}>{ t!(l, withdraw_your_feedback) }</a>
+                    { t!(l, with_it_and_your_reference) }{ days }{ t!(l, days_it_is_shown_only) }
+                </p>
+            }
+        </> }),
         Outcome::Queued => Some(html! {
             <div class="chorus-inset" part="queued" tabindex="-1" ref={node.clone()} role="status">
                 <h2 class="chorus-panel__title chorus-queued__title">{ t!(l, your_answers_are_saved_on) }</h2>

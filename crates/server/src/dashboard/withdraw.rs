@@ -246,30 +246,55 @@ pub async fn withdraw(
         }
         // Whatever staff type, no NHS number, phone number, address or date goes in the log.
         let reason = chorus_core::redact::redact(reason).text;
-        let mut tx = app.store.pool().begin().await?;
-        sqlx::query("DELETE FROM comment_tags WHERE response_id = $1")
-            .bind(f.id)
-            .execute(&mut *tx)
-            .await?;
-        let gone = sqlx::query("DELETE FROM responses WHERE id = $1")
-            .bind(f.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        if gone == 1 {
-            audit::record(
-                &app.store,
-                Some(staff.user_id),
-                &staff.email,
-                "response_withdrawn",
-                Some(&f.site),
-                &format!("{} ({}, received {}): {reason}", f.reference, f.instrument, f.received_at),
-            )
-            .await?;
-        }
+        delete_response(
+            &app,
+            f.id,
+            &f.site,
+            Some(staff.user_id),
+            &staff.email,
+            &format!("{} ({}, received {}): {reason}", f.reference, f.instrument, f.received_at),
+        )
+        .await?;
         anyhow::Ok(page(&staff, "", None, None, StatusCode::OK, Some(&f.reference)))
     }
     .await;
     run.unwrap_or_else(|e| templates::server_error(&e))
+}
+
+/// Delete response `id` of `site` and record it in the audit log as `response_withdrawn` by
+/// `actor` with `detail`: the one deletion for staff (above) and for patients withdrawing
+/// with their receipt's code (`crate::withdraw_self`). Its tags go in the same transaction;
+/// themes, flags and reviews go with it by the foreign keys' cascade. `Ok(false)` when it was
+/// already gone (nothing recorded).
+pub(crate) async fn delete_response(
+    app: &AppState,
+    id: i64,
+    site: &str,
+    user_id: Option<i64>,
+    actor: &str,
+    detail: &str,
+) -> anyhow::Result<bool> {
+    let mut tx = app.store.pool().begin().await?;
+    sqlx::query("DELETE FROM comment_tags WHERE response_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let gone = sqlx::query("DELETE FROM responses WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    if gone == 1 {
+        audit::record(
+            &app.store,
+            user_id,
+            actor,
+            "response_withdrawn",
+            Some(site),
+            detail,
+        )
+        .await?;
+    }
+    Ok(gone == 1)
 }

@@ -105,6 +105,7 @@ pub fn other_site(services: &[&str]) -> chorus_server::config::Site {
         services: services.iter().map(|s| (*s).into()).collect(),
         instruments: vec![],
         retention_days: 30,
+        withdraw_days: 30,
         org_code: "OTH".into(),
         site_code: "OTH01".into(),
     }
