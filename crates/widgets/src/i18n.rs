@@ -25,6 +25,7 @@ pub fn untranslated() -> String {
 fn draft(en: &str) -> Option<&'static str> {
     crate::strings::TEXTS
         .iter()
+        .chain(crate::strings::ABOUT_TEXTS)
         .find(|(e, _)| *e == en)
         .map(|(_, ar)| *ar)
 }
@@ -171,5 +172,15 @@ mod tests {
         let mut other = fft.clone();
         other.items[1].text.en = "Something new".into();
         assert!(!covers(Locale::Ar, &other));
+    }
+
+    #[test]
+    fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_draft() {
+        let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
+        assert!(covers(Locale::Cy, &about));
+        assert!(
+            covers(Locale::Ar, &about),
+            "a text of about-you.json has no Arabic draft in ABOUT_TEXTS"
+        );
     }
 }

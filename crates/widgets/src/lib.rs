@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod about;
 pub mod aid;
 pub mod i18n;
 pub mod model;

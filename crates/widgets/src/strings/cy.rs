@@ -69,6 +69,8 @@ pub const CY: Strings = Strings {
     your_summary: "Eich crynodeb",
     example_content_not_clinical_advice: "Cynnwys enghreifftiol, nid cyngor clinigol.",
     example_content_not_clinical_advice_2: "Cynnwys enghreifftiol, nid cyngor clinigol.\n",
+    skip_these_questions_and_send: "Hepgor y cwestiynau hyn ac anfon",
+    your_feedback_is_sent_either_way: "Caiff eich adborth ei anfon p'un a ydych yn ateb y rhain ai peidio. Ni chaiff dim a ddewiswch yma ei ddangos ar eich derbynneb na'i gadw ar y ddyfais hon.",
     agreement: [
         "Cytuno'n gryf",
         "Cytuno",

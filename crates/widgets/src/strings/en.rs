@@ -69,6 +69,8 @@ pub const EN: Strings = Strings {
     your_summary: "Your summary",
     example_content_not_clinical_advice: "Example content, not clinical advice.",
     example_content_not_clinical_advice_2: "Example content, not clinical advice.\n",
+    skip_these_questions_and_send: "Skip these questions and send",
+    your_feedback_is_sent_either_way: "Your feedback is sent whether you answer these or not. Nothing you choose here is shown on your receipt or kept on this device.",
     agreement: [
         "Strongly agree",
         "Agree",

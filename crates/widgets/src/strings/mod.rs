@@ -6,7 +6,7 @@ mod ar;
 mod cy;
 mod en;
 
-pub use ar::{AR, TEXTS};
+pub use ar::{ABOUT_TEXTS, AR, TEXTS};
 pub use cy::CY;
 pub use en::EN;
 
@@ -77,6 +77,8 @@ pub struct Strings {
     pub your_summary: &'static str,
     pub example_content_not_clinical_advice: &'static str,
     pub example_content_not_clinical_advice_2: &'static str,
+    pub skip_these_questions_and_send: &'static str,
+    pub your_feedback_is_sent_either_way: &'static str,
     /// The six agreement answers, in the core's order (`AGREEMENT_ANSWERS`).
     pub agreement: [&'static str; 6],
 }
