@@ -91,6 +91,13 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     Ok(Mounted { destroy: Some(app) })
 }
 
+/// Take in a locale file (Polish, Urdu, Romanian) the loader fetched with its pinned hash,
+/// before it mounts the widgets that asked for it. `false`: not a locale file.
+#[wasm_bindgen]
+pub fn add_locale(json: JsValue) -> bool {
+    i18n::add(&json)
+}
+
 /// The English strings an Arabic (draft) widget has shown for want of a translation, one
 /// per line: the loader marks text that holds one of them `lang="en"`.
 #[wasm_bindgen]

@@ -88,6 +88,7 @@ macro_rules! t {
     ($l:expr, $k:ident) => {
         $crate::i18n::Ui::pick(
             $l,
+            stringify!($k),
             $crate::strings::EN.$k,
             $crate::strings::CY.$k,
             $crate::strings::AR.$k,
