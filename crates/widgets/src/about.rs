@@ -56,11 +56,13 @@ pub fn refused(json: &wasm_bindgen::JsValue) -> bool {
 }
 
 /// The submission body with `about` added (question id → answer id).
-fn attach(body: &str, about: &BTreeMap<String, String>) -> Option<String> {
+fn attach(body: &str, about: &BTreeMap<String, Answer>) -> Option<String> {
     let o = js_sys::JSON::parse(body).ok()?;
     let a = js_sys::Object::new();
     for (q, v) in about {
-        js_sys::Reflect::set(&a, &q.into(), &v.into()).ok()?;
+        if let Answer::Text(v) = v {
+            js_sys::Reflect::set(&a, &q.into(), &v.into()).ok()?;
+        }
     }
     js_sys::Reflect::set(&o, &"about".into(), &a).ok()?;
     js_sys::JSON::stringify(&o).ok().map(String::from)
@@ -84,7 +86,7 @@ pub fn strip(body: &str) -> Option<String> {
 pub fn submit(
     host: Element,
     prepared: Prepared,
-    about: BTreeMap<String, String>,
+    about: BTreeMap<String, Answer>,
     key: String,
     done: Callback<Outcome>,
 ) {
@@ -135,21 +137,22 @@ pub struct AboutProps {
     /// Back to the feedback.
     pub back: Callback<MouseEvent>,
     /// Send, with these answers (empty: skipped).
-    pub send: Callback<BTreeMap<String, String>>,
+    pub send: Callback<BTreeMap<String, Answer>>,
 }
 
 /// The questions, loaded from the collector, then drawn with the survey's item renderer. If
 /// they cannot be loaded, the feedback is sent at once without them.
 #[function_component(AboutYou)]
 pub fn about_you(p: &AboutProps) -> Html {
-    let loaded = use_state(|| None::<Rc<Instrument>>);
+    // The same state type as the survey's own instrument (one copy of the hook's code).
+    let loaded = use_state(|| None::<Result<Rc<Instrument>, ()>>);
     let answers = use_state(BTreeMap::<String, Answer>::new);
     {
         let (loaded, host, send) = (loaded.clone(), p.host.clone(), p.send.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 match crate::model::fetch(&host, ID).await {
-                    Ok(i) => loaded.set(Some(Rc::new(i))),
+                    Ok(i) => loaded.set(Some(Ok(Rc::new(i)))),
                     Err(e) => {
                         web_sys::console::warn_1(
                             &format!("Chorus: the About you questions could not be loaded ({}), so the feedback is sent without them", e.0).into(),
@@ -168,7 +171,7 @@ pub fn about_you(p: &AboutProps) -> Html {
             }
         });
     }
-    let Some(i) = (*loaded).clone() else {
+    let Some(Ok(i)) = (*loaded).clone() else {
         return html! { <p class="chorus-hint" role="status">{ t!(p.locale, loading) }</p> };
     };
     // Never half in one language: the questions in English if they lack the widget's.
@@ -195,13 +198,7 @@ pub fn about_you(p: &AboutProps) -> Html {
             if sending {
                 return;
             }
-            let mut out = BTreeMap::new();
-            for (q, a) in answers.iter() {
-                if let Answer::Text(v) = a {
-                    out.insert(q.clone(), v.clone());
-                }
-            }
-            send.emit(out)
+            send.emit((*answers).clone())
         })
     };
     let skip = {

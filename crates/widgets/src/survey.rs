@@ -660,7 +660,7 @@ pub fn runner(props: &RunnerProps) -> Html {
     let send_with = {
         let (host, st) = (props.host.clone(), st.clone());
         Rc::new(
-            move |r: Response, answers: Option<BTreeMap<String, String>>| {
+            move |r: Response, answers: Option<BTreeMap<String, Answer>>| {
                 // The button stays focusable while sending (so focus does not fall to the page),
                 // so a second press must do nothing.
                 if st.sending {
@@ -769,7 +769,7 @@ pub fn runner(props: &RunnerProps) -> Html {
         Step::About => {
             let send = {
                 let (st, i, key) = (st.clone(), i.clone(), key.clone());
-                Callback::from(move |a: BTreeMap<String, String>| {
+                Callback::from(move |a: BTreeMap<String, Answer>| {
                     send_with(response(&i, l, &key, &st.answers), Some(a))
                 })
             };
