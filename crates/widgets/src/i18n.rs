@@ -60,7 +60,7 @@ pub fn add(json: &JsValue) -> bool {
     }
     let agreement = js_sys::Reflect::get(json, &"agreement".into())
         .ok()
-        .filter(|a| js_sys::Array::is_array(a))
+        .filter(js_sys::Array::is_array)
         .map(|a| js_sys::Array::from(&a).iter().filter_map(leak).collect())
         .unwrap_or_default();
     let f = Fetched {
