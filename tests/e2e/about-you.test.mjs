@@ -75,6 +75,10 @@ test("answered About you questions are stored with the response; the ones left o
   await fft.getByLabel("Asian or Asian British: Indian", { exact: true }).check();
   // (The last of religion's nine answers.)
   await fft.locator("#q-religion-8").check();
+  // While they are on screen, nothing of them is kept on the device (the draft holds the
+  // feedback only).
+  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+  for (const id of ["25_34", "asian_indian", "age_band", "religion"]) assert.ok(!stored.includes(id), `"${id}" is in storage: ${stored}`);
   await fft.getByRole("button", { name: "Send feedback" }).click();
   const panel = fft.locator(".chorus-panel");
   await panel.waitFor({ timeout: 15_000 });
@@ -142,7 +146,7 @@ for (const [locale, dir, heading] of [
   });
 }
 
-test("a site not in [equality] still stores the feedback, without about, and the web team is told", async () => {
+test("a site not in [equality] still stores the feedback, without about, and the web team is told (sent live and from the offline queue)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chorus-about-"));
   const config = join(dir, "chorus.toml");
   // The demo site, with no [equality]: it does not ask the About you questions.
@@ -167,6 +171,25 @@ test("a site not in [equality] still stores the feedback, without about, and the
     assert.equal(rows.length, 1);
     assert.equal(rows[0].about, null);
     await context.close();
+
+    // Queued offline with its answers, then refused them when delivered: delivered without.
+    const q = await open(other, 'service="about-queued" about-you');
+    await toAboutYou(q.fft);
+    await q.fft.getByLabel("Male", { exact: true }).check();
+    await q.context.setOffline(true);
+    await q.fft.getByRole("button", { name: "Send feedback" }).click();
+    await q.fft.locator("[part=queued]", { hasText: "Your answers are saved on this device" }).waitFor({ timeout: 20_000 });
+    const queued = await q.page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith("chorus:queue:")));
+    assert.equal(queued.length, 1);
+    assert.match(queued[0][1], /"about":\{"sex":"male"\}/);
+    await q.context.setOffline(false);
+    await q.fft.locator(".chorus-panel", { hasText: "Thank you, your answers have been sent" }).waitFor({ timeout: 20_000 });
+    assert.deepEqual(await q.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chorus:"))), []);
+    assert.ok(q.seen.console.some((l) => l.includes("about_not_enabled") && l.includes("queued")), q.seen.console.join("\n"));
+    const queuedRows = storedAbout(other, "about-queued");
+    assert.equal(queuedRows.length, 1);
+    assert.equal(queuedRows[0].about, null);
+    await q.context.close();
   } finally {
     await other.stop();
   }

@@ -55,6 +55,26 @@ pub fn refused(json: &wasm_bindgen::JsValue) -> bool {
     code.as_deref().is_some_and(about_refused)
 }
 
+/// For the web team, when a submission from the offline queue had its `about` refused (no
+/// element to raise `chorus:error` on by then: the console only).
+pub fn report_queued(json: &wasm_bindgen::JsValue) {
+    let err = js_sys::Reflect::get(json, &"error".into()).unwrap_or_default();
+    let field = |k: &str| {
+        js_sys::Reflect::get(&err, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    web_sys::console::error_1(
+        &format!(
+            "Chorus: {}: {} (a queued response is sent without its About you answers)",
+            field("code"),
+            field("message")
+        )
+        .into(),
+    );
+}
+
 /// The submission body with `about` added (question id → answer id).
 fn attach(body: &str, about: &BTreeMap<String, Answer>) -> Option<String> {
     let o = js_sys::JSON::parse(body).ok()?;

@@ -793,6 +793,7 @@ pub mod queue {
                     if crate::about::refused(&json)
                         && let Some(plain) = crate::about::strip(&body) =>
                 {
+                    crate::about::report_queued(&json);
                     let _ = s.set_item(&format!("{PREFIX}{key}"), &format!("{url}\n{plain}"));
                     waiting.push((key, url, plain));
                 }
