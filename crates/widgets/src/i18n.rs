@@ -293,6 +293,50 @@ mod tests {
     }
 
     #[test]
+    fn every_fetched_locale_file_names_only_real_strings_and_fft_texts() {
+        let en = include_str!("strings/en.rs");
+        let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
+        let fft_texts: Vec<String> = fft.texts().into_iter().map(|t| t.en.clone()).collect();
+        for (tag, file) in [
+            ("pl", include_str!("../locales/pl.json")),
+            ("ur", include_str!("../locales/ur.json")),
+            ("ro", include_str!("../locales/ro.json")),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            let l = Locale::from_attribute(tag);
+            assert!(l.fetched(), "{tag}");
+            assert_eq!(v["locale"], tag);
+            assert_eq!(v["dir"], l.dir(), "{tag}");
+            assert!(
+                v["status"]
+                    .as_str()
+                    .unwrap()
+                    .contains("awaiting review by a fluent speaker"),
+                "{tag}"
+            );
+            for (k, s) in v["strings"].as_object().unwrap() {
+                assert!(en.contains(&format!("\n    {k}: ")), "{tag}: no string {k}");
+                assert!(
+                    !s.as_str().unwrap().trim().is_empty(),
+                    "{tag}: {k} is empty"
+                );
+            }
+            assert_eq!(v["agreement"].as_array().unwrap().len(), 6, "{tag}");
+            // The built-in FFT is whole in each (so a page in that language is not English).
+            let texts = v["texts"].as_object().unwrap();
+            for t in &fft_texts {
+                assert!(texts.contains_key(t), "{tag}: the FFT's \"{t}\" is missing");
+            }
+            for k in texts.keys() {
+                assert!(
+                    fft_texts.contains(k),
+                    "{tag}: \"{k}\" is not a text of fft.json"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_draft() {
         let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
         assert!(covers(Locale::Cy, &about));
