@@ -25,13 +25,18 @@ export async function freePort() {
   });
 }
 
-/** Start `chorus serve`; resolves once /healthz answers. */
-export async function startServer() {
+/**
+ * Start `chorus serve`; resolves once /healthz answers. `config`: a configuration file
+ * (`--config`) instead of the built-in demo one.
+ */
+export async function startServer({ config } = {}) {
   const bin = process.env.CHORUS_BIN ?? join(root, "target/debug/chorus");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "chorus-e2e-"));
   const addr = `127.0.0.1:${port}`;
-  const child = spawn(bin, ["serve", "--addr", addr, "--pkg-dir", join(root, "pkg"), "--www-dir", join(root, "www")], {
+  const args = ["serve", "--addr", addr, "--pkg-dir", join(root, "pkg"), "--www-dir", join(root, "www")];
+  if (config) args.push("--config", config);
+  const child = spawn(bin, args, {
     env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });

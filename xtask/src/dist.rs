@@ -166,6 +166,11 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
 
     let glue = fs::read_to_string(tmp.join("chorus_widgets.js"))?;
     let widgets = b.src.join("crates/widgets");
+    let locales = write_locales(&widgets.join("locales"), pkg)?;
+    let pins: serde_json::Map<String, serde_json::Value> = locales
+        .iter()
+        .map(|(tag, e)| (tag.clone(), serde_json::json!([e.name, e.sri])))
+        .collect();
     let loader = fs::read_to_string(widgets.join("js/loader.js"))?;
     // The stylesheet as the token source gives it (a stale chorus.css cannot ship).
     let css = crate::tokens::bundle_css(&b.src)?;
@@ -175,7 +180,8 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
             "__CHORUS_WASM_SRI__",
             &serde_json::to_string(&sri(&wasm_bytes))?,
         )
-        .replace("__CHORUS_CSS__", &serde_json::to_string(&minify_css(&css))?);
+        .replace("__CHORUS_CSS__", &serde_json::to_string(&minify_css(&css))?)
+        .replace("__CHORUS_LOCALES__", &serde_json::to_string(&pins)?);
     let js = format!(
         "/*! Chorus {} — patient feedback widgets. https://github.com/chorus-nhs/chorus */\n(function () {{\n\"use strict\";\n{glue}\n{loader}\n}})();\n",
         env!("CARGO_PKG_VERSION")
@@ -202,8 +208,80 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
     for name in ["chorus.js", wasm_name.as_str()] {
         entries.push(measure_and_compress(pkg, name)?);
     }
-    write_manifest(pkg, &entries, &wasm_name, wasm)?;
+    write_manifest(pkg, &entries, &locales, &wasm_name, wasm)?;
+    print_locales(&locales);
     Ok(entries)
+}
+
+/// The locales fetched on demand (`crates/widgets/locales/<tag>.json`: the widget's words and
+/// the built-in FFT's texts in one file per language, for a translator to edit): each checked,
+/// written compact as `chorus-<tag>-<hash>.json` (content-addressed, cached for ever) with its
+/// `.br`/`.gz` twins. The loader gets each file's name and SRI hash, so the script tag's hash
+/// pins them as it pins the module; the bundle's sizes and budget leave them out.
+fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry)>> {
+    let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(d) => d.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?,
+        Err(_) => return Ok(Vec::new()),
+    };
+    paths.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let tag = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let what = path.display();
+        anyhow::ensure!(
+            !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_lowercase()) && tag.len() <= 3,
+            "{what}: a locale file is named by its language's BCP 47 primary subtag, such as pl.json"
+        );
+        anyhow::ensure!(
+            !matches!(tag.as_str(), "en" | "cy" | "ar"),
+            "{what}: {tag} is built into the bundle (crates/widgets/src/strings), not fetched"
+        );
+        let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)
+            .with_context(|| format!("{what} is not JSON"))?;
+        anyhow::ensure!(
+            v["locale"] == tag.as_str(),
+            "{what}: \"locale\" must be \"{tag}\""
+        );
+        anyhow::ensure!(
+            matches!(v["dir"].as_str(), Some("ltr" | "rtl")),
+            "{what}: \"dir\" must be \"ltr\" or \"rtl\""
+        );
+        anyhow::ensure!(
+            v["status"].is_string(),
+            "{what}: \"status\" must say who has reviewed it (or that it awaits review)"
+        );
+        for key in ["strings", "texts"] {
+            anyhow::ensure!(
+                v[key]
+                    .as_object()
+                    .is_some_and(|o| o.values().all(|s| s.is_string())),
+                "{what}: \"{key}\" must be an object of strings"
+            );
+        }
+        let bytes = serde_json::to_vec(&v)?;
+        let name = format!("chorus-{tag}-{}.json", &hex(&Sha384::digest(&bytes))[..10]);
+        fs::write(pkg.join(&name), &bytes)?;
+        out.push((tag, measure_and_compress(pkg, &name)?));
+    }
+    Ok(out)
+}
+
+fn print_locales(locales: &[(String, Entry)]) {
+    if locales.is_empty() {
+        return;
+    }
+    println!("    locales fetched only by pages that ask for them (not in the bundle's total):");
+    for (tag, e) in locales {
+        println!(
+            "    {:<28} {:>10} {:>10} {:>10}   ({tag})",
+            e.name, e.raw, e.gzip, e.brotli
+        );
+    }
 }
 
 /// Copy this checkout's files (tracked and untracked-but-not-ignored) to a fresh folder, build
@@ -343,6 +421,7 @@ fn measure_and_compress(pkg: &Path, name: &str) -> anyhow::Result<Entry> {
 fn write_manifest(
     pkg: &Path,
     entries: &[Entry],
+    locales: &[(String, Entry)],
     wasm_name: &str,
     wasm: &Wasm,
 ) -> anyhow::Result<()> {
@@ -362,6 +441,10 @@ fn write_manifest(
         "files": files,
         "total": { "raw": total(|e| e.raw), "gzip": total(|e| e.gzip), "brotli": total(|e| e.brotli) },
         "budget": { "brotli": BUDGET_BROTLI },
+        // Fetched on demand by the loader (pinned by these hashes): not in the total.
+        "locales": locales.iter().map(|(tag, e)| serde_json::json!({
+            "locale": tag, "file": e.name, "raw": e.raw, "gzip": e.gzip, "brotli": e.brotli, "integrity": e.sri,
+        })).collect::<Vec<_>>(),
         "toolchain": { "recipe": recipe(wasm), "reproducible": wasm.reproducible() },
     });
     fs::write(

@@ -21,6 +21,17 @@ pub enum Locale {
     /// neither written nor accepted in JSON.
     #[serde(skip)]
     Ar,
+    /// Polish (polski), Urdu (اردو, right to left) and Romanian (română): the widgets' drafts
+    /// **awaiting review** by fluent speakers, not in the bundle but fetched by the pages that
+    /// ask for them. Interface languages only, recorded in English, like [`Locale::Ar`].
+    #[serde(skip)]
+    Pl,
+    /// Urdu: see [`Locale::Pl`].
+    #[serde(skip)]
+    Ur,
+    /// Romanian: see [`Locale::Pl`].
+    #[serde(skip)]
+    Ro,
 }
 
 impl Locale {
@@ -34,6 +45,9 @@ impl Locale {
             Locale::En => "en",
             Locale::Cy => "cy",
             Locale::Ar => "ar",
+            Locale::Pl => "pl",
+            Locale::Ur => "ur",
+            Locale::Ro => "ro",
         }
     }
 
@@ -51,13 +65,15 @@ impl Locale {
     /// Arabic draft: a page's language never puts an unreviewed translation before patients.
     pub fn from_attribute(tag: &str) -> Locale {
         let primary = tag.split(['-', '_']).next().unwrap_or("");
-        if primary.eq_ignore_ascii_case("cy") {
-            Locale::Cy
-        } else if primary.eq_ignore_ascii_case("ar") {
-            Locale::Ar
-        } else {
-            Locale::En
-        }
+        [Locale::Cy, Locale::Ar, Locale::Pl, Locale::Ur, Locale::Ro]
+            .into_iter()
+            .find(|l| primary.eq_ignore_ascii_case(l.tag()))
+            .unwrap_or(Locale::En)
+    }
+
+    /// A locale whose interface words are fetched on demand, not built into the bundle.
+    pub fn fetched(self) -> bool {
+        matches!(self, Locale::Pl | Locale::Ur | Locale::Ro)
     }
 
     /// The language a response is recorded in: instruments have English and Welsh texts, so
@@ -65,15 +81,15 @@ impl Locale {
     pub fn recorded(self) -> Locale {
         match self {
             Locale::Cy => Locale::Cy,
-            Locale::En | Locale::Ar => Locale::En,
+            _ => Locale::En,
         }
     }
 
     /// Writing direction for an HTML `dir` attribute.
     pub fn dir(self) -> &'static str {
         match self {
-            Locale::Ar => "rtl",
-            Locale::En | Locale::Cy => "ltr",
+            Locale::Ar | Locale::Ur => "rtl",
+            _ => "ltr",
         }
     }
 }
@@ -99,7 +115,7 @@ impl Text {
                 .as_deref()
                 .filter(|s| !s.is_empty())
                 .unwrap_or(&self.en),
-            Locale::En | Locale::Ar => &self.en,
+            _ => &self.en,
         }
     }
 
@@ -108,7 +124,7 @@ impl Text {
         match locale {
             Locale::En => !self.en.trim().is_empty(),
             Locale::Cy => self.cy.as_deref().is_some_and(|s| !s.trim().is_empty()),
-            Locale::Ar => false,
+            _ => false,
         }
     }
 }
@@ -129,6 +145,15 @@ mod tests {
         assert_eq!(Locale::Ar.recorded(), Locale::En);
         assert_eq!((Locale::Ar.tag(), Locale::Ar.dir()), ("ar", "rtl"));
         assert_eq!((Locale::Cy.tag(), Locale::Cy.dir()), ("cy", "ltr"));
+        // The fetched drafts: a page's language may choose them (the widget falls back to
+        // English if their file cannot be had); recorded in English.
+        assert_eq!(Locale::from_tag("ur-PK"), Locale::Ur);
+        assert_eq!(Locale::from_attribute("PL"), Locale::Pl);
+        assert_eq!(Locale::from_tag("ro_RO"), Locale::Ro);
+        assert_eq!((Locale::Ur.dir(), Locale::Pl.dir()), ("rtl", "ltr"));
+        assert!(Locale::Ro.fetched() && !Locale::Ar.fetched() && !Locale::Cy.fetched());
+        assert_eq!(Locale::Ur.recorded(), Locale::En);
+        assert!(serde_json::from_str::<Locale>("\"pl\"").is_err());
     }
 
     #[test]

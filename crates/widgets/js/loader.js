@@ -7,6 +7,9 @@ const base = document.currentScript && document.currentScript.src ? document.cur
 const wasmUrl = new URL(__CHORUS_WASM__, base);
 const wasmIntegrity = __CHORUS_WASM_SRI__;
 const css = __CHORUS_CSS__;
+// Locales fetched on demand, not in the bundle: tag -> [file, SRI hash] (see `cargo xtask dist`).
+const LOCALES = __CHORUS_LOCALES__;
+const fetchedLocales = {};
 let sheet = null;
 let ready = null;
 
@@ -47,11 +50,34 @@ function styles() {
   return sheet;
 }
 
-// The same choice of language the widget makes (an explicit locale, else the page's lang).
+// The same choice of language the widget makes (an explicit locale, else the page's lang, else
+// the browser's).
 function language(el) {
   const attr = el.getAttribute("locale");
-  const tag = (attr ?? (el.closest("[lang]") || {}).lang ?? "").split(/[-_]/)[0].toLowerCase();
-  return tag === "cy" || (tag === "ar" && attr !== null) ? tag : "en";
+  const tag = (attr ?? ((el.closest("[lang]") || {}).lang || navigator.language || "")).split(/[-_]/)[0].toLowerCase();
+  return tag === "cy" || (tag === "ar" && attr !== null) || Object.hasOwn(LOCALES, tag) ? tag : "en";
+}
+
+// A locale beyond the bundle's, fetched once per page and only when a widget asks for it,
+// checked against the hash this script carries (as the module is). If it cannot be had, the
+// widget is shown in English: never resolves to a failure.
+function localeStrings(tag) {
+  if (!Object.hasOwn(LOCALES, tag)) return Promise.resolve();
+  if (!fetchedLocales[tag]) {
+    const [file, integrity] = LOCALES[tag];
+    fetchedLocales[tag] = fetch(new URL(file, base), { integrity, credentials: "same-origin", mode: "cors" })
+      .then((r) => {
+        if (!r.ok) throw new Error(`${r.url} answered ${r.status}`);
+        return r.json();
+      })
+      .then((words) =>
+        boot().then(() => {
+          if (!wasm_bindgen.add_locale(words)) throw new Error(`${file} is not a Chorus locale file`);
+        }),
+      )
+      .catch((err) => console.info(`Chorus: the "${tag}" words could not be loaded, so the widget is shown in English.`, err));
+  }
+  return fetchedLocales[tag];
 }
 
 // In a draft locale, text still in English (no draft yet) is marked lang="en" dir="ltr", so a
@@ -102,7 +128,7 @@ class ChorusElement extends HTMLElement {
         "Chorus could not start, so the element's own content is shown instead. Check that the page's Content-Security-Policy allows 'wasm-unsafe-eval' in script-src and the bundle's origin in connect-src, and that the bundle's files are all from the same release.",
         err,
       );
-      const lang = language(this);
+      const lang = Object.hasOwn(FAILED, language(this)) ? language(this) : "en";
       const p = document.createElement("p");
       p.className = "chorus-load-failed";
       p.textContent = FAILED[lang];
@@ -113,7 +139,9 @@ class ChorusElement extends HTMLElement {
       shadow.append(fallback);
       this.dispatchEvent(new CustomEvent("chorus:error", { bubbles: true, composed: true, detail: { code: "load_failed" } }));
     };
-    boot().then(() => {
+    // Both at once: the module and, if this element's language is not in the bundle, its words.
+    const words = localeStrings(language(this));
+    boot().then(() => words).then(() => {
       if (state.gone) return;
       try {
         state.handle = wasm_bindgen.mount(this.localName, app, this);
@@ -122,7 +150,8 @@ class ChorusElement extends HTMLElement {
         return;
       }
       fallback.remove();
-      if (root.getAttribute("lang") === "ar") {
+      // A draft locale (Arabic, or one fetched on demand): mark what is still English.
+      if (!["en", "cy"].includes(root.getAttribute("lang"))) {
         markEnglish(root);
         state.observer = new MutationObserver(() => markEnglish(root));
         state.observer.observe(root, { childList: true, subtree: true, characterData: true });

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 pub use chorus_core::Locale;
@@ -15,6 +16,82 @@ thread_local! {
     /// English strings shown in an Arabic widget for want of a draft; the loader reads them
     /// (through [`untranslated`]) to mark that text `lang="en"`.
     static MISSED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// The locales fetched on demand that this page has loaded (see [`add`]).
+    static FETCHED: RefCell<Vec<Fetched>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One fetched locale's words: the interface's, by field name (`strings`), the agreement
+/// answers, and instrument texts by their English (`texts`). Kept for the page's life.
+struct Fetched {
+    locale: Locale,
+    strings: Vec<(String, &'static str)>,
+    texts: Vec<(String, &'static str)>,
+    agreement: Vec<&'static str>,
+}
+
+fn leak(v: JsValue) -> Option<&'static str> {
+    v.as_string().map(|s| &*Box::leak(s.into_boxed_str()))
+}
+
+fn pairs(o: &JsValue, key: &str) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    if let Ok(o) = js_sys::Reflect::get(o, &key.into()).and_then(|v| v.dyn_into::<js_sys::Object>())
+    {
+        for e in js_sys::Object::entries(&o).iter() {
+            let e = js_sys::Array::from(&e);
+            if let (Some(k), Some(v)) = (e.get(0).as_string(), leak(e.get(1))) {
+                out.push((k, v));
+            }
+        }
+    }
+    out
+}
+
+/// Take in a locale file the loader fetched (and checked against its pinned hash): `false` if
+/// it is not one of the fetched locales.
+pub fn add(json: &JsValue) -> bool {
+    let tag = js_sys::Reflect::get(json, &"locale".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    let locale = Locale::from_attribute(&tag);
+    if !locale.fetched() || loaded(locale) {
+        return locale.fetched();
+    }
+    let agreement = js_sys::Reflect::get(json, &"agreement".into())
+        .ok()
+        .filter(js_sys::Array::is_array)
+        .map(|a| js_sys::Array::from(&a).iter().filter_map(leak).collect())
+        .unwrap_or_default();
+    let f = Fetched {
+        locale,
+        strings: pairs(json, "strings"),
+        texts: pairs(json, "texts"),
+        agreement,
+    };
+    FETCHED.with(|x| x.borrow_mut().push(f));
+    true
+}
+
+fn loaded(l: Locale) -> bool {
+    FETCHED.with(|x| x.borrow().iter().any(|f| f.locale == l))
+}
+
+/// A fetched locale's word: from its interface strings (`text: false`) or its instrument
+/// texts (`text: true`); a missing one is recorded for the loader to mark `lang="en"`.
+fn fetched(l: Locale, key: &str, text: bool, en: &str) -> Option<&'static str> {
+    let found = FETCHED.with(|x| {
+        x.borrow().iter().find(|f| f.locale == l).and_then(|f| {
+            if text { &f.texts } else { &f.strings }
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| *v)
+        })
+    });
+    if found.is_none() {
+        missed(en);
+    }
+    found
 }
 
 /// The English strings an Arabic widget has had to show untranslated, one per line.
@@ -25,6 +102,7 @@ pub fn untranslated() -> String {
 fn draft(en: &str) -> Option<&'static str> {
     crate::strings::TEXTS
         .iter()
+        .chain(crate::strings::ABOUT_TEXTS)
         .find(|(e, _)| *e == en)
         .map(|(_, ar)| *ar)
 }
@@ -51,17 +129,35 @@ fn arabic(en: &str) -> Option<&'static str> {
 /// page, so a Welsh page gets a Welsh form with no configuration. A draft locale (Arabic) needs
 /// the attribute: a page's language alone never puts an unreviewed translation in front of
 /// patients. (Both parsed by the core's [`Locale`], in any case.)
+///
+/// Polish, Urdu and Romanian are fetched on demand by the loader (`locales/` in this crate):
+/// chosen by the attribute, else the page's `lang`, else the browser's language, and only if
+/// their file arrived intact; otherwise English.
 pub fn from_host(host: &Element) -> Locale {
-    if let Some(a) = host.get_attribute("locale") {
-        return Locale::from_attribute(&a);
+    let l = match host.get_attribute("locale") {
+        Some(a) => Locale::from_attribute(&a),
+        None => {
+            let page = host
+                .closest("[lang]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.get_attribute("lang"))
+                .filter(|l| !l.trim().is_empty())
+                .or_else(|| {
+                    let nav = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+                    js_sys::Reflect::get(&nav, &"language".into())
+                        .ok()?
+                        .as_string()
+                })
+                .unwrap_or_default();
+            Locale::from_tag(&page)
+        }
+    };
+    if l.fetched() && !loaded(l) {
+        Locale::En
+    } else {
+        l
     }
-    let page = host
-        .closest("[lang]")
-        .ok()
-        .flatten()
-        .and_then(|e| e.get_attribute("lang"))
-        .unwrap_or_default();
-    Locale::from_tag(&page)
 }
 
 /// Mark the widget's root (the `<div part="root">` in the host element's shadow root) with
@@ -78,6 +174,7 @@ pub fn mark(l: Locale, host: &Element) {
 pub fn say(l: Locale, t: &Text) -> &str {
     match l {
         Locale::Ar => arabic(&t.en).unwrap_or(&t.en),
+        l if l.fetched() => fetched(l, &t.en, true, &t.en).unwrap_or(&t.en),
         _ => t.get(l),
     }
 }
@@ -98,6 +195,11 @@ impl Say for Text {
 pub fn covers(l: Locale, i: &Instrument) -> bool {
     i.texts().into_iter().all(|t| match l {
         Locale::Ar => draft(&t.en).is_some(),
+        l if l.fetched() => FETCHED.with(|x| {
+            x.borrow()
+                .iter()
+                .any(|f| f.locale == l && f.texts.iter().any(|(k, _)| *k == t.en))
+        }),
         _ => t.has(l),
     })
 }
@@ -106,15 +208,23 @@ pub fn covers(l: Locale, i: &Instrument) -> bool {
 pub trait Ui {
     /// One string from the three tables. An Arabic field with no draft yet holds the English
     /// (`..EN`): it is shown, and recorded so the loader can mark it `lang="en"`.
-    fn pick(self, en: &'static str, cy: &'static str, ar: &'static str) -> &'static str;
+    fn pick(self, name: &str, en: &'static str, cy: &'static str, ar: &'static str)
+    -> &'static str;
 
     /// The six agreement answers' labels.
     fn agreement(self) -> [&'static str; 6];
 }
 
 impl Ui for Locale {
-    fn pick(self, en: &'static str, cy: &'static str, ar: &'static str) -> &'static str {
+    fn pick(
+        self,
+        name: &str,
+        en: &'static str,
+        cy: &'static str,
+        ar: &'static str,
+    ) -> &'static str {
         match self {
+            l if l.fetched() => fetched(l, name, false, en).unwrap_or(en),
             Locale::Cy => cy,
             Locale::Ar => {
                 if ar == en {
@@ -122,15 +232,24 @@ impl Ui for Locale {
                 }
                 ar
             }
-            Locale::En => en,
+            _ => en,
         }
     }
 
     fn agreement(self) -> [&'static str; 6] {
         use crate::strings::{AR, CY, EN};
         let mut out = EN.agreement;
+        let words = FETCHED.with(|x| {
+            x.borrow()
+                .iter()
+                .find(|f| f.locale == self)
+                .map(|f| f.agreement.clone())
+        });
         for (n, o) in out.iter_mut().enumerate() {
-            *o = self.pick(EN.agreement[n], CY.agreement[n], AR.agreement[n]);
+            *o = match words.as_ref().and_then(|w| w.get(n)) {
+                Some(w) => w,
+                None => self.pick("", EN.agreement[n], CY.agreement[n], AR.agreement[n]),
+            };
         }
         out
     }
@@ -171,5 +290,59 @@ mod tests {
         let mut other = fft.clone();
         other.items[1].text.en = "Something new".into();
         assert!(!covers(Locale::Ar, &other));
+    }
+
+    #[test]
+    fn every_fetched_locale_file_names_only_real_strings_and_fft_texts() {
+        let en = include_str!("strings/en.rs");
+        let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
+        let fft_texts: Vec<String> = fft.texts().into_iter().map(|t| t.en.clone()).collect();
+        for (tag, file) in [
+            ("pl", include_str!("../locales/pl.json")),
+            ("ur", include_str!("../locales/ur.json")),
+            ("ro", include_str!("../locales/ro.json")),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            let l = Locale::from_attribute(tag);
+            assert!(l.fetched(), "{tag}");
+            assert_eq!(v["locale"], tag);
+            assert_eq!(v["dir"], l.dir(), "{tag}");
+            assert!(
+                v["status"]
+                    .as_str()
+                    .unwrap()
+                    .contains("awaiting review by a fluent speaker"),
+                "{tag}"
+            );
+            for (k, s) in v["strings"].as_object().unwrap() {
+                assert!(en.contains(&format!("\n    {k}: ")), "{tag}: no string {k}");
+                assert!(
+                    !s.as_str().unwrap().trim().is_empty(),
+                    "{tag}: {k} is empty"
+                );
+            }
+            assert_eq!(v["agreement"].as_array().unwrap().len(), 6, "{tag}");
+            // The built-in FFT is whole in each (so a page in that language is not English).
+            let texts = v["texts"].as_object().unwrap();
+            for t in &fft_texts {
+                assert!(texts.contains_key(t), "{tag}: the FFT's \"{t}\" is missing");
+            }
+            for k in texts.keys() {
+                assert!(
+                    fft_texts.contains(k),
+                    "{tag}: \"{k}\" is not a text of fft.json"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_draft() {
+        let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
+        assert!(covers(Locale::Cy, &about));
+        assert!(
+            covers(Locale::Ar, &about),
+            "a text of about-you.json has no Arabic draft in ABOUT_TEXTS"
+        );
     }
 }

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod about;
 pub mod aid;
 pub mod i18n;
 pub mod kiosk;
@@ -99,6 +100,13 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     .render()
     .into();
     Ok(Mounted { destroy: Some(app) })
+}
+
+/// Take in a locale file (Polish, Urdu, Romanian) the loader fetched with its pinned hash,
+/// before it mounts the widgets that asked for it. `false`: not a locale file.
+#[wasm_bindgen]
+pub fn add_locale(json: JsValue) -> bool {
+    i18n::add(&json)
 }
 
 /// The English strings an Arabic (draft) widget has shown for want of a translation, one

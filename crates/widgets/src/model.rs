@@ -312,11 +312,16 @@ pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
     let id = host
         .get_attribute("instrument")
         .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
+    fetch(host, &id).await
+}
+
+/// The instrument `id` from the collector at the element's `endpoint`.
+pub async fn fetch(host: &Element, id: &str) -> Result<Instrument, LoadError> {
     let endpoint = host.get_attribute("endpoint").unwrap_or_default();
     let url = format!(
         "{}/api/v1/instruments/{}",
         endpoint.trim_end_matches('/'),
-        String::from(js_sys::encode_uri_component(&id))
+        String::from(js_sys::encode_uri_component(id))
     );
     instrument_from_js(&get_json(&url).await?)
 }

@@ -859,7 +859,7 @@ pub mod queue {
             }
         }
         let mut delivered = Vec::new();
-        for (key, url, body) in waiting {
+        while let Some((key, url, body)) = waiting.pop() {
             match attempt(&url, &body).await {
                 Ok((status, json)) if status == 200 || status == 201 => {
                     let _ = s.remove_item(&format!("{PREFIX}{key}"));
@@ -867,6 +867,16 @@ pub mod queue {
                     withdraw::receipt(&url, &body, &json, &reference);
                     DELIVERED.with(|d| d.borrow_mut().push((key.clone(), reference.clone())));
                     delivered.push((key, reference));
+                }
+                // The "About you" answers refused (see `crate::about`): the feedback goes
+                // without them, at once and, if that fails too, later.
+                Ok((_, json))
+                    if crate::about::refused(&json)
+                        && let Some(plain) = crate::about::strip(&body) =>
+                {
+                    crate::about::report_queued(&json);
+                    let _ = s.set_item(&format!("{PREFIX}{key}"), &format!("{url}\n{plain}"));
+                    waiting.push((key, url, plain));
                 }
                 // Refused for good (e.g. the form changed): drop it rather than retry forever.
                 Ok((status, _)) if !retryable(status) => {

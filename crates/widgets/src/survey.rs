@@ -171,6 +171,8 @@ enum Step {
     Page(usize),
     /// Check your answers (form) or the summary (decision aid).
     End,
+    /// The optional "About you" questions, before sending (see [`crate::about`]).
+    About,
     /// The form was sent or queued.
     Done(Outcome),
 }
@@ -262,7 +264,7 @@ fn answer_label(i: &Instrument, it: &Item, a: Option<&Answer>, l: Locale) -> Str
 type Set = Callback<(String, Option<Answer>)>;
 
 /// One item, drawn by its kind.
-fn item_view(
+pub(crate) fn item_view(
     i: &Instrument,
     it: &Item,
     l: Locale,
@@ -725,25 +727,40 @@ pub fn runner(props: &RunnerProps) -> Html {
 
     let n = pages.len();
     let title = i.title.say(l).to_string();
-    // Send a response (check-your-answers page, the aid's summary, or a quick form's page).
-    let send_now = {
+    // The element asks the "About you" questions before it sends.
+    let about = crate::about::asked(&props.host);
+    // Send a response (check-your-answers page, the aid's summary, or a quick form's page),
+    // with the "About you" answers once they have been asked (`None`: not yet).
+    let send_with = {
         let (host, st) = (props.host.clone(), st.clone());
-        Rc::new(move |r: Response| {
-            // The button stays focusable while sending (so focus does not fall to the page),
-            // so a second press must do nothing.
-            if st.sending {
-                return;
-            }
-            let prepared = send::prepare(&host, &r);
-            st.dispatch(Act::Sending);
-            let st = st.clone();
-            send::submit(
-                host.clone(),
-                prepared,
-                r.idempotency_key.clone(),
-                Callback::from(move |o: Outcome| st.dispatch(Act::Done(o))),
-            );
-        })
+        Rc::new(
+            move |r: Response, answers: Option<BTreeMap<String, Answer>>| {
+                // The button stays focusable while sending (so focus does not fall to the page),
+                // so a second press must do nothing.
+                if st.sending {
+                    return;
+                }
+                let Some(answers) = answers.or_else(|| (!about).then(BTreeMap::new)) else {
+                    // Not kept in the draft: a re-mount comes back to the feedback.
+                    st.dispatch(Act::Go(Step::About, String::new(), None));
+                    return;
+                };
+                let prepared = send::prepare(&host, &r);
+                st.dispatch(Act::Sending);
+                let st = st.clone();
+                crate::about::submit(
+                    host.clone(),
+                    prepared,
+                    answers,
+                    r.idempotency_key.clone(),
+                    Callback::from(move |o: Outcome| st.dispatch(Act::Done(o))),
+                );
+            },
+        )
+    };
+    let send_now = {
+        let send_with = send_with.clone();
+        Rc::new(move |r: Response| send_with(r, None))
     };
 
     match &st.step {
@@ -814,13 +831,39 @@ pub fn runner(props: &RunnerProps) -> Html {
                     }) }
                     <button class="chorus-button" part="button" type="submit" aria-disabled={st.sending.then_some("true")}>{
                         if st.sending { t!(l, sending) }
-                        else if mode == Mode::Quick && p + 1 >= n { t!(l, send_feedback) }
+                        else if mode == Mode::Quick && p + 1 >= n && !about { t!(l, send_feedback) }
+                        else if mode == Mode::Quick && p + 1 >= n { t!(l, continue_on) }
                         else if st.back_to_end { t!(l, save_and_go_back) }
                         else if p + 1 < n { t!(l, continue_on) }
                         else if mode == Mode::Aid { t!(l, see_your_summary) }
                         else { t!(l, check_your_answers) }
                     }</button>
                 </form>
+            }
+        }
+        Step::About => {
+            let send = {
+                let (st, i, key) = (st.clone(), i.clone(), key.clone());
+                Callback::from(move |a: BTreeMap<String, Answer>| {
+                    send_with(response(&i, l, &key, &st.answers), Some(a))
+                })
+            };
+            let back = {
+                let go = go.clone();
+                let to = if mode == Mode::Quick {
+                    Step::Page(n.saturating_sub(1))
+                } else {
+                    Step::End
+                };
+                Callback::from(move |_: MouseEvent| go(to.clone(), "", None))
+            };
+            let top = st
+                .failed
+                .as_ref()
+                .map(|e| ui::error_summary(l, &[], Some(ui::failure(l, e, &props.host)), &summary))
+                .unwrap_or_default();
+            html! {
+                <crate::about::AboutYou locale={l} host={props.host.clone()} {heading} sending={st.sending} {mode} {top} {back} {send} />
             }
         }
         _ => {
@@ -843,6 +886,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                 t!(l, sending)
             } else if mode == Mode::Aid {
                 t!(l, send_my_answers_anonymously)
+            } else if about {
+                t!(l, continue_on)
             } else {
                 t!(l, send_answers)
             };

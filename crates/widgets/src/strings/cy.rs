@@ -105,6 +105,8 @@ pub const CY: Strings = Strings {
     planned: "Wedi'i gynllunio",
     in_progress: "Ar y gweill",
     figures_from_fewer_than_5: "Dangosir ffigurau o lai na 5 ymateb fel * (wedi'u hatal), a chuddir ffigurau eraill lle byddent yn gadael i rywun gyfrifo un sydd wedi'i atal.",
+    skip_these_questions_and_send: "Hepgor y cwestiynau hyn ac anfon",
+    your_feedback_is_sent_either_way: "Caiff eich adborth ei anfon p'un a ydych yn ateb y rhain ai peidio. Ni chaiff dim a ddewiswch yma ei ddangos ar eich derbynneb na'i gadw ar y ddyfais hon.",
     agreement: [
         "Cytuno'n gryf",
         "Cytuno",

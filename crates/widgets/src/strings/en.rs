@@ -105,6 +105,8 @@ pub const EN: Strings = Strings {
     planned: "Planned",
     in_progress: "In progress",
     figures_from_fewer_than_5: "Figures from fewer than 5 responses are shown as * (suppressed), and other figures are hidden where they would let a suppressed one be worked out.",
+    skip_these_questions_and_send: "Skip these questions and send",
+    your_feedback_is_sent_either_way: "Your feedback is sent whether you answer these or not. Nothing you choose here is shown on your receipt or kept on this device.",
     agreement: [
         "Strongly agree",
         "Agree",

@@ -6,7 +6,7 @@ mod ar;
 mod cy;
 mod en;
 
-pub use ar::{AR, TEXTS};
+pub use ar::{ABOUT_TEXTS, AR, TEXTS};
 pub use cy::CY;
 pub use en::EN;
 
@@ -113,6 +113,8 @@ pub struct Strings {
     pub planned: &'static str,
     pub in_progress: &'static str,
     pub figures_from_fewer_than_5: &'static str,
+    pub skip_these_questions_and_send: &'static str,
+    pub your_feedback_is_sent_either_way: &'static str,
     /// The six agreement answers, in the core's order (`AGREEMENT_ANSWERS`).
     pub agreement: [&'static str; 6],
 }
@@ -122,6 +124,7 @@ macro_rules! t {
     ($l:expr, $k:ident) => {
         $crate::i18n::Ui::pick(
             $l,
+            stringify!($k),
             $crate::strings::EN.$k,
             $crate::strings::CY.$k,
             $crate::strings::AR.$k,
