@@ -5,6 +5,8 @@
 //! the life of a response:
 //!
 //! - [`instrument`]: what is asked (versioned JSON definitions) and checking a definition;
+//! - [`aid`]: a decision aid's outcome rates (natural frequencies, both framings in words), its
+//!   required information and review date, read and checked by [`aid::load`];
 //! - [`response`]: what was answered, and checking it against its instrument;
 //! - [`score`](mod@score): the brief's scoring rules, exactly, behind one [`score::score`] entry point;
 //! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
@@ -20,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod aid;
 pub mod gap;
 pub mod instrument;
 #[cfg(feature = "library")]

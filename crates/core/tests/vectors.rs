@@ -26,8 +26,9 @@ const AGGREGATION_MEASURES: &str = include_str!("../vectors/aggregation-measures
 const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
 const SPC: &str = include_str!("../vectors/spc.json");
 const GAP: &str = include_str!("../vectors/gap.json");
+const DEFINITIONS_AID: &str = include_str!("../vectors/definitions-aid.json");
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 11] = [
     SCORING,
     SCORING_INLINE,
     VALIDATION,
@@ -38,6 +39,7 @@ const ALL: [&str; 10] = [
     DEFINITIONS,
     SPC,
     GAP,
+    DEFINITIONS_AID,
 ];
 
 fn cases(src: &str) -> Vec<Value> {
@@ -339,6 +341,30 @@ fn definition_vectors() {
     report(failures, all.len());
 }
 
+/// A decision aid's own parts (`definitions-aid.json`, by hand in `vectors/aid_reference.py`):
+/// outcome rates, `about`, percentages in text, checked on the whole file by `aid::load`.
+#[test]
+fn aid_definition_vectors() {
+    let mut failures = Vec::new();
+    let all = cases(DEFINITIONS_AID);
+    assert!(all.len() >= 40, "only {} aid definition vectors", all.len());
+    for c in &all {
+        let got: Vec<Value> = chorus_core::aid::problems(&c["definition"].to_string())
+            .iter()
+            .map(|p| json!({"path": p.path, "code": p.code}))
+            .collect();
+        if Value::Array(got.clone()) != c["expect_problems"] {
+            failures.push(format!(
+                "{}: expected {}, got {}",
+                c["name"],
+                c["expect_problems"],
+                Value::Array(got)
+            ));
+        }
+    }
+    report(failures, all.len());
+}
+
 /// The issue's floor, and traceability: every scoring rule of the brief, every response
 /// error code and every definition problem code has at least one vector.
 /// SPC charts (`spc.json`, from `vectors/spc_reference.py`): mean, limits and the near lines
@@ -475,6 +501,7 @@ fn rules_are_all_traced() {
         "redaction",
         "response validation",
         "definition validation",
+        "definition validation: decision aid",
         "spc: xmr",
         "spc: too few",
         "equality gap: fft",
@@ -531,9 +558,20 @@ fn rules_are_all_traced() {
         "missing_theme",
         "theme_too_large",
         "too_many_themes",
+        "invalid_rate",
+        "missing_rate",
+        "mixed_denominators",
+        "mixed_time_frames",
+        "percentage_in_text",
+        "rate_above_denominator",
+        "missing_metadata",
+        "invalid_date",
+        "missing_link",
+        "unknown_reference",
     ] {
         assert!(
-            DEFINITIONS.contains(&format!("\"code\": \"{code}\"")),
+            DEFINITIONS.contains(&format!("\"code\": \"{code}\""))
+                || DEFINITIONS_AID.contains(&format!("\"code\": \"{code}\"")),
             "no definition vector for {code}"
         );
     }
