@@ -13,7 +13,9 @@
 //! - [`redact`]: removing personal data from free text before it is stored;
 //! - [`spc`]: statistical process control charts (XmR) with the special-cause rules;
 //! - [`gap`]: experience gaps between groups of patients, and under-representation;
-//! - [`library`] (feature `library`): the instruments Chorus ships.
+//! - [`library`] (feature `library`): the instruments Chorus ships;
+//! - [`readability`] and [`standards`] (feature `authoring`, off in the widget): reading age,
+//!   the IPDAS / NICE NG197 lints and the self-assessment behind `chorus check`.
 //!
 //! Arithmetic is exact where it can be ([`num::Ratio`]); where `f64` is used it is only
 //! `+ − × ÷` and `sqrt`, which IEEE 754 defines exactly on every target.
@@ -29,6 +31,8 @@ pub mod instrument;
 pub mod library;
 pub mod mode;
 pub mod num;
+#[cfg(feature = "authoring")]
+pub mod readability;
 pub mod redact;
 pub mod response;
 pub mod score;
