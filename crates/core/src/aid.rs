@@ -290,9 +290,9 @@ fn invalid_json(e: serde_json::Error) -> Vec<DefinitionProblem> {
     }]
 }
 
-/// Parse a whole instrument file and check it: every definition problem of the instrument
-/// ([`Instrument::validate`]) and of its aid parts ([`Aid::validate`]), in one list.
-pub fn load(json: &str) -> Result<(Instrument, Aid), Vec<DefinitionProblem>> {
+/// Parse a whole instrument file into its instrument and aid parts, checking only its shape
+/// (an authoring tool lints a file that still has definition problems).
+pub fn parse(json: &str) -> Result<(Instrument, Aid), Vec<DefinitionProblem>> {
     let instrument: Instrument = serde_json::from_str(json).map_err(invalid_json)?;
     let raw: RawAid = serde_json::from_str(json).map_err(invalid_json)?;
     let mut aid = Aid {
@@ -315,6 +315,13 @@ pub fn load(json: &str) -> Result<(Instrument, Aid), Vec<DefinitionProblem>> {
             aid.outcomes.insert(item.id, o);
         }
     }
+    Ok((instrument, aid))
+}
+
+/// Parse a whole instrument file and check it: every definition problem of the instrument
+/// ([`Instrument::validate`]) and of its aid parts ([`Aid::validate`]), in one list.
+pub fn load(json: &str) -> Result<(Instrument, Aid), Vec<DefinitionProblem>> {
+    let (instrument, aid) = parse(json)?;
     let mut problems = instrument.validate();
     problems.extend(aid.validate(&instrument));
     if problems.is_empty() {

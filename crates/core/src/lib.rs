@@ -37,6 +37,8 @@ pub mod redact;
 pub mod response;
 pub mod score;
 pub mod spc;
+#[cfg(feature = "authoring")]
+pub mod standards;
 pub mod suppress;
 pub mod text;
 
