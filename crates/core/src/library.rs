@@ -22,6 +22,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../instruments/aid-knee-pain.json"),
     ),
     (
+        "aid-statins",
+        include_str!("../instruments/aid-statins.json"),
+    ),
+    (
         "collaborate",
         include_str!("../instruments/collaborate.json"),
     ),

@@ -117,12 +117,12 @@ pub fn syllables(word: &str) -> u32 {
                 let split = match &pair {
                     b"ia" | b"io" => !soft,
                     b"ua" | b"uo" => !before.ends_with(b"g"),
-                    b"ea" => after.starts_with(b"t") && before.ends_with(b"r") && after.len() <= 2,
+                    b"ea" => after.starts_with(b"te") && before.ends_with(b"r"),
                     b"ie" => {
                         after.starts_with(b"t")
                             || (after.starts_with(b"n") && !after.starts_with(b"nd"))
                     }
-                    b"ei" => after.starts_with(b"ng"),
+                    b"ei" | b"oi" => after == b"ng",
                     b"yi" => true,
                     // "video", "osteoarthritis" (three vowels said apart); not "people".
                     b"eo" => after.is_empty() || group.len() > 2,
@@ -305,6 +305,11 @@ mod tests {
             ("osteoarthritis", 6),
             ("various", 3),
             ("precious", 2),
+            ("doing", 2),
+            ("treat", 1),
+            ("create", 2),
+            ("being", 2),
+            ("point", 1),
             ("rhythm", 1),
             ("12", 1),
             ("—", 0),

@@ -245,3 +245,28 @@ fn definition_problems_count_against_their_criteria_and_probabilities_need_outco
         (1, 0, true)
     );
 }
+
+/// Every shipped decision aid passes every definition rule and every lint, and has its
+/// self-assessment with nothing "not met".
+#[cfg(feature = "library")]
+#[test]
+fn shipped_aids_pass_every_lint() {
+    let mut aids = 0;
+    let mut found = Vec::new();
+    for (id, json) in chorus_core::library::SOURCES {
+        let c = check(json, Date::parse("2026-12-01"));
+        let Some(a) = &c.assessment else { continue };
+        aids += 1;
+        assert!(c.problems.is_empty(), "{id}: {:#?}", c.problems);
+        found.extend(
+            c.lints
+                .iter()
+                .map(|l| format!("{id} {} {:?} {}", l.path, l.code, l.message)),
+        );
+        if c.lints.is_empty() {
+            assert_eq!(a.tally().1, 0, "{id}");
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert!(aids >= 3, "{aids} aids");
+}

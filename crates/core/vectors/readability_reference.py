@@ -29,7 +29,8 @@ HAND = {
     "intravenous": 4, "longterm": 2, "many": 2, "medicines": 3, "nobody": 3,
     "osteoarthritis": 6, "over": 2, "physiotherapist": 6, "project": 2, "recovery": 4,
     "replaces": 3, "suitability": 5, "swollen": 2, "tablet": 2, "tablets": 2,
-    "uncomfortable": 5, "usually": 4,
+    "uncomfortable": 5, "usually": 4, "aching": 2, "anything": 3, "arthritis": 3, "away": 2,
+    "chances": 2, "cholesterol": 4, "easy": 2, "physio": 3, "statin": 2, "stiffer": 2,
 }
 
 
