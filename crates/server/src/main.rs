@@ -217,13 +217,9 @@ fn check(
             }
         }
     }
-    Ok(
-        if !c.problems.is_empty() || (strict && !c.lints.is_empty()) {
-            1
-        } else {
-            0
-        },
-    )
+    Ok(i32::from(
+        !c.problems.is_empty() || (strict && !c.lints.is_empty()),
+    ))
 }
 
 /// Where the data is: shared by every command that opens the database.
