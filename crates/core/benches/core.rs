@@ -41,7 +41,7 @@ fn response(id: &str) -> (Instrument, Response) {
             ItemKind::Scale | ItemKind::Importance => Answer::Number(item.range().1 - n as i64 % 3),
             ItemKind::YesNo => Answer::Bool(n % 2 == 0),
             ItemKind::FreeText => Answer::Text(COMMENT.into()),
-            ItemKind::OptionGrid | ItemKind::Info => continue,
+            ItemKind::OptionGrid | ItemKind::Info | ItemKind::Outcome => continue,
         };
         r.answers.insert(item.id.clone(), a);
     }

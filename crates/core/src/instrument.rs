@@ -65,13 +65,19 @@ pub enum ItemKind {
     Knowledge,
     /// Plain information between questions. Shown, not answered.
     Info,
+    /// An outcome's chance with each option, as natural frequencies (events per
+    /// denominator over a time frame, see [`crate::aid::Outcome`]). Shown, not answered.
+    Outcome,
 }
 
 impl ItemKind {
     /// Can a patient answer this kind of item? Grids and information are shown, not
     /// answered: an answer to one is an error, and one cannot be required.
     pub fn answerable(self) -> bool {
-        !matches!(self, ItemKind::OptionGrid | ItemKind::Info)
+        !matches!(
+            self,
+            ItemKind::OptionGrid | ItemKind::Info | ItemKind::Outcome
+        )
     }
 }
 
@@ -247,12 +253,18 @@ pub enum DefinitionCode {
     EmptyRows,
     /// The definition is not JSON of the right shape (serde's reason in the message).
     InvalidJson,
+    /// A date that is not a calendar date written `YYYY-MM-DD`, or a review date that is not
+    /// after the date of production.
+    InvalidDate,
     /// A free-text limit above 10,000 characters.
     InvalidMaxLength,
     /// A decision aid or option grid compares other than 2 to 4 options.
     InvalidOptionCount,
     /// A number range that is empty or not the one the scoring uses.
     InvalidRange,
+    /// An event rate with a denominator other than 10, 100 or 1000, an empty time frame, or
+    /// an uncertainty range that is half given or does not contain the rate.
+    InvalidRate,
     /// An option's stance is not -1, 0 or 1.
     InvalidStance,
     /// Version 0 (versions start at 1).
@@ -263,14 +275,30 @@ pub enum DefinitionCode {
     MissingExplanation,
     /// An item, option or theme has no id.
     MissingId,
+    /// A reference cited with neither a link nor an identifier (DOI, PMID, ISBN).
+    MissingLink,
     /// A free-text item without a `max_length` above 0.
     MissingMaxLength,
     /// An item of a themed instrument names no theme.
     MissingTheme,
+    /// A decision aid without its required information (`about`: authors, dates, funding,
+    /// conflicts, references, what the aid is not), or with a piece of it empty.
+    MissingMetadata,
+    /// An outcome without its rates, or an option of the aid without a rate for it.
+    MissingRate,
     /// A shipped text lacks a locale (English and Welsh are required).
     MissingTranslation,
+    /// The rates of one outcome use different denominators across options.
+    MixedDenominators,
+    /// The rates of one outcome use different time frames across options.
+    MixedTimeFrames,
     /// Information or a grid marked required (they cannot be answered).
     NotAnswerable,
+    /// A decision aid's text gives a percentage ("12%", "12 per cent"): chances are given as
+    /// rates of an outcome item, shown as natural frequencies.
+    PercentageInText,
+    /// More events (or a higher uncertainty bound) than people in the denominator.
+    RateAboveDenominator,
     /// An item's role needs another kind of item.
     RoleKindMismatch,
     /// The items do not fit the instrument's scoring rule.
@@ -281,6 +309,8 @@ pub enum DefinitionCode {
     TooManyThemes,
     /// A reference to an option the item does not have.
     UnknownOption,
+    /// An outcome names a source that is not one of the aid's references.
+    UnknownReference,
     /// A role the core does not know.
     UnknownRole,
     /// An item names a theme the instrument does not define.
@@ -297,23 +327,33 @@ impl DefinitionCode {
             DefinitionCode::EmptyOptions => "empty_options",
             DefinitionCode::EmptyRows => "empty_rows",
             DefinitionCode::InvalidJson => "invalid_json",
+            DefinitionCode::InvalidDate => "invalid_date",
             DefinitionCode::InvalidMaxLength => "invalid_max_length",
             DefinitionCode::InvalidOptionCount => "invalid_option_count",
             DefinitionCode::InvalidRange => "invalid_range",
+            DefinitionCode::InvalidRate => "invalid_rate",
             DefinitionCode::InvalidStance => "invalid_stance",
             DefinitionCode::InvalidVersion => "invalid_version",
             DefinitionCode::MissingAnswer => "missing_answer",
             DefinitionCode::MissingExplanation => "missing_explanation",
             DefinitionCode::MissingId => "missing_id",
+            DefinitionCode::MissingLink => "missing_link",
+            DefinitionCode::MissingMetadata => "missing_metadata",
             DefinitionCode::MissingMaxLength => "missing_max_length",
             DefinitionCode::MissingTheme => "missing_theme",
+            DefinitionCode::MissingRate => "missing_rate",
             DefinitionCode::MissingTranslation => "missing_translation",
+            DefinitionCode::MixedDenominators => "mixed_denominators",
+            DefinitionCode::MixedTimeFrames => "mixed_time_frames",
             DefinitionCode::NotAnswerable => "not_answerable",
+            DefinitionCode::PercentageInText => "percentage_in_text",
+            DefinitionCode::RateAboveDenominator => "rate_above_denominator",
             DefinitionCode::RoleKindMismatch => "role_kind_mismatch",
             DefinitionCode::ScoringMismatch => "scoring_mismatch",
             DefinitionCode::ThemeTooLarge => "theme_too_large",
             DefinitionCode::TooManyThemes => "too_many_themes",
             DefinitionCode::UnknownOption => "unknown_option",
+            DefinitionCode::UnknownReference => "unknown_reference",
             DefinitionCode::UnknownRole => "unknown_role",
             DefinitionCode::UnknownTheme => "unknown_theme",
         }
@@ -402,7 +442,7 @@ impl Instrument {
     /// Every problem in the definition (empty when valid). Separate from parsing so a
     /// definition built in code, or deserialised by a caller, can be checked too.
     pub fn validate(&self) -> Vec<DefinitionProblem> {
-        let mut p = Problems(Vec::new());
+        let mut p = Problems(Vec::new(), self.scoring == Scoring::DecisionAid);
         if self.id.trim().is_empty() {
             p.add(
                 "$.id",
@@ -626,6 +666,17 @@ impl Instrument {
                     }
                 }
             }
+            // An outcome's rates are read and checked by `crate::aid` (the widget's walker
+            // does not read them yet); here it needs the aid's options.
+            ItemKind::Outcome => {
+                if self.options.len() < 2 || self.options.len() > 4 {
+                    p.add(
+                        "$.options",
+                        DefinitionCode::InvalidOptionCount,
+                        "an outcome compares 2 to 4 options",
+                    );
+                }
+            }
             ItemKind::Agreement | ItemKind::YesNo | ItemKind::Info => {}
         }
     }
@@ -793,11 +844,38 @@ impl Item {
     }
 }
 
+/// Does `s` give a percentage: a number followed by `%`, "per cent", "percent" or (Welsh)
+/// "y cant"? A hand-written scan (no regex in the bundle); case-insensitive.
+pub fn has_percentage(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b',') {
+                i += 1;
+            }
+            let mut j = i;
+            while j < b.len() && b[j] == b' ' {
+                j += 1;
+            }
+            let rest = &b[j..];
+            if ["%", "per cent", "percent", "y cant"].iter().any(|w| {
+                rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            }) {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// Collects problems; small helpers keep the checks above readable.
-struct Problems(Vec<DefinitionProblem>);
+pub(crate) struct Problems(pub(crate) Vec<DefinitionProblem>, pub(crate) bool);
 
 impl Problems {
-    fn add(&mut self, path: &str, code: DefinitionCode, message: &str) {
+    pub(crate) fn add(&mut self, path: &str, code: DefinitionCode, message: &str) {
         self.0.push(DefinitionProblem {
             path: path.into(),
             code,
@@ -805,14 +883,21 @@ impl Problems {
         });
     }
 
-    /// Every shipped text needs English and Welsh.
-    fn text(&mut self, path: &str, t: &Text) {
+    /// Every shipped text needs English and Welsh; a decision aid's texts give no
+    /// percentages (its chances are outcome rates).
+    pub(crate) fn text(&mut self, path: &str, t: &Text) {
         for l in Locale::ALL {
             if !t.has(l) {
                 self.add(
                     &format!("{path}.{}", l.tag()),
                     DefinitionCode::MissingTranslation,
                     &format!("no {} text", l.tag()),
+                );
+            } else if self.1 && has_percentage(t.get(l)) {
+                self.add(
+                    &format!("{path}.{}", l.tag()),
+                    DefinitionCode::PercentageInText,
+                    "a percentage written as text: give the chance as a rate of an outcome item (events out of 10, 100 or 1000 over a time frame), which is shown in words for both framings",
                 );
             }
         }

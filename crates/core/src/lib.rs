@@ -5,13 +5,17 @@
 //! the life of a response:
 //!
 //! - [`instrument`]: what is asked (versioned JSON definitions) and checking a definition;
+//! - [`aid`]: a decision aid's outcome rates (natural frequencies, both framings in words), its
+//!   required information and review date, read and checked by [`aid::load`];
 //! - [`response`]: what was answered, and checking it against its instrument;
 //! - [`score`](mod@score): the brief's scoring rules, exactly, behind one [`score::score`] entry point;
 //! - [`aggregate`]: mergeable streaming accumulators and publication (small-number suppression);
 //! - [`redact`]: removing personal data from free text before it is stored;
 //! - [`spc`]: statistical process control charts (XmR) with the special-cause rules;
 //! - [`gap`]: experience gaps between groups of patients, and under-representation;
-//! - [`library`] (feature `library`): the instruments Chorus ships.
+//! - [`library`] (feature `library`): the instruments Chorus ships;
+//! - [`readability`] and [`standards`] (feature `authoring`, off in the widget): reading age,
+//!   the IPDAS / NICE NG197 lints and the self-assessment behind `chorus check`.
 //!
 //! Arithmetic is exact where it can be ([`num::Ratio`]); where `f64` is used it is only
 //! `+ − × ÷` and `sqrt`, which IEEE 754 defines exactly on every target.
@@ -20,16 +24,21 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod aid;
 pub mod gap;
 pub mod instrument;
 #[cfg(feature = "library")]
 pub mod library;
 pub mod mode;
 pub mod num;
+#[cfg(feature = "authoring")]
+pub mod readability;
 pub mod redact;
 pub mod response;
 pub mod score;
 pub mod spc;
+#[cfg(feature = "authoring")]
+pub mod standards;
 pub mod suppress;
 pub mod text;
 pub mod withdraw;

@@ -22,6 +22,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         include_str!("../instruments/aid-knee-pain.json"),
     ),
     (
+        "aid-statins",
+        include_str!("../instruments/aid-statins.json"),
+    ),
+    (
         "collaborate",
         include_str!("../instruments/collaborate.json"),
     ),
@@ -87,8 +91,32 @@ mod tests {
         for (id, json) in SOURCES {
             let i = Instrument::from_json(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
             assert_eq!(&i.id, id);
+            // The whole file, aid parts included (a decision aid must have `about`).
+            crate::aid::load(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
         }
         assert_eq!(all().len(), SOURCES.len());
+    }
+
+    #[test]
+    fn every_decision_aid_says_who_wrote_it_and_is_in_date_when_produced() {
+        let mut aids = 0;
+        for (id, json) in SOURCES {
+            let (i, aid) = crate::aid::load(json).unwrap();
+            if i.scoring != crate::Scoring::DecisionAid {
+                continue;
+            }
+            aids += 1;
+            let about = aid.about.unwrap_or_else(|| panic!("{id}: no about"));
+            let produced = crate::aid::Date::parse(&about.produced).unwrap();
+            assert!(!about.past_review(produced), "{id}");
+            assert!(
+                about
+                    .references
+                    .iter()
+                    .all(|r| r.url.is_some() || r.identifier.is_some())
+            );
+        }
+        assert!(aids >= 2);
     }
 
     #[test]

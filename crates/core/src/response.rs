@@ -219,7 +219,7 @@ pub fn validate_response(instrument: &Instrument, r: &Response) -> Result<(), Ve
         let has = |o: &str| item.options.iter().any(|c| c.id == o);
         let wrong = |what: &str| err(WrongType, Some(id), format!("\"{id}\" takes {what}"));
         match (item.kind, answer) {
-            (ItemKind::OptionGrid | ItemKind::Info, _) => errors.push(err(
+            (ItemKind::OptionGrid | ItemKind::Info | ItemKind::Outcome, _) => errors.push(err(
                 NotAnswerable,
                 Some(id),
                 format!("\"{id}\" is not a question"),

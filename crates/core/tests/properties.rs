@@ -97,7 +97,7 @@ fn answer_for(item: &chorus_core::Item, pick: usize) -> Option<Value> {
         }
         ItemKind::YesNo => json!(!pick.is_multiple_of(3)),
         ItemKind::FreeText => json!("Kind staff. Call 07700 900123."),
-        ItemKind::OptionGrid | ItemKind::Info => return None,
+        ItemKind::OptionGrid | ItemKind::Info | ItemKind::Outcome => return None,
     })
 }
 

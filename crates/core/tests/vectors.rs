@@ -26,8 +26,10 @@ const AGGREGATION_MEASURES: &str = include_str!("../vectors/aggregation-measures
 const DEFINITIONS: &str = include_str!("../vectors/definitions.json");
 const SPC: &str = include_str!("../vectors/spc.json");
 const GAP: &str = include_str!("../vectors/gap.json");
+const DEFINITIONS_AID: &str = include_str!("../vectors/definitions-aid.json");
+const READABILITY: &str = include_str!("../vectors/readability.json");
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 12] = [
     SCORING,
     SCORING_INLINE,
     VALIDATION,
@@ -38,6 +40,8 @@ const ALL: [&str; 10] = [
     DEFINITIONS,
     SPC,
     GAP,
+    DEFINITIONS_AID,
+    READABILITY,
 ];
 
 fn cases(src: &str) -> Vec<Value> {
@@ -339,6 +343,86 @@ fn definition_vectors() {
     report(failures, all.len());
 }
 
+/// A decision aid's own parts (`definitions-aid.json`, by hand in `vectors/aid_reference.py`):
+/// outcome rates, `about`, percentages in text, checked on the whole file by `aid::load`.
+#[test]
+fn aid_definition_vectors() {
+    let mut failures = Vec::new();
+    let all = cases(DEFINITIONS_AID);
+    assert!(all.len() >= 40, "only {} aid definition vectors", all.len());
+    for c in &all {
+        let got: Vec<Value> = chorus_core::aid::problems(&c["definition"].to_string())
+            .iter()
+            .map(|p| json!({"path": p.path, "code": p.code}))
+            .collect();
+        if Value::Array(got.clone()) != c["expect_problems"] {
+            failures.push(format!(
+                "{}: expected {}, got {}",
+                c["name"],
+                c["expect_problems"],
+                Value::Array(got)
+            ));
+        }
+    }
+    report(failures, all.len());
+}
+
+/// Reading age (`readability.json`, from textstat by `vectors/readability_reference.py`):
+/// words and sentences exactly, syllables and the Flesch–Kincaid grade within tolerances.
+///
+/// Why these tolerances: textstat counts syllables by pyphen's hyphenation dictionary, the
+/// core by spelling rules, and the two disagree on some words either way (hyphenation is not
+/// pronunciation: pyphen gives "area" one syllable, the rules give "lifestyle" three). Each
+/// syllable moves the grade by 11.8 ÷ words, so a syllable total within 10% (at least 1)
+/// allows about ±1.5 grades on the shortest texts; the grade tolerance is 1.5 per text.
+/// Over all texts together the counters must agree to within 3% of syllables and 0.5 of a
+/// grade on average, so a systematic bias (one counter always higher) cannot hide.
+#[cfg(feature = "authoring")]
+#[test]
+fn reading_age_matches_the_reference_within_tolerance() {
+    use chorus_core::readability::assess;
+    let all = cases(READABILITY);
+    assert!(all.len() >= 30, "only {} readability vectors", all.len());
+    let mut failures = Vec::new();
+    let (mut ours, mut theirs, mut grade_gap) = (0i64, 0i64, 0f64);
+    for c in &all {
+        let text = c["text"].as_str().unwrap();
+        let r = assess(text);
+        let n = |k: &str| c[k].as_i64().unwrap();
+        if i64::from(r.counts.words) != n("words")
+            || i64::from(r.counts.sentences) != n("sentences")
+        {
+            failures.push(format!(
+                "{text:?}: {} words in {} sentences, expected {} in {}",
+                r.counts.words,
+                r.counts.sentences,
+                n("words"),
+                n("sentences")
+            ));
+            continue;
+        }
+        let (y, e) = (i64::from(r.counts.syllables), n("syllables"));
+        ours += y;
+        theirs += e;
+        if (y - e).abs() > (e / 10).max(1) {
+            failures.push(format!("{text:?}: {y} syllables, reference {e}"));
+        }
+        let g = r.grade.unwrap();
+        let expect = c["grade"].as_f64().unwrap();
+        grade_gap += g - expect;
+        if (g - expect).abs() > 1.5 {
+            failures.push(format!("{text:?}: grade {g:.2}, reference {expect}"));
+        }
+    }
+    let mean_gap = grade_gap / all.len() as f64;
+    if (ours - theirs).abs() * 100 > theirs * 3 || mean_gap.abs() > 0.5 {
+        failures.push(format!(
+            "overall: {ours} syllables against {theirs}, mean grade difference {mean_gap:.2}"
+        ));
+    }
+    report(failures, all.len());
+}
+
 /// The issue's floor, and traceability: every scoring rule of the brief, every response
 /// error code and every definition problem code has at least one vector.
 /// SPC charts (`spc.json`, from `vectors/spc_reference.py`): mean, limits and the near lines
@@ -475,6 +559,8 @@ fn rules_are_all_traced() {
         "redaction",
         "response validation",
         "definition validation",
+        "definition validation: decision aid",
+        "reading age: flesch-kincaid grade",
         "spc: xmr",
         "spc: too few",
         "equality gap: fft",
@@ -531,9 +617,20 @@ fn rules_are_all_traced() {
         "missing_theme",
         "theme_too_large",
         "too_many_themes",
+        "invalid_rate",
+        "missing_rate",
+        "mixed_denominators",
+        "mixed_time_frames",
+        "percentage_in_text",
+        "rate_above_denominator",
+        "missing_metadata",
+        "invalid_date",
+        "missing_link",
+        "unknown_reference",
     ] {
         assert!(
-            DEFINITIONS.contains(&format!("\"code\": \"{code}\"")),
+            DEFINITIONS.contains(&format!("\"code\": \"{code}\""))
+                || DEFINITIONS_AID.contains(&format!("\"code\": \"{code}\"")),
             "no definition vector for {code}"
         );
     }

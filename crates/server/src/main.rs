@@ -50,6 +50,23 @@ enum Command {
         /// Responses, one JSON object per line.
         file: PathBuf,
     },
+    /// Check an instrument file against the definition rules and, for a decision aid, the
+    /// IPDAS and NICE NG197 standards: errors (definition problems) and warnings (lints, each
+    /// naming its criterion). Exits 1 on an error (with --strict, also on a warning).
+    Check {
+        /// The instrument JSON file, or the id of a built-in instrument.
+        file: String,
+        /// Warnings count as failures in the exit status.
+        #[arg(long)]
+        strict: bool,
+        /// Also print the IPDAS / NICE self-assessment (Markdown): which criteria are met
+        /// automatically and which need a person's sign-off.
+        #[arg(long)]
+        self_assessment: bool,
+        /// The date the review-date check uses, YYYY-MM-DD [default: today, UTC].
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Manage staff accounts for the dashboard.
     User {
         #[command(subcommand)]
@@ -144,6 +161,65 @@ enum UserAction {
         #[command(flatten)]
         db: Db,
     },
+}
+
+/// `chorus check`: the core decides everything (`standards::check`); this prints it and picks
+/// the exit status (0 clean, 1 errors, or warnings with `--strict`).
+fn check(
+    file: &str,
+    strict: bool,
+    self_assessment: bool,
+    today: Option<&str>,
+) -> anyhow::Result<i32> {
+    use chorus_core::aid::Date;
+    let text = match chorus_core::library::SOURCES
+        .iter()
+        .find(|(id, _)| *id == file)
+    {
+        Some((_, json)) => json.to_string(),
+        None => std::fs::read_to_string(file).map_err(|e| {
+            anyhow::anyhow!("\"{file}\" is neither a built-in instrument nor a readable file ({e})")
+        })?,
+    };
+    let today = match today {
+        Some(t) => Date::parse(t)
+            .ok_or_else(|| anyhow::anyhow!("--today \"{t}\" is not a date written YYYY-MM-DD"))?,
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            Date::from_unix_days((secs / 86_400) as i64)
+        }
+    };
+    let c = chorus_core::standards::check(&text, Some(today));
+    for p in &c.problems {
+        println!("error   {}  {}: {}", p.path, p.code, p.message);
+    }
+    for l in &c.lints {
+        println!(
+            "warning {}  {} [{}]: {}",
+            l.path,
+            serde_json::to_value(l.code)?.as_str().unwrap_or_default(),
+            l.criterion_name(),
+            l.message
+        );
+    }
+    println!(
+        "{file}: {} error(s), {} warning(s) (checked as of {today})",
+        c.problems.len(),
+        c.lints.len()
+    );
+    if self_assessment {
+        match &c.assessment {
+            Some(a) => println!("\n{}", a.markdown()),
+            None => {
+                println!("\nNo self-assessment: it is made for decision aids whose file parses.")
+            }
+        }
+    }
+    Ok(i32::from(
+        !c.problems.is_empty() || (strict && !c.lints.is_empty()),
+    ))
 }
 
 /// Where the data is: shared by every command that opens the database.
@@ -318,6 +394,15 @@ async fn main() -> anyhow::Result<()> {
             if summary.invalid > 0 {
                 std::process::exit(1);
             }
+        }
+        Command::Check {
+            file,
+            strict,
+            self_assessment,
+            today,
+        } => {
+            let code = check(&file, strict, self_assessment, today.as_deref())?;
+            std::process::exit(code);
         }
         Command::User {
             action:

@@ -297,3 +297,84 @@ fn chorus_export_defuses_a_formula_in_a_service_name() {
     assert_eq!(cell("answers"), "{\"fft\":\"good\"}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `chorus check`: every shipped aid passes with no warning, even with --strict, and prints
+/// its self-assessment; a broken aid fails with its problems and lints named by criterion.
+#[test]
+fn check_reports_problems_and_standards_lints() {
+    for id in ["aid-knee-pain", "aid-blood-pressure", "aid-statins"] {
+        let out = chorus()
+            .args([
+                "check",
+                "--strict",
+                "--self-assessment",
+                "--today",
+                "2026-12-01",
+                id,
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{id}: {stdout}");
+        assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+        assert!(
+            stdout.contains("# Self-assessment: ") && stdout.contains("needs a person's sign-off"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("NOT MET"), "{stdout}");
+    }
+    let dir = TempDir::new("check");
+    let mut aid: Value =
+        serde_json::from_str(include_str!("../../core/instruments/aid-statins.json")).unwrap();
+    // A definition error: mixed denominators across options.
+    aid["items"][2]["outcome"]["rates"][1]["per"] = json!(1000);
+    let broken = dir.0.join("broken.json");
+    std::fs::write(&broken, aid.to_string()).unwrap();
+    let out = chorus()
+        .args(["check", "--today", "2026-12-01"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("error   $.items[2].outcome.rates[1].per  mixed_denominators"),
+        "{stdout}"
+    );
+    // Lints only: warnings pass, --strict fails; each names its criterion.
+    aid["items"][2]["outcome"]["rates"][1]["per"] = json!(100);
+    aid["options"][1]["watchful_waiting"] = json!(false);
+    aid["about"]["next_review"] = json!("2026-11-30");
+    std::fs::write(&broken, aid.to_string()).unwrap();
+    let out = chorus()
+        .args(["check", "--today", "2026-12-01"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("warning $.options  no_waiting_option [IPDAS qualifying: Lists the options, including doing nothing or watchful waiting]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("past_review [NICE NG197:"), "{stdout}");
+    assert!(stdout.contains("0 error(s), 2 warning(s)"), "{stdout}");
+    let strict = chorus()
+        .args(["check", "--strict", "--today", "2026-12-01"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    // Bad input: a clear error.
+    let out = chorus()
+        .args(["check", "--today", "2026-13-01", "aid-statins"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a date"));
+    let out = chorus()
+        .args(["check", "/nonexistent/aid.json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a built-in instrument"));
+}
