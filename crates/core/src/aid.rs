@@ -687,7 +687,8 @@ pub fn framing(o: &Outcome, r: &Rate, locale: Locale) -> Framing {
                 .zip(r.high)
                 .map(|(l, h)| format!("Gallai'r gwir nifer fod unrhyw le o {l} i {h} o bob {d}.")),
         },
-        Locale::En | Locale::Ar => Framing {
+        // Other languages: English until a translator writes these sentences.
+        Locale::En | Locale::Ar | Locale::Pl | Locale::Ur | Locale::Ro => Framing {
             with_event: format!("Over {over}, {n} out of {d} people {event}."),
             without_event: format!("{rest} out of {d} people {no_event}."),
             range: r.low.zip(r.high).map(|(l, h)| {
