@@ -263,7 +263,8 @@ pub async fn withdraw(
 
 /// Delete response `id` of `site` and record it in the audit log as `response_withdrawn` by
 /// `actor` with `detail`: the one deletion for staff (above) and for patients withdrawing
-/// with their receipt's code (`crate::withdraw_self`). Its tags go in the same transaction;
+/// with their receipt's code (`crate::withdraw_self`), through the store's one deletion
+/// (`Store::delete_response`): its tags and its search entry go in the same transaction;
 /// themes, flags and reviews go with it by the foreign keys' cascade. `Ok(false)` when it was
 /// already gone (nothing recorded).
 pub(crate) async fn delete_response(
@@ -274,18 +275,8 @@ pub(crate) async fn delete_response(
     actor: &str,
     detail: &str,
 ) -> anyhow::Result<bool> {
-    let mut tx = app.store.pool().begin().await?;
-    sqlx::query("DELETE FROM comment_tags WHERE response_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let gone = sqlx::query("DELETE FROM responses WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    tx.commit().await?;
-    if gone == 1 {
+    let gone = app.store.delete_response(id).await?;
+    if gone {
         audit::record(
             &app.store,
             user_id,
@@ -296,5 +287,5 @@ pub(crate) async fn delete_response(
         )
         .await?;
     }
-    Ok(gone == 1)
+    Ok(gone)
 }
