@@ -1,5 +1,6 @@
-// Languages beyond the bundle's (Polish, Urdu, Romanian drafts) are fetched on demand: only by a
-// page that asks for one (the element's locale, else the page's lang, else the browser's), and
+// Languages beyond the bundle's (Arabic, Polish, Urdu, Romanian drafts) are fetched on demand: only
+// by a page that asks for one (the element's locale, else the page's lang, else the browser's; the
+// Arabic machine draft only by the element's locale), and
 // only intact (the loader pins each file's SRI hash, as it pins the module). Urdu renders right
 // to left with axe passing; a tampered file falls back to English with a console note.
 import assert from "node:assert/strict";
@@ -100,4 +101,34 @@ test("a tampered locale file (integrity mismatch) falls back to English, with a 
   );
   await expectNoAxeViolations(page, "FFT after a tampered locale", { include: "chorus-fft" });
   await context.close();
+});
+
+test('the Arabic draft is fetched too: locale="ar" is right to left in Arabic; an Arabic page alone gets English and fetches nothing; a tampered file is English', async () => {
+  {
+    const { context, page, fft, seen, root } = await open({ attrs: 'locale="ar"' });
+    assert.deepEqual([await root.getAttribute("lang"), await root.getAttribute("dir")], ["ar", "rtl"]);
+    assert.equal((await fft.locator("legend").first().innerText()).trim(), "بشكل عام، كيف كانت تجربتك مع خدمتنا؟");
+    assert.equal((await fft.locator("button[type=submit]").innerText()).trim(), "أرسل ملاحظاتك");
+    assert.equal(seen.files.length, 1);
+    assert.match(seen.files[0], /\/embed\/chorus-ar-[0-9a-f]{10}\.json$/);
+    await expectNoAxeViolations(page, "FFT in Arabic", { include: "chorus-fft", minPasses: 5 });
+    await context.close();
+  }
+  {
+    const { context, seen, root } = await open({ lang: "ar" });
+    assert.deepEqual([await root.getAttribute("lang"), await root.getAttribute("dir")], ["en", "ltr"]);
+    assert.deepEqual(seen.files, [], "an Arabic page with no locale fetched a locale file");
+    await context.close();
+  }
+  {
+    const { context, fft, seen, root } = await open({ attrs: 'locale="ar"', tamper: true });
+    assert.equal(seen.files.length, 1);
+    assert.deepEqual([await root.getAttribute("lang"), await root.getAttribute("dir")], ["en", "ltr"]);
+    assert.equal((await fft.locator("button[type=submit]").innerText()).trim(), "Send feedback");
+    assert.ok(
+      seen.console.some((l) => l.includes('the "ar" words could not be loaded, so the widget is shown in English')),
+      seen.console.join("\n"),
+    );
+    await context.close();
+  }
 });

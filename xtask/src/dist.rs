@@ -214,7 +214,8 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
 }
 
 /// The locales fetched on demand (`crates/widgets/locales/<tag>.json`: the widget's words and
-/// the built-in FFT's texts in one file per language, for a translator to edit): each checked,
+/// the built-in FFT's and About you texts in one file per language, for a translator to edit;
+/// every language but English and Welsh): each checked,
 /// written compact as `chorus-<tag>-<hash>.json` (content-addressed, cached for ever) with its
 /// `.br`/`.gz` twins. The loader gets each file's name and SRI hash, so the script tag's hash
 /// pins them as it pins the module; the bundle's sizes and budget leave them out.
@@ -238,7 +239,7 @@ fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry)>>
             "{what}: a locale file is named by its language's BCP 47 primary subtag, such as pl.json"
         );
         anyhow::ensure!(
-            !matches!(tag.as_str(), "en" | "cy" | "ar"),
+            !matches!(tag.as_str(), "en" | "cy"),
             "{what}: {tag} is built into the bundle (crates/widgets/src/strings), not fetched"
         );
         let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)

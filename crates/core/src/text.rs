@@ -16,9 +16,10 @@ pub enum Locale {
     /// Welsh (Cymraeg).
     Cy,
     /// Arabic (العربية): the widgets' machine draft **awaiting review** by a fluent speaker,
-    /// offered so a right-to-left interface is built and tested. Instruments have no Arabic
-    /// texts and a response is recorded in English ([`Locale::recorded`]), so this variant is
-    /// neither written nor accepted in JSON.
+    /// offered so a right-to-left interface is built and tested; fetched on demand like
+    /// [`Locale::Pl`], and chosen only by a widget's `locale` ([`Locale::from_attribute`]).
+    /// Instruments have no Arabic texts and a response is recorded in English
+    /// ([`Locale::recorded`]), so this variant is neither written nor accepted in JSON.
     #[serde(skip)]
     Ar,
     /// Polish (polski), Urdu (اردو, right to left) and Romanian (română): the widgets' drafts
@@ -73,7 +74,7 @@ impl Locale {
 
     /// A locale whose interface words are fetched on demand, not built into the bundle.
     pub fn fetched(self) -> bool {
-        matches!(self, Locale::Pl | Locale::Ur | Locale::Ro)
+        matches!(self, Locale::Ar | Locale::Pl | Locale::Ur | Locale::Ro)
     }
 
     /// The language a response is recorded in: instruments have English and Welsh texts, so
@@ -151,7 +152,8 @@ mod tests {
         assert_eq!(Locale::from_attribute("PL"), Locale::Pl);
         assert_eq!(Locale::from_tag("ro_RO"), Locale::Ro);
         assert_eq!((Locale::Ur.dir(), Locale::Pl.dir()), ("rtl", "ltr"));
-        assert!(Locale::Ro.fetched() && !Locale::Ar.fetched() && !Locale::Cy.fetched());
+        assert!(Locale::Ro.fetched() && Locale::Ar.fetched());
+        assert!(!Locale::Cy.fetched() && !Locale::En.fetched());
         assert_eq!(Locale::Ur.recorded(), Locale::En);
         assert!(serde_json::from_str::<Locale>("\"pl\"").is_err());
     }

@@ -51,11 +51,12 @@ function styles() {
 }
 
 // The same choice of language the widget makes (an explicit locale, else the page's lang, else
-// the browser's).
+// the browser's; the Arabic machine draft only by an explicit locale, so an Arabic page fetches
+// nothing it would not show).
 function language(el) {
   const attr = el.getAttribute("locale");
   const tag = (attr ?? ((el.closest("[lang]") || {}).lang || navigator.language || "")).split(/[-_]/)[0].toLowerCase();
-  return tag === "cy" || (tag === "ar" && attr !== null) || Object.hasOwn(LOCALES, tag) ? tag : "en";
+  return tag === "cy" || ((tag !== "ar" || attr !== null) && Object.hasOwn(LOCALES, tag)) ? tag : "en";
 }
 
 // A locale beyond the bundle's, fetched once per page and only when a widget asks for it,
@@ -150,7 +151,7 @@ class ChorusElement extends HTMLElement {
         return;
       }
       fallback.remove();
-      // A draft locale (Arabic, or one fetched on demand): mark what is still English.
+      // A locale fetched on demand (a draft): mark what is still English.
       if (!["en", "cy"].includes(root.getAttribute("lang"))) {
         markEnglish(root);
         state.observer = new MutationObserver(() => markEnglish(root));

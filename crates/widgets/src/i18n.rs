@@ -1,4 +1,5 @@
-//! Interface language: English and Welsh, chosen per element, and Arabic as a machine draft.
+//! Interface language: English and Welsh, chosen per element and built in; every other
+//! locale (the Arabic, Polish, Urdu and Romanian drafts) fetched on demand.
 //!
 //! The widget marks its own language and direction on its root (`lang`, `dir`), whatever the
 //! host page says, so a screen reader picks the right voice (WCAG 3.1.2) and an English widget
@@ -13,7 +14,7 @@ pub use chorus_core::Locale;
 use chorus_core::{Instrument, Text};
 
 thread_local! {
-    /// English strings shown in an Arabic widget for want of a draft; the loader reads them
+    /// English strings shown in a fetched locale's widget for want of a draft; the loader reads them
     /// (through [`untranslated`]) to mark that text `lang="en"`.
     static MISSED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// The locales fetched on demand that this page has loaded (see [`add`]).
@@ -63,14 +64,17 @@ pub fn add(json: &JsValue) -> bool {
         .filter(js_sys::Array::is_array)
         .map(|a| js_sys::Array::from(&a).iter().filter_map(leak).collect())
         .unwrap_or_default();
-    let f = Fetched {
+    keep(Fetched {
         locale,
         strings: pairs(json, "strings"),
         texts: pairs(json, "texts"),
         agreement,
-    };
-    FETCHED.with(|x| x.borrow_mut().push(f));
+    });
     true
+}
+
+fn keep(f: Fetched) {
+    FETCHED.with(|x| x.borrow_mut().push(f));
 }
 
 fn loaded(l: Locale) -> bool {
@@ -94,20 +98,13 @@ fn fetched(l: Locale, key: &str, text: bool, en: &str) -> Option<&'static str> {
     found
 }
 
-/// The English strings an Arabic widget has had to show untranslated, one per line.
+/// The English strings a widget in a fetched locale has had to show untranslated, one per
+/// line.
 pub fn untranslated() -> String {
     MISSED.with(|m| m.borrow().join("\n"))
 }
 
-fn draft(en: &str) -> Option<&'static str> {
-    crate::strings::TEXTS
-        .iter()
-        .chain(crate::strings::ABOUT_TEXTS)
-        .find(|(e, _)| *e == en)
-        .map(|(_, ar)| *ar)
-}
-
-/// Remember an English string shown in an Arabic widget.
+/// Remember an English string shown in a fetched locale's widget.
 fn missed(en: &str) {
     MISSED.with(|m| {
         let mut m = m.borrow_mut();
@@ -117,22 +114,14 @@ fn missed(en: &str) {
     });
 }
 
-fn arabic(en: &str) -> Option<&'static str> {
-    let found = draft(en);
-    if found.is_none() {
-        missed(en);
-    }
-    found
-}
-
 /// The widget's language: the `locale` attribute wins; otherwise the nearest `lang` on the host
-/// page, so a Welsh page gets a Welsh form with no configuration. A draft locale (Arabic) needs
-/// the attribute: a page's language alone never puts an unreviewed translation in front of
-/// patients. (Both parsed by the core's [`Locale`], in any case.)
+/// page, so a Welsh page gets a Welsh form with no configuration, else the browser's language.
+/// (All parsed by the core's [`Locale`], in any case.)
 ///
-/// Polish, Urdu and Romanian are fetched on demand by the loader (`locales/` in this crate):
-/// chosen by the attribute, else the page's `lang`, else the browser's language, and only if
-/// their file arrived intact; otherwise English.
+/// Every locale but English and Welsh is fetched on demand by the loader (`locales/` in this
+/// crate), and shown only if its file arrived intact; otherwise English. Polish, Urdu and
+/// Romanian may be chosen by the page's or the browser's language; the Arabic machine draft
+/// only by the attribute (see ARCHITECTURE.md).
 pub fn from_host(host: &Element) -> Locale {
     let l = match host.get_attribute("locale") {
         Some(a) => Locale::from_attribute(&a),
@@ -169,11 +158,11 @@ pub fn mark(l: Locale, host: &Element) {
     }
 }
 
-/// An instrument's text in the widget's language. Arabic drafts are looked up by the English
-/// text; one with no draft yet is shown in English (and recorded so it is marked `lang="en"`).
+/// An instrument's text in the widget's language. A fetched locale's texts are looked up by the
+/// English text; one with no draft yet is shown in English (and recorded so it is marked
+/// `lang="en"`).
 pub fn say(l: Locale, t: &Text) -> &str {
     match l {
-        Locale::Ar => arabic(&t.en).unwrap_or(&t.en),
         l if l.fetched() => fetched(l, &t.en, true, &t.en).unwrap_or(&t.en),
         _ => t.get(l),
     }
@@ -194,7 +183,6 @@ impl Say for Text {
 /// Can the whole instrument be shown in `l`? (Never a page half in one language.)
 pub fn covers(l: Locale, i: &Instrument) -> bool {
     i.texts().into_iter().all(|t| match l {
-        Locale::Ar => draft(&t.en).is_some(),
         l if l.fetched() => FETCHED.with(|x| {
             x.borrow()
                 .iter()
@@ -206,38 +194,26 @@ pub fn covers(l: Locale, i: &Instrument) -> bool {
 
 /// Pick the interface's own words for this locale (see [`crate::strings`]).
 pub trait Ui {
-    /// One string from the three tables. An Arabic field with no draft yet holds the English
-    /// (`..EN`): it is shown, and recorded so the loader can mark it `lang="en"`.
-    fn pick(self, name: &str, en: &'static str, cy: &'static str, ar: &'static str)
-    -> &'static str;
+    /// One string: from the built-in tables, or by `name` from a fetched locale's file. A
+    /// fetched locale's string with no draft yet is the English: it is shown, and recorded so
+    /// the loader can mark it `lang="en"`.
+    fn pick(self, name: &str, en: &'static str, cy: &'static str) -> &'static str;
 
     /// The six agreement answers' labels.
     fn agreement(self) -> [&'static str; 6];
 }
 
 impl Ui for Locale {
-    fn pick(
-        self,
-        name: &str,
-        en: &'static str,
-        cy: &'static str,
-        ar: &'static str,
-    ) -> &'static str {
+    fn pick(self, name: &str, en: &'static str, cy: &'static str) -> &'static str {
         match self {
             l if l.fetched() => fetched(l, name, false, en).unwrap_or(en),
             Locale::Cy => cy,
-            Locale::Ar => {
-                if ar == en {
-                    missed(en);
-                }
-                ar
-            }
             _ => en,
         }
     }
 
     fn agreement(self) -> [&'static str; 6] {
-        use crate::strings::{AR, CY, EN};
+        use crate::strings::{CY, EN};
         let mut out = EN.agreement;
         let words = FETCHED.with(|x| {
             x.borrow()
@@ -248,7 +224,7 @@ impl Ui for Locale {
         for (n, o) in out.iter_mut().enumerate() {
             *o = match words.as_ref().and_then(|w| w.get(n)) {
                 Some(w) => w,
-                None => self.pick("", EN.agreement[n], CY.agreement[n], AR.agreement[n]),
+                None => self.pick("", EN.agreement[n], CY.agreement[n]),
             };
         }
         out
@@ -260,48 +236,118 @@ mod tests {
     use super::*;
     use crate::strings::t;
 
+    const FILES: [(&str, &str); 4] = [
+        ("ar", include_str!("../locales/ar.json")),
+        ("pl", include_str!("../locales/pl.json")),
+        ("ur", include_str!("../locales/ur.json")),
+        ("ro", include_str!("../locales/ro.json")),
+    ];
+
+    /// Take in a locale file as [`add`] does once the loader has fetched it (the same
+    /// [`Fetched`] tables, read here with serde_json instead of through the browser's JSON).
+    fn load(tag: &str) {
+        let file = FILES.iter().find(|(t, _)| *t == tag).unwrap().1;
+        let v: serde_json::Value = serde_json::from_str(file).unwrap();
+        let leak = |s: &serde_json::Value| &*Box::leak(s.as_str().unwrap().into());
+        let pairs = |key: &str| {
+            v[key]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, s)| (k.clone(), leak(s)))
+                .collect()
+        };
+        let agreement = v["agreement"]
+            .as_array()
+            .map(|a| a.iter().map(leak).collect())
+            .unwrap_or_default();
+        keep(Fetched {
+            locale: Locale::from_attribute(tag),
+            strings: pairs("strings"),
+            texts: pairs("texts"),
+            agreement,
+        });
+    }
+
+    fn fft_q() -> Text {
+        Text {
+            en: chorus_core::FFT_QUESTION_EN.into(),
+            cy: Some("Yn gyffredinol".into()),
+        }
+    }
+
     #[test]
-    fn arabic_falls_back_to_english_and_remembers_it() {
+    fn arabic_is_english_until_its_file_arrives() {
+        // Nothing of Arabic is in the bundle: before the file, every word is the English.
+        assert_eq!(t!(Locale::Ar, sending), crate::strings::EN.sending);
+        assert_eq!(say(Locale::Ar, &fft_q()), chorus_core::FFT_QUESTION_EN);
+        let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
+        assert!(!covers(Locale::Ar, &fft));
+    }
+
+    #[test]
+    fn the_fetched_arabic_file_is_used_and_english_fills_its_gaps() {
+        load("ar");
         assert_eq!(t!(Locale::Ar, sending), "جارٍ الإرسال…");
         assert_eq!(untranslated(), "");
         // No draft yet: English, remembered once.
         assert_eq!(t!(Locale::Ar, print_your_summary), "Print your summary");
         t!(Locale::Ar, print_your_summary);
         assert_eq!(untranslated(), "Print your summary");
+        // The agreement answers have no draft: English, and remembered too.
+        assert_eq!(Locale::Ar.agreement(), crate::strings::EN.agreement);
+        assert!(untranslated().contains(crate::strings::EN.agreement[0]));
         assert_eq!(t!(Locale::Cy, sending), "Yn anfon…");
         assert_eq!(Locale::Cy.agreement()[1], "Cytuno");
-        let q = Text {
-            en: chorus_core::FFT_QUESTION_EN.into(),
-            cy: Some("Yn gyffredinol".into()),
-        };
-        assert!(say(Locale::Ar, &q).starts_with("بشكل"));
-        assert_eq!(say(Locale::Cy, &q), "Yn gyffredinol");
+        assert!(say(Locale::Ar, &fft_q()).starts_with("بشكل"));
+        assert_eq!(say(Locale::Cy, &fft_q()), "Yn gyffredinol");
+        // Another fetched locale's words are not Arabic's.
+        assert_eq!(t!(Locale::Ur, sending), crate::strings::EN.sending);
     }
 
     #[test]
-    fn the_built_in_fft_is_whole_in_welsh_and_in_the_arabic_draft() {
+    fn the_built_in_fft_is_whole_in_welsh_and_in_each_fetched_file() {
         let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
         assert!(covers(Locale::Cy, &fft));
-        assert!(
-            covers(Locale::Ar, &fft),
-            "a text of fft.json has no Arabic draft"
-        );
-        // An instrument with one text the drafts do not have is not.
-        let mut other = fft.clone();
-        other.items[1].text.en = "Something new".into();
-        assert!(!covers(Locale::Ar, &other));
+        for (tag, _) in FILES {
+            load(tag);
+            let l = Locale::from_attribute(tag);
+            assert!(
+                covers(l, &fft),
+                "a text of fft.json is missing from {tag}.json"
+            );
+            // An instrument with one text the file does not have is not.
+            let mut other = fft.clone();
+            other.items[1].text.en = "Something new".into();
+            assert!(!covers(l, &other), "{tag}");
+        }
     }
 
     #[test]
-    fn every_fetched_locale_file_names_only_real_strings_and_fft_texts() {
+    fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_file() {
+        let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
+        assert!(covers(Locale::Cy, &about));
+        assert!(!covers(Locale::Ar, &about), "no file loaded yet");
+        load("ar");
+        assert!(
+            covers(Locale::Ar, &about),
+            "a text of about-you.json has no Arabic draft in locales/ar.json"
+        );
+        assert!(say(Locale::Ar, &about.title).starts_with("عنك"));
+        // Urdu's file has no About you texts yet: those questions stay whole in English.
+        load("ur");
+        assert!(!covers(Locale::Ur, &about));
+    }
+
+    #[test]
+    fn every_fetched_locale_file_names_only_real_strings_and_texts() {
         let en = include_str!("strings/en.rs");
-        let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap();
-        let fft_texts: Vec<String> = fft.texts().into_iter().map(|t| t.en.clone()).collect();
-        for (tag, file) in [
-            ("pl", include_str!("../locales/pl.json")),
-            ("ur", include_str!("../locales/ur.json")),
-            ("ro", include_str!("../locales/ro.json")),
-        ] {
+        let texts_of = |i: chorus_core::Instrument| -> Vec<String> {
+            i.texts().into_iter().map(|t| t.en.clone()).collect()
+        };
+        let fft = texts_of(chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap());
+        let about = texts_of(chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap());
+        for (tag, file) in FILES {
             let v: serde_json::Value = serde_json::from_str(file).unwrap();
             let l = Locale::from_attribute(tag);
             assert!(l.fetched(), "{tag}");
@@ -321,28 +367,34 @@ mod tests {
                     "{tag}: {k} is empty"
                 );
             }
-            assert_eq!(v["agreement"].as_array().unwrap().len(), 6, "{tag}");
-            // The built-in FFT is whole in each (so a page in that language is not English).
+            // The agreement answers: all six, or none (then English).
+            if let Some(a) = v.get("agreement") {
+                assert_eq!(a.as_array().unwrap().len(), 6, "{tag}");
+            }
+            // The built-in FFT is whole in each (so a page in that language is not English),
+            // and the About you questions are whole or absent (never half translated).
             let texts = v["texts"].as_object().unwrap();
-            for t in &fft_texts {
+            for t in &fft {
                 assert!(texts.contains_key(t), "{tag}: the FFT's \"{t}\" is missing");
             }
-            for k in texts.keys() {
+            let has = about.iter().filter(|t| texts.contains_key(*t)).count();
+            assert!(
+                has == 0 || has == about.len(),
+                "{tag}: {has} of the {} About you texts",
+                about.len()
+            );
+            for (k, s) in texts {
                 assert!(
-                    fft_texts.contains(k),
-                    "{tag}: \"{k}\" is not a text of fft.json"
+                    fft.contains(k) || about.contains(k),
+                    "{tag}: \"{k}\" is not a text of fft.json or about-you.json"
+                );
+                assert!(
+                    !s.as_str().unwrap().trim().is_empty(),
+                    "{tag}: \"{k}\" is empty"
                 );
             }
         }
-    }
-
-    #[test]
-    fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_draft() {
-        let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
-        assert!(covers(Locale::Cy, &about));
-        assert!(
-            covers(Locale::Ar, &about),
-            "a text of about-you.json has no Arabic draft in ABOUT_TEXTS"
-        );
+        let ar: serde_json::Value = serde_json::from_str(FILES[0].1).unwrap();
+        assert!(about.iter().all(|t| ar["texts"].get(t).is_some()));
     }
 }

@@ -109,7 +109,7 @@ pub fn add_locale(json: JsValue) -> bool {
     i18n::add(&json)
 }
 
-/// The English strings an Arabic (draft) widget has shown for want of a translation, one
+/// The English strings a widget in a fetched (draft) locale has shown for want of a translation, one
 /// per line: the loader marks text that holds one of them `lang="en"`.
 #[wasm_bindgen]
 pub fn untranslated() -> String {

@@ -258,7 +258,7 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
 }
 
 /// The language a loaded instrument is shown in: the widget's own when every text of the
-/// instrument has it (for the Arabic draft: every text has a draft), otherwise English for the
+/// instrument has it (for a fetched locale: its file has every text), otherwise English for the
 /// whole widget (never a page half in one language), with the root's `lang`/`dir` saying so.
 pub fn shown_locale(host: &Element, l: Locale, i: &Instrument) -> Locale {
     let shown = if crate::i18n::covers(l, i) {

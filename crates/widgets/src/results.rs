@@ -86,7 +86,7 @@ fn month(l: Locale, ym: &str) -> String {
             let m = m as usize;
             format!(
                 "{} {y}",
-                crate::i18n::Ui::pick(l, "", EN_MONTHS[m - 1], CY_MONTHS[m - 1], EN_MONTHS[m - 1])
+                crate::i18n::Ui::pick(l, "", EN_MONTHS[m - 1], CY_MONTHS[m - 1])
             )
         }
         _ => ym.to_string(),

@@ -1,5 +1,6 @@
 //! English: the interface's own words (instrument texts come from the instrument).
-//! Each field's meaning is its English text; `cy.rs` and `ar.rs` hold the same fields.
+//! Each field's meaning is its English text; `cy.rs` holds the same fields, and each
+//! `locales/<tag>.json` any of them by name.
 
 use super::Strings;
 

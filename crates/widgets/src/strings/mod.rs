@@ -1,12 +1,11 @@
 //! The interface's words, one table per locale: a translator edits one file (`en.rs`,
-//! `cy.rs`, `ar.rs`). Code names a string by its field, `t!(l, field)`, and the widget picks
-//! the table for its language ([`crate::i18n::Ui::pick`]).
+//! `cy.rs` here; every other language's is a file in `locales/`, fetched on demand). Code
+//! names a string by its field, `t!(l, field)`, and the widget picks the table for its
+//! language ([`crate::i18n::Ui::pick`]).
 
-mod ar;
 mod cy;
 mod en;
 
-pub use ar::{ABOUT_TEXTS, AR, TEXTS};
 pub use cy::CY;
 pub use en::EN;
 
@@ -127,7 +126,6 @@ macro_rules! t {
             stringify!($k),
             $crate::strings::EN.$k,
             $crate::strings::CY.$k,
-            $crate::strings::AR.$k,
         )
     };
 }
