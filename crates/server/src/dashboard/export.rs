@@ -168,21 +168,30 @@ pub fn setting(instrument: &str) -> &'static str {
 }
 
 /// Header of the all-settings FFT return.
-pub const RETURN_HEADER: [&str; 13] = [
-    "Period",
-    "Organisation code",
-    "Site code",
-    "Setting",
-    "Service",
-    "Very good",
-    "Good",
-    "Neither good nor poor",
-    "Poor",
-    "Very poor",
-    "Don't know",
-    "Total responses",
-    "Mode of collection",
-];
+pub const RETURN_HEADER: [&str; 13] = {
+    // The answer columns are the per-setting return's (`fft_return::ANSWERS`), not a copy.
+    let mut h = [
+        "Period",
+        "Organisation code",
+        "Site code",
+        "Setting",
+        "Service",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "Total responses",
+        "Mode of collection",
+    ];
+    let mut i = 0;
+    while i < fft_return::ANSWERS.len() {
+        h[5 + i] = fft_return::ANSWERS[i];
+        i += 1;
+    }
+    h
+};
 
 /// The settings a site's return covers for a month: those with responses, and those its
 /// services are configured for (so a deadline is shown before the first response).
