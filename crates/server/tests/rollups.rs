@@ -83,7 +83,7 @@ async fn from_rollups(state: &AppState, s: &Selection) -> BTreeMap<String, Instr
     let mut out: BTreeMap<String, InstrumentAggregate> = BTreeMap::new();
     let parts = state.store.rollups(s).await.unwrap().expect("whole days");
     for (k, a) in parts {
-        out.entry(k.instrument).or_default().merge(&a);
+        out.entry(k.instrument).or_default().merge(&a.aggregate);
     }
     out
 }

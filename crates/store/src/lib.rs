@@ -758,6 +758,7 @@ async fn write_batch(
                     },
                     id,
                     scores: r.scores.as_str(),
+                    about: r.about.as_deref(),
                 });
                 if let Some(text) = &insert(i).search_text {
                     searchable.push((id, text.as_str(), insert(i).locale.as_str()));

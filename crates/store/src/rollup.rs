@@ -46,6 +46,93 @@ pub struct RollupKey {
     pub day: String,
 }
 
+/// FFT responses by "About you" answer, for the equality report: `[positive, in all]` of
+/// every FFT response, and of those giving each answer to each question. One characteristic
+/// at a time (never a combination of two), so a rollup can single no one out by crossing.
+/// Merged by addition, exactly like the core's aggregates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AboutGroups {
+    /// Every FFT response: `[positive, in all]`.
+    pub all: [u64; 2],
+    /// Question id → answer id → `[positive, in all]`.
+    pub by: BTreeMap<String, BTreeMap<String, [u64; 2]>>,
+}
+
+impl AboutGroups {
+    /// Count one response (its score report and stored "About you" answers).
+    pub fn add(&mut self, report: &ScoreReport, about: Option<&str>) {
+        let Some(fft) = &report.fft else { return };
+        let positive = u64::from(fft.category == Some(chorus_core::score::FftCategory::Positive));
+        self.all[0] += positive;
+        self.all[1] += 1;
+        let answers: BTreeMap<String, String> = about
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or_default();
+        for (q, a) in answers {
+            let c = self.by.entry(q).or_default().entry(a).or_default();
+            c[0] += positive;
+            c[1] += 1;
+        }
+    }
+
+    /// Add another part.
+    pub fn merge(&mut self, o: &AboutGroups) {
+        self.all[0] += o.all[0];
+        self.all[1] += o.all[1];
+        for (q, answers) in &o.by {
+            let mine = self.by.entry(q.clone()).or_default();
+            for (a, c) in answers {
+                let m = mine.entry(a.clone()).or_default();
+                m[0] += c[0];
+                m[1] += c[1];
+            }
+        }
+    }
+}
+
+/// One rollup as read: its key, the core's aggregate and the "About you" groups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rolled {
+    /// The core's aggregate.
+    pub aggregate: InstrumentAggregate,
+    /// FFT responses by "About you" answer.
+    pub about: AboutGroups,
+}
+
+impl Rolled {
+    /// Count one stored response (a report that does not parse, only possible if the
+    /// database was edited by hand, is logged and left out, as reports always have).
+    fn add(&mut self, id: i64, scores: &str, about: Option<&str>) {
+        match serde_json::from_str::<ScoreReport>(scores) {
+            Ok(r) => {
+                self.aggregate.add(&r);
+                self.about.add(&r, about);
+            }
+            Err(e) => {
+                tracing::warn!(id, error = %e, "stored score report does not parse; left out of reports")
+            }
+        }
+    }
+
+    /// Add another part.
+    pub fn merge(&mut self, o: &Rolled) {
+        self.aggregate.merge(&o.aggregate);
+        self.about.merge(&o.about);
+    }
+
+    fn parse(aggregate: &str, about: &str) -> Rolled {
+        let bad = |e: serde_json::Error| {
+            tracing::warn!(error = %e, "a stored rollup does not parse; counted as empty until rebuilt");
+        };
+        Rolled {
+            aggregate: serde_json::from_str(aggregate)
+                .map_err(bad)
+                .unwrap_or_default(),
+            about: serde_json::from_str(about).map_err(bad).unwrap_or_default(),
+        }
+    }
+}
+
 /// Key columns in [`RollupKey`]'s order.
 const KEY: &str = "site, service, instrument, version, locale, mode, day";
 
@@ -107,25 +194,7 @@ fn next_day(day: &str) -> String {
     }
 }
 
-/// Add one stored score report to an aggregate, as reports always have: a report that does
-/// not parse (only possible if the database was edited by hand) is logged and left out.
-fn add_scores(a: &mut InstrumentAggregate, id: i64, scores: &str) {
-    match serde_json::from_str::<ScoreReport>(scores) {
-        Ok(r) => a.add(&r),
-        Err(e) => {
-            tracing::warn!(id, error = %e, "stored score report does not parse; left out of reports")
-        }
-    }
-}
-
-fn parse(json: &str) -> InstrumentAggregate {
-    serde_json::from_str(json).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "a stored rollup does not parse; counted as empty until rebuilt");
-        InstrumentAggregate::default()
-    })
-}
-
-fn to_json(a: &InstrumentAggregate) -> String {
+fn to_json(a: &impl serde::Serialize) -> String {
     serde_json::to_string(a).expect("an aggregate always serialises")
 }
 
@@ -134,6 +203,7 @@ pub(crate) struct Added<'a> {
     pub key: RollupKey,
     pub id: i64,
     pub scores: &'a str,
+    pub about: Option<&'a str>,
 }
 
 /// Add the batch's new responses to their rollups, inside the writer's transaction, one key
@@ -143,9 +213,12 @@ pub(crate) async fn add(
     rows: &[Added<'_>],
     sqlite: bool,
 ) -> Result<(), sqlx::Error> {
-    let mut deltas: BTreeMap<&RollupKey, InstrumentAggregate> = BTreeMap::new();
+    let mut deltas: BTreeMap<&RollupKey, Rolled> = BTreeMap::new();
     for r in rows {
-        add_scores(deltas.entry(&r.key).or_default(), r.id, r.scores);
+        deltas
+            .entry(&r.key)
+            .or_default()
+            .add(r.id, r.scores, r.about);
     }
     for (key, delta) in deltas {
         let mut total = lock(conn, key, sqlite).await?;
@@ -161,33 +234,33 @@ async fn lock(
     conn: &mut AnyConnection,
     key: &RollupKey,
     sqlite: bool,
-) -> Result<InstrumentAggregate, sqlx::Error> {
-    let empty = to_json(&InstrumentAggregate::default());
+) -> Result<Rolled, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO rollups ({KEY}, responses, aggregate) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \
-         ON CONFLICT ({KEY}) DO NOTHING"
+        "INSERT INTO rollups ({KEY}, responses, aggregate, about) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9) ON CONFLICT ({KEY}) DO NOTHING"
     );
     bind_key(sqlx::query(AssertSqlSafe(sql)), key)
-        .bind(&empty)
+        .bind(to_json(&InstrumentAggregate::default()))
+        .bind(to_json(&AboutGroups::default()))
         .execute(&mut *conn)
         .await?;
     let sql = format!(
-        "SELECT aggregate FROM rollups WHERE {}{}",
+        "SELECT aggregate, about FROM rollups WHERE {}{}",
         key_condition(1),
         if sqlite { "" } else { " FOR UPDATE" }
     );
     let row = bind_key(sqlx::query(AssertSqlSafe(sql)), key)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(parse(&row.try_get::<String, _>(0)?))
+    Ok(Rolled::parse(
+        &row.try_get::<String, _>(0)?,
+        &row.try_get::<String, _>(1)?,
+    ))
 }
 
 /// Store `a` as the rollup of `key` (whose row exists): deleted when it counts nothing.
-async fn write(
-    conn: &mut AnyConnection,
-    key: &RollupKey,
-    a: &InstrumentAggregate,
-) -> Result<(), sqlx::Error> {
+async fn write(conn: &mut AnyConnection, key: &RollupKey, r: &Rolled) -> Result<(), sqlx::Error> {
+    let a = &r.aggregate;
     if a.responses == 0 {
         let sql = format!("DELETE FROM rollups WHERE {}", key_condition(1));
         bind_key(sqlx::query(AssertSqlSafe(sql)), key)
@@ -196,13 +269,14 @@ async fn write(
         return Ok(());
     }
     let sql = format!(
-        "UPDATE rollups SET responses = $1, aggregate = $2 WHERE {}",
-        key_condition(3)
+        "UPDATE rollups SET responses = $1, aggregate = $2, about = $3 WHERE {}",
+        key_condition(4)
     );
     bind_key(
         sqlx::query(AssertSqlSafe(sql))
             .bind(i64::try_from(a.responses).unwrap_or(i64::MAX))
-            .bind(to_json(a)),
+            .bind(to_json(a))
+            .bind(to_json(&r.about)),
         key,
     )
     .execute(&mut *conn)
@@ -211,12 +285,9 @@ async fn write(
 }
 
 /// The aggregate of `key`'s responses, read from the rows.
-async fn recompute(
-    conn: &mut AnyConnection,
-    key: &RollupKey,
-) -> Result<InstrumentAggregate, sqlx::Error> {
+async fn recompute(conn: &mut AnyConnection, key: &RollupKey) -> Result<Rolled, sqlx::Error> {
     let sql = format!(
-        "SELECT id, scores FROM responses WHERE {}",
+        "SELECT id, scores, about FROM responses WHERE {}",
         rows_condition()
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
@@ -230,9 +301,13 @@ async fn recompute(
         .bind(format!("{}T", next_day(&key.day)))
         .fetch_all(&mut *conn)
         .await?;
-    let mut a = InstrumentAggregate::default();
+    let mut a = Rolled::default();
     for r in rows {
-        add_scores(&mut a, r.try_get(0)?, &r.try_get::<String, _>(1)?);
+        a.add(
+            r.try_get(0)?,
+            &r.try_get::<String, _>(1)?,
+            r.try_get::<Option<String>, _>(2)?.as_deref(),
+        );
     }
     Ok(a)
 }
@@ -322,10 +397,7 @@ impl Store {
     ///
     /// One read transaction (a snapshot), so a recomputation or a write committing meanwhile
     /// can neither double-count nor drop a key.
-    pub async fn rollups(
-        &self,
-        s: &Selection,
-    ) -> anyhow::Result<Option<Vec<(RollupKey, InstrumentAggregate)>>> {
+    pub async fn rollups(&self, s: &Selection) -> anyhow::Result<Option<Vec<(RollupKey, Rolled)>>> {
         let Some(days) = days_of(s) else {
             return Ok(None);
         };
@@ -347,7 +419,7 @@ impl Store {
             .iter()
             .map(|r| key_from(r, 0))
             .collect();
-        let sql = format!("SELECT {KEY}, aggregate FROM rollups WHERE {cond}");
+        let sql = format!("SELECT {KEY}, aggregate, about FROM rollups WHERE {cond}");
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for b in &binds {
             q = q.bind(b.as_str());
@@ -356,12 +428,14 @@ impl Store {
         for r in q.fetch_all(&mut *tx).await? {
             let key = key_from(&r, 0);
             if !dirty.contains(&key) {
-                out.push((key, parse(&r.try_get::<String, _>(7)?)));
+                let parsed =
+                    Rolled::parse(&r.try_get::<String, _>(7)?, &r.try_get::<String, _>(8)?);
+                out.push((key, parsed));
             }
         }
         for key in dirty {
             let a = recompute(&mut tx, &key).await?;
-            if a.responses > 0 {
+            if a.aggregate.responses > 0 {
                 out.push((key, a));
             }
         }
@@ -486,17 +560,19 @@ impl Store {
             q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64
         };
         let map = read_all(&mut tx, site, total, &mut progress).await?;
-        let n: u64 = map.values().map(|a| a.responses).sum();
+        let n: u64 = map.values().map(|a| a.aggregate.responses).sum();
         let sql = format!(
-            "INSERT INTO rollups ({KEY}, responses, aggregate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO rollups ({KEY}, responses, aggregate, about) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
-        for (key, a) in &map {
-            if a.responses == 0 {
+        for (key, r) in &map {
+            if r.aggregate.responses == 0 {
                 continue;
             }
             bind_key(sqlx::query(AssertSqlSafe(sql.clone())), key)
-                .bind(i64::try_from(a.responses).unwrap_or(i64::MAX))
-                .bind(to_json(a))
+                .bind(i64::try_from(r.aggregate.responses).unwrap_or(i64::MAX))
+                .bind(to_json(&r.aggregate))
+                .bind(to_json(&r.about))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -561,13 +637,18 @@ impl Store {
                 .iter()
                 .map(|r| key_from(r, 0))
                 .collect();
-        let mut stored: BTreeMap<RollupKey, InstrumentAggregate> = bind_site(format!(
-            "SELECT {KEY}, aggregate FROM rollups WHERE {site_cond}"
+        let mut stored: BTreeMap<RollupKey, Rolled> = bind_site(format!(
+            "SELECT {KEY}, aggregate, about FROM rollups WHERE {site_cond}"
         ))
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| (key_from(r, 0), parse(&r.get::<String, _>(7))))
+        .map(|r| {
+            (
+                key_from(r, 0),
+                Rolled::parse(&r.get::<String, _>(7), &r.get::<String, _>(8)),
+            )
+        })
         .collect();
         let rows = read_all(&mut tx, site, total, &mut progress).await?;
         tx.commit().await?;
@@ -577,11 +658,11 @@ impl Store {
         };
         for (key, a) in rows {
             report.keys += 1;
-            report.responses += a.responses;
+            report.responses += a.aggregate.responses;
             let s = stored.remove(&key);
             let same = match &s {
                 Some(s) => *s == a,
-                None => a.responses == 0,
+                None => a.aggregate.responses == 0,
             };
             if !same && !pending.contains(&key) {
                 report.differences.push(key);
@@ -601,7 +682,7 @@ async fn read_all(
     site: Option<&str>,
     total: u64,
     progress: &mut impl FnMut(u64, u64),
-) -> Result<BTreeMap<RollupKey, InstrumentAggregate>, sqlx::Error> {
+) -> Result<BTreeMap<RollupKey, Rolled>, sqlx::Error> {
     const PAGE: i64 = 5000;
     let (cond, first) = match site {
         Some(_) => ("site = $1 AND id > $2", 2),
@@ -609,10 +690,10 @@ async fn read_all(
     };
     let sql = format!(
         "SELECT id, site, COALESCE(service, ''), instrument, version, locale, mode, \
-         substr(received_at, 1, 10), scores FROM responses WHERE {cond} ORDER BY id LIMIT ${}",
+         substr(received_at, 1, 10), scores, about FROM responses WHERE {cond} ORDER BY id LIMIT ${}",
         first + 1
     );
-    let mut map: BTreeMap<RollupKey, InstrumentAggregate> = BTreeMap::new();
+    let mut map: BTreeMap<RollupKey, Rolled> = BTreeMap::new();
     let (mut last, mut done) = (0i64, 0u64);
     loop {
         let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
@@ -623,7 +704,11 @@ async fn read_all(
         for r in &rows {
             let id: i64 = r.try_get(0)?;
             let key = key_from(r, 1);
-            add_scores(map.entry(key).or_default(), id, &r.try_get::<String, _>(8)?);
+            map.entry(key).or_default().add(
+                id,
+                &r.try_get::<String, _>(8)?,
+                r.try_get::<Option<String>, _>(9)?.as_deref(),
+            );
             last = id;
         }
         done += rows.len() as u64;

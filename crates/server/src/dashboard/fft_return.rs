@@ -91,7 +91,7 @@ pub async fn rows(
     {
         Some(parts) => parts
             .into_iter()
-            .map(|(k, a)| (k.service, k.instrument, k.mode, a))
+            .map(|(k, a)| (k.service, k.instrument, k.mode, a.aggregate))
             .collect(),
         None => super::reports::load(app, f, &instruments)
             .await?

@@ -10,6 +10,9 @@ CREATE TABLE rollups (
     day        TEXT    NOT NULL,
     responses  BIGINT  NOT NULL,
     aggregate  TEXT    NOT NULL,
+    -- FFT responses positive / in all, per "About you" question and answer (equality
+    -- reports): one characteristic at a time, never a combination. JSON, see rollup.rs.
+    about      TEXT    NOT NULL,
     PRIMARY KEY (site, service, instrument, version, locale, mode, day)
 );
 CREATE INDEX rollups_by_day ON rollups (site, day);

@@ -23,7 +23,7 @@ pub async fn aggregate(
     if let Some(parts) = app.store.rollups(&sel).await? {
         let mut a = Aggregates::default();
         for (key, part) in &parts {
-            a.merge(key, part);
+            a.merge(key, &part.aggregate);
         }
         return Ok(a);
     }
