@@ -452,7 +452,11 @@ fn write_manifest(
         [chorus_core::Locale::En, chorus_core::Locale::Cy]
             .into_iter()
             .map(|l| (l.tag(), chorus_core::fft_question_status(l).as_str()))
-            .chain(locales.iter().map(|(tag, _, status)| (tag.as_str(), *status)))
+            .chain(
+                locales
+                    .iter()
+                    .map(|(tag, _, status)| (tag.as_str(), *status)),
+            )
             .map(|(tag, status)| (tag.to_string(), status.into()))
             .collect();
     let manifest = serde_json::json!({
