@@ -13,7 +13,10 @@ use std::{collections::BTreeMap, sync::Arc};
 use axum::{Router, http::StatusCode};
 use chorus_core::{ScoreReport, aggregate::InstrumentAggregate};
 use chorus_server::{AppState, dashboard::seed};
-use chorus_store::{RowQuery, Selection};
+use chorus_store::{
+    RowQuery, Selection,
+    rollup::{AboutGroups, Part},
+};
 use serde_json::{Value, json};
 
 #[allow(dead_code)]
@@ -81,7 +84,12 @@ async fn from_rows(state: &AppState, s: &Selection) -> BTreeMap<String, Instrume
 /// The same from the rollups.
 async fn from_rollups(state: &AppState, s: &Selection) -> BTreeMap<String, InstrumentAggregate> {
     let mut out: BTreeMap<String, InstrumentAggregate> = BTreeMap::new();
-    let parts = state.store.rollups(s).await.unwrap().expect("whole days");
+    let parts = state
+        .store
+        .rollups(s, Part::Aggregate)
+        .await
+        .unwrap()
+        .expect("whole days");
     for (k, a) in parts {
         out.entry(k.instrument).or_default().merge(&a.aggregate);
     }
@@ -90,7 +98,11 @@ async fn from_rollups(state: &AppState, s: &Selection) -> BTreeMap<String, Instr
 
 async fn rows_and_rollups_agree(state: &AppState, what: &str) {
     let day = |d: &str| Some(format!("{d}T00:00:00.000Z"));
-    let today = chorus_server::store::iso_utc(chorus_server::util::now_secs())[..10].to_string();
+    let ago = |days: i64| {
+        chorus_server::store::iso_utc(chorus_server::util::now_secs() - days * 86_400)[..10]
+            .to_string()
+    };
+    let today = ago(0);
     let selections = [
         Selection::default(),
         Selection {
@@ -114,18 +126,50 @@ async fn rows_and_rollups_agree(state: &AppState, what: &str) {
             received_from: day(&today),
             ..Selection::default()
         },
+        // Ranges that cut months: whole months from month rollups, the ends from days.
+        Selection {
+            received_from: day(&ago(47)),
+            received_before: day(&ago(3)),
+            ..Selection::default()
+        },
+        Selection {
+            site: Some("demo".into()),
+            received_before: day(&ago(20)),
+            ..Selection::default()
+        },
+        Selection {
+            received_from: day(&ago(9)),
+            received_before: day(&ago(5)),
+            mode: Some("online".into()),
+            ..Selection::default()
+        },
     ];
     for s in &selections {
         let (rows, rolled) = (from_rows(state, s).await, from_rollups(state, s).await);
         assert_eq!(rolled, rows, "{what}: aggregates for {s:?}");
+        // The equality report's groups, likewise.
+        let mut by_rows = AboutGroups::default();
+        for (scores, about) in state.store.scores_with_about(s).await.unwrap() {
+            if let Ok(report) = serde_json::from_str::<ScoreReport>(&scores) {
+                by_rows.add(&report, about.as_deref());
+            }
+        }
+        let mut by_rollups = AboutGroups::default();
+        for (_, r) in state.store.rollups(s, Part::About).await.unwrap().unwrap() {
+            by_rollups.merge(&r.about);
+        }
+        assert_eq!(by_rollups, by_rows, "{what}: About you groups for {s:?}");
     }
     assert!(
         state
             .store
-            .rollups(&Selection {
-                received_from: Some("2026-01-01T12:00:00.000Z".into()),
-                ..Selection::default()
-            })
+            .rollups(
+                &Selection {
+                    received_from: Some("2026-01-01T12:00:00.000Z".into()),
+                    ..Selection::default()
+                },
+                Part::Aggregate
+            )
             .await
             .unwrap()
             .is_none(),

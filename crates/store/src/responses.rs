@@ -279,32 +279,27 @@ impl RowQuery {
 }
 
 impl Store {
-    /// A site's `limit` services with most responses (most first, then by name).
+    /// A site's `limit` services with most responses (most first, then by name), from the
+    /// rollups.
     pub async fn busiest_services(&self, site: &str, limit: usize) -> anyhow::Result<Vec<String>> {
-        Ok(sqlx::query(
-            "SELECT service FROM responses WHERE site = $1 AND service IS NOT NULL
-             GROUP BY service ORDER BY COUNT(*) DESC, service LIMIT $2",
-        )
-        .bind(site)
-        .bind(limit as i64)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect())
+        let mut by: BTreeMap<String, i64> = BTreeMap::new();
+        for (service, _, n) in self.rollup_counts(site).await? {
+            if !service.is_empty() {
+                *by.entry(service).or_default() += n;
+            }
+        }
+        let mut list: Vec<(String, i64)> = by.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(list.into_iter().take(limit).map(|(s, _)| s).collect())
     }
 
-    /// A site's responses per instrument id.
+    /// A site's responses per instrument id, from the rollups.
     pub async fn counts_by_instrument(&self, site: &str) -> anyhow::Result<Vec<(String, i64)>> {
-        Ok(sqlx::query(
-            "SELECT instrument, COUNT(*) FROM responses WHERE site = $1 GROUP BY instrument",
-        )
-        .bind(site)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+        let mut by: BTreeMap<String, i64> = BTreeMap::new();
+        for (_, instrument, n) in self.rollup_counts(site).await? {
+            *by.entry(instrument).or_default() += n;
+        }
+        Ok(by.into_iter().filter(|(_, n)| *n > 0).collect())
     }
 
     /// The site a stored response belongs to (`None`: no such response).

@@ -120,6 +120,29 @@ impl Rolled {
         self.about.merge(&o.about);
     }
 
+    fn parse_part(part: Part, json: &str) -> Rolled {
+        let bad = |e: serde_json::Error| {
+            tracing::warn!(error = %e, "a stored rollup does not parse; counted as empty until rebuilt");
+        };
+        match part {
+            Part::Aggregate => Rolled {
+                aggregate: serde_json::from_str(json).map_err(bad).unwrap_or_default(),
+                about: AboutGroups::default(),
+            },
+            Part::About => {
+                let about: AboutGroups =
+                    serde_json::from_str(json).map_err(bad).unwrap_or_default();
+                Rolled {
+                    aggregate: InstrumentAggregate {
+                        responses: about.all[1],
+                        ..InstrumentAggregate::default()
+                    },
+                    about,
+                }
+            }
+        }
+    }
+
     fn parse(aggregate: &str, about: &str) -> Rolled {
         let bad = |e: serde_json::Error| {
             tracing::warn!(error = %e, "a stored rollup does not parse; counted as empty until rebuilt");
@@ -198,6 +221,47 @@ fn to_json(a: &impl serde::Serialize) -> String {
     serde_json::to_string(a).expect("an aggregate always serialises")
 }
 
+/// The month after `month` (`YYYY-MM`).
+fn next_month(month: &str) -> String {
+    let (y, m) = month.split_once('-').unwrap_or(("", ""));
+    match (y.parse::<i32>(), m.parse::<u32>()) {
+        (Ok(y), Ok(12)) => format!("{:04}-01", y + 1),
+        (Ok(y), Ok(m)) => format!("{y:04}-{:02}", m + 1),
+        _ => month.to_string(),
+    }
+}
+
+/// Is this rollup's period a month (`YYYY-MM`) rather than a day (`YYYY-MM-DD`)?
+fn is_month(day: &str) -> bool {
+    day.len() == 7
+}
+
+/// The received-time range `[from, before)` of a rollup's period (a day or a month).
+fn period(day: &str) -> (String, String) {
+    if is_month(day) {
+        (format!("{day}-01T"), format!("{}-01T", next_month(day)))
+    } else {
+        (format!("{day}T"), format!("{}T", next_day(day)))
+    }
+}
+
+/// The month rollup a day rollup is part of.
+fn month_key(k: &RollupKey) -> RollupKey {
+    RollupKey {
+        day: k.day.get(..7).unwrap_or_default().to_string(),
+        ..k.clone()
+    }
+}
+
+/// Day rollups, and the month rollups made by merging them.
+fn with_months(days: BTreeMap<RollupKey, Rolled>) -> BTreeMap<RollupKey, Rolled> {
+    let mut out = days.clone();
+    for (k, r) in &days {
+        out.entry(month_key(k)).or_default().merge(r);
+    }
+    out
+}
+
 /// A new response as the writer adds it to its rollup: its key, id and score report.
 pub(crate) struct Added<'a> {
     pub key: RollupKey,
@@ -213,17 +277,17 @@ pub(crate) async fn add(
     rows: &[Added<'_>],
     sqlite: bool,
 ) -> Result<(), sqlx::Error> {
-    let mut deltas: BTreeMap<&RollupKey, Rolled> = BTreeMap::new();
+    let mut days: BTreeMap<RollupKey, Rolled> = BTreeMap::new();
     for r in rows {
-        deltas
-            .entry(&r.key)
+        days.entry(r.key.clone())
             .or_default()
             .add(r.id, r.scores, r.about);
     }
-    for (key, delta) in deltas {
-        let mut total = lock(conn, key, sqlite).await?;
+    // The day and its month; in key order (a month sorts before its days).
+    for (key, delta) in with_months(days) {
+        let mut total = lock(conn, &key, sqlite).await?;
         total.merge(&delta);
-        write(conn, key, &total).await?;
+        write(conn, &key, &total).await?;
     }
     Ok(())
 }
@@ -297,8 +361,8 @@ async fn recompute(conn: &mut AnyConnection, key: &RollupKey) -> Result<Rolled, 
         .bind(key.version)
         .bind(key.locale.as_str())
         .bind(key.mode.as_str())
-        .bind(format!("{}T", key.day))
-        .bind(format!("{}T", next_day(&key.day)))
+        .bind(period(&key.day).0)
+        .bind(period(&key.day).1)
         .fetch_all(&mut *conn)
         .await?;
     let mut a = Rolled::default();
@@ -310,6 +374,93 @@ async fn recompute(conn: &mut AnyConnection, key: &RollupKey) -> Result<Rolled, 
         );
     }
     Ok(a)
+}
+
+/// Which part of a rollup a read needs (each is parsed only where it is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The core's aggregate (every report but the equality one); `about` is left empty.
+    Aggregate,
+    /// The "About you" groups (the equality report); `aggregate` counts only its responses.
+    About,
+}
+
+/// A query with its values bound in order.
+fn bound(
+    sql: String,
+    binds: &[String],
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for b in binds {
+        q = q.bind(b.as_str());
+    }
+    q
+}
+
+/// How a day range is read: the whole months inside it from month rollups, the days at
+/// either end from day rollups.
+struct Plan {
+    /// Whole months, as `YYYY-MM` bounds (`None`: no whole month in the range).
+    months: Option<Days>,
+    /// Day ranges at either end (or the whole range when it holds no whole month).
+    edges: Vec<Days>,
+}
+
+impl Plan {
+    fn of(d: &Days) -> Plan {
+        let start = |day: &str| day.get(8..) == Some("01");
+        let m_from = d.from.as_deref().map(|f| {
+            if start(f) {
+                f[..7].to_string()
+            } else {
+                next_month(&f[..7])
+            }
+        });
+        let m_before = d.before.as_deref().map(|b| b[..7].to_string());
+        if let (Some(a), Some(b)) = (&m_from, &m_before)
+            && a >= b
+        {
+            return Plan {
+                months: None,
+                edges: vec![Days {
+                    from: d.from.clone(),
+                    before: d.before.clone(),
+                }],
+            };
+        }
+        let mut edges = Vec::new();
+        if let (Some(f), Some(m)) = (&d.from, &m_from)
+            && !start(f)
+        {
+            edges.push(Days {
+                from: Some(f.clone()),
+                before: Some(format!("{m}-01")),
+            });
+        }
+        if let (Some(b), Some(m)) = (&d.before, &m_before)
+            && !start(b)
+        {
+            edges.push(Days {
+                from: Some(format!("{m}-01")),
+                before: Some(b.clone()),
+            });
+        }
+        Plan {
+            months: Some(Days {
+                from: m_from,
+                before: m_before,
+            }),
+            edges,
+        }
+    }
+
+    /// Is `month` one of the whole months?
+    fn whole(&self, month: &str) -> bool {
+        self.months.as_ref().is_some_and(|m| {
+            m.from.as_deref().is_none_or(|f| month >= f)
+                && m.before.as_deref().is_none_or(|b| month < b)
+        })
+    }
 }
 
 /// A selection as rollup day bounds: `None` when rollups cannot answer it exactly (a time
@@ -397,42 +548,85 @@ impl Store {
     ///
     /// One read transaction (a snapshot), so a recomputation or a write committing meanwhile
     /// can neither double-count nor drop a key.
-    pub async fn rollups(&self, s: &Selection) -> anyhow::Result<Option<Vec<(RollupKey, Rolled)>>> {
+    pub async fn rollups(
+        &self,
+        s: &Selection,
+        part: Part,
+    ) -> anyhow::Result<Option<Vec<(RollupKey, Rolled)>>> {
         let Some(days) = days_of(s) else {
             return Ok(None);
         };
-        let (cond, binds) = rollup_condition(s, &days);
+        let plan = Plan::of(&days);
         let mut tx = self.pool().begin().await?;
         if !self.sqlite {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 .execute(&mut *tx)
                 .await?;
         }
-        let sql = format!("SELECT {KEY} FROM rollup_dirty WHERE {cond}");
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            q = q.bind(b.as_str());
-        }
-        let dirty: std::collections::BTreeSet<RollupKey> = q
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| key_from(r, 0))
-            .collect();
-        let sql = format!("SELECT {KEY}, aggregate, about FROM rollups WHERE {cond}");
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            q = q.bind(b.as_str());
-        }
+        let column = match part {
+            Part::Aggregate => "aggregate",
+            Part::About => "about",
+        };
+        let read = |r: &sqlx::any::AnyRow| -> Result<(RollupKey, Rolled), sqlx::Error> {
+            Ok((
+                key_from(r, 0),
+                Rolled::parse_part(part, &r.try_get::<String, _>(7)?),
+            ))
+        };
+        let (cond, binds) = rollup_condition(s, &days);
+        let dirty: std::collections::BTreeSet<RollupKey> = bound(
+            format!("SELECT {KEY} FROM rollup_dirty WHERE {cond}"),
+            &binds,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| key_from(r, 0))
+        .collect();
+        // Whole months from their month rollups, unless a day in one is noted as changed:
+        // that month is read day by day below.
+        let broken: std::collections::BTreeSet<RollupKey> = dirty.iter().map(month_key).collect();
         let mut out = Vec::new();
-        for r in q.fetch_all(&mut *tx).await? {
-            let key = key_from(&r, 0);
-            if !dirty.contains(&key) {
-                let parsed =
-                    Rolled::parse(&r.try_get::<String, _>(7)?, &r.try_get::<String, _>(8)?);
-                out.push((key, parsed));
+        if let Some(months) = &plan.months {
+            let (cond, binds) = rollup_condition(s, months);
+            let sql =
+                format!("SELECT {KEY}, {column} FROM rollups WHERE {cond} AND length(day) = 7");
+            for r in bound(sql, &binds).fetch_all(&mut *tx).await? {
+                let (key, rolled) = read(&r)?;
+                if !broken.contains(&key) {
+                    out.push((key, rolled));
+                }
             }
         }
+        // Day rollups: the part-months at either end, and the broken months.
+        let mut day_rows = Vec::new();
+        for edge in &plan.edges {
+            let (cond, binds) = rollup_condition(s, edge);
+            let sql =
+                format!("SELECT {KEY}, {column} FROM rollups WHERE {cond} AND length(day) = 10");
+            day_rows.extend(bound(sql, &binds).fetch_all(&mut *tx).await?);
+        }
+        if plan.months.is_some() {
+            for m in &broken {
+                if !plan.whole(&m.day) {
+                    continue;
+                }
+                let sql = format!(
+                    "SELECT {KEY}, {column} FROM rollups WHERE {} AND day > $7 AND day < $8 \
+                     AND length(day) = 10",
+                    key_condition(1).replace(" AND day = $7", "")
+                );
+                let q = bind_key(sqlx::query(AssertSqlSafe(sql)), m).bind(next_month(&m.day));
+                day_rows.extend(q.fetch_all(&mut *tx).await?);
+            }
+        }
+        for r in &day_rows {
+            let (key, rolled) = read(r)?;
+            if !dirty.contains(&key) {
+                out.push((key, rolled));
+            }
+        }
+        // Days noted as changed, from their rows.
         for key in dirty {
             let a = recompute(&mut tx, &key).await?;
             if a.aggregate.responses > 0 {
@@ -441,6 +635,67 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Some(out))
+    }
+
+    /// A site's responses per (service, instrument): summed in the database from the rollups,
+    /// with keys noted as changed counted from their rows, in one snapshot (exact, and cheap
+    /// whatever the number of responses).
+    pub async fn rollup_counts(&self, site: &str) -> anyhow::Result<Vec<(String, String, i64)>> {
+        let mut tx = self.pool().begin().await?;
+        if !self.sqlite {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Month rollups, except months with a day noted as changed: those are counted from
+        // their rows.
+        let same: Vec<String> = KEY
+            .split(", ")
+            .map(|c| match c {
+                "day" => "substr(d.day, 1, 7) = r.day".to_string(),
+                c => format!("d.{c} = r.{c}"),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT service, instrument, CAST(SUM(responses) AS BIGINT) FROM rollups r \
+             WHERE site = $1 AND length(day) = 7 \
+             AND NOT EXISTS (SELECT 1 FROM rollup_dirty d WHERE {}) GROUP BY service, instrument",
+            same.join(" AND ")
+        );
+        let mut out: Vec<(String, String, i64)> = sqlx::query(AssertSqlSafe(sql))
+            .bind(site)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let sql = format!("SELECT {KEY} FROM rollup_dirty WHERE site = $1");
+        let broken: std::collections::BTreeSet<RollupKey> = sqlx::query(AssertSqlSafe(sql))
+            .bind(site)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| month_key(&key_from(r, 0)))
+            .collect();
+        let sql = format!("SELECT COUNT(*) FROM responses WHERE {}", rows_condition());
+        for key in broken {
+            let (from, before) = period(&key.day);
+            let n: i64 = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(key.site.as_str())
+                .bind(key.service.as_str())
+                .bind(key.instrument.as_str())
+                .bind(key.version)
+                .bind(key.locale.as_str())
+                .bind(key.mode.as_str())
+                .bind(from)
+                .bind(before)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            out.push((key.service, key.instrument, n));
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Recompute every key noted as changed from its rows, each in its own short
@@ -485,9 +740,14 @@ impl Store {
             return Ok(false);
         };
         let gen_now: i64 = row.try_get(0)?;
+        // The month, then the day: the writer's order too (a month sorts before its days).
+        let month = month_key(key);
+        lock(&mut tx, &month, self.sqlite).await?;
         lock(&mut tx, key, self.sqlite).await?;
-        let a = recompute(&mut tx, key).await?;
-        write(&mut tx, key, &a).await?;
+        for k in [key, &month] {
+            let a = recompute(&mut tx, k).await?;
+            write(&mut tx, k, &a).await?;
+        }
         let sql = format!(
             "DELETE FROM rollup_dirty WHERE {} AND gen = $8",
             key_condition(1)
@@ -559,8 +819,9 @@ impl Store {
             }
             q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64
         };
-        let map = read_all(&mut tx, site, total, &mut progress).await?;
-        let n: u64 = map.values().map(|a| a.aggregate.responses).sum();
+        let days = read_all(&mut tx, site, total, &mut progress).await?;
+        let n: u64 = days.values().map(|a| a.aggregate.responses).sum();
+        let map = with_months(days);
         let sql = format!(
             "INSERT INTO rollups ({KEY}, responses, aggregate, about) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -650,15 +911,23 @@ impl Store {
             )
         })
         .collect();
-        let rows = read_all(&mut tx, site, total, &mut progress).await?;
+        let rows = with_months(read_all(&mut tx, site, total, &mut progress).await?);
         tx.commit().await?;
+        // A month with a day noted as changed is pending too.
+        let pending: std::collections::BTreeSet<RollupKey> = pending
+            .iter()
+            .map(month_key)
+            .chain(pending.iter().cloned())
+            .collect();
         let mut report = CheckReport {
             pending: pending.len(),
             ..CheckReport::default()
         };
         for (key, a) in rows {
             report.keys += 1;
-            report.responses += a.aggregate.responses;
+            if !is_month(&key.day) {
+                report.responses += a.aggregate.responses;
+            }
             let s = stored.remove(&key);
             let same = match &s {
                 Some(s) => *s == a,

@@ -1206,6 +1206,7 @@ mod tests {
             runs: 3,
             seconds: 1.0,
             connections: 2,
+            scale: 1000,
             only: None,
             out: None,
         };

@@ -18,7 +18,7 @@ use crate::util::{self, step};
 
 /// Report pages measured, with what they show.
 pub const PAGES: [(&str, &str); 11] = [
-    ("/dashboard/?site=demo", "overview"),
+    ("/dashboard?site=demo", "overview"),
     ("/dashboard/fft?site=demo", "FFT, all services, all time"),
     (
         "/dashboard/fft?site=demo&service=outpatients",
@@ -56,6 +56,9 @@ pub const RUNS_DOC: usize = RUNS;
 
 const PASSWORD: &str = "bench-password-for-reports-42";
 
+/// One page's figures: (path, what, p50 ms, p95 ms, status).
+pub type PageTiming = (String, String, f64, f64, u16);
+
 /// One backend's figures.
 #[derive(Debug)]
 pub struct ReportRun {
@@ -68,7 +71,7 @@ pub struct ReportRun {
     /// Database size in bytes.
     pub db_bytes: Option<u64>,
     /// Per page: (path, what, p50 ms, p95 ms, status), or why the run has none.
-    pub pages: Result<Vec<(String, String, f64, f64, u16)>, String>,
+    pub pages: Result<Vec<PageTiming>, String>,
 }
 
 /// SQLite, then PostgreSQL where it can be started.
@@ -200,10 +203,22 @@ fn settle(server: &Server) -> f64 {
 }
 
 /// Sign in, then fetch every page: p50 and p95 of [`RUNS`] fetches each.
-fn measure(addr: &str) -> anyhow::Result<Vec<(String, String, f64, f64, u16)>> {
+fn measure(addr: &str) -> anyhow::Result<Vec<PageTiming>> {
     let cookie = sign_in(addr)?;
+    // Last month (`YYYY-MM`), for the FFT return.
+    let now = stats::now_utc();
+    let (y, m) = (
+        now[..4].parse::<i32>().unwrap_or(2026),
+        now[5..7].parse::<u32>().unwrap_or(1),
+    );
+    let last = if m == 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", m - 1)
+    };
     let mut out = Vec::new();
     for (path, what) in PAGES {
+        let path = &path.replace("{last}", &last);
         let (status, _, _) = request(addr, "GET", path, &cookie, None)?;
         let mut times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
@@ -213,7 +228,7 @@ fn measure(addr: &str) -> anyhow::Result<Vec<(String, String, f64, f64, u16)>> {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         out.push((
-            path.to_string(),
+            path.clone(),
             what.to_string(),
             stats::percentile(&times, 50.0).unwrap_or(0.0),
             stats::percentile(&times, 95.0).unwrap_or(0.0),

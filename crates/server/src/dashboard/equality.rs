@@ -140,7 +140,11 @@ async fn about_groups(
     sel: &chorus_store::Selection,
 ) -> anyhow::Result<chorus_store::rollup::AboutGroups> {
     let mut out = chorus_store::rollup::AboutGroups::default();
-    if let Some(parts) = app.store.rollups(sel).await? {
+    if let Some(parts) = app
+        .store
+        .rollups(sel, chorus_store::rollup::Part::About)
+        .await?
+    {
         for (_, r) in &parts {
             out.merge(&r.about);
         }

@@ -86,7 +86,10 @@ pub async fn rows(
     // (service, instrument, mode code, aggregate): from the rollups, else from the rows.
     let parts: Vec<(String, String, String, InstrumentAggregate)> = match app
         .store
-        .rollups(&super::reports::selection(f, &instruments))
+        .rollups(
+            &super::reports::selection(f, &instruments),
+            chorus_store::rollup::Part::Aggregate,
+        )
         .await?
     {
         Some(parts) => parts

@@ -20,7 +20,11 @@ pub async fn aggregate(
     instruments: &[String],
 ) -> anyhow::Result<Aggregates> {
     let sel = selection(f, instruments);
-    if let Some(parts) = app.store.rollups(&sel).await? {
+    if let Some(parts) = app
+        .store
+        .rollups(&sel, chorus_store::rollup::Part::Aggregate)
+        .await?
+    {
         let mut a = Aggregates::default();
         for (key, part) in &parts {
             a.merge(key, &part.aggregate);
