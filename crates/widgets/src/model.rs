@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use chorus_core::{
     Instrument, Item, ItemKind, Scoring, Text,
+    aid::{About, Aid, Outcome, Rate, Reference, Span},
     instrument::{Choice, GridRow, Theme},
 };
 use js_sys::{Array, Reflect};
@@ -160,7 +161,7 @@ const SCORINGS: [(&str, Scoring); 7] = [
     ("none", Scoring::None),
 ];
 
-const KINDS: [(&str, ItemKind); 10] = [
+const KINDS: [(&str, ItemKind); 11] = [
     ("single_choice", ItemKind::SingleChoice),
     ("multiple_choice", ItemKind::MultipleChoice),
     ("agreement", ItemKind::Agreement),
@@ -171,6 +172,7 @@ const KINDS: [(&str, ItemKind); 10] = [
     ("importance", ItemKind::Importance),
     ("knowledge", ItemKind::Knowledge),
     ("info", ItemKind::Info),
+    ("outcome", ItemKind::Outcome),
 ];
 
 fn choice(v: &JsValue, path: &str) -> R<Choice> {
@@ -237,24 +239,123 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
         options: list(v, "options", p, choice)?,
         items: list(v, "items", p, item)?,
     };
-    // An inline instrument may be English only: missing Welsh is shown in English (see
-    // [`shown_locale`]), not refused. Every other definition rule still applies.
-    let problems: Vec<_> = instrument
-        .validate()
+    refuse(instrument.validate())?;
+    Ok(instrument)
+}
+
+/// Definition problems as one error (none: `Ok`). An inline instrument may be English only:
+/// missing Welsh is shown in English (see [`shown_locale`]), not refused. Every other
+/// definition rule still applies.
+fn refuse(problems: Vec<chorus_core::DefinitionProblem>) -> R<()> {
+    let problems: Vec<_> = problems
         .into_iter()
         .filter(|d| d.code != "missing_translation" || d.path.ends_with(".en"))
         .collect();
     if problems.is_empty() {
-        Ok(instrument)
-    } else {
-        Err(LoadError(
-            problems
-                .iter()
-                .map(|d| format!("{}: {}", d.path, d.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ))
+        return Ok(());
     }
+    Err(LoadError(
+        problems
+            .iter()
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
+}
+
+fn count(x: &JsValue, path: &str) -> R<u32> {
+    int(x, path, 0, u32::MAX.into()).map(|n| n as u32)
+}
+
+fn opt_count(v: &JsValue, key: &str, path: &str) -> R<Option<u32>> {
+    opt_int(v, key, path, 0, u32::MAX.into()).map(|n| n.map(|n| n as u32))
+}
+
+/// `{"years": 10}` and the like (one key).
+fn span(v: &JsValue, path: &str) -> R<Span> {
+    let units: [(&str, fn(u32) -> Span); 4] = [
+        ("days", Span::Days),
+        ("weeks", Span::Weeks),
+        ("months", Span::Months),
+        ("years", Span::Years),
+    ];
+    for (k, f) in units {
+        if let Some(n) = opt_count(v, k, path)? {
+            return Ok(f(n));
+        }
+    }
+    Err(bad(path, "expected a time frame such as {\"years\": 10}"))
+}
+
+fn outcome(v: &JsValue, p: &str) -> R<Outcome> {
+    Ok(Outcome {
+        population: text(&get(v, "population"), &format!("{p}.population"))?,
+        event: text(&get(v, "event"), &format!("{p}.event"))?,
+        no_event: text(&get(v, "no_event"), &format!("{p}.no_event"))?,
+        source: opt_string(v, "source", p)?,
+        rates: list(v, "rates", p, |r, q| {
+            Ok(Rate {
+                option: string(r, "option", q)?,
+                events: count(&get(r, "events"), &format!("{q}.events"))?,
+                per: count(&get(r, "per"), &format!("{q}.per"))?,
+                over: span(&get(r, "over"), &format!("{q}.over"))?,
+                low: opt_count(r, "low", q)?,
+                high: opt_count(r, "high", q)?,
+            })
+        })?,
+    })
+}
+
+fn about(v: &JsValue, p: &str) -> R<About> {
+    let s = |k: &str| opt_string(v, k, p).map(Option::unwrap_or_default);
+    Ok(About {
+        authors: list(v, "authors", p, |x, q| {
+            x.as_string().ok_or_else(|| bad(q, "expected a string"))
+        })?,
+        produced: s("produced")?,
+        next_review: s("next_review")?,
+        update_policy: opt_text(v, "update_policy", p)?,
+        funding: opt_text(v, "funding", p)?,
+        conflicts: opt_text(v, "conflicts", p)?,
+        not_for: opt_text(v, "not_for", p)?,
+        references: list(v, "references", p, |r, q| {
+            Ok(Reference {
+                id: string(r, "id", q)?,
+                citation: string(r, "citation", q)?,
+                url: opt_string(r, "url", q)?,
+                identifier: opt_string(r, "identifier", q)?,
+            })
+        })?,
+    })
+}
+
+/// A decision aid's parts beyond its questions (see [`chorus_core::aid`]): `about` and each
+/// outcome item's `outcome`, checked with the core's rules. A wrong outcome is refused (an
+/// icon array must never be drawn from numbers the core would not accept); an incomplete
+/// `about` is shown as far as it goes, and the console tells the web team what is missing.
+pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
+    let mut aid = Aid::default();
+    let x = get(v, "about");
+    if !absent(&x) {
+        aid.about = Some(about(&x, "$.about")?);
+    }
+    let items = get(v, "items");
+    for (n, it) in i.items.iter().enumerate() {
+        let o = get(&Reflect::get_u32(&items, n as u32).unwrap_or_default(), "outcome");
+        if !absent(&o) {
+            let o = outcome(&o, &format!("$.items[{n}].outcome"))?;
+            aid.outcomes.insert(it.id.clone(), o);
+        }
+    }
+    let (wrong, rest): (Vec<_>, Vec<_>) = aid
+        .validate(i)
+        .into_iter()
+        .partition(|d| d.path.contains(".outcome"));
+    refuse(wrong)?;
+    if let Err(e) = refuse(rest) {
+        web_sys::console::warn_1(&format!("Chorus: \"{}\": {}", i.id, e.0).into());
+    }
+    Ok(aid)
 }
 
 /// The language a loaded instrument is shown in: the widget's own when every text of the
@@ -300,30 +401,37 @@ fn inline(host: &Element) -> Option<Element> {
         .flatten()
 }
 
-/// The instrument for a widget: an inline `<script type="application/json">` child wins (so
-/// a decision aid works with no server at all); otherwise `instrument` is fetched from
-/// `endpoint`.
-pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
-    if let Some(script) = inline(host) {
-        let json = js_sys::JSON::parse(&script.text_content().unwrap_or_default())
-            .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?;
-        return instrument_from_js(&json);
-    }
-    let id = host
-        .get_attribute("instrument")
-        .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
-    fetch(host, &id).await
+/// The instrument for a widget, with its aid parts: an inline `<script type="application/json">`
+/// child wins (so a decision aid works with no server at all); otherwise `instrument` is
+/// fetched from `endpoint`.
+pub async fn load(host: &Element) -> Result<(Instrument, Aid), LoadError> {
+    let json = if let Some(script) = inline(host) {
+        js_sys::JSON::parse(&script.text_content().unwrap_or_default())
+            .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?
+    } else {
+        let id = host
+            .get_attribute("instrument")
+            .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
+        fetch_json(host, &id).await?
+    };
+    let i = instrument_from_js(&json)?;
+    let aid = aid_from_js(&json, &i)?;
+    Ok((i, aid))
 }
 
 /// The instrument `id` from the collector at the element's `endpoint`.
 pub async fn fetch(host: &Element, id: &str) -> Result<Instrument, LoadError> {
+    instrument_from_js(&fetch_json(host, id).await?)
+}
+
+async fn fetch_json(host: &Element, id: &str) -> Result<JsValue, LoadError> {
     let endpoint = host.get_attribute("endpoint").unwrap_or_default();
     let url = format!(
         "{}/api/v1/instruments/{}",
         endpoint.trim_end_matches('/'),
         String::from(js_sys::encode_uri_component(id))
     );
-    instrument_from_js(&get_json(&url).await?)
+    get_json(&url).await
 }
 
 /// `GET` JSON from a Chorus server with CORS and no cookies; a failure says what happened in
