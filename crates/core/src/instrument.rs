@@ -519,7 +519,9 @@ impl Instrument {
                 None => p.add(
                     &format!("{at}.role"),
                     DefinitionCode::UnknownRole,
-                    &format!("\"{role}\" is not a role; roles are \"fft\", \"sure\" and \"questions\""),
+                    &format!(
+                        "\"{role}\" is not a role; roles are \"fft\", \"sure\" and \"questions\""
+                    ),
                 ),
                 Some((_, kind)) if *kind != item.kind => p.add(
                     &format!("{at}.role"),

@@ -13,12 +13,13 @@ use std::fmt::Write as _;
 
 use chorus_core::{
     Answer, Instrument, Item, ItemKind, Response, ScoreReport,
-    aid::{About, Aid, Date, framing},
+    aid::{About, Date, framing},
 };
 use yew::prelude::*;
 
 use crate::{
     i18n::{Locale, Say},
+    model::Aid,
     strings::t,
 };
 
@@ -230,7 +231,9 @@ pub fn questions_item(i: &Instrument) -> Option<&Item> {
 
 /// Where the patient's questions are kept in the answers.
 pub fn questions_key(i: &Instrument) -> String {
-    questions_item(i).map_or(LOCAL_QUESTIONS, |it| &it.id).to_string()
+    questions_item(i)
+        .map_or(LOCAL_QUESTIONS, |it| &it.id)
+        .to_string()
 }
 
 /// Today, from the browser's clock (the core has none).
@@ -465,7 +468,10 @@ mod tests {
         assert_eq!(layout(100), (10, 10));
         assert_eq!(layout(1000), (40, 25));
         let (on, off) = icon_paths(12, 100);
-        assert_eq!((on.matches('M').count(), off.matches('M').count()), (12, 88));
+        assert_eq!(
+            (on.matches('M').count(), off.matches('M').count()),
+            (12, 88)
+        );
         // The 1st, 10th and 11th squares: along the top row, then the start of the second.
         assert!(on.starts_with("M1 1h8v8h-8zM11 1h8v8h-8z"), "{on}");
         assert!(on.contains("M91 1h8v8h-8zM1 11h8v8h-8z"), "{on}");
@@ -487,9 +493,13 @@ mod tests {
 
     #[test]
     fn the_saved_summary_has_the_chances_the_questions_and_about_this_aid() {
-        let (i, aid) =
+        let (i, core) =
             chorus_core::aid::load(include_str!("../../core/instruments/aid-statins.json"))
                 .unwrap();
+        let aid = Aid {
+            about: core.about.clone(),
+            outcomes: core.outcomes.clone().into_iter().collect(),
+        };
         let r = Response {
             instrument: i.id.clone(),
             version: i.version,
@@ -499,7 +509,15 @@ mod tests {
             client_scores: None,
         };
         let rep = chorus_core::score(&i, &r);
-        let text = summary_text(&i, &aid, &rep, &r, Locale::En, false, "Can I take it at night?");
+        let text = summary_text(
+            &i,
+            &aid,
+            &rep,
+            &r,
+            Locale::En,
+            false,
+            "Can I take it at night?",
+        );
         for want in [
             "The chances with each option",
             "Heart attack or stroke in the next 10 years",

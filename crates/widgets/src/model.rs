@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use chorus_core::{
     Instrument, Item, ItemKind, Scoring, Text,
-    aid::{About, Aid, Outcome, Rate, Reference, Span},
+    aid::{About, DENOMINATORS, Outcome, Rate, Reference, Span},
     instrument::{Choice, GridRow, Theme},
 };
 use js_sys::{Array, Reflect};
@@ -329,10 +329,55 @@ fn about(v: &JsValue, p: &str) -> R<About> {
     })
 }
 
-/// A decision aid's parts beyond its questions (see [`chorus_core::aid`]): `about` and each
-/// outcome item's `outcome`, checked with the core's rules. A wrong outcome is refused (an
-/// icon array must never be drawn from numbers the core would not accept); an incomplete
-/// `about` is shown as far as it goes, and the console tells the web team what is missing.
+/// A decision aid's parts the widget draws (see [`chorus_core::aid`]): `about`, and each
+/// outcome item's outcome by item id, in item order. The core's `Aid` also carries what only
+/// its authoring lints read, in a map this bundle need not carry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Aid {
+    /// The required information about the aid.
+    pub about: Option<About>,
+    /// (item id, outcome) of every outcome item.
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+impl Aid {
+    /// The outcome of the item with this id.
+    pub fn outcome(&self, item: &str) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(k, _)| k == item)
+            .map(|(_, o)| o)
+    }
+}
+
+/// Would the core accept this outcome's numbers? One rate per option, out of 10, 100 or 1000
+/// people, within the denominator and its range, with one denominator and time frame across
+/// the options (so an icon array is never drawn from numbers the core refuses; the core's
+/// `chorus check` names each problem, which this bundle need not carry the words for).
+fn rates_ok(o: &Outcome, i: &Instrument) -> bool {
+    let Some(f) = o.rates.first() else {
+        return false;
+    };
+    o.rates.len() == i.options.len()
+        && i.options
+            .iter()
+            .all(|x| o.rates.iter().filter(|r| r.option == x.id).count() == 1)
+        && o.rates.iter().all(|r| {
+            DENOMINATORS.contains(&r.per)
+                && (r.per, r.over) == (f.per, f.over)
+                && r.over.amount() > 0
+                && r.events <= r.per
+                && match (r.low, r.high) {
+                    (None, None) => true,
+                    (Some(lo), Some(hi)) => lo <= r.events && r.events <= hi && hi <= r.per,
+                    _ => false,
+                }
+        })
+}
+
+/// A decision aid's `about` and each outcome item's `outcome`. An outcome item without its
+/// outcome, or with numbers the core refuses, is refused; `about` is shown as far as it goes
+/// (`chorus check` holds an author to the rest).
 pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
     let mut aid = Aid::default();
     let x = get(v, "about");
@@ -341,19 +386,24 @@ pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
     }
     let items = get(v, "items");
     for (n, it) in i.items.iter().enumerate() {
-        let o = get(&Reflect::get_u32(&items, n as u32).unwrap_or_default(), "outcome");
-        if !absent(&o) {
-            let o = outcome(&o, &format!("$.items[{n}].outcome"))?;
-            aid.outcomes.insert(it.id.clone(), o);
+        if it.kind != ItemKind::Outcome {
+            continue;
         }
-    }
-    let (wrong, rest): (Vec<_>, Vec<_>) = aid
-        .validate(i)
-        .into_iter()
-        .partition(|d| d.path.contains(".outcome"));
-    refuse(wrong)?;
-    if let Err(e) = refuse(rest) {
-        web_sys::console::warn_1(&format!("Chorus: \"{}\": {}", i.id, e.0).into());
+        let p = format!("$.items[{n}].outcome");
+        let o = outcome(
+            &get(
+                &Reflect::get_u32(&items, n as u32).unwrap_or_default(),
+                "outcome",
+            ),
+            &p,
+        )?;
+        if !rates_ok(&o, i) {
+            return Err(bad(
+                &p,
+                "these rates are refused by the core's definition rules (run `chorus check` for each problem)",
+            ));
+        }
+        aid.outcomes.push((it.id.clone(), o));
     }
     Ok(aid)
 }

@@ -10,8 +10,8 @@
 use std::{collections::BTreeMap, rc::Rc};
 
 use chorus_core::{
-    Answer, ErrorCode, Instrument, Item, ItemKind, Response, aid::Aid,
-    instrument::AGREEMENT_ANSWERS, score, validate_response,
+    Answer, ErrorCode, Instrument, Item, ItemKind, Response, instrument::AGREEMENT_ANSWERS, score,
+    validate_response,
 };
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
@@ -19,6 +19,7 @@ use yew::prelude::*;
 
 use crate::{
     i18n::{Locale, Say, Ui},
+    model::Aid,
     send::{self, Outcome, SendError},
     strings::t,
     ui,
@@ -597,7 +598,10 @@ pub fn runner(props: &RunnerProps) -> Html {
         .as_ref()
         .is_some_and(|a| a.past_review(crate::aid::today()));
     {
-        let (id, due) = (i.id.clone(), aid.about.as_ref().map(|a| a.next_review.clone()));
+        let (id, due) = (
+            i.id.clone(),
+            aid.about.as_ref().map(|a| a.next_review.clone()),
+        );
         use_effect_with((), move |_| {
             if past {
                 web_sys::console::warn_1(
