@@ -164,10 +164,7 @@ pub fn summary(
                     <p class="chorus-hint">{ n }</p>
                 }
             </> }) }
-            if has_outcomes(i, aid) {
-                <h3 class="chorus-subheading">{ t!(l, your_chances) }</h3>
-                { for i.items.iter().map(|it| outcome_view(i, aid, it, l, "h4")) }
-            }
+            { for i.items.iter().map(|it| outcome_view(i, aid, it, l)) }
             { questions }
             if let Some(a) = &aid.about {
                 <section part="about-aid">
@@ -202,7 +199,7 @@ pub fn summary_text(
             o.push_str(&format!("{n}\n"));
         }
     }
-    if has_outcomes(i, aid) {
+    if !aid.outcomes.is_empty() {
         let _ = write!(o, "\n{}\n", t!(l, your_chances));
         outcomes_text(i, aid, l, &mut o);
     }
@@ -312,14 +309,14 @@ fn citation<'a>(a: &'a Aid, id: &Option<String>) -> Option<&'a str> {
 }
 
 /// An outcome: who the numbers are for, then for each option its rate in words (both
-/// framings, and the range if given) beside its icon array. `tag` is the heading level.
-pub fn outcome_view(i: &Instrument, aid: &Aid, it: &Item, l: Locale, tag: &'static str) -> Html {
+/// framings, and the range if given) beside its icon array.
+pub fn outcome_view(i: &Instrument, aid: &Aid, it: &Item, l: Locale) -> Html {
     let Some(o) = aid.outcome(&it.id) else {
         return html! {};
     };
     html! {
         <section class="chorus-outcome" part="outcome">
-            <@{tag} class="chorus-subheading">{ it.text.say(l) }</@>
+            <h3 class="chorus-subheading">{ it.text.say(l) }</h3>
             <p class="chorus-hint">{ format!("{} {}", t!(l, the_numbers_are_for), o.population.say(l)) }</p>
             <div class="chorus-outcome__options">
                 { for i.options.iter().filter_map(|opt| {
@@ -370,10 +367,6 @@ fn outcomes_text(i: &Instrument, aid: &Aid, l: Locale, o: &mut String) {
             }
         }
     }
-}
-
-fn has_outcomes(i: &Instrument, aid: &Aid) -> bool {
-    i.items.iter().any(|it| aid.outcome(&it.id).is_some())
 }
 
 /// The patient's note when the aid is past its review date.

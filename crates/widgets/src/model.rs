@@ -263,70 +263,89 @@ fn refuse(problems: Vec<chorus_core::DefinitionProblem>) -> R<()> {
     ))
 }
 
-fn count(x: &JsValue, path: &str) -> R<u32> {
-    int(x, path, 0, u32::MAX.into()).map(|n| n as u32)
+// The aid parts are read leniently, through `Option`s (a shape error's path and words cost
+// bundle bytes that `chorus check` already spends for the author): `about` is shown as far as
+// it goes; an outcome is whole or refused.
+
+fn s(v: &JsValue, key: &str) -> Option<String> {
+    get(v, key).as_string()
 }
 
-fn opt_count(v: &JsValue, key: &str, path: &str) -> R<Option<u32>> {
-    opt_int(v, key, path, 0, u32::MAX.into()).map(|n| n.map(|n| n as u32))
+fn t(v: &JsValue, key: &str) -> Option<Text> {
+    let x = get(v, key);
+    Some(Text {
+        en: s(&x, "en")?,
+        cy: s(&x, "cy"),
+    })
 }
 
-/// `{"years": 10}` and the like (one key).
-fn span(v: &JsValue, path: &str) -> R<Span> {
-    let units: [(&str, fn(u32) -> Span); 4] = [
-        ("days", Span::Days),
-        ("weeks", Span::Weeks),
-        ("months", Span::Months),
-        ("years", Span::Years),
-    ];
-    for (k, f) in units {
-        if let Some(n) = opt_count(v, k, path)? {
-            return Ok(f(n));
+fn n(v: &JsValue, key: &str) -> Option<u32> {
+    get(v, key)
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+        .map(|f| f as u32)
+}
+
+fn each(v: &JsValue, key: &str) -> Vec<JsValue> {
+    get(v, key)
+        .dyn_into::<Array>()
+        .map(|a| a.to_vec())
+        .unwrap_or_default()
+}
+
+fn outcome(v: &JsValue) -> Option<Outcome> {
+    let mut rates = Vec::new();
+    for r in each(v, "rates") {
+        let over = get(&r, "over");
+        let units: [(&str, fn(u32) -> Span); 4] = [
+            ("days", Span::Days),
+            ("weeks", Span::Weeks),
+            ("months", Span::Months),
+            ("years", Span::Years),
+        ];
+        let over = units.into_iter().find_map(|(k, f)| n(&over, k).map(f))?;
+        rates.push(Rate {
+            option: s(&r, "option")?,
+            events: n(&r, "events")?,
+            per: n(&r, "per")?,
+            over,
+            low: n(&r, "low"),
+            high: n(&r, "high"),
+        });
+    }
+    Some(Outcome {
+        population: t(v, "population")?,
+        event: t(v, "event")?,
+        no_event: t(v, "no_event")?,
+        source: s(v, "source"),
+        rates,
+    })
+}
+
+fn about(v: &JsValue) -> About {
+    let mut a = About {
+        produced: s(v, "produced").unwrap_or_default(),
+        next_review: s(v, "next_review").unwrap_or_default(),
+        update_policy: t(v, "update_policy"),
+        funding: t(v, "funding"),
+        conflicts: t(v, "conflicts"),
+        not_for: t(v, "not_for"),
+        ..About::default()
+    };
+    for x in each(v, "authors") {
+        a.authors.extend(x.as_string());
+    }
+    for r in each(v, "references") {
+        if let (Some(id), Some(citation)) = (s(&r, "id"), s(&r, "citation")) {
+            a.references.push(Reference {
+                id,
+                citation,
+                url: s(&r, "url"),
+                identifier: s(&r, "identifier"),
+            });
         }
     }
-    Err(bad(path, "expected a time frame such as {\"years\": 10}"))
-}
-
-fn outcome(v: &JsValue, p: &str) -> R<Outcome> {
-    Ok(Outcome {
-        population: text(&get(v, "population"), &format!("{p}.population"))?,
-        event: text(&get(v, "event"), &format!("{p}.event"))?,
-        no_event: text(&get(v, "no_event"), &format!("{p}.no_event"))?,
-        source: opt_string(v, "source", p)?,
-        rates: list(v, "rates", p, |r, q| {
-            Ok(Rate {
-                option: string(r, "option", q)?,
-                events: count(&get(r, "events"), &format!("{q}.events"))?,
-                per: count(&get(r, "per"), &format!("{q}.per"))?,
-                over: span(&get(r, "over"), &format!("{q}.over"))?,
-                low: opt_count(r, "low", q)?,
-                high: opt_count(r, "high", q)?,
-            })
-        })?,
-    })
-}
-
-fn about(v: &JsValue, p: &str) -> R<About> {
-    let s = |k: &str| opt_string(v, k, p).map(Option::unwrap_or_default);
-    Ok(About {
-        authors: list(v, "authors", p, |x, q| {
-            x.as_string().ok_or_else(|| bad(q, "expected a string"))
-        })?,
-        produced: s("produced")?,
-        next_review: s("next_review")?,
-        update_policy: opt_text(v, "update_policy", p)?,
-        funding: opt_text(v, "funding", p)?,
-        conflicts: opt_text(v, "conflicts", p)?,
-        not_for: opt_text(v, "not_for", p)?,
-        references: list(v, "references", p, |r, q| {
-            Ok(Reference {
-                id: string(r, "id", q)?,
-                citation: string(r, "citation", q)?,
-                url: opt_string(r, "url", q)?,
-                identifier: opt_string(r, "identifier", q)?,
-            })
-        })?,
-    })
+    a
 }
 
 /// A decision aid's parts the widget draws (see [`chorus_core::aid`]): `about`, and each
@@ -379,31 +398,29 @@ fn rates_ok(o: &Outcome, i: &Instrument) -> bool {
 /// outcome, or with numbers the core refuses, is refused; `about` is shown as far as it goes
 /// (`chorus check` holds an author to the rest).
 pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
-    let mut aid = Aid::default();
     let x = get(v, "about");
-    if !absent(&x) {
-        aid.about = Some(about(&x, "$.about")?);
-    }
-    let items = get(v, "items");
-    for (n, it) in i.items.iter().enumerate() {
+    let mut aid = Aid {
+        about: (!absent(&x)).then(|| about(&x)),
+        outcomes: Vec::new(),
+    };
+    let items = each(v, "items");
+    for (k, it) in i.items.iter().enumerate() {
         if it.kind != ItemKind::Outcome {
             continue;
         }
-        let p = format!("$.items[{n}].outcome");
-        let o = outcome(
-            &get(
-                &Reflect::get_u32(&items, n as u32).unwrap_or_default(),
-                "outcome",
-            ),
-            &p,
-        )?;
-        if !rates_ok(&o, i) {
-            return Err(bad(
-                &p,
-                "these rates are refused by the core's definition rules (run `chorus check` for each problem)",
-            ));
+        match items
+            .get(k)
+            .and_then(|x| outcome(&get(x, "outcome")))
+            .filter(|o| rates_ok(o, i))
+        {
+            Some(o) => aid.outcomes.push((it.id.clone(), o)),
+            None => {
+                return Err(bad(
+                    &format!("$.items[{k}].outcome"),
+                    "missing, or rates the core's definition rules refuse (run `chorus check` for each problem)",
+                ));
+            }
         }
-        aid.outcomes.push((it.id.clone(), o));
     }
     Ok(aid)
 }
@@ -466,6 +483,19 @@ pub async fn load(host: &Element) -> Result<(Instrument, Aid), LoadError> {
     };
     let i = instrument_from_js(&json)?;
     let aid = aid_from_js(&json, &i)?;
+    if let Some(a) = aid
+        .about
+        .as_ref()
+        .filter(|a| a.past_review(crate::aid::today()))
+    {
+        web_sys::console::warn_1(
+            &format!(
+                "Chorus: the decision aid \"{}\" was due for review on {}; patients are told it may be out of date",
+                i.id, a.next_review
+            )
+            .into(),
+        );
+    }
     Ok((i, aid))
 }
 

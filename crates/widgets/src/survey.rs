@@ -592,28 +592,12 @@ pub fn runner(props: &RunnerProps) -> Html {
         props.mode,
         props.aid.clone(),
     );
-    // Past its review date: the web team is told in the console, the patient in a plain note.
+    // Past its review date: the patient is told in a plain note (the web team in the console,
+    // by `model::load`).
     let past = aid
         .about
         .as_ref()
         .is_some_and(|a| a.past_review(crate::aid::today()));
-    {
-        let (id, due) = (
-            i.id.clone(),
-            aid.about.as_ref().map(|a| a.next_review.clone()),
-        );
-        use_effect_with((), move |_| {
-            if past {
-                web_sys::console::warn_1(
-                    &format!(
-                        "Chorus: the decision aid \"{id}\" was due for review on {}; patients are told it may be out of date",
-                        due.unwrap_or_default()
-                    )
-                    .into(),
-                );
-            }
-        });
-    }
     let pages = use_memo(Rc::as_ptr(&i) as usize, {
         let i = i.clone();
         move |_| pages(&i)
@@ -873,7 +857,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
                         if it.kind == ItemKind::Outcome {
-                            return crate::aid::outcome_view(&i, &aid, it, l, "h3");
+                            return crate::aid::outcome_view(&i, &aid, it, l);
                         }
                         let err = st.errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
                         item_view(&i, it, l, st.answers.get(&it.id), err, &set)
