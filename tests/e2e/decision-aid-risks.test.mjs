@@ -65,6 +65,10 @@ test("aid-statins: each option's chance in words, both framings, beside an icon 
   assert.match(heart, /93 out of 100 people do not have a heart attack or stroke\./);
   assert.match(heart, /Over 10 years, 10 out of 100 people have a heart attack or stroke\./);
   assert.match(heart, /The true number could be anywhere from 5 to 9 out of 100\./);
+  // A range that is only the rate itself (0 to 0 with no statin) is not said.
+  const aches = await outcomes.nth(1).textContent();
+  assert.match(aches, /from 10 to 30 out of 1000/);
+  assert.doesNotMatch(aches, /from 0 to 0/);
   // Four arrays: 100 people for the heart outcome, 1000 for aching muscles; events filled first.
   const arrays = aid.locator("svg[part=icon-array]");
   assert.equal(await arrays.count(), 4);

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use chorus_core::{
     Answer, Instrument, Item, ItemKind, Response, ScoreReport,
-    aid::{About, Date, framing},
+    aid::{About, Date, Framing, Outcome, Rate, framing},
 };
 use yew::prelude::*;
 
@@ -298,6 +298,16 @@ fn swatch(on: bool) -> Html {
     }
 }
 
+/// The core's sentences for a rate, without a "range" that is only the rate itself ("anywhere
+/// from 0 to 0").
+fn words(o: &Outcome, r: &Rate, l: Locale) -> Framing {
+    let mut f = framing(o, r, l);
+    if r.low == r.high {
+        f.range = None;
+    }
+    f
+}
+
 fn citation<'a>(a: &'a Aid, id: &Option<String>) -> Option<&'a str> {
     let id = id.as_deref()?;
     a.about
@@ -321,7 +331,7 @@ pub fn outcome_view(i: &Instrument, aid: &Aid, it: &Item, l: Locale) -> Html {
             <div class="chorus-outcome__options">
                 { for i.options.iter().filter_map(|opt| {
                     let r = o.rates.iter().find(|r| r.option == opt.id)?;
-                    let f = framing(o, r, l);
+                    let f = words(o, r, l);
                     Some(html! {
                         <div class="chorus-outcome__option" part="outcome-option">
                             <p class="chorus-label">{ opt.text.say(l) }</p>
@@ -355,7 +365,7 @@ fn outcomes_text(i: &Instrument, aid: &Aid, l: Locale, o: &mut String) {
         );
         for opt in &i.options {
             if let Some(r) = out.rates.iter().find(|r| r.option == opt.id) {
-                let f = framing(out, r, l);
+                let f = words(out, r, l);
                 let _ = write!(
                     o,
                     "- {}: {} {} {}\n",

@@ -476,7 +476,7 @@ async fn a_decision_aid_ends_with_the_lean_the_core_computes() {
 
 #[wasm_bindgen_test]
 async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_symbols() {
-    let json = LIBRARY[5]; // fft-easy-read
+    let json = LIBRARY[6]; // fft-easy-read
     let (host, root) = host("chorus-fft", json, &[("instrument", "fft-easy-read")]);
     let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
