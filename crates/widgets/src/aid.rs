@@ -279,23 +279,26 @@ fn icons(events: u32, per: u32) -> Html {
     let (cols, rows) = layout(per);
     let (on, off) = icon_paths(events.min(per), per);
     let view = format!("0 0 {} {}", cols * 10, rows * 10);
-    let big = per > 100;
-    html! {
-        <svg class={if big { "chorus-icons chorus-icons--1000" } else { "chorus-icons" }} part="icon-array"
-            viewBox={view} aria-hidden="true" focusable="false">
-            <path class="chorus-icons__on" d={on} />
-            <path class="chorus-icons__off" d={off} />
-        </svg>
+    let paths = html! { <>
+        <path class="chorus-icons__on" d={on} />
+        <path class="chorus-icons__off" d={off} />
+    </> };
+    // Literal classes only: a computed `class` brings Yew's class set into the bundle.
+    if per > 100 {
+        html! { <svg class="chorus-icons chorus-icons--1000" part="icon-array" viewBox={view} aria-hidden="true" focusable="false">{ paths }</svg> }
+    } else {
+        html! { <svg class="chorus-icons" part="icon-array" viewBox={view} aria-hidden="true" focusable="false">{ paths }</svg> }
     }
 }
 
 /// One square as a key beside a sentence.
 fn swatch(on: bool) -> Html {
-    html! {
-        <svg class="chorus-swatch" viewBox="0 0 10 10" aria-hidden="true" focusable="false">
-            <path class={if on { "chorus-icons__on" } else { "chorus-icons__off" }} d="M1 1h8v8h-8z" />
-        </svg>
-    }
+    let square = if on {
+        html! { <path class="chorus-icons__on" d="M1 1h8v8h-8z" /> }
+    } else {
+        html! { <path class="chorus-icons__off" d="M1 1h8v8h-8z" /> }
+    };
+    html! { <svg class="chorus-swatch" viewBox="0 0 10 10" aria-hidden="true" focusable="false">{ square }</svg> }
 }
 
 /// The core's sentences for a rate, without a "range" that is only the rate itself ("anywhere
