@@ -369,9 +369,9 @@ fn outcomes_text(i: &Instrument, aid: &Aid, l: Locale, o: &mut String) {
         for opt in &i.options {
             if let Some(r) = out.rates.iter().find(|r| r.option == opt.id) {
                 let f = words(out, r, l);
-                let _ = write!(
+                let _ = writeln!(
                     o,
-                    "- {}: {} {} {}\n",
+                    "- {}: {} {} {}",
                     opt.text.say(l),
                     f.with_event,
                     f.without_event,

@@ -297,7 +297,8 @@ fn outcome(v: &JsValue) -> Option<Outcome> {
     let mut rates = Vec::new();
     for r in each(v, "rates") {
         let over = get(&r, "over");
-        let units: [(&str, fn(u32) -> Span); 4] = [
+        type Unit = (&'static str, fn(u32) -> Span);
+        let units: [Unit; 4] = [
             ("days", Span::Days),
             ("weeks", Span::Weeks),
             ("months", Span::Months),
