@@ -132,6 +132,17 @@ test("forced colours: filled and empty squares stay apart, in the system's colou
   assert.equal(fOff.fill, canvas, "empty squares on Canvas");
   assert.equal(fOff.stroke, text, "with a CanvasText outline");
   assert.notEqual(fOn.fill, fOff.fill);
+  // The key beside each sentence: a square filled by a thick border, or outlined by a thin one
+  // (borders survive forced colours and print, where backgrounds may not).
+  const key = (sel) => aid.locator(sel).first().evaluate((p) => {
+    const s = getComputedStyle(p, "::before");
+    return { width: parseFloat(s.borderTopWidth), colour: s.borderTopColor, size: parseFloat(s.width) };
+  });
+  const [kOn, kOff] = [await key(".chorus-keyed--on"), await key(".chorus-keyed--off")];
+  assert.equal(kOn.width * 2, kOn.size, "the filled key is all border");
+  assert.ok(kOff.width <= 2, `the empty key is an outline (${kOff.width}px)`);
+  assert.equal(kOn.colour, text);
+  assert.equal(kOff.colour, text);
   await axe(page, "forced colours");
   await context.close();
 });

@@ -291,16 +291,6 @@ fn icons(events: u32, per: u32) -> Html {
     }
 }
 
-/// One square as a key beside a sentence.
-fn swatch(on: bool) -> Html {
-    let square = if on {
-        html! { <path class="chorus-icons__on" d="M1 1h8v8h-8z" /> }
-    } else {
-        html! { <path class="chorus-icons__off" d="M1 1h8v8h-8z" /> }
-    };
-    html! { <svg class="chorus-swatch" viewBox="0 0 10 10" aria-hidden="true" focusable="false">{ square }</svg> }
-}
-
 /// The core's sentences for a rate, without a "range" that is only the rate itself ("anywhere
 /// from 0 to 0").
 fn words(o: &Outcome, r: &Rate, l: Locale) -> Framing {
@@ -339,8 +329,10 @@ pub fn outcome_view(i: &Instrument, aid: &Aid, it: &Item, l: Locale) -> Html {
                         <div class="chorus-outcome__option" part="outcome-option">
                             <p class="chorus-label">{ opt.text.say(l) }</p>
                             { icons(r.events, r.per) }
-                            <p class="chorus-body chorus-keyed">{ swatch(true) }{ f.with_event }</p>
-                            <p class="chorus-body chorus-keyed">{ swatch(false) }{ f.without_event }</p>
+                            // Each sentence keyed by a filled or an empty square (drawn by the
+                            // stylesheet with borders, so forced colours and print keep it).
+                            <p class="chorus-body chorus-keyed chorus-keyed--on">{ f.with_event }</p>
+                            <p class="chorus-body chorus-keyed chorus-keyed--off">{ f.without_event }</p>
                             if let Some(range) = f.range { <p class="chorus-hint">{ range }</p> }
                         </div>
                     })

@@ -286,16 +286,14 @@ fn n(v: &JsValue, key: &str) -> Option<u32> {
         .map(|f| f as u32)
 }
 
-fn each(v: &JsValue, key: &str) -> Vec<JsValue> {
-    get(v, key)
-        .dyn_into::<Array>()
-        .map(|a| a.to_vec())
-        .unwrap_or_default()
+/// The list at `key` (empty if it is not one), read in place by index.
+fn each(v: &JsValue, key: &str) -> Array {
+    get(v, key).dyn_into::<Array>().unwrap_or_default()
 }
 
 fn outcome(v: &JsValue) -> Option<Outcome> {
     let mut rates = Vec::new();
-    for r in each(v, "rates") {
+    for r in each(v, "rates").iter() {
         let over = get(&r, "over");
         type Unit = (&'static str, fn(u32) -> Span);
         let units: [Unit; 4] = [
@@ -333,10 +331,10 @@ fn about(v: &JsValue) -> About {
         not_for: t(v, "not_for"),
         ..About::default()
     };
-    for x in each(v, "authors") {
+    for x in each(v, "authors").iter() {
         a.authors.extend(x.as_string());
     }
-    for r in each(v, "references") {
+    for r in each(v, "references").iter() {
         if let (Some(id), Some(citation)) = (s(&r, "id"), s(&r, "citation")) {
             a.references.push(Reference {
                 id,
@@ -409,11 +407,7 @@ pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
         if it.kind != ItemKind::Outcome {
             continue;
         }
-        match items
-            .get(k)
-            .and_then(|x| outcome(&get(x, "outcome")))
-            .filter(|o| rates_ok(o, i))
-        {
+        match outcome(&get(&items.get(k as u32), "outcome")).filter(|o| rates_ok(o, i)) {
             Some(o) => aid.outcomes.push((it.id.clone(), o)),
             None => {
                 return Err(bad(
