@@ -244,14 +244,28 @@ pub fn date_words(s: &str, l: Locale) -> String {
         Some(d) => format!(
             "{} {} {}",
             d.day,
-            t!(l, months)
-                .split(' ')
-                .nth(usize::from(d.month) - 1)
-                .unwrap_or_default(),
+            nth_word(t!(l, months), usize::from(d.month) - 1),
             d.year
         ),
         None => s.to_string(),
     }
+}
+
+/// The `n`th of the space-separated words of `s` (a plain loop: `split` is an iterator type
+/// the bundle would carry for this alone).
+fn nth_word(s: &str, n: usize) -> &str {
+    let b = s.as_bytes();
+    let (mut k, mut start) = (0, 0);
+    for j in 0..=b.len() {
+        if j == b.len() || b[j] == b' ' {
+            if k == n {
+                return s.get(start..j).unwrap_or_default();
+            }
+            k += 1;
+            start = j + 1;
+        }
+    }
+    ""
 }
 
 /// Columns and rows of an icon array of `per` people: a row of 10, 10 × 10, or 40 × 25.
@@ -487,6 +501,9 @@ mod tests {
         assert_eq!(date_words("2026-01-05", Locale::Cy), "5 Ionawr 2026");
         assert_eq!(date_words("2027-12-31", Locale::En), "31 December 2027");
         assert_eq!(date_words("next year", Locale::En), "next year");
+        assert_eq!(date_words("2026-01-31", Locale::En), "31 January 2026");
+        assert_eq!(nth_word("a bc d", 2), "d");
+        assert_eq!(nth_word("a bc d", 3), "");
     }
 
     #[test]
