@@ -1,8 +1,8 @@
 // The optional "About you" questions (equality monitoring) in <chorus-fft about-you>: asked
 // after the feedback and before its one send; some answered and some left out, the answers
 // read back from the database (their own column, nothing else); skipping sends no `about`;
-// nothing shown on the receipt or left on the device; axe clean in English, Welsh and the
-// right-to-left Arabic draft at 320px; and a server that does not ask them (site not in
+// nothing shown on the receipt or left on the device; axe clean at 320px in English, Welsh and
+// the fetched drafts (Polish; Urdu and Arabic right to left), each shown in its own words; and a server that does not ask them (site not in
 // `[equality]`) still stores the feedback, while the web team is told.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -124,15 +124,28 @@ test("without the about-you attribute the FFT sends at once and asks nothing", a
   await context.close();
 });
 
-for (const [locale, dir, heading] of [
-  ["en", "ltr", "About you (optional)"],
-  ["cy", "ltr", "Amdanoch chi (dewisol)"],
-  ["ar", "rtl", "عنك (اختياري)"],
+// Each language's heading, first question and "Prefer not to say" (the drafts' words from
+// crates/widgets/locales/<tag>.json).
+for (const [locale, dir, heading, age, prefer] of [
+  ["en", "ltr", "About you (optional)", "How old are you?", "Prefer not to say"],
+  ["cy", "ltr", "Amdanoch chi (dewisol)", "Faint yw eich oed?", "Mae'n well gen i beidio â dweud"],
+  ["ar", "rtl", "عنك (اختياري)", "كم عمرك؟", "أفضّل عدم الإجابة"],
+  ["pl", "ltr", "O Tobie (opcjonalnie)", "Ile masz lat?", "Wolę nie odpowiadać"],
+  ["ur", "rtl", "آپ کے بارے میں (اختیاری)", "آپ کی عمر کتنی ہے؟", "بتانا نہیں چاہتے"],
 ]) {
   test(`the About you questions pass axe and fit 320px (${locale}, ${dir})`, async () => {
     const { context, page, fft } = await open(server, `service="about-axe" locale="${locale}" about-you`, { lang: locale });
     await toAboutYou(fft);
     assert.equal((await fft.locator("h2.chorus-heading").innerText()).trim(), heading);
+    // The questions themselves in that language: the first one, and every question's "Prefer
+    // not to say" (10 questions).
+    const step = fft.locator("[part~=about-you]");
+    assert.equal((await step.locator("fieldset legend").first().innerText()).trim(), age);
+    assert.equal(await step.locator("label", { hasText: new RegExp(`^${prefer}$`) }).count(), 10);
+    if (locale !== "en") {
+      assert.equal(await step.locator("label", { hasText: /^Prefer not to say$/ }).count(), 0);
+      assert.ok(!(await step.innerText()).includes("How old are you?"), `the ${locale} step shows the English question`);
+    }
     const root = fft.locator("[part=root]");
     assert.equal(await root.getAttribute("lang"), locale);
     assert.equal(await root.getAttribute("dir"), dir);

@@ -223,21 +223,31 @@ test("right-to-left page: an English widget stays English and ltr; the Arabic dr
 test("the Arabic draft: a string with no draft yet is shown in English marked lang=en; a form with no Arabic texts is shown in English", async () => {
   const context = await browser.newContext();
   const { page } = await open(context, "rtl.html");
-  // An instrument that cannot be loaded: its message has no Arabic draft yet.
+  // An instrument that cannot be loaded: its message has an Arabic draft, so it is not marked.
+  // The results widget's words have none yet: "unavailable" is English, marked so.
   await page.evaluate(() => {
     const el = document.createElement("chorus-form");
     el.id = "missing";
     el.setAttribute("site", "demo");
     el.setAttribute("locale", "ar");
     el.setAttribute("instrument", "no-such-instrument");
-    document.querySelector("main").append(el);
+    const results = document.createElement("chorus-results");
+    results.id = "no-results";
+    results.setAttribute("site", "no-such-site");
+    results.setAttribute("locale", "ar");
+    document.querySelector("main").append(el, results);
   });
-  const message = page.locator("#missing .chorus-inset p");
+  const drafted = page.locator("#missing .chorus-inset p");
+  await drafted.waitFor({ timeout: 15_000 });
+  assert.match(await drafted.textContent(), /هذا النموذج غير متاح/);
+  assert.equal(await drafted.getAttribute("lang"), null);
+  const message = page.locator("#no-results").getByText("Sorry, these results are not available at the moment.");
   await message.waitFor({ timeout: 15_000 });
-  assert.match(await message.textContent(), /not available/);
   assert.equal(await message.getAttribute("lang"), "en");
   assert.equal(await message.getAttribute("dir"), "ltr");
-  assert.equal(await page.evaluate(() => document.getElementById("missing").shadowRoot.querySelector("[part=root]").getAttribute("lang")), "ar");
+  for (const id of ["missing", "no-results"]) {
+    assert.equal(await page.evaluate((id) => document.getElementById(id).shadowRoot.querySelector("[part=root]").getAttribute("lang"), id), "ar", id);
+  }
   // A form whose instrument has English only: shown whole in English, and marked so.
   await page.evaluate(() => {
     const el = document.createElement("chorus-form");
@@ -260,7 +270,7 @@ test("the Arabic draft: a string with no draft yet is shown in English marked la
     return [root.getAttribute("lang"), root.getAttribute("dir"), root.textContent.includes("Staff listened to me.")];
   });
   assert.deepEqual(r, ["en", "ltr", true]);
-  await expectNoAxeViolations(page, "Arabic fallbacks", { include: ["#missing", "#english-only"] });
+  await expectNoAxeViolations(page, "Arabic fallbacks", { include: ["#missing", "#no-results", "#english-only"] });
   await context.close();
 });
 

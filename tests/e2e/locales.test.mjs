@@ -2,7 +2,9 @@
 // by a page that asks for one (the element's locale, else the page's lang, else the browser's; the
 // Arabic machine draft only by the element's locale), and
 // only intact (the loader pins each file's SRI hash, as it pins the module). Urdu renders right
-// to left with axe passing; a tampered file falls back to English with a console note.
+// to left with axe passing; a tampered file falls back to English with a console note. The
+// easy-read FFT is whole in each fetched locale, and manifest.json tells web teams which
+// wordings of the FFT's mandated question are approved (English) and which are drafts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { browser, expectFits, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
@@ -130,5 +132,80 @@ test('the Arabic draft is fetched too: locale="ar" is right to left in Arabic; a
       seen.console.join("\n"),
     );
     await context.close();
+  }
+});
+
+test("the element's locale beats the page's lang, which beats the browser's language", async () => {
+  {
+    // A Polish page, a Romanian browser, locale="ur": Urdu, and only Urdu's file.
+    const { context, fft, seen, root } = await open({ lang: "pl", attrs: 'locale="ur"', contextOptions: { locale: "ro-RO" } });
+    assert.deepEqual([await root.getAttribute("lang"), await root.getAttribute("dir")], ["ur", "rtl"]);
+    assert.equal((await fft.locator("button[type=submit]").innerText()).trim(), "رائے بھیجیں");
+    assert.equal(seen.files.length, 1);
+    assert.match(seen.files[0], /\/embed\/chorus-ur-[0-9a-f]{10}\.json$/);
+    await context.close();
+  }
+  {
+    // locale="en" on a Polish page: English, nothing fetched.
+    const { context, fft, seen, root } = await open({ lang: "pl", attrs: 'locale="en"' });
+    assert.equal(await root.getAttribute("lang"), "en");
+    assert.equal((await fft.locator("button[type=submit]").innerText()).trim(), "Send feedback");
+    assert.deepEqual(seen.files, []);
+    await context.close();
+  }
+  {
+    // A Romanian page in a Polish browser: Romanian.
+    const { context, fft, seen, root } = await open({ lang: "ro-RO", contextOptions: { locale: "pl-PL" } });
+    assert.equal(await root.getAttribute("lang"), "ro");
+    assert.equal((await fft.locator("legend").first().innerText()).trim(), "În general, cum a fost experiența dumneavoastră cu serviciul nostru?");
+    assert.equal(seen.files.length, 1);
+    assert.match(seen.files[0], /\/embed\/chorus-ro-[0-9a-f]{10}\.json$/);
+    await context.close();
+  }
+});
+
+// The easy-read FFT (fetched from the server, drawn with its symbols) in each fetched locale:
+// its own title, hint and follow-up in that language, none of it left in English.
+for (const [locale, dir, title, hint] of [
+  ["pl", "ltr", "Powiedz nam, co myślisz", "Pomyśl o wszystkim, co działo się podczas wizyty."],
+  ["ur", "rtl", "ہمیں بتائیں کہ آپ کیا سوچتے ہیں", "اپنی ملاقات کے دوران ہونے والی ہر بات کے بارے میں سوچیں۔"],
+  ["ro", "ltr", "Spuneți-ne ce credeți", "Gândiți-vă la tot ce s-a întâmplat în timpul vizitei."],
+  ["ar", "rtl", "أخبرنا برأيك", "فكّر في كل ما حدث خلال زيارتك."],
+]) {
+  test(`the easy-read FFT is whole in the ${locale} draft (${dir}), axe clean at 320px`, async () => {
+    const { context, page, fft, root } = await open({ lang: locale, attrs: `instrument="fft-easy-read" locale="${locale}"` });
+    assert.deepEqual([await root.getAttribute("lang"), await root.getAttribute("dir")], [locale, dir]);
+    const form = fft.locator("form");
+    assert.equal(await form.evaluate((f) => getComputedStyle(f).direction), dir);
+    const text = await form.innerText();
+    assert.ok(text.includes(title), `no "${title}" in: ${text}`);
+    assert.ok(text.includes(hint), `no "${hint}" in: ${text}`);
+    for (const english of ["Tell us what you think", "Think about everything", "Very good", "Overall, how was"]) {
+      assert.ok(!text.includes(english), `"${english}" is still English in the ${locale} easy-read FFT`);
+    }
+    assert.equal(await fft.locator("[lang=en]").count(), 0, "some text is marked as English");
+    // The symbols are still there, one per answer.
+    assert.equal(await fft.locator("input[type=radio]").count(), 6);
+    assert.ok(text.includes("😀"), "the easy-read symbols are missing");
+    await expectNoAxeViolations(page, `easy-read FFT in ${locale}`, { include: "chorus-fft", minPasses: 5 });
+    await expectFits(page, `easy-read FFT in ${locale}`);
+    await page.screenshot({ path: `${process.env.CHORUS_ARTIFACTS ?? "/tmp"}/fft-easy-read-${locale}-320.png`, fullPage: true });
+    await context.close();
+  });
+}
+
+test("manifest.json gives web teams the FFT question's translation status: English approved, every translation a draft", async () => {
+  const manifest = await (await fetch(`${server.url}/embed/manifest.json`)).json();
+  assert.equal(manifest.fft_question.text, "Overall, how was your experience of our service?");
+  assert.deepEqual(manifest.fft_question.status, { en: "approved", cy: "draft", ar: "draft", pl: "draft", ro: "draft", ur: "draft" });
+  assert.deepEqual(
+    manifest.locales.map((l) => [l.locale, l.fft_question]),
+    [["ar", "draft"], ["pl", "draft"], ["ro", "draft"], ["ur", "draft"]],
+  );
+  // And each fetched file says so itself, as the widget receives it.
+  for (const l of manifest.locales) {
+    const file = await (await fetch(`${server.url}/embed/${l.file}`)).json();
+    assert.equal(file.fft_question, "draft", l.locale);
+    assert.match(file.status, /awaiting review by a fluent speaker/);
   }
 });

@@ -14,12 +14,15 @@
 //!    PostgreSQL (durable commits), fixed concurrency for a fixed time; receipts are checked
 //!    against the rows stored.
 //! 5. Core: criterion's validate + score + redact per second.
+//! 6. Reports: every report page's p50 / p95 over HTTP on a database seeded with `--scale`
+//!    responses (1 million by default), SQLite and PostgreSQL, with the database's size.
 
 mod browser;
 mod bundle;
 mod corebench;
 mod load;
 mod report;
+mod reports;
 mod stats;
 
 use std::{
@@ -46,7 +49,10 @@ pub struct Options {
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
-    /// Only these parts, comma-separated: bundle, browser, server, core. Without --out the
+    /// Responses seeded for the report-page timings (`reports`); 10000000 for the long run.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub scale: u64,
+    /// Only these parts, comma-separated: bundle, browser, server, reports, core. Without --out the
     /// report then goes to <target>/bench-run/BENCHMARKS.partial.md, not the repository's.
     #[arg(long)]
     pub only: Option<String>,
@@ -98,7 +104,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             format!("{e:#}").lines().next().unwrap_or("")
         ));
     }
-    let needs_server = opts.wants("browser") || opts.wants("server");
+    let needs_server = opts.wants("browser") || opts.wants("server") || opts.wants("reports");
     let bins = if needs_server {
         Some(build_server(&target)?)
     } else {
@@ -122,6 +128,11 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     if opts.wants("server") {
         let (server_bin, load_bin) = bins.as_ref().context("the server is built")?;
         rep.loads = load::run_all(server_bin, load_bin, &work, &opts);
+    }
+    if opts.wants("reports") {
+        let (server_bin, _) = bins.as_ref().context("the server is built")?;
+        std::fs::create_dir_all(work.join("site"))?;
+        rep.reports = reports::run_all(server_bin, &work, &opts);
     }
     if opts.wants("core") {
         rep.core = Some(corebench::run(&target).map_err(|e| format!("{e:#}")));

@@ -169,7 +169,7 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
     let locales = write_locales(&widgets.join("locales"), pkg)?;
     let pins: serde_json::Map<String, serde_json::Value> = locales
         .iter()
-        .map(|(tag, e)| (tag.clone(), serde_json::json!([e.name, e.sri])))
+        .map(|(tag, e, _)| (tag.clone(), serde_json::json!([e.name, e.sri])))
         .collect();
     let loader = fs::read_to_string(widgets.join("js/loader.js"))?;
     // The stylesheet as the token source gives it (a stale chorus.css cannot ship).
@@ -218,8 +218,11 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
 /// every language but English and Welsh): each checked,
 /// written compact as `chorus-<tag>-<hash>.json` (content-addressed, cached for ever) with its
 /// `.br`/`.gz` twins. The loader gets each file's name and SRI hash, so the script tag's hash
-/// pins them as it pins the module; the bundle's sizes and budget leave them out.
-fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry)>> {
+/// pins them as it pins the module; the bundle's sizes and budget leave them out. Each file's
+/// `fft_question` (the review status of its wording of the FFT's mandated question) must be the
+/// one the core gives ([`chorus_core::fft_question_status`]), so the manifest cannot call a
+/// draft approved.
+fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry, &'static str)>> {
     let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
         Ok(d) => d.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?,
         Err(_) => return Ok(Vec::new()),
@@ -256,6 +259,16 @@ fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry)>>
             v["status"].is_string(),
             "{what}: \"status\" must say who has reviewed it (or that it awaits review)"
         );
+        let status = chorus_core::fft_question_status(chorus_core::Locale::from_attribute(&tag));
+        anyhow::ensure!(
+            chorus_core::Locale::from_attribute(&tag).tag() == tag,
+            "{what}: {tag} is not a locale chorus_core::Locale knows (add it there first)"
+        );
+        anyhow::ensure!(
+            v["fft_question"] == status.as_str(),
+            "{what}: \"fft_question\" must be \"{}\", the FFT question's status chorus_core::fft_question_status gives for {tag}",
+            status.as_str()
+        );
         for key in ["strings", "texts"] {
             anyhow::ensure!(
                 v[key]
@@ -267,17 +280,17 @@ fn write_locales(dir: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Entry)>>
         let bytes = serde_json::to_vec(&v)?;
         let name = format!("chorus-{tag}-{}.json", &hex(&Sha384::digest(&bytes))[..10]);
         fs::write(pkg.join(&name), &bytes)?;
-        out.push((tag, measure_and_compress(pkg, &name)?));
+        out.push((tag, measure_and_compress(pkg, &name)?, status.as_str()));
     }
     Ok(out)
 }
 
-fn print_locales(locales: &[(String, Entry)]) {
+fn print_locales(locales: &[(String, Entry, &str)]) {
     if locales.is_empty() {
         return;
     }
     println!("    locales fetched only by pages that ask for them (not in the bundle's total):");
-    for (tag, e) in locales {
+    for (tag, e, _) in locales {
         println!(
             "    {:<28} {:>10} {:>10} {:>10}   ({tag})",
             e.name, e.raw, e.gzip, e.brotli
@@ -422,7 +435,7 @@ fn measure_and_compress(pkg: &Path, name: &str) -> anyhow::Result<Entry> {
 fn write_manifest(
     pkg: &Path,
     entries: &[Entry],
-    locales: &[(String, Entry)],
+    locales: &[(String, Entry, &str)],
     wasm_name: &str,
     wasm: &Wasm,
 ) -> anyhow::Result<()> {
@@ -435,6 +448,17 @@ fn write_manifest(
         })
         .collect();
     let total = |f: fn(&Entry) -> usize| entries.iter().map(f).sum::<usize>();
+    let fft_question: serde_json::Map<String, serde_json::Value> =
+        [chorus_core::Locale::En, chorus_core::Locale::Cy]
+            .into_iter()
+            .map(|l| (l.tag(), chorus_core::fft_question_status(l).as_str()))
+            .chain(
+                locales
+                    .iter()
+                    .map(|(tag, _, status)| (tag.as_str(), *status)),
+            )
+            .map(|(tag, status)| (tag.to_string(), status.into()))
+            .collect();
     let manifest = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "entry": "chorus.js",
@@ -443,9 +467,16 @@ fn write_manifest(
         "total": { "raw": total(|e| e.raw), "gzip": total(|e| e.gzip), "brotli": total(|e| e.brotli) },
         "budget": { "brotli": BUDGET_BROTLI },
         // Fetched on demand by the loader (pinned by these hashes): not in the total.
-        "locales": locales.iter().map(|(tag, e)| serde_json::json!({
+        "locales": locales.iter().map(|(tag, e, status)| serde_json::json!({
             "locale": tag, "file": e.name, "raw": e.raw, "gzip": e.gzip, "brotli": e.brotli, "integrity": e.sri,
+            "fft_question": status,
         })).collect::<Vec<_>>(),
+        // The review status of each language's wording of the FFT's mandated question: English
+        // is the mandated wording; a "draft" translation is not yet approved by a fluent speaker.
+        "fft_question": {
+            "text": chorus_core::FFT_QUESTION_EN,
+            "status": fft_question,
+        },
         "toolchain": { "recipe": recipe(wasm), "reproducible": wasm.reproducible() },
     });
     fs::write(

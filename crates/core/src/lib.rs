@@ -52,6 +52,41 @@ pub use text::{Locale, Text};
 /// widgets and tests use the exact wording, which may not be altered.
 pub const FFT_QUESTION_EN: &str = "Overall, how was your experience of our service?";
 
+/// Whether a language's wording of the mandated FFT question may be taken as the question
+/// itself (a response in it counts as an answer to [`FFT_QUESTION_EN`]), or is a draft
+/// translation that a fluent speaker has still to approve. See [`fft_question_status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranslationStatus {
+    /// The mandated wording itself (English), or a translation a fluent speaker has approved.
+    Approved,
+    /// A draft awaiting review by a fluent speaker.
+    Draft,
+}
+
+impl TranslationStatus {
+    /// The word web teams read in `manifest.json` and each fetched locale file's
+    /// `fft_question`: `approved` or `draft`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TranslationStatus::Approved => "approved",
+            TranslationStatus::Draft => "draft",
+        }
+    }
+}
+
+/// The status of each interface language's wording of the mandated FFT question: English is
+/// the mandated wording ([`FFT_QUESTION_EN`], which every FFT variant asks verbatim); every
+/// translation is our own draft, awaiting review by a fluent speaker, Welsh included (as
+/// `fft.json`'s `translation_status` says), until one approves it. A reviewer who approves a
+/// wording changes it here and in that language's file (the Welsh in `fft.json`, a fetched
+/// locale's `fft_question`); tests hold the three in agreement.
+pub fn fft_question_status(l: Locale) -> TranslationStatus {
+    match l {
+        Locale::En => TranslationStatus::Approved,
+        Locale::Cy | Locale::Ar | Locale::Pl | Locale::Ur | Locale::Ro => TranslationStatus::Draft,
+    }
+}
+
 /// The standard FFT's definition (`instruments/fft.json`), outside the `library` feature: the
 /// widget draws `<chorus-fft>` from it with no request, through the same code as any instrument.
 pub const FFT_JSON: &str = include_str!("../instruments/fft.json");

@@ -173,6 +173,37 @@ mod tests {
     }
 
     #[test]
+    fn the_fft_question_status_agrees_with_each_fft_definition() {
+        use crate::{Locale, TranslationStatus, fft_question_status};
+        assert_eq!(fft_question_status(Locale::En), TranslationStatus::Approved);
+        assert_eq!(TranslationStatus::Approved.as_str(), "approved");
+        assert_eq!(TranslationStatus::Draft.as_str(), "draft");
+        for l in [Locale::Ar, Locale::Pl, Locale::Ur, Locale::Ro] {
+            assert_eq!(fft_question_status(l), TranslationStatus::Draft, "{l:?}");
+        }
+        // Welsh is approved only when no FFT definition says its Welsh awaits review (and then
+        // every one must say who approved it).
+        for i in all()
+            .into_iter()
+            .filter(|i| i.scoring == crate::Scoring::Fft)
+        {
+            let cy = i.translation_status.get("cy").map(String::as_str);
+            let draft = cy.is_none_or(|s| s.contains("awaiting review"));
+            assert_eq!(
+                fft_question_status(Locale::Cy) == TranslationStatus::Draft,
+                draft,
+                "{}: {cy:?}",
+                i.id
+            );
+            assert!(
+                i.fft_item().is_some_and(|q| q.text.has(Locale::Cy)),
+                "{}",
+                i.id
+            );
+        }
+    }
+
+    #[test]
     fn decision_aids_are_marked_as_examples() {
         let aids: Vec<_> = all()
             .into_iter()

@@ -422,6 +422,7 @@ async fn store_only(store: Store, total: usize, conns: usize) -> anyhow::Result<
                         about: None,
                         search_text: Some("Call me on [phone number] please".into()),
                         withdraw_hash: None,
+                        received_at: None,
                     })
                     .await
                     .map_err(|e| anyhow::anyhow!(e))?;

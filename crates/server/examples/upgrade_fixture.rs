@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         seed: 4,
         now: 1_793_491_200, // 2026-11-01T00:00:00Z
     };
-    let report = dashboard::seed::seed(&state, &opts).await?;
+    let report = dashboard::seed::seed(&state, &opts, |_, _| {}).await?;
     println!("{} responses", report.created + report.replayed);
     users::add(
         &state.store,

@@ -311,8 +311,12 @@ pub struct Receipt {
 /// keyed from the dashboard) or by the operator (`chorus seed`): the same validation, scoring,
 /// redaction and storage as a patient's, without the rate limits that protect the public
 /// endpoint. Never set from a request: only code holding one can pass it.
-#[derive(Clone, Copy, Debug)]
-pub struct StaffEntry;
+#[derive(Clone, Debug, Default)]
+pub struct StaffEntry {
+    /// When the response was really received (a paper card's date, a seeded response's
+    /// time), stored in the same commit as the response and its rollup; `None`: now.
+    pub received_at: Option<String>,
+}
 
 /// `POST /api/v1/responses`.
 #[utoipa::path(
@@ -580,6 +584,7 @@ pub async fn post_response(
         about,
         search_text,
         withdraw_hash,
+        received_at: staff_entry.as_ref().and_then(|e| e.0.received_at.clone()),
     };
     let stored = app.store.insert(new).await.map_err(|e| {
         tracing::error!(error = %e, "storing a response failed");

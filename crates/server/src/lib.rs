@@ -383,6 +383,12 @@ pub fn spawn_housekeeping(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             if n % (per_minute * 60) == 0 {
                 apply_retention(&state).await;
             }
+            // Rollups of responses deleted or changed (retention just now, a withdrawal, an
+            // operator's SQL) are recomputed from their rows; reports read those keys from
+            // the rows until then, so this only saves later reads the work.
+            if let Err(e) = state.store.settle_rollups().await {
+                tracing::warn!(error = %e, "rollups: recomputing changed days failed; will retry");
+            }
         }
     })
 }

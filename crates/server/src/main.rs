@@ -142,6 +142,32 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The stored rollups reports are read from: recompute them, or check them against the rows.
+    Rollup {
+        #[command(subcommand)]
+        action: RollupAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupAction {
+    /// Recompute the rollups from the stored responses (after a restore of an edited database,
+    /// or to repair what `check` found). Holds off new responses while it runs.
+    Rebuild {
+        #[command(flatten)]
+        db: Db,
+        /// Only this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Compare the rollups with a recomputation from the responses; exits 1 on any difference.
+    Check {
+        #[command(flatten)]
+        db: Db,
+        /// Only this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -461,7 +487,15 @@ async fn main() -> anyhow::Result<()> {
                 now: chorus_server::util::now_secs(),
             };
             let started = std::time::Instant::now();
-            let report = chorus_server::dashboard::seed::seed(&state, &opts).await?;
+            let bar = chorus_server::offline::progress(
+                Some(u64::from(months) * u64::from(per_month)),
+                "seeding",
+            );
+            let report = chorus_server::dashboard::seed::seed(&state, &opts, |done, _| {
+                bar.set_position(done)
+            })
+            .await?;
+            bar.finish_and_clear();
             let password = admin_password
                 .unwrap_or_else(|| chorus_server::util::random_token()[..20].to_string());
             chorus_server::users::add(&state.store, &admin_email, &password, &site, "admin")
@@ -522,6 +556,54 @@ async fn main() -> anyhow::Result<()> {
             };
             let findings = chorus_server::doctor::run(&opts).await;
             std::process::exit(chorus_server::doctor::print(&findings, strict));
+        }
+        Command::Rollup {
+            action: RollupAction::Rebuild { db, site },
+        } => {
+            let store = db.open().await?;
+            let bar = chorus_server::offline::progress(None, "rolling up");
+            let started = std::time::Instant::now();
+            let n = store
+                .rebuild_rollups(site.as_deref(), |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!(
+                "rolled up {n} responses in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            store.pool().close().await;
+        }
+        Command::Rollup {
+            action: RollupAction::Check { db, site },
+        } => {
+            let store = db.open().await?;
+            let bar = chorus_server::offline::progress(None, "checking");
+            let r = store
+                .check_rollups(site.as_deref(), |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish_and_clear();
+            store.pool().close().await;
+            for k in &r.differences {
+                println!(
+                    "differs: site {} service {:?} instrument {} v{} locale {} mode {} day {}",
+                    k.site, k.service, k.instrument, k.version, k.locale, k.mode, k.day
+                );
+            }
+            println!(
+                "{} rollups checked ({} responses): {} differ",
+                r.keys,
+                r.responses,
+                r.differences.len()
+            );
+            if !r.differences.is_empty() {
+                std::process::exit(1);
+            }
         }
         Command::Export {
             db,

@@ -466,6 +466,25 @@ fn crash_test(name: &str, database: &str, dir: &Path) {
     if let Some(check) = integrity {
         assert_eq!(check, "ok", "{name}: SQLite integrity check");
     }
+    // The rollups reports read were kept in the same commits as the rows, kills or not.
+    let check = Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .args(["rollup", "check", "--database", database])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout);
+    report(&format!(
+        "crash test ({name}): chorus rollup check: {}",
+        said.trim()
+    ));
+    assert!(
+        check.status.success() && said.contains(" 0 differ"),
+        "{name}: rollups differ from the rows after the kills:\n{said}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        said.contains(&format!("({} responses)", rows.len())),
+        "{name}: the check recounted every row: {said}"
+    );
     // The test is only worth something if the kills landed among live traffic.
     assert!(
         acked.len() >= 50 * scale,

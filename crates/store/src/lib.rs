@@ -60,6 +60,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub mod reference;
 pub mod responses;
+pub mod rollup;
 pub mod search;
 
 pub use responses::{PAGE, Row, RowQuery, Selection};
@@ -99,6 +100,10 @@ pub struct NewResponse {
     /// SHA-256 (hex) of the patient's withdrawal code, if one was sent and the site allows
     /// self-withdrawal; never the code.
     pub withdraw_hash: Option<String>,
+    /// When it was received (the stored format, see [`iso_utc`]); `None`: now, the
+    /// database's clock. Only the bulk seeder sets it, to spread generated responses over
+    /// months in the same commit as their rollups.
+    pub received_at: Option<String>,
 }
 
 /// What the store did with a write.
@@ -267,12 +272,14 @@ impl Store {
             wal_file: None,
         };
         tokio::spawn(writer(w, rx));
-        Ok(Store {
+        let store = Store {
             pool,
             sqlite,
             writer: tx,
             stats,
-        })
+        };
+        store.build_rollups_once().await?;
+        Ok(store)
     }
 
     /// Can we store a response now? A heartbeat goes through the writer like a response
@@ -615,7 +622,7 @@ async fn wal_check(
 const CHUNK: usize = 32;
 
 /// Columns written per row, in the order [`write_batch`] binds them.
-const INSERT_COLUMNS: [&str; 14] = [
+const INSERT_COLUMNS: [&str; 15] = [
     "site",
     "service",
     "instrument",
@@ -630,6 +637,7 @@ const INSERT_COLUMNS: [&str; 14] = [
     "mode",
     "about",
     "withdraw_hash",
+    "received_at",
 ];
 const COLUMNS: usize = INSERT_COLUMNS.len();
 
@@ -681,21 +689,31 @@ async fn write_batch(
             .cmp(&(y.site.as_str(), y.idempotency_key.as_str()))
     });
     let mut searchable: Vec<(i64, &str, &str)> = Vec::new();
+    let mut rolled: Vec<rollup::Added> = Vec::new();
     for chunk in firsts.chunks(CHUNK) {
         // Insert unless (site, key) exists. ON CONFLICT rather than look-then-insert: correct
         // even with several servers on one PostgreSQL database (a racing insert waits for the
         // other's commit, then yields).
+        // The received time: the one given, else the database's clock (the column's default).
+        let now = if sqlite {
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        } else {
+            "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        };
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
                 let p: Vec<String> = (1..=COLUMNS)
-                    .map(|c| format!("${}", r * COLUMNS + c))
+                    .map(|c| match c {
+                        COLUMNS => format!("COALESCE(${}, {now})", r * COLUMNS + c),
+                        _ => format!("${}", r * COLUMNS + c),
+                    })
                     .collect();
                 format!("({})", p.join(", "))
             })
             .collect();
         let sql = format!(
             "INSERT INTO responses ({})
-             VALUES {} ON CONFLICT (site, idempotency_key) DO NOTHING RETURNING id, site, idempotency_key",
+             VALUES {} ON CONFLICT (site, idempotency_key) DO NOTHING RETURNING id, site, idempotency_key, received_at",
             INSERT_COLUMNS.join(", "),
             rows.join(", ")
         );
@@ -716,12 +734,32 @@ async fn write_batch(
                 .bind(i64::from(r.score_mismatch))
                 .bind(r.mode.as_str())
                 .bind(r.about.as_deref())
-                .bind(r.withdraw_hash.as_deref());
+                .bind(r.withdraw_hash.as_deref())
+                .bind(r.received_at.as_deref());
         }
         for row in q.fetch_all(&mut *conn).await? {
-            let (id, site, key): (i64, String, String) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let (id, site, key, at): (i64, String, String, String) = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            );
             if let Some(&i) = first.get(&(site.as_str(), key.as_str())) {
+                let r = insert(i);
+                rolled.push(rollup::Added {
+                    key: rollup::RollupKey {
+                        site: r.site.clone(),
+                        service: r.service.clone().unwrap_or_default(),
+                        instrument: r.instrument.clone(),
+                        version: i64::from(r.version),
+                        locale: r.locale.clone(),
+                        mode: r.mode.clone(),
+                        day: at.get(..10).unwrap_or_default().to_string(),
+                    },
+                    id,
+                    scores: r.scores.as_str(),
+                    about: r.about.as_deref(),
+                });
                 if let Some(text) = &insert(i).search_text {
                     searchable.push((id, text.as_str(), insert(i).locale.as_str()));
                 }
@@ -734,6 +772,8 @@ async fn write_batch(
         }
     }
     crate::search::index(conn, &searchable, sqlite).await?;
+    // In the same transaction as the responses they count, so they can never drift.
+    rollup::add(conn, &rolled, sqlite).await?;
     // A first not inserted: stored before this batch; a retry (same body: the original
     // receipt) or a conflict.
     for &i in &firsts {

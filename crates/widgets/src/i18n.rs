@@ -290,13 +290,14 @@ mod tests {
         load("ar");
         assert_eq!(t!(Locale::Ar, sending), "جارٍ الإرسال…");
         assert_eq!(untranslated(), "");
-        // No draft yet: English, remembered once.
-        assert_eq!(t!(Locale::Ar, print_your_summary), "Print your summary");
-        t!(Locale::Ar, print_your_summary);
-        assert_eq!(untranslated(), "Print your summary");
-        // The agreement answers have no draft: English, and remembered too.
-        assert_eq!(Locale::Ar.agreement(), crate::strings::EN.agreement);
-        assert!(untranslated().contains(crate::strings::EN.agreement[0]));
+        // No draft yet (the results widget's words): English, remembered once.
+        assert_eq!(t!(Locale::Ar, month), "Month");
+        t!(Locale::Ar, month);
+        assert_eq!(untranslated(), "Month");
+        // The agreement answers and the decision aid's summary words are drafted.
+        assert_eq!(Locale::Ar.agreement()[0], "أوافق بشدة");
+        assert_eq!(t!(Locale::Ar, your_summary), "ملخصك");
+        assert_eq!(untranslated(), "Month");
         assert_eq!(t!(Locale::Cy, sending), "Yn anfon…");
         assert_eq!(Locale::Cy.agreement()[1], "Cytuno");
         assert!(say(Locale::Ar, &fft_q()).starts_with("بشكل"));
@@ -324,19 +325,92 @@ mod tests {
     }
 
     #[test]
-    fn the_about_you_questions_are_whole_in_welsh_and_in_the_arabic_file() {
+    fn the_about_you_questions_and_the_easy_read_fft_are_whole_in_welsh_and_in_each_fetched_file() {
         let about = chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap();
-        assert!(covers(Locale::Cy, &about));
-        assert!(!covers(Locale::Ar, &about), "no file loaded yet");
-        load("ar");
-        assert!(
-            covers(Locale::Ar, &about),
-            "a text of about-you.json has no Arabic draft in locales/ar.json"
-        );
+        let easy = chorus_core::library::get("fft-easy-read").unwrap();
+        assert!(covers(Locale::Cy, &about) && covers(Locale::Cy, &easy));
+        assert!(!covers(Locale::Ro, &about), "no file loaded yet");
+        assert!(!covers(Locale::Ro, &easy), "no file loaded yet");
+        for (tag, _) in FILES {
+            load(tag);
+            let l = Locale::from_attribute(tag);
+            assert!(
+                covers(l, &about),
+                "a text of about-you.json has no draft in locales/{tag}.json"
+            );
+            assert!(
+                covers(l, &easy),
+                "a text of fft-easy-read.json has no draft in locales/{tag}.json"
+            );
+            // Translated, not copied: no About you or easy-read text is its English (but
+            // for names some languages write as English does).
+            for t in about.texts().into_iter().chain(easy.texts()) {
+                if !["Urdu", "Punjabi", "Sikh"].contains(&t.en.as_str()) {
+                    assert_ne!(say(l, t), t.en, "{tag}: \"{}\" is still English", t.en);
+                }
+            }
+        }
         assert!(say(Locale::Ar, &about.title).starts_with("عنك"));
-        // Urdu's file has no About you texts yet: those questions stay whole in English.
-        load("ur");
-        assert!(!covers(Locale::Ur, &about));
+        assert_eq!(say(Locale::Pl, &about.title), "O Tobie (opcjonalnie)");
+        assert_eq!(
+            say(Locale::Ur, &easy.title),
+            "ہمیں بتائیں کہ آپ کیا سوچتے ہیں"
+        );
+    }
+
+    #[test]
+    fn each_fetched_file_states_the_fft_question_status_the_core_gives() {
+        for (tag, file) in FILES {
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            let l = Locale::from_attribute(tag);
+            assert_eq!(
+                v["fft_question"].as_str(),
+                Some(chorus_core::fft_question_status(l).as_str()),
+                "{tag}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_decision_aid_summary_and_the_agreement_answers_are_in_each_fetched_file() {
+        // The words `aid.rs` draws the summary with, and the knowledge check's.
+        let aid = [
+            "your_answers_lean_towards",
+            "you_have_not_said_how",
+            "your_answers_do_not_lean",
+            "this_is_worked_out_from",
+            "what_matters_to_you",
+            "the_answer_is",
+            "what_you_know",
+            "you_answered",
+            "questions_correctly",
+            "how_sure_you_feel",
+            "you_answered_yes_to_all",
+            "you_answered_no_to_at",
+            "you_have_not_answered_all",
+            "your_summary",
+            "example_content_not_clinical_advice",
+            "example_content_not_clinical_advice_2",
+            "out_of",
+            "of",
+        ];
+        for (tag, file) in FILES {
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            for k in aid {
+                assert!(v["strings"].get(k).is_some(), "{tag}: no {k}");
+            }
+            assert_eq!(
+                v["strings"]["example_content_not_clinical_advice_2"],
+                format!(
+                    "{}\n",
+                    v["strings"]["example_content_not_clinical_advice"]
+                        .as_str()
+                        .unwrap()
+                ),
+                "{tag}"
+            );
+            assert_eq!(v["agreement"].as_array().map(Vec::len), Some(6), "{tag}");
+        }
     }
 
     #[test]
@@ -347,6 +421,7 @@ mod tests {
         };
         let fft = texts_of(chorus_core::Instrument::from_json(chorus_core::FFT_JSON).unwrap());
         let about = texts_of(chorus_core::library::get(chorus_core::library::ABOUT_YOU).unwrap());
+        let easy = texts_of(chorus_core::library::get("fft-easy-read").unwrap());
         for (tag, file) in FILES {
             let v: serde_json::Value = serde_json::from_str(file).unwrap();
             let l = Locale::from_attribute(tag);
@@ -371,22 +446,16 @@ mod tests {
             if let Some(a) = v.get("agreement") {
                 assert_eq!(a.as_array().unwrap().len(), 6, "{tag}");
             }
-            // The built-in FFT is whole in each (so a page in that language is not English),
-            // and the About you questions are whole or absent (never half translated).
+            // The built-in FFT, the easy-read FFT and the About you questions are whole in
+            // each (so a page in that language is not English, and never half translated).
             let texts = v["texts"].as_object().unwrap();
-            for t in &fft {
-                assert!(texts.contains_key(t), "{tag}: the FFT's \"{t}\" is missing");
+            for t in fft.iter().chain(&easy).chain(&about) {
+                assert!(texts.contains_key(t), "{tag}: \"{t}\" is missing");
             }
-            let has = about.iter().filter(|t| texts.contains_key(*t)).count();
-            assert!(
-                has == 0 || has == about.len(),
-                "{tag}: {has} of the {} About you texts",
-                about.len()
-            );
             for (k, s) in texts {
                 assert!(
-                    fft.contains(k) || about.contains(k),
-                    "{tag}: \"{k}\" is not a text of fft.json or about-you.json"
+                    fft.contains(k) || easy.contains(k) || about.contains(k),
+                    "{tag}: \"{k}\" is not a text of fft.json, fft-easy-read.json or about-you.json"
                 );
                 assert!(
                     !s.as_str().unwrap().trim().is_empty(),
@@ -394,7 +463,5 @@ mod tests {
                 );
             }
         }
-        let ar: serde_json::Value = serde_json::from_str(FILES[0].1).unwrap();
-        assert!(about.iter().all(|t| ar["texts"].get(t).is_some()));
     }
 }

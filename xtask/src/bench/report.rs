@@ -100,6 +100,8 @@ pub struct Report {
     sizes: Vec<(String, String, Vec<FileSize>)>,
     /// Server runs.
     pub loads: Vec<LoadRun>,
+    /// Report pages at scale.
+    pub reports: Vec<super::reports::ReportRun>,
     /// Core benchmarks.
     pub core: Option<Result<Vec<Estimate>, String>>,
     /// Things that went differently from the plan, said at the top.
@@ -137,6 +139,7 @@ impl Report {
             browser: None,
             sizes: Vec::new(),
             loads: Vec::new(),
+            reports: Vec::new(),
             core: None,
             notes: Vec::new(),
         }
@@ -618,6 +621,7 @@ impl Report {
         self.interaction_section(&mut s);
         self.server_section(&mut s);
         self.core_section(&mut s);
+        self.reports_section(&mut s);
         let _ = writeln!(s, "## How it is measured\n");
         for line in METHOD {
             let _ = writeln!(s, "- {line}");
@@ -982,6 +986,65 @@ impl Report {
             s,
             "- The brief's budget (≥ 10,000 responses/s, p99 ≤ 20 ms) is for SQLite on 2 cores; it sets none for PostgreSQL. Here the load generator and the server share the same cores, so the figures are a floor for the server alone.\n"
         );
+    }
+
+    fn reports_section(&self, s: &mut String) {
+        let _ = writeln!(s, "## 6. Report pages at scale\n");
+        if self.reports.is_empty() {
+            let _ = writeln!(s, "Not run.\n");
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "`chorus seed` stores {} responses over 12 months through the patient's handler (validation, re-scoring, redaction, rollups in the same commit; no HTTP or rate limits), a release `chorus serve` is started on the database and left to finish its background work (themes of the comments), then a signed-in admin fetches each page {} times over HTTP, one at a time. Budget: every report page and the FFT return ≤ 200 ms p95, comment search ≤ 100 ms.\n",
+            thousands(self.opts.scale),
+            super::reports::RUNS_DOC
+        );
+        for r in &self.reports {
+            let size = r
+                .db_bytes
+                .map_or("–".into(), |b| format!("{:.0} MB", b as f64 / 1e6));
+            let per_million = r
+                .db_bytes
+                .filter(|_| r.responses > 0)
+                .map_or("–".into(), |b| {
+                    format!("{:.0} MB", b as f64 / 1e6 * 1e6 / r.responses as f64)
+                });
+            let _ = writeln!(
+                s,
+                "### {}\n\nSeeded {} responses in {:.0} s ({:.0} responses/s); database {size} ({per_million} per million responses).\n",
+                r.backend,
+                thousands(r.responses),
+                r.seed_seconds,
+                r.responses as f64 / r.seed_seconds.max(0.001)
+            );
+            match &r.pages {
+                Err(e) => {
+                    let _ = writeln!(s, "No figures: {e}\n");
+                }
+                Ok(pages) => {
+                    let _ = writeln!(
+                        s,
+                        "| page | what | p50 | p95 | budget |\n|---|---|---:|---:|---|"
+                    );
+                    for (path, what, p50, p95, status) in pages {
+                        let budget = if path.contains("q=") { 100.0 } else { 200.0 };
+                        let verdict = if *status != 200 {
+                            format!("answered {status}")
+                        } else if *p95 <= budget {
+                            format!("within {budget:.0} ms")
+                        } else {
+                            format!("**over {budget:.0} ms**")
+                        };
+                        let _ = writeln!(
+                            s,
+                            "| `{path}` | {what} | {p50:.1} ms | {p95:.1} ms | {verdict} |"
+                        );
+                    }
+                    let _ = writeln!(s);
+                }
+            }
+        }
     }
 
     fn core_section(&self, s: &mut String) {

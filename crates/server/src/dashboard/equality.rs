@@ -6,7 +6,7 @@
 //! characteristics are never shown beside a comment or crossed with each other, and the
 //! rows are read without their answers (no free text travels with a characteristic).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     extract::{Query, State},
@@ -16,7 +16,6 @@ use chorus_core::{
     ScoreReport,
     aggregate::{Proportion, Pub},
     gap::{GapTable, Group, Representation, Verdict, proportion_gaps},
-    score::FftCategory,
 };
 use maud::{Markup, html};
 
@@ -36,34 +35,20 @@ pub async fn equality_page(
     let f = reports::check_filter(&app, &staff, &q, Report::Equality, Role::Analyst)?;
     let form = reports::filter_form(&app, &staff, &f, Report::Equality, Role::Analyst).await?;
     let sel = reports::selection(&f, &reports::report_instruments(&app, Report::Equality));
-    let rows = app.store.scores_with_about(&sel).await?;
+    let groups = about_groups(&app, &sel).await?;
     let about = app
         .instruments
         .get(chorus_core::library::ABOUT_YOU)
         .ok_or_else(|| anyhow::anyhow!("the about-you instrument is missing"))?;
     let reference = app.config.equality.reference.get(&f.site);
-    // Each response once: positive or not, and its "About you" answers.
-    let mut all = Proportion::default();
-    let mut people: Vec<(bool, BTreeMap<String, String>)> = Vec::with_capacity(rows.len());
-    for (scores, a) in &rows {
-        let Ok(report) = serde_json::from_str::<ScoreReport>(scores) else {
-            continue;
-        };
-        let Some(fft) = report.fft else { continue };
-        let positive = fft.category == Some(FftCategory::Positive);
-        all.add(positive);
-        let a: BTreeMap<String, String> = a
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default();
-        people.push((positive, a));
-    }
+    let prop = |c: [u64; 2]| Proportion { k: c[0], n: c[1] };
+    let all = prop(groups.all);
     let enabled = app.config.equality.enabled(&f.site);
     let tables: Vec<(String, String, GapTable<_>)> = about
         .items
         .iter()
         .map(|item| {
-            let mut groups: Vec<Group<Proportion>> = item
+            let mut groups_of_item: Vec<Group<Proportion>> = item
                 .options
                 .iter()
                 .map(|o| Group {
@@ -76,16 +61,24 @@ pub async fn equality_page(
                     acc: Proportion::default(),
                 })
                 .collect();
-            let mut unanswered = Proportion::default();
-            for (positive, a) in &people {
-                match a
-                    .get(&item.id)
-                    .and_then(|v| item.options.iter().position(|o| &o.id == v))
-                {
-                    Some(i) => groups[i].acc.add(*positive),
-                    None => unanswered.add(*positive),
-                }
+            // Those who gave none of this question's answers (or one it no longer has).
+            let answers = groups.by.get(&item.id);
+            for (g, o) in groups_of_item.iter_mut().zip(&item.options) {
+                g.acc = prop(
+                    answers
+                        .and_then(|a| a.get(&o.id))
+                        .copied()
+                        .unwrap_or_default(),
+                );
             }
+            let answered = groups_of_item
+                .iter()
+                .fold([0, 0], |s, g| [s[0] + g.acc.k, s[1] + g.acc.n]);
+            let unanswered = prop([
+                all.k - answered[0].min(all.k),
+                all.n - answered[1].min(all.n),
+            ]);
+            let mut groups = groups_of_item;
             groups.push(Group {
                 label: "Not answered".into(),
                 stated: false,
@@ -138,6 +131,28 @@ pub async fn equality_page(
         }
     };
     Ok(templates::page("Who is not being heard", Some(&staff), "equality", body).into_response())
+}
+
+/// FFT responses by "About you" answer for a selection: from the rollups (one characteristic
+/// at a time, merged over days and services), else from the rows.
+async fn about_groups(
+    app: &AppState,
+    sel: &chorus_store::Selection,
+) -> anyhow::Result<chorus_store::rollup::AboutGroups> {
+    let mut out = chorus_store::rollup::AboutGroups::default();
+    if let Some(parts) = app.store.rollups(sel).await? {
+        for (_, r) in &parts {
+            out.merge(&r.about);
+        }
+        return Ok(out);
+    }
+    for (scores, about) in app.store.scores_with_about(sel).await? {
+        let Ok(report) = serde_json::from_str::<ScoreReport>(&scores) else {
+            continue;
+        };
+        out.add(&report, about.as_deref());
+    }
+    Ok(out)
 }
 
 fn difference(d: &Pub<chorus_core::gap::PublishedDifference>) -> Markup {

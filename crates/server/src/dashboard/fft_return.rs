@@ -82,39 +82,51 @@ pub async fn rows(
     f: &super::reports::Filter,
 ) -> anyhow::Result<(Vec<ReturnRow>, usize)> {
     let site = app.site(&f.site);
-    let loaded = super::reports::load(
-        app,
-        f,
-        &super::reports::report_instruments(app, super::reports::Report::Fft),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let instruments = super::reports::report_instruments(app, super::reports::Report::Fft);
+    // (service, instrument, mode code, aggregate): from the rollups, else from the rows.
+    let parts: Vec<(String, String, String, InstrumentAggregate)> = match app
+        .store
+        .rollups(&super::reports::selection(f, &instruments))
+        .await?
+    {
+        Some(parts) => parts
+            .into_iter()
+            .map(|(k, a)| (k.service, k.instrument, k.mode, a.aggregate))
+            .collect(),
+        None => super::reports::load(app, f, &instruments)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let report = serde_json::from_str(&r.scores).ok()?;
+                let mut a = InstrumentAggregate::default();
+                a.add(&report);
+                Some((r.service.unwrap_or_default(), r.instrument, r.mode, a))
+            })
+            .collect(),
+    };
     let mut groups: BTreeMap<(Option<FftSetting>, String, &'static str), InstrumentAggregate> =
         BTreeMap::new();
     let mut counted = 0;
-    for r in &loaded {
+    for (service, instrument, mode, a) in parts {
         if !app
             .instruments
-            .get(&r.instrument)
+            .get(&instrument)
             .is_some_and(|i| i.scoring == Scoring::Fft)
         {
             continue;
         }
-        let Ok(report) = serde_json::from_str(&r.scores) else {
-            continue;
-        };
-        counted += 1;
-        let service = r.service.clone().unwrap_or_default();
+        counted += a.responses as usize;
+        let service_opt = (!service.is_empty()).then_some(service.as_str());
         groups
             .entry((
-                setting_of(site.as_ref(), r.service.as_deref(), &r.instrument),
-                service,
-                Mode::from_code(&r.mode)
+                setting_of(site.as_ref(), service_opt, &instrument),
+                service.clone(),
+                Mode::from_code(&mode)
                     .unwrap_or(Mode::Other)
                     .return_column(),
             ))
             .or_default()
-            .add(&report);
+            .merge(&a);
     }
     let out = groups
         .into_iter()

@@ -392,10 +392,15 @@ async fn store_card(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    // Noon on the card's date: the card's day in any UK offset.
+    let day = parse_date(f.date.trim()).unwrap_or(0);
+    let entry = crate::api::StaffEntry {
+        received_at: Some(crate::store::iso_utc(day * 86_400 + 12 * 3600)),
+    };
     let res = match crate::api::post_response(
         State(app.clone()),
         None,
-        Some(axum::Extension(crate::api::StaffEntry)),
+        Some(axum::Extension(entry)),
         headers,
         Body::from(body.to_string()),
     )
@@ -409,13 +414,6 @@ async fn store_card(
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if status == StatusCode::CREATED || status == StatusCode::OK {
         let id = v["id"].as_i64().unwrap_or(0);
-        if status == StatusCode::CREATED {
-            // Noon on the card's date: the card's day in any UK offset.
-            let day = parse_date(f.date.trim()).unwrap_or(0);
-            app.store
-                .set_received_at(id, &crate::store::iso_utc(day * 86_400 + 12 * 3600))
-                .await?;
-        }
         let replayed = status == StatusCode::OK;
         Ok(Ok((
             id,

@@ -1,6 +1,7 @@
 //! Demo data: several months of realistic responses from a seeded generator, sent through the
 //! same handler as a patient's widget (`api::post_response`: validate, re-score, redact,
-//! store), then dated back into their month.
+//! store) with only the HTTP and rate-limit layers left out, each dated into its month in the
+//! same commit as its rollup. Generated a month at a time, so millions need little memory.
 //!
 //! Deterministic: the same seed gives the same responses with the same idempotency keys, so
 //! running it again stores nothing twice (each is a replay of the original).
@@ -344,12 +345,39 @@ pub struct Generated {
     pub at: i64,
 }
 
-/// The responses for `opts`, oldest month first.
-pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
-    let mut rng = SplitMix::new(opts.seed);
-    let month = 30 * 86_400i64;
-    let mut out = Vec::new();
-    for m in 0..opts.months {
+/// The responses for `opts`, a month at a time, oldest first.
+pub struct Generator<'a> {
+    app: &'a AppState,
+    opts: &'a SeedOptions,
+    rng: SplitMix,
+    month: u32,
+}
+
+impl<'a> Generator<'a> {
+    /// Start at the oldest month.
+    pub fn new(app: &'a AppState, opts: &'a SeedOptions) -> Generator<'a> {
+        Generator {
+            app,
+            opts,
+            rng: SplitMix::new(opts.seed),
+            month: 0,
+        }
+    }
+}
+
+impl Iterator for Generator<'_> {
+    type Item = Vec<Generated>;
+
+    /// The next month's responses.
+    fn next(&mut self) -> Option<Vec<Generated>> {
+        let (app, opts, m) = (self.app, self.opts, self.month);
+        if m >= opts.months {
+            return None;
+        }
+        self.month += 1;
+        let rng = &mut self.rng;
+        let month = 30 * 86_400i64;
+        let mut out = Vec::with_capacity(opts.per_month as usize);
         let start = opts.now - i64::from(opts.months - m) * month;
         for k in 0..opts.per_month {
             let at = start + rng.below(month as u64 - 3600) as i64;
@@ -384,7 +412,7 @@ pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
                 continue;
             };
             let locale = if rng.chance(0.1) { "cy" } else { "en" };
-            let answers = answers(&mut rng, inst, quality);
+            let answers = answers(rng, inst, quality);
             let mut body = json!({
                 "site": opts.site,
                 "service": service,
@@ -418,68 +446,90 @@ pub fn generate(app: &AppState, opts: &SeedOptions) -> Vec<Generated> {
             }
             out.push(Generated { body, at });
         }
+        Some(out)
     }
-    out
 }
 
 /// Generate and store. Stops at the first response the server refuses, saying why (a seeded
 /// response that does not validate is a bug in the generator, not something to skip).
-pub async fn seed(app: &Arc<AppState>, opts: &SeedOptions) -> anyhow::Result<SeedReport> {
-    let all = generate(app, opts);
+/// Resumable: a run stopped part-way is finished by running it again with the same seed (what
+/// was stored replays). `progress(done, total)` is called as responses are stored.
+pub async fn seed(
+    app: &Arc<AppState>,
+    opts: &SeedOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
-    // Many in flight at once, so the store's group commit writes them in few transactions.
-    for chunk in all.chunks(128) {
-        let mut set = tokio::task::JoinSet::new();
-        for g in chunk {
+    let total = u64::from(opts.months) * u64::from(opts.per_month);
+    // Many in flight at once (as many as the writer commits together), so the store's group
+    // commit writes them in few transactions.
+    const IN_FLIGHT: usize = 512;
+    let mut set = tokio::task::JoinSet::new();
+    for month in Generator::new(app, opts) {
+        for g in month {
+            while set.len() >= IN_FLIGHT {
+                count(&mut report, set.join_next().await)?;
+                progress(report.created + report.replayed, total);
+            }
             let app = app.clone();
             let body = serde_json::to_vec(&g.body)?;
-            let at = g.at;
-            set.spawn(async move {
-                let mut headers = HeaderMap::new();
-                headers.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                let res = match crate::api::post_response(
-                    State(app.clone()),
-                    None,
-                    Some(axum::Extension(crate::api::StaffEntry)),
-                    headers,
-                    Body::from(body),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(e) => axum::response::IntoResponse::into_response(e),
-                };
-                let status = res.status();
-                let bytes = to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
-                let receipt: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                match status {
-                    StatusCode::CREATED => {
-                        let id = receipt["id"].as_i64().unwrap_or(0);
-                        app.store
-                            .set_received_at(id, &crate::store::iso_utc(at))
-                            .await?;
-                        anyhow::Ok(true)
-                    }
-                    StatusCode::OK => Ok(false),
-                    s => anyhow::bail!(
-                        "the server refused a seeded response ({s}): {}",
-                        String::from_utf8_lossy(&bytes)
-                    ),
-                }
-            });
-        }
-        while let Some(done) = set.join_next().await {
-            if done?? {
-                report.created += 1;
-            } else {
-                report.replayed += 1;
-            }
+            set.spawn(async move { store_one(&app, body, g.at).await });
         }
     }
+    while !set.is_empty() {
+        count(&mut report, set.join_next().await)?;
+    }
+    progress(report.created + report.replayed, total);
     Ok(report)
+}
+
+fn count(
+    report: &mut SeedReport,
+    done: Option<Result<anyhow::Result<bool>, tokio::task::JoinError>>,
+) -> anyhow::Result<()> {
+    if let Some(done) = done {
+        if done?? {
+            report.created += 1;
+        } else {
+            report.replayed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// One generated submission through the patient's handler, dated `at`: whether it was new.
+async fn store_one(app: &Arc<AppState>, body: Vec<u8>, at: i64) -> anyhow::Result<bool> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let entry = crate::api::StaffEntry {
+        received_at: Some(crate::store::iso_utc(at)),
+    };
+    let res = match crate::api::post_response(
+        State(app.clone()),
+        None,
+        Some(axum::Extension(entry)),
+        headers,
+        Body::from(body),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    };
+    match res.status() {
+        StatusCode::CREATED => Ok(true),
+        StatusCode::OK => Ok(false),
+        s => {
+            let bytes = to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
+            anyhow::bail!(
+                "the server refused a seeded response ({s}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        }
+    }
 }
 
 #[cfg(test)]

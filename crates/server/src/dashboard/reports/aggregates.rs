@@ -1,10 +1,13 @@
-//! The core's aggregates over a filtered set of responses, read a page at a time.
+//! The core's aggregates over a filtered set of responses: merged from the store's rollups
+//! (one per day, service, instrument, locale and mode), so a report over years costs days ×
+//! services, not responses; read from the rows a page at a time only where rollups cannot
+//! answer (a filter that narrows below a day).
 
 use std::collections::BTreeMap;
 
 use chorus_core::{ScoreReport, aggregate::InstrumentAggregate};
 
-use chorus_store::{PAGE, Row, RowQuery};
+use chorus_store::{PAGE, Row, RowQuery, rollup::RollupKey};
 
 use super::{Filter, rows::selection};
 use crate::state::AppState;
@@ -16,7 +19,15 @@ pub async fn aggregate(
     f: &Filter,
     instruments: &[String],
 ) -> anyhow::Result<Aggregates> {
-    let q = RowQuery::new(&selection(f, instruments), false);
+    let sel = selection(f, instruments);
+    if let Some(parts) = app.store.rollups(&sel).await? {
+        let mut a = Aggregates::default();
+        for (key, part) in &parts {
+            a.merge(key, &part.aggregate);
+        }
+        return Ok(a);
+    }
+    let q = RowQuery::new(&sel, false);
     let mut a = Aggregates::default();
     let mut last = 0;
     loop {
@@ -49,6 +60,23 @@ impl Aggregates {
         let mut a = Aggregates::default();
         a.add(rows);
         a
+    }
+
+    /// Add one rollup (a day of one service's instrument in one locale and mode).
+    pub fn merge(&mut self, key: &RollupKey, part: &InstrumentAggregate) {
+        self.total.merge(part);
+        self.by_month
+            .entry(key.day.get(..7).unwrap_or("").to_string())
+            .or_default()
+            .merge(part);
+        self.by_service
+            .entry(key.service.clone())
+            .or_default()
+            .merge(part);
+        self.by_instrument
+            .entry(key.instrument.clone())
+            .or_default()
+            .merge(part);
     }
 
     /// Add more rows.
