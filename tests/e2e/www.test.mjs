@@ -14,7 +14,7 @@ import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./s
 const root = resolve(import.meta.dirname, "../..");
 const WIDGETS = ["chorus-fft", "chorus-form", "chorus-decision-aid"];
 const PAGES = [
-  "/", "/feedback.html", "/decision-aid.html", "/cy.html", "/csp.html", "/nhsuk.html",
+  "/", "/feedback.html", "/decision-aid.html", "/decision-aid-statins.html", "/cy.html", "/csp.html", "/nhsuk.html",
   "/playground.html", "/snippets.html",
   "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html",
 ];

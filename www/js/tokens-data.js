@@ -12,6 +12,7 @@ export const TOKENS = [
   { name: "--chorus-colour-focus-text", group: "colour", fallback: "#212b32", nhsuk: "--nhsuk-focus-text-colour", example: "#0b0c0c", use: "Text and the thick bottom edge of a focused control." },
   { name: "--chorus-colour-error", group: "colour", fallback: "#d5281b", nhsuk: "--nhsuk-error-colour", example: "#b10e1e", use: "Error summary border, error messages and the red edge of a question with an error." },
   { name: "--chorus-colour-link", group: "colour", fallback: "var(--chorus-colour-brand)", example: "#1d70b8", use: "Links and link-style buttons (Back, Change). Defaults to the brand colour." },
+  { name: "--chorus-colour-icon", group: "colour", fallback: "var(--chorus-colour-brand)", example: "#330072", use: "Icon arrays in decision aids: the filled squares (people who have the outcome) and the outline of the empty ones. Defaults to the brand colour; keep 3:1 against the background." },
   { name: "--chorus-colour-button", group: "colour", fallback: "#007f3b", example: "#00703c", use: "Main button (Send, Continue)." },
   { name: "--chorus-colour-button-text", group: "colour", fallback: "#ffffff", example: "#0b0c0c", use: "Text on the main and secondary buttons: dark text lets a light brand button pass AA." },
   { name: "--chorus-colour-button-hover", group: "colour", fallback: "#00662f", example: "#005a30", use: "Main button under the mouse pointer." },

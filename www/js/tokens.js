@@ -22,4 +22,5 @@ export const PAIRS = [
   { label: "Radio and text box edges on background (user interface)", fg: "--chorus-colour-input-border", bg: "--chorus-colour-background", min: 3 },
   { label: "Radio dot and text box edges inside the control (user interface)", fg: "--chorus-colour-input-border", bg: "--chorus-colour-input-background", min: 3 },
   { label: "Error border on background (user interface)", fg: "--chorus-colour-error", bg: "--chorus-colour-background", min: 3 },
+  { label: "Icon array squares on background (graphics)", fg: "--chorus-colour-icon", bg: "--chorus-colour-background", min: 3 },
 ];

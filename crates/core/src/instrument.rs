@@ -229,11 +229,14 @@ pub const MAX_THEME_STATEMENTS: usize = 16;
 /// must divide [`crate::aggregate::SCALE`].
 pub const MAX_THEMES: usize = 16;
 
-/// Item roles the scoring rules understand, with the kind each needs: `fft` marks the FFT
-/// question (a single choice), `sure` marks a SURE item inside a decision aid (yes/no).
-pub const ROLES: [(&str, ItemKind); 2] = [
+/// Item roles the scoring rules and widgets understand, with the kind each needs: `fft` marks
+/// the FFT question (a single choice), `sure` marks a SURE item inside a decision aid (yes/no),
+/// `questions` a decision aid's "questions I want to ask" box (free text, drawn on its summary,
+/// sent only if the patient sends their answers, and redacted like any free text).
+pub const ROLES: [(&str, ItemKind); 3] = [
     (FFT_ROLE, ItemKind::SingleChoice),
     ("sure", ItemKind::YesNo),
+    ("questions", ItemKind::FreeText),
 ];
 
 /// Stable codes of definition problems: tools translate or group by them, so they are part of
@@ -516,7 +519,9 @@ impl Instrument {
                 None => p.add(
                     &format!("{at}.role"),
                     DefinitionCode::UnknownRole,
-                    &format!("\"{role}\" is not a role; roles are \"fft\" and \"sure\""),
+                    &format!(
+                        "\"{role}\" is not a role; roles are \"fft\", \"sure\" and \"questions\""
+                    ),
                 ),
                 Some((_, kind)) if *kind != item.kind => p.add(
                     &format!("{at}.role"),

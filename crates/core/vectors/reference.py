@@ -646,6 +646,9 @@ def definitions():
          [("$.items", "scoring_mismatch")])
     case("an unknown role", base(items=[{"id": "a", "kind": "yes_no", "role": "nps", "text": T("Q")}]), [("$.items[0].role", "unknown_role")])
     case("role sure on a scale", base(items=[{"id": "a", "kind": "scale", "role": "sure", "text": T("Q")}]), [("$.items[0].role", "role_kind_mismatch")])
+    case("role questions (a decision aid's questions box) on free text",
+         base(items=[{"id": "a", "kind": "free_text", "role": "questions", "max_length": 500, "text": T("Q")}]), [])
+    case("role questions on a yes/no item", base(items=[{"id": "a", "kind": "yes_no", "role": "questions", "text": T("Q")}]), [("$.items[0].role", "role_kind_mismatch")])
     fft_opts = [{"id": i, "text": T(i)} for i in FFT_IDS]
     case("FFT answers in the wrong order", base(scoring="fft", items=[{"id": "fft", "kind": "single_choice", "role": "fft", "text": T("Q"),
                                                                        "options": list(reversed(fft_opts))}]), [("$.items", "scoring_mismatch")])

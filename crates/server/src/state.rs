@@ -41,11 +41,22 @@ impl AppState {
             .collect();
         AppState {
             instrument_list: CachedJson::instrument_list(instruments.values()),
+            // Served from the file as written (compacted), not from the parsed `Instrument`:
+            // a decision aid's `about`, outcomes and row features are read by the widget
+            // (`chorus_core::aid`), and `Instrument` does not carry them.
             instrument_docs: instruments
                 .values()
                 .map(|i| {
                     let name = format!("{}-v{}", i.id, i.version);
-                    (i.id.clone(), CachedJson::new(&name, i))
+                    let source = chorus_core::library::SOURCES
+                        .iter()
+                        .find(|(id, _)| *id == i.id)
+                        .and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok());
+                    let doc = match source {
+                        Some(v) => CachedJson::new(&name, &v),
+                        None => CachedJson::new(&name, i),
+                    };
+                    (i.id.clone(), doc)
                 })
                 .collect(),
             instruments,

@@ -426,6 +426,24 @@ async fn instruments_are_listed_and_cacheable(app: Router, state: Arc<AppState>)
         app.clone().oneshot(req).await.unwrap().status(),
         StatusCode::NOT_MODIFIED
     );
+    // A decision aid is served whole: its about and outcomes too (the widget draws them).
+    let (s, aid, _) = send(
+        &app,
+        "GET",
+        "/api/v1/instruments/aid-statins",
+        None,
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(aid["about"]["next_review"], "2027-11-20");
+    let heart = aid["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "heart")
+        .unwrap();
+    assert_eq!(heart["outcome"]["rates"][0]["events"], 7);
     let (s, e, _) = send(&app, "GET", "/api/v1/instruments/nope", None, Body::empty()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(e["error"]["code"], "unknown_instrument");

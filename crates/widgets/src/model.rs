@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use chorus_core::{
     Instrument, Item, ItemKind, Scoring, Text,
+    aid::{About, DENOMINATORS, Outcome, Rate, Reference, Span},
     instrument::{Choice, GridRow, Theme},
 };
 use js_sys::{Array, Reflect};
@@ -160,7 +161,7 @@ const SCORINGS: [(&str, Scoring); 7] = [
     ("none", Scoring::None),
 ];
 
-const KINDS: [(&str, ItemKind); 10] = [
+const KINDS: [(&str, ItemKind); 11] = [
     ("single_choice", ItemKind::SingleChoice),
     ("multiple_choice", ItemKind::MultipleChoice),
     ("agreement", ItemKind::Agreement),
@@ -171,6 +172,7 @@ const KINDS: [(&str, ItemKind); 10] = [
     ("importance", ItemKind::Importance),
     ("knowledge", ItemKind::Knowledge),
     ("info", ItemKind::Info),
+    ("outcome", ItemKind::Outcome),
 ];
 
 fn choice(v: &JsValue, path: &str) -> R<Choice> {
@@ -237,24 +239,185 @@ pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
         options: list(v, "options", p, choice)?,
         items: list(v, "items", p, item)?,
     };
-    // An inline instrument may be English only: missing Welsh is shown in English (see
-    // [`shown_locale`]), not refused. Every other definition rule still applies.
-    let problems: Vec<_> = instrument
-        .validate()
+    refuse(instrument.validate())?;
+    Ok(instrument)
+}
+
+/// Definition problems as one error (none: `Ok`). An inline instrument may be English only:
+/// missing Welsh is shown in English (see [`shown_locale`]), not refused. Every other
+/// definition rule still applies.
+fn refuse(problems: Vec<chorus_core::DefinitionProblem>) -> R<()> {
+    let problems: Vec<_> = problems
         .into_iter()
         .filter(|d| d.code != "missing_translation" || d.path.ends_with(".en"))
         .collect();
     if problems.is_empty() {
-        Ok(instrument)
-    } else {
-        Err(LoadError(
-            problems
-                .iter()
-                .map(|d| format!("{}: {}", d.path, d.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ))
+        return Ok(());
     }
+    Err(LoadError(
+        problems
+            .iter()
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
+}
+
+// The aid parts are read leniently, through `Option`s (a shape error's path and words cost
+// bundle bytes that `chorus check` already spends for the author): `about` is shown as far as
+// it goes; an outcome is whole or refused.
+
+fn s(v: &JsValue, key: &str) -> Option<String> {
+    get(v, key).as_string()
+}
+
+fn t(v: &JsValue, key: &str) -> Option<Text> {
+    let x = get(v, key);
+    Some(Text {
+        en: s(&x, "en")?,
+        cy: s(&x, "cy"),
+    })
+}
+
+fn n(v: &JsValue, key: &str) -> Option<u32> {
+    get(v, key)
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+        .map(|f| f as u32)
+}
+
+/// The list at `key` (empty if it is not one), read in place by index.
+fn each(v: &JsValue, key: &str) -> Array {
+    get(v, key).dyn_into::<Array>().unwrap_or_default()
+}
+
+fn outcome(v: &JsValue) -> Option<Outcome> {
+    let mut rates = Vec::new();
+    for r in each(v, "rates").iter() {
+        let over = get(&r, "over");
+        type Unit = (&'static str, fn(u32) -> Span);
+        let units: [Unit; 4] = [
+            ("days", Span::Days),
+            ("weeks", Span::Weeks),
+            ("months", Span::Months),
+            ("years", Span::Years),
+        ];
+        let over = units.into_iter().find_map(|(k, f)| n(&over, k).map(f))?;
+        rates.push(Rate {
+            option: s(&r, "option")?,
+            events: n(&r, "events")?,
+            per: n(&r, "per")?,
+            over,
+            low: n(&r, "low"),
+            high: n(&r, "high"),
+        });
+    }
+    Some(Outcome {
+        population: t(v, "population")?,
+        event: t(v, "event")?,
+        no_event: t(v, "no_event")?,
+        source: s(v, "source"),
+        rates,
+    })
+}
+
+fn about(v: &JsValue) -> About {
+    let mut a = About {
+        produced: s(v, "produced").unwrap_or_default(),
+        next_review: s(v, "next_review").unwrap_or_default(),
+        update_policy: t(v, "update_policy"),
+        funding: t(v, "funding"),
+        conflicts: t(v, "conflicts"),
+        not_for: t(v, "not_for"),
+        ..About::default()
+    };
+    for x in each(v, "authors").iter() {
+        a.authors.extend(x.as_string());
+    }
+    for r in each(v, "references").iter() {
+        if let (Some(id), Some(citation)) = (s(&r, "id"), s(&r, "citation")) {
+            a.references.push(Reference {
+                id,
+                citation,
+                url: s(&r, "url"),
+                identifier: s(&r, "identifier"),
+            });
+        }
+    }
+    a
+}
+
+/// A decision aid's parts the widget draws (see [`chorus_core::aid`]): `about`, and each
+/// outcome item's outcome by item id, in item order. The core's `Aid` also carries what only
+/// its authoring lints read, in a map this bundle need not carry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Aid {
+    /// The required information about the aid.
+    pub about: Option<About>,
+    /// (item id, outcome) of every outcome item.
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+impl Aid {
+    /// The outcome of the item with this id.
+    pub fn outcome(&self, item: &str) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(k, _)| k == item)
+            .map(|(_, o)| o)
+    }
+}
+
+/// Would the core accept this outcome's numbers? One rate per option, out of 10, 100 or 1000
+/// people, within the denominator and its range, with one denominator and time frame across
+/// the options (so an icon array is never drawn from numbers the core refuses; the core's
+/// `chorus check` names each problem, which this bundle need not carry the words for).
+fn rates_ok(o: &Outcome, i: &Instrument) -> bool {
+    let Some(f) = o.rates.first() else {
+        return false;
+    };
+    o.rates.len() == i.options.len()
+        && i.options
+            .iter()
+            .all(|x| o.rates.iter().filter(|r| r.option == x.id).count() == 1)
+        && o.rates.iter().all(|r| {
+            DENOMINATORS.contains(&r.per)
+                && (r.per, r.over) == (f.per, f.over)
+                && r.over.amount() > 0
+                && r.events <= r.per
+                && match (r.low, r.high) {
+                    (None, None) => true,
+                    (Some(lo), Some(hi)) => lo <= r.events && r.events <= hi && hi <= r.per,
+                    _ => false,
+                }
+        })
+}
+
+/// A decision aid's `about` and each outcome item's `outcome`. An outcome item without its
+/// outcome, or with numbers the core refuses, is refused; `about` is shown as far as it goes
+/// (`chorus check` holds an author to the rest).
+pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
+    let x = get(v, "about");
+    let mut aid = Aid {
+        about: (!absent(&x)).then(|| about(&x)),
+        outcomes: Vec::new(),
+    };
+    let items = each(v, "items");
+    for (k, it) in i.items.iter().enumerate() {
+        if it.kind != ItemKind::Outcome {
+            continue;
+        }
+        match outcome(&get(&items.get(k as u32), "outcome")).filter(|o| rates_ok(o, i)) {
+            Some(o) => aid.outcomes.push((it.id.clone(), o)),
+            None => {
+                return Err(bad(
+                    &format!("$.items[{k}].outcome"),
+                    "missing, or rates the core's definition rules refuse (run `chorus check` for each problem)",
+                ));
+            }
+        }
+    }
+    Ok(aid)
 }
 
 /// The language a loaded instrument is shown in: the widget's own when every text of the
@@ -300,30 +463,50 @@ fn inline(host: &Element) -> Option<Element> {
         .flatten()
 }
 
-/// The instrument for a widget: an inline `<script type="application/json">` child wins (so
-/// a decision aid works with no server at all); otherwise `instrument` is fetched from
-/// `endpoint`.
-pub async fn load(host: &Element) -> Result<Instrument, LoadError> {
-    if let Some(script) = inline(host) {
-        let json = js_sys::JSON::parse(&script.text_content().unwrap_or_default())
-            .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?;
-        return instrument_from_js(&json);
+/// The instrument for a widget, with its aid parts: an inline `<script type="application/json">`
+/// child wins (so a decision aid works with no server at all); otherwise `instrument` is
+/// fetched from `endpoint`.
+pub async fn load(host: &Element) -> Result<(Instrument, Aid), LoadError> {
+    let json = if let Some(script) = inline(host) {
+        js_sys::JSON::parse(&script.text_content().unwrap_or_default())
+            .map_err(|_| LoadError("the inline instrument is not valid JSON".into()))?
+    } else {
+        let id = host
+            .get_attribute("instrument")
+            .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
+        fetch_json(host, &id).await?
+    };
+    let i = instrument_from_js(&json)?;
+    let aid = aid_from_js(&json, &i)?;
+    if let Some(a) = aid
+        .about
+        .as_ref()
+        .filter(|a| a.past_review(crate::aid::today()))
+    {
+        web_sys::console::warn_1(
+            &format!(
+                "Chorus: the decision aid \"{}\" was due for review on {}; patients are told it may be out of date",
+                i.id, a.next_review
+            )
+            .into(),
+        );
     }
-    let id = host
-        .get_attribute("instrument")
-        .ok_or_else(|| LoadError("no instrument attribute and no inline instrument".into()))?;
-    fetch(host, &id).await
+    Ok((i, aid))
 }
 
 /// The instrument `id` from the collector at the element's `endpoint`.
 pub async fn fetch(host: &Element, id: &str) -> Result<Instrument, LoadError> {
+    instrument_from_js(&fetch_json(host, id).await?)
+}
+
+async fn fetch_json(host: &Element, id: &str) -> Result<JsValue, LoadError> {
     let endpoint = host.get_attribute("endpoint").unwrap_or_default();
     let url = format!(
         "{}/api/v1/instruments/{}",
         endpoint.trim_end_matches('/'),
         String::from(js_sys::encode_uri_component(id))
     );
-    instrument_from_js(&get_json(&url).await?)
+    get_json(&url).await
 }
 
 /// `GET` JSON from a Chorus server with CORS and no cookies; a failure says what happened in

@@ -19,6 +19,7 @@ use yew::prelude::*;
 
 use crate::{
     i18n::{Locale, Say, Ui},
+    model::Aid,
     send::{self, Outcome, SendError},
     strings::t,
     ui,
@@ -52,7 +53,9 @@ pub struct SurveyProps {
 pub fn survey(props: &SurveyProps) -> Html {
     let l = props.locale;
     // The standard FFT is built in: drawn on the first render, with no request.
-    let loaded = use_state(|| crate::model::builtin(&props.host).map(|i| Ok(Rc::new(i))));
+    let loaded = use_state(|| {
+        crate::model::builtin(&props.host).map(|i| Ok((Rc::new(i), Rc::new(Aid::default()))))
+    });
     // Without a site nothing can be sent: a form says so instead of being filled in for
     // nothing; a decision aid still works, but offers no sending.
     let configured = send::site_of(&props.host).is_some();
@@ -81,7 +84,9 @@ pub fn survey(props: &SurveyProps) -> Html {
                         &[("code", "instrument_unavailable"), ("message", &e.0)],
                     );
                 }
-                loaded.set(Some(r.map(Rc::new).map_err(|_| ())));
+                loaded.set(Some(
+                    r.map(|(i, a)| (Rc::new(i), Rc::new(a))).map_err(|_| ()),
+                ));
             });
         });
     }
@@ -97,13 +102,13 @@ pub fn survey(props: &SurveyProps) -> Html {
                 <p>{ t!(l, sorry_this_form_is_not) }</p>
             </div>
         },
-        Some(Ok(i)) => {
+        Some(Ok((i, aid))) => {
             let restart = {
                 let (round, n) = (round.clone(), *round);
                 Callback::from(move |_: ()| round.set(n + 1))
             };
             html! {
-                <Runner key={*round} instrument={i.clone()} locale={crate::model::shown_locale(&props.host, l, i)} host={props.host.clone()} mode={props.mode} again={*round > 0} {restart} />
+                <Runner key={*round} instrument={i.clone()} aid={aid.clone()} locale={crate::model::shown_locale(&props.host, l, i)} host={props.host.clone()} mode={props.mode} again={*round > 0} {restart} />
             }
         }
     }
@@ -114,6 +119,8 @@ pub fn survey(props: &SurveyProps) -> Html {
 pub struct RunnerProps {
     /// The checked instrument.
     pub instrument: Rc<Instrument>,
+    /// Its decision-aid parts (outcomes, about), checked too.
+    pub aid: Rc<Aid>,
     /// Interface language.
     pub locale: Locale,
     /// The custom element.
@@ -131,6 +138,7 @@ pub struct RunnerProps {
 impl PartialEq for RunnerProps {
     fn eq(&self, o: &Self) -> bool {
         Rc::ptr_eq(&self.instrument, &o.instrument)
+            && Rc::ptr_eq(&self.aid, &o.aid)
             && (self.locale, self.mode, self.again) == (o.locale, o.mode, o.again)
             && self.host == o.host
             && self.restart == o.restart
@@ -151,6 +159,10 @@ pub struct Page {
 pub fn pages(i: &Instrument) -> Vec<Page> {
     let mut pages: Vec<Page> = Vec::new();
     for (n, it) in i.items.iter().enumerate() {
+        // A decision aid's "questions I want to ask" box is on its summary, not a page.
+        if it.role.as_deref() == Some("questions") {
+            continue;
+        }
         let found = match &it.theme {
             Some(_) => pages.iter_mut().find(|p| p.theme == it.theme),
             None => pages.last_mut().filter(|p| p.theme.is_none()),
@@ -291,6 +303,7 @@ pub(crate) fn item_view(
                 error,
                 v,
                 it.max_length.unwrap_or(1200) as usize,
+                true,
                 Callback::from(move |s: String| {
                     let a = (!s.is_empty()).then_some(Answer::Text(s));
                     set.emit((id.clone(), a))
@@ -464,7 +477,9 @@ fn grid_view(i: &Instrument, it: &Item, l: Locale) -> Html {
 /// The response as it stands (blank free text left out).
 fn response(i: &Instrument, l: Locale, key: &str, answers: &BTreeMap<String, Answer>) -> Response {
     let mut answers = answers.clone();
-    answers.retain(|_, a| !matches!(a, Answer::Text(t) if t.trim().is_empty()));
+    answers.retain(|k, a| {
+        k != crate::aid::LOCAL_QUESTIONS && !matches!(a, Answer::Text(t) if t.trim().is_empty())
+    });
     send::scored(
         i,
         Response {
@@ -571,7 +586,18 @@ impl Reducible for State {
 /// The loaded survey: pages, then the ending.
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
-    let (l, i, mode) = (props.locale, props.instrument.clone(), props.mode);
+    let (l, i, mode, aid) = (
+        props.locale,
+        props.instrument.clone(),
+        props.mode,
+        props.aid.clone(),
+    );
+    // Past its review date: the patient is told in a plain note (the web team in the console,
+    // by `model::load`).
+    let past = aid
+        .about
+        .as_ref()
+        .is_some_and(|a| a.past_review(crate::aid::today()));
     let pages = use_memo(Rc::as_ptr(&i) as usize, {
         let i = i.clone();
         move |_| pages(&i)
@@ -682,7 +708,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                 Step::Page(p) => *p,
                 _ => n,
             };
-            if !kiosk {
+            // Nothing is kept once sent (the patient may still add questions to print).
+            if !kiosk && !matches!(s, Step::Done(_)) {
                 send::draft::save(&host, version, a, page);
             }
         }
@@ -822,10 +849,16 @@ pub fn runner(props: &RunnerProps) -> Html {
                         { heading_text }
                     </h2>
                     if p == 0 {
+                        if let Some(a) = aid.about.as_ref().filter(|_| past) {
+                            <p class="chorus-inset" part="review-note">{ crate::aid::review_note(a, l) }</p>
+                        }
                         if let Some(intro) = &i.intro { <p class="chorus-body">{ intro.say(l) }</p> }
                     }
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
+                        if it.kind == ItemKind::Outcome {
+                            return crate::aid::outcome_view(&i, &aid, it, l);
+                        }
                         let err = st.errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
                         item_view(&i, it, l, st.answers.get(&it.id), err, &set)
                     }) }
@@ -838,6 +871,14 @@ pub fn runner(props: &RunnerProps) -> Html {
                         else if mode == Mode::Aid { t!(l, see_your_summary) }
                         else { t!(l, check_your_answers) }
                     }</button>
+                    if p == 0 {
+                        if let Some(a) = &aid.about {
+                            <details class="chorus-details" part="about-aid">
+                                <summary class="chorus-link">{ t!(l, about_this_aid) }</summary>
+                                { crate::aid::about_view(a, l, false) }
+                            </details>
+                        }
+                    }
                 </form>
             }
         }
@@ -882,6 +923,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                 }
             };
             let failure = st.failed.as_ref().map(|e| ui::failure(l, e, &props.host));
+            let sendable = props.host.has_attribute("send") && send::site_of(&props.host).is_some();
             let send_label = if st.sending {
                 t!(l, sending)
             } else if mode == Mode::Aid {
@@ -931,24 +973,28 @@ pub fn runner(props: &RunnerProps) -> Html {
                         }) }
                         { send_button }
                     } else {
-                        { crate::aid::summary(&i, &score(&i, &r), &r, l, &heading) }
+                        { crate::aid::summary(&i, &aid, &score(&i, &r), &r, l, &heading, past, questions_box(&i, l, &st.answers, &set, sendable && done_panel.is_none())) }
                         <div class="chorus-actions chorus-no-print">
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={Callback::from(|_: MouseEvent| {
                                 if let Some(w) = web_sys::window() { let _ = w.print(); }
                             })}>{ t!(l, print_your_summary) }</button>
                             <button class="chorus-button chorus-button--secondary" type="button" onclick={{
                                 // Written when asked for, not on every render.
-                                let (i, st, key) = (i.clone(), st.clone(), key.clone());
+                                let (i, aid, st, key) = (i.clone(), aid.clone(), st.clone(), key.clone());
                                 Callback::from(move |_: MouseEvent| {
                                     let r = response(&i, l, &key, &st.answers);
-                                    save(&crate::aid::summary_text(&i, &score(&i, &r), &r, l))
+                                    let q = match st.answers.get(&crate::aid::questions_key(&i)) {
+                                        Some(Answer::Text(q)) => q.as_str(),
+                                        _ => "",
+                                    };
+                                    save(&crate::aid::summary_text(&i, &aid, &score(&i, &r), &r, l, past, q))
                                 })
                             }}>{ t!(l, save_your_summary) }</button>
                             if done_panel.is_none() {
                                 <button type="button" class="chorus-link" onclick={back_to(0, String::new(), false)}>{ t!(l, change_your_answers) }</button>
                             }
                         </div>
-                        if props.host.has_attribute("send") && done_panel.is_none() && send::site_of(&props.host).is_some() {
+                        if sendable && done_panel.is_none() {
                             <div class="chorus-inset chorus-no-print">
                                 <p>{ t!(l, you_can_send_your_answers) }</p>
                                 { send_button }
@@ -977,5 +1023,62 @@ fn save(text: &str) {
         if let Ok(a) = a.dyn_into::<HtmlElement>() {
             a.click();
         }
+    }
+}
+
+/// "Questions I want to ask" on a decision aid's summary: what the patient types is kept with
+/// their answers on this device. It is sent only where the aid has an item for it (role
+/// `questions`) and the patient sends their answers (`sent`: that is still possible), and then
+/// the collector redacts it like any free text, so only then is the redaction preview shown.
+/// Printed as text, since a text box prints cut short.
+fn questions_box(
+    i: &Instrument,
+    l: Locale,
+    answers: &BTreeMap<String, Answer>,
+    set: &Set,
+    sent: bool,
+) -> Html {
+    let item = crate::aid::questions_item(i);
+    let key = crate::aid::questions_key(i);
+    let sent = sent && item.is_some();
+    let v = match answers.get(&key) {
+        Some(Answer::Text(t)) => t.as_str(),
+        _ => "",
+    };
+    let hint = format!(
+        "{} {}",
+        t!(l, questions_hint),
+        if sent {
+            t!(l, questions_sent_if)
+        } else {
+            t!(l, questions_stay_here)
+        }
+    );
+    let set = set.clone();
+    html! {
+        <section class="chorus-questions" part="questions">
+            <div class="chorus-no-print">
+                { ui::free_text(
+                    l,
+                    "q-questions",
+                    html! { { t!(l, questions_i_want_to_ask) } },
+                    Some(&hint),
+                    None,
+                    v,
+                    item.and_then(|it| it.max_length).unwrap_or(1200) as usize,
+                    sent,
+                    Callback::from(move |s: String| {
+                        let a = (!s.is_empty()).then_some(Answer::Text(s));
+                        set.emit((key.clone(), a))
+                    }),
+                ) }
+            </div>
+            if !v.trim().is_empty() {
+                <div class="chorus-print-only">
+                    <h3 class="chorus-subheading">{ t!(l, questions_i_want_to_ask) }</h3>
+                    <p class="chorus-body chorus-pre">{ v }</p>
+                </div>
+            }
+        </section>
     }
 }

@@ -160,8 +160,8 @@ fn count_text(l: Locale, used: usize, max: usize) -> String {
 }
 
 /// A free-text answer: label, hint, textarea, a character count, and — as soon as the text
-/// holds something that looks personal — a preview of how it will be stored once the core has
-/// redacted it, and why.
+/// holds something that looks personal, if it is to be sent (`preview`) — a preview of how it
+/// will be stored once the core has redacted it, and why.
 ///
 /// The visible count changes with every keystroke but is hidden from screen readers; they get
 /// the limit in the textarea's description and a separate status that speaks the count once
@@ -175,6 +175,7 @@ pub fn free_text(
     error: Option<&str>,
     value: &str,
     max: usize,
+    preview: bool,
     on_input: Callback<String>,
 ) -> Html {
     let used = value.chars().count();
@@ -239,7 +240,7 @@ pub fn free_text(
                     <p class="chorus-hint" part="character-count" aria-hidden="true">{ count_text(l, used, max) }</p>
                 }
                 <div class="chorus-visually-hidden" part="character-count-status" aria-live="polite"></div>
-                if !redacted.spans.is_empty() {
+                if preview && !redacted.spans.is_empty() {
                     <div class="chorus-inset" part="redaction-preview">
                         <p>{ t!(l, to_protect_your_privacy_we) }</p>
                         <p class="chorus-redacted">{ redacted.text }</p>

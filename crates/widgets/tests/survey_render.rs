@@ -12,9 +12,10 @@ use web_sys::{Element, HtmlElement, HtmlInputElement};
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Every shipped instrument, as the files the server loads.
-const LIBRARY: [&str; 15] = [
+const LIBRARY: [&str; 16] = [
     include_str!("../../core/instruments/aid-blood-pressure.json"),
     include_str!("../../core/instruments/aid-knee-pain.json"),
+    include_str!("../../core/instruments/aid-statins.json"),
     include_str!("../../core/instruments/collaborate.json"),
     include_str!("../../core/instruments/fft-ae.json"),
     include_str!("../../core/instruments/fft-community.json"),
@@ -110,6 +111,110 @@ fn the_js_walker_reads_every_library_instrument_exactly_as_serde_does() {
         let via_js = chorus_widgets::model::instrument_from_js(&parsed).unwrap();
         assert_eq!(via_js, via_serde, "{}", via_serde.id);
     }
+}
+
+const STATINS: &str = include_str!("../../core/instruments/aid-statins.json");
+
+#[wasm_bindgen_test]
+fn the_js_walker_reads_each_aid_s_about_and_outcomes_exactly_as_the_core_does() {
+    for json in &LIBRARY[..3] {
+        let (i, core) = chorus_core::aid::load(json).unwrap();
+        let parsed = js_sys::JSON::parse(json).unwrap();
+        let via_js = chorus_widgets::model::aid_from_js(&parsed, &i).unwrap();
+        assert_eq!(via_js.about, core.about, "{}", i.id);
+        assert_eq!(via_js.outcomes.len(), core.outcomes.len(), "{}", i.id);
+        for (id, o) in &via_js.outcomes {
+            assert_eq!(Some(o), core.outcome(id), "{} {id}", i.id);
+        }
+    }
+    let i = Instrument::from_json(STATINS).unwrap();
+    assert_eq!(
+        chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(STATINS).unwrap(), &i)
+            .unwrap()
+            .outcomes
+            .len(),
+        2
+    );
+    // Numbers the core refuses are refused here too: mixed denominators across options, and
+    // more events than people.
+    let mixed = STATINS.replacen("\"per\": 100,", "\"per\": 1000,", 1);
+    assert!(
+        chorus_core::aid::problems(&mixed)
+            .iter()
+            .any(|p| p.code == "mixed_denominators")
+    );
+    let e =
+        chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(&mixed).unwrap(), &i).unwrap_err();
+    assert!(e.0.starts_with("$.items[2].outcome:"), "{}", e.0);
+    let over = STATINS.replacen("\"events\": 7,", "\"events\": 170,", 1);
+    assert!(!chorus_core::aid::problems(&over).is_empty());
+    let e =
+        chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(&over).unwrap(), &i).unwrap_err();
+    assert!(e.0.starts_with("$.items[2].outcome:"), "{}", e.0);
+    // A range that leaves the rate out, and an option with no rate, are refused too.
+    let range = STATINS.replacen("\"low\": 5,", "\"low\": 8,", 1);
+    assert!(chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(&range).unwrap(), &i).is_err());
+    let lost = STATINS.replacen("\"option\": \"no-statin\",", "\"option\": \"statin\",", 1);
+    assert!(chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(&lost).unwrap(), &i).is_err());
+    // An incomplete `about` is shown as far as it goes (`chorus check` holds authors to it).
+    let bare = STATINS.replacen("\"funding\":", "\"funding_was\":", 1);
+    let a = chorus_widgets::model::aid_from_js(&js_sys::JSON::parse(&bare).unwrap(), &i).unwrap();
+    assert_eq!(a.about.unwrap().funding, None);
+}
+
+#[wasm_bindgen_test]
+async fn an_aid_draws_each_outcome_in_words_beside_an_icon_array_and_its_about() {
+    let (host, root) = host("chorus-decision-aid", STATINS, &[]);
+    let _m = chorus_widgets::mount("chorus-decision-aid", root.clone(), host.clone()).unwrap();
+    settle().await;
+    let outcome = q(&root, "[part=outcome]");
+    let words = outcome.text_content().unwrap();
+    assert!(
+        words.contains("Over 10 years, 7 out of 100 people have a heart attack or stroke."),
+        "{words}"
+    );
+    assert!(
+        words.contains("93 out of 100 people do not have a heart attack or stroke."),
+        "{words}"
+    );
+    assert!(words.contains("anywhere from 5 to 9 out of 100"), "{words}");
+    // 100 squares per option: 7 filled for the statin, 10 without; hidden from screen readers.
+    let arrays = root.query_selector_all("svg[part=icon-array]").unwrap();
+    assert_eq!(arrays.length(), 4);
+    let first: Element = arrays.get(0).unwrap().dyn_into().unwrap();
+    assert_eq!(first.get_attribute("aria-hidden").as_deref(), Some("true"));
+    let squares = |sel: &str| {
+        q(&first, sel)
+            .get_attribute("d")
+            .unwrap()
+            .matches('M')
+            .count()
+    };
+    assert_eq!(
+        (squares(".chorus-icons__on"), squares(".chorus-icons__off")),
+        (7, 93)
+    );
+    let aches: Element = arrays.get(2).unwrap().dyn_into().unwrap();
+    assert_eq!(
+        aches.get_attribute("viewBox").as_deref(),
+        Some("0 0 400 250")
+    );
+    // About this aid, on the first page (folded) with every part the file gives.
+    let about = text(&root, "[part=about-aid]");
+    for want in [
+        "About this aid",
+        "Chorus project team",
+        "20 November 2027",
+        "No outside funding",
+        "https://www.nice.org.uk/guidance/ng238",
+        "chorus-example-figures-2026",
+    ] {
+        assert!(about.contains(want), "{want} in {about}");
+    }
+    // In date: no review note.
+    assert!(root.query_selector("[part=review-note]").unwrap().is_none());
+    // The questions box is on the summary, not a page of its own.
+    assert!(root.query_selector("#q-my-questions").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
@@ -371,7 +476,7 @@ async fn a_decision_aid_ends_with_the_lean_the_core_computes() {
 
 #[wasm_bindgen_test]
 async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_symbols() {
-    let json = LIBRARY[5]; // fft-easy-read
+    let json = LIBRARY[6]; // fft-easy-read
     let (host, root) = host("chorus-fft", json, &[("instrument", "fft-easy-read")]);
     let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
