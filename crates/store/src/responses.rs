@@ -160,6 +160,9 @@ pub struct RowQuery {
     binds: Vec<String>,
     /// Which bind is the search's (1-based), if there is one.
     search: Option<usize>,
+    /// SQLite, newest first: walk the table from its newest row instead of an index (see
+    /// [`RowQuery::page_newest`]).
+    walk_newest: bool,
 }
 
 impl RowQuery {
@@ -180,11 +183,18 @@ impl RowQuery {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        // Most stored responses match a report's filter (a site's comment instruments), so the
+        // newest ones are found by walking the table back from its newest row, stopping at
+        // the page's last; SQLite's planner would otherwise take the (site, instrument) index
+        // and sort every matching row first: 0.8 ms against 2 s at a million responses. Not
+        // when an upper time bound or a search could leave most recent rows out.
+        let walk_newest = s.received_before.is_none();
         RowQuery {
             columns,
             condition,
             binds,
             search,
+            walk_newest,
         }
     }
 
@@ -250,12 +260,31 @@ impl RowQuery {
         bound: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Row>> {
-        let sql = format!(
-            "SELECT {} FROM responses WHERE {} AND {past} ${} ORDER BY {order} LIMIT {limit}",
-            self.columns,
-            self.condition(store),
-            self.binds.len() + 1
-        );
+        let newest = store.sqlite && past == "id <";
+        let sql = match self.search {
+            // A search, newest first: the full-text index gives its matches newest first
+            // and each is looked up by id, stopping at the page's last (rather than every
+            // match found, then sorted).
+            Some(param) if newest => format!(
+                "SELECT {} FROM comment_search JOIN responses ON responses.id = comment_search.rowid \
+                 WHERE {} AND {past} ${} ORDER BY comment_search.rowid DESC LIMIT {limit}",
+                self.columns,
+                self.condition
+                    .replace(SEARCH, &format!("comment_search MATCH ${param}")),
+                self.binds.len() + 1
+            ),
+            _ => format!(
+                "SELECT {} FROM responses{} WHERE {} AND {past} ${} ORDER BY {order} LIMIT {limit}",
+                self.columns,
+                if newest && self.walk_newest {
+                    " NOT INDEXED"
+                } else {
+                    ""
+                },
+                self.condition(store),
+                self.binds.len() + 1
+            ),
+        };
         let rows = self
             .query(store, sql)
             .bind(bound)

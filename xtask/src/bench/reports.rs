@@ -40,12 +40,12 @@ pub const PAGES: [(&str, &str); 11] = [
         "experience gaps (equality)",
     ),
     (
-        "/dashboard/exports/fft-return?site=demo",
-        "FFT return preview",
+        "/dashboard/exports/fft-return?site=demo&month={last}",
+        "FFT return preview, last month",
     ),
     (
-        "/dashboard/exports/fft-return.csv?site=demo",
-        "FFT return CSV",
+        "/dashboard/exports/fft-return.csv?site=demo&month={last}",
+        "FFT return CSV, last month",
     ),
 ];
 
@@ -230,8 +230,8 @@ fn measure(addr: &str) -> anyhow::Result<Vec<PageTiming>> {
         out.push((
             path.clone(),
             what.to_string(),
-            stats::percentile(&times, 50.0).unwrap_or(0.0),
-            stats::percentile(&times, 95.0).unwrap_or(0.0),
+            stats::percentile(&times, 0.50).unwrap_or(0.0),
+            stats::percentile(&times, 0.95).unwrap_or(0.0),
             status,
         ));
     }
