@@ -266,7 +266,7 @@ impl RowQuery {
             // and each is looked up by id, stopping at the page's last (rather than every
             // match found, then sorted).
             Some(param) if newest => format!(
-                "SELECT {} FROM comment_search JOIN responses ON responses.id = comment_search.rowid \
+                "SELECT {} FROM comment_search CROSS JOIN responses ON responses.id = comment_search.rowid \
                  WHERE {} AND {past} ${} ORDER BY comment_search.rowid DESC LIMIT {limit}",
                 self.columns,
                 self.condition
