@@ -41,21 +41,12 @@ impl Rng {
     }
 }
 
-const FFT: [&str; 6] = [
-    "very_good",
-    "good",
-    "neither",
-    "poor",
-    "very_poor",
-    "dont_know",
-];
-
 fn fft_body(rng: &mut Rng, key: &str) -> Value {
     let mut body = json!({
         "site": rng.pick(&["demo", "demo", "other"]),
         "response": {"instrument": "fft", "version": 1, "locale": rng.pick(&["en", "cy"]),
             "idempotency_key": key,
-            "answers": {"fft": rng.pick(&FFT), "why": "It was fine, thank you."}},
+            "answers": {"fft": rng.pick(&chorus_core::aggregate::FFT_ANSWER_IDS), "why": "It was fine, thank you."}},
     });
     match rng.below(3) {
         // Only the demo site takes responses without a service.

@@ -175,6 +175,22 @@ fn rows_condition() -> &'static str {
      AND locale = $5 AND mode = $6 AND received_at >= $7 AND received_at < $8"
 }
 
+/// [`rows_condition`]'s values for `k`'s period.
+fn bind_rows<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    k: &'q RollupKey,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let (from, before) = period(&k.day);
+    q.bind(k.site.as_str())
+        .bind(k.service.as_str())
+        .bind(k.instrument.as_str())
+        .bind(k.version)
+        .bind(k.locale.as_str())
+        .bind(k.mode.as_str())
+        .bind(from)
+        .bind(before)
+}
+
 fn bind_key<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     k: &'q RollupKey,
@@ -354,15 +370,7 @@ async fn recompute(conn: &mut AnyConnection, key: &RollupKey) -> Result<Rolled, 
         "SELECT id, scores, about FROM responses WHERE {}",
         rows_condition()
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(key.site.as_str())
-        .bind(key.service.as_str())
-        .bind(key.instrument.as_str())
-        .bind(key.version)
-        .bind(key.locale.as_str())
-        .bind(key.mode.as_str())
-        .bind(period(&key.day).0)
-        .bind(period(&key.day).1)
+    let rows = bind_rows(sqlx::query(AssertSqlSafe(sql)), key)
         .fetch_all(&mut *conn)
         .await?;
     let mut a = Rolled::default();
@@ -557,12 +565,7 @@ impl Store {
             return Ok(None);
         };
         let plan = Plan::of(&days);
-        let mut tx = self.pool().begin().await?;
-        if !self.sqlite {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = self.snapshot().await?;
         let column = match part {
             Part::Aggregate => "aggregate",
             Part::About => "about",
@@ -641,12 +644,7 @@ impl Store {
     /// with keys noted as changed counted from their rows, in one snapshot (exact, and cheap
     /// whatever the number of responses).
     pub async fn rollup_counts(&self, site: &str) -> anyhow::Result<Vec<(String, String, i64)>> {
-        let mut tx = self.pool().begin().await?;
-        if !self.sqlite {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = self.snapshot().await?;
         // Month rollups, except months with a day noted as changed: those are counted from
         // their rows.
         let same: Vec<String> = KEY
@@ -679,16 +677,7 @@ impl Store {
             .collect();
         let sql = format!("SELECT COUNT(*) FROM responses WHERE {}", rows_condition());
         for key in broken {
-            let (from, before) = period(&key.day);
-            let n: i64 = sqlx::query(AssertSqlSafe(sql.clone()))
-                .bind(key.site.as_str())
-                .bind(key.service.as_str())
-                .bind(key.instrument.as_str())
-                .bind(key.version)
-                .bind(key.locale.as_str())
-                .bind(key.mode.as_str())
-                .bind(from)
-                .bind(before)
+            let n: i64 = bind_rows(sqlx::query(AssertSqlSafe(sql.clone())), &key)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
@@ -696,6 +685,18 @@ impl Store {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// A read transaction that sees one moment throughout (SQLite's is; PostgreSQL's needs
+    /// REPEATABLE READ).
+    async fn snapshot(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool().begin().await?;
+        if !self.sqlite {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// Recompute every key noted as changed from its rows, each in its own short
@@ -873,12 +874,7 @@ impl Store {
         mut progress: impl FnMut(u64, u64),
     ) -> anyhow::Result<CheckReport> {
         self.settle_rollups().await?;
-        let mut tx = self.pool().begin().await?;
-        if !self.sqlite {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = self.snapshot().await?;
         let site_cond = if site.is_none() { "1 = 1" } else { "site = $1" };
         let bind_site = |sql: String| {
             let q = sqlx::query(AssertSqlSafe(sql));

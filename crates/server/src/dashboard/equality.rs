@@ -13,7 +13,6 @@ use axum::{
     response::IntoResponse,
 };
 use chorus_core::{
-    ScoreReport,
     aggregate::{Proportion, Pub},
     gap::{GapTable, Group, Representation, Verdict, proportion_gaps},
 };
@@ -34,8 +33,12 @@ pub async fn equality_page(
 ) -> PageResult {
     let f = reports::check_filter(&app, &staff, &q, Report::Equality, Role::Analyst)?;
     let form = reports::filter_form(&app, &staff, &f, Report::Equality, Role::Analyst).await?;
-    let sel = reports::selection(&f, &reports::report_instruments(&app, Report::Equality));
-    let groups = about_groups(&app, &sel).await?;
+    let instruments = reports::report_instruments(&app, Report::Equality);
+    let mut groups = chorus_store::rollup::AboutGroups::default();
+    for (_, r) in reports::rolled(&app, &f, &instruments, chorus_store::rollup::Part::About).await?
+    {
+        groups.merge(&r.about);
+    }
     let about = app
         .instruments
         .get(chorus_core::library::ABOUT_YOU)
@@ -131,32 +134,6 @@ pub async fn equality_page(
         }
     };
     Ok(templates::page("Who is not being heard", Some(&staff), "equality", body).into_response())
-}
-
-/// FFT responses by "About you" answer for a selection: from the rollups (one characteristic
-/// at a time, merged over days and services), else from the rows.
-async fn about_groups(
-    app: &AppState,
-    sel: &chorus_store::Selection,
-) -> anyhow::Result<chorus_store::rollup::AboutGroups> {
-    let mut out = chorus_store::rollup::AboutGroups::default();
-    if let Some(parts) = app
-        .store
-        .rollups(sel, chorus_store::rollup::Part::About)
-        .await?
-    {
-        for (_, r) in &parts {
-            out.merge(&r.about);
-        }
-        return Ok(out);
-    }
-    for (scores, about) in app.store.scores_with_about(sel).await? {
-        let Ok(report) = serde_json::from_str::<ScoreReport>(&scores) else {
-            continue;
-        };
-        out.add(&report, about.as_deref());
-    }
-    Ok(out)
 }
 
 fn difference(d: &Pub<chorus_core::gap::PublishedDifference>) -> Markup {

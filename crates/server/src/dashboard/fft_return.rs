@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use chorus_core::{Scoring, aggregate::InstrumentAggregate, mode::Mode};
+use chorus_store::rollup::Part;
 use time::{Date, Duration, Month, Weekday};
 
 use crate::{
@@ -83,34 +84,12 @@ pub async fn rows(
 ) -> anyhow::Result<(Vec<ReturnRow>, usize)> {
     let site = app.site(&f.site);
     let instruments = super::reports::report_instruments(app, super::reports::Report::Fft);
-    // (service, instrument, mode code, aggregate): from the rollups, else from the rows.
-    let parts: Vec<(String, String, String, InstrumentAggregate)> = match app
-        .store
-        .rollups(
-            &super::reports::selection(f, &instruments),
-            chorus_store::rollup::Part::Aggregate,
-        )
-        .await?
-    {
-        Some(parts) => parts
-            .into_iter()
-            .map(|(k, a)| (k.service, k.instrument, k.mode, a.aggregate))
-            .collect(),
-        None => super::reports::load(app, f, &instruments)
-            .await?
-            .into_iter()
-            .filter_map(|r| {
-                let report = serde_json::from_str(&r.scores).ok()?;
-                let mut a = InstrumentAggregate::default();
-                a.add(&report);
-                Some((r.service.unwrap_or_default(), r.instrument, r.mode, a))
-            })
-            .collect(),
-    };
+    let parts = super::reports::rolled(app, f, &instruments, Part::Aggregate).await?;
     let mut groups: BTreeMap<(Option<FftSetting>, String, &'static str), InstrumentAggregate> =
         BTreeMap::new();
     let mut counted = 0;
-    for (service, instrument, mode, a) in parts {
+    for (k, a) in parts {
+        let (service, instrument, mode, a) = (k.service, k.instrument, k.mode, a.aggregate);
         if !app
             .instruments
             .get(&instrument)

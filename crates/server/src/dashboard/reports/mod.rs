@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `filter` | the query string of a report page, checked against the member of staff's roles; the filter form |
 //! | `calendar` | dates in filters (`YYYY-MM-DD`), month labels |
-//! | `rows` | a filter as the store's selection of responses (the SQL is in `chorus-store`) |
+//! | `rows` | a filter as the store's selection of responses, and the rollups it covers (the SQL is in `chorus-store`) |
 //! | `aggregates` | the core's aggregates in all, per month, per service and per instrument |
 //! | `format` | published figures as HTML and words |
 //! | `overview`, `fft`, `i_statements`, `decisions` | one page each |
@@ -38,7 +38,7 @@ pub use filter::{Filter, FilterQuery, MAX_SERVICES_SHOWN, check_filter, filter_f
 pub use format::{count, mean, pct};
 pub use i_statements::i_statements_page;
 pub use overview::overview;
-pub use rows::{load, selection};
+pub use rows::{rolled, selection};
 
 use super::auth::{Role, Staff};
 pub use super::templates::{PageError, PageResult};

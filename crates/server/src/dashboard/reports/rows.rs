@@ -1,6 +1,9 @@
-//! A report filter as the store's [`Selection`] of responses.
+//! A report filter as the store's [`Selection`] of responses, and the rollups it covers.
 
-use chorus_store::{Row, RowQuery, Selection};
+use chorus_store::{
+    Selection,
+    rollup::{Part, Rolled, RollupKey},
+};
 
 use super::{Filter, calendar::parse_date};
 use crate::state::AppState;
@@ -27,9 +30,16 @@ pub fn selection(f: &Filter, instruments: &[String]) -> Selection {
     }
 }
 
-/// Every response matching `f` among `instruments`, oldest first, scores only.
-pub async fn load(app: &AppState, f: &Filter, instruments: &[String]) -> anyhow::Result<Vec<Row>> {
-    RowQuery::new(&selection(f, instruments), false)
-        .all(&app.store)
-        .await
+/// The rollups of the responses `f` covers among `instruments`, `part` of each parsed. A
+/// report's filter is whole days with no tag or search, so rollups always answer it.
+pub async fn rolled(
+    app: &AppState,
+    f: &Filter,
+    instruments: &[String],
+    part: Part,
+) -> anyhow::Result<Vec<(RollupKey, Rolled)>> {
+    app.store
+        .rollups(&selection(f, instruments), part)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a report filter is whole days, which rollups answer"))
 }
