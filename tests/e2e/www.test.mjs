@@ -15,10 +15,10 @@ const root = resolve(import.meta.dirname, "../..");
 const WIDGETS = ["chorus-fft", "chorus-form", "chorus-decision-aid"];
 const PAGES = [
   "/", "/feedback.html", "/decision-aid.html", "/decision-aid-statins.html", "/cy.html", "/csp.html", "/nhsuk.html",
-  "/playground.html", "/snippets.html",
+  "/playground.html", "/snippets.html", "/author.html",
   "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html",
 ];
-const AXE_HERE = new Set(["/cy.html", "/snippets.html", "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html"]);
+const AXE_HERE = new Set(["/cy.html", "/snippets.html", "/author.html", "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html"]);
 // Every token the widget stylesheet reads or sets (the bare "--chorus-*" of its comment aside).
 const TOKENS = [...new Set(readFileSync(join(root, "crates/widgets/css/chorus.css"), "utf8").match(/--chorus-[a-z][a-z0-9-]*/g))].sort();
 
@@ -63,7 +63,7 @@ test("every page loads cleanly, passes axe, links to the tools and docs, and fit
     await widgetsReady(page);
     if (path !== "/nhsuk.html") {
       // The shared navigation reaches the tools and every docs page.
-      for (const href of ["/playground.html", "/snippets.html", "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html"]) {
+      for (const href of ["/playground.html", "/snippets.html", "/author.html", "/docs/web-teams.html", "/docs/designers.html", "/docs/experience-teams.html", "/docs/operators.html", "/docs/api.html"]) {
         assert.equal(await page.locator(`nav a[href="${href}"]`).count(), 1, `${path}: nav link to ${href}`);
       }
       assert.equal(await page.locator('nav a[aria-current="page"]').count(), 1, `${path}: the current page is marked in the nav`);

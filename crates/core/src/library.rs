@@ -64,6 +64,16 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("sure", include_str!("../instruments/sure.json")),
 ];
 
+/// (id, JSON) of earlier versions of built-in instruments, still accepted and scored: a
+/// response a patient began (or queued offline) on the old version before an upgrade is
+/// stored and scored by the version it was written for, and the upgrade test rescores stored
+/// rows with them. Reports count each version under its own rollup key. A version here is
+/// never served to new patients: `SOURCES` holds the current one.
+pub const EARLIER: &[(&str, &str)] = &[(
+    "aid-knee-pain",
+    include_str!("../instruments/earlier/aid-knee-pain-v1.json"),
+)];
+
 /// Every built-in instrument. The tests prove each parses and validates, so a failure here is
 /// a build defect, not user input: such entries are skipped rather than panicking.
 pub fn all() -> Vec<Instrument> {
@@ -82,6 +92,33 @@ pub fn get(id: &str) -> Option<Instrument> {
         .and_then(|(_, json)| Instrument::from_json(json).ok())
 }
 
+/// Every earlier version of the built-in instruments (see [`EARLIER`]).
+pub fn earlier() -> Vec<Instrument> {
+    EARLIER
+        .iter()
+        .filter_map(|(_, json)| Instrument::from_json(json).ok())
+        .collect()
+}
+
+/// Every version of the built-in instrument with this id, the current one first (empty for an
+/// unknown id).
+pub fn versions(id: &str) -> Vec<Instrument> {
+    get(id)
+        .into_iter()
+        .chain(earlier().into_iter().filter(|i| i.id == id))
+        .collect()
+}
+
+/// The built-in instrument with this id at this version: the current one, or an earlier one
+/// still accepted (see [`EARLIER`]).
+pub fn get_version(id: &str, version: u32) -> Option<Instrument> {
+    get(id).filter(|i| i.version == version).or_else(|| {
+        earlier()
+            .into_iter()
+            .find(|i| i.id == id && i.version == version)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +132,21 @@ mod tests {
             crate::aid::load(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
         }
         assert_eq!(all().len(), SOURCES.len());
+    }
+
+    #[test]
+    fn every_earlier_version_is_valid_and_older_than_the_current_one() {
+        for (id, json) in EARLIER {
+            let i = Instrument::from_json(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
+            assert_eq!(&i.id, id);
+            crate::aid::load(json).unwrap_or_else(|p| panic!("{id}: {p:#?}"));
+            let current = get(id).unwrap_or_else(|| panic!("{id}: no current version"));
+            assert!(i.version < current.version, "{id} v{}", i.version);
+            assert_eq!(get_version(id, i.version).as_ref(), Some(&i));
+            assert_eq!(get_version(id, current.version), Some(current));
+        }
+        assert_eq!(earlier().len(), EARLIER.len());
+        assert_eq!(get_version("aid-knee-pain", 99), None);
     }
 
     #[test]

@@ -251,25 +251,16 @@ fn definition_problems_count_against_their_criteria_and_probabilities_need_outco
 #[cfg(feature = "library")]
 #[test]
 fn shipped_aids_pass_every_lint() {
-    // The one lint left, on purpose: the knee-pain aid has no watchful-waiting option. Adding
-    // one changes what its stored version-1 responses score (their lean), which the upgrade
-    // test refuses; it needs a version 2 beside version 1, and the library holds one version
-    // of each instrument. Until then this lint, and only this one, is expected.
-    let known =
-        |id: &str, code: LintCode| id == "aid-knee-pain" && code == LintCode::NoWaitingOption;
     let mut aids = 0;
     let mut found = Vec::new();
-    let mut expected = 0;
     for (id, json) in chorus_core::library::SOURCES {
         let c = check(json, Date::parse("2026-12-01"));
         let Some(a) = &c.assessment else { continue };
         aids += 1;
         assert!(c.problems.is_empty(), "{id}: {:#?}", c.problems);
-        expected += c.lints.iter().filter(|l| known(id, l.code)).count();
         found.extend(
             c.lints
                 .iter()
-                .filter(|l| !known(id, l.code))
                 .map(|l| format!("{id} {} {:?} {}", l.path, l.code, l.message)),
         );
         if c.lints.is_empty() {
@@ -277,9 +268,5 @@ fn shipped_aids_pass_every_lint() {
         }
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
-    assert_eq!(
-        expected, 1,
-        "the knee-pain aid's known lint is still there (else remove it here)"
-    );
     assert!(aids >= 3, "{aids} aids");
 }

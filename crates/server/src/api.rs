@@ -318,6 +318,49 @@ pub struct StaffEntry {
     pub received_at: Option<String>,
 }
 
+/// The body of a JSON request as text: refused (with the code a web team can act on) when it
+/// is not sent as `application/json`, is over `limit` bytes (`what` names it in the message)
+/// or is not UTF-8. Checked before parsing so each error names its own problem.
+pub async fn json_text(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    what: &str,
+) -> Result<String, ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
+            format!("send {what} as JSON with Content-Type: application/json"),
+        ));
+    }
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::BodyTooLarge,
+            format!("{what} may be at most {limit} bytes"),
+        )
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidJson,
+            format!(
+                "the body is not valid UTF-8 (at byte {}); send JSON encoded as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 /// `POST /api/v1/responses`.
 #[utoipa::path(
     post,
@@ -360,39 +403,7 @@ pub async fn post_response(
     if limited && let Err(hit) = app.limits.check_ip(ip) {
         return Ok(rate_limited(&app, hit));
     }
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json_type {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::UnsupportedMediaType,
-            "send the response as JSON with Content-Type: application/json",
-        ));
-    }
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Code::BodyTooLarge,
-            format!("a response may be at most {BODY_LIMIT} bytes"),
-        )
-    })?;
-    // Checked first so the error names the problem ("invalid unicode code point" otherwise).
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            Code::InvalidJson,
-            format!(
-                "the body is not valid UTF-8 (at byte {}); send JSON encoded as UTF-8",
-                e.valid_up_to()
-            ),
-        )
-    })?;
+    let text = &json_text(&headers, body, BODY_LIMIT, "a response").await?;
     let submission: Submission = serde_json::from_str(text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -529,7 +540,7 @@ pub async fn post_response(
             format!("site \"{}\" does not collect \"{}\"", site.id, r.instrument),
         ));
     }
-    let Some(instrument) = app.instruments.get(&r.instrument) else {
+    let Some(instrument) = app.instrument(&r.instrument, r.version) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             Code::UnknownInstrument,

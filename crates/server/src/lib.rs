@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod author;
 pub mod backup;
 pub mod cached;
 pub mod channels;
@@ -76,6 +77,7 @@ pub fn router(state: Arc<AppState>, paths: Paths) -> Router {
         .route("/v1/instruments", get(api::list_instruments))
         .route("/v1/instruments/{id}", get(api::get_instrument))
         .route("/v1/results/{site}", get(results::results_json))
+        .route("/v1/check", post(author::post_check))
         .route("/v1/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
         // A slow client must not hold a connection for ever. If the timeout fires while a

@@ -383,25 +383,23 @@ async fn main() -> anyhow::Result<()> {
             println!("{}: schema is up to date", redact_url(&database));
         }
         Command::Score { instrument, file } => {
-            let inst = match chorus_core::library::get(&instrument) {
-                Some(i) => i,
-                None => {
-                    let text = std::fs::read_to_string(&instrument).map_err(|_| {
-                        anyhow::anyhow!(
-                            "\"{instrument}\" is neither a built-in instrument nor a readable file"
-                        )
-                    })?;
-                    chorus_core::Instrument::from_json(&text).map_err(|p| {
-                        anyhow::anyhow!(
-                            "{instrument}: {}",
-                            p.iter()
-                                .map(|p| format!("{} {}", p.path, p.message))
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        )
-                    })?
-                }
-            };
+            let mut versions = chorus_core::library::versions(&instrument);
+            if versions.is_empty() {
+                let text = std::fs::read_to_string(&instrument).map_err(|_| {
+                    anyhow::anyhow!(
+                        "\"{instrument}\" is neither a built-in instrument nor a readable file"
+                    )
+                })?;
+                versions.push(chorus_core::Instrument::from_json(&text).map_err(|p| {
+                    anyhow::anyhow!(
+                        "{instrument}: {}",
+                        p.iter()
+                            .map(|p| format!("{} {}", p.path, p.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                })?);
+            }
             let input = std::fs::File::open(&file)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let lines =
@@ -409,7 +407,7 @@ async fn main() -> anyhow::Result<()> {
             let bar = chorus_server::offline::progress(Some(lines), "scoring");
             let stdout = std::io::stdout().lock();
             let summary = chorus_server::offline::score_jsonl(
-                &inst,
+                &versions,
                 BufReader::new(input),
                 std::io::BufWriter::new(stdout),
                 std::io::stderr(),

@@ -36,8 +36,13 @@ pub struct ScoreSummary {
 /// Score each line (a response JSON) with the core, writing one score report JSON per line to
 /// `out`, in input order. A bad line is reported on `errors` with its line number and written
 /// to `out` as `null`, so output line N always belongs to input line N.
+///
+/// `versions` are the instrument's versions, current first (see
+/// `chorus_core::library::versions`): each line is scored by the version it names, as the
+/// server stored it; a version not among them is validated against the first, which refuses it
+/// with both versions named.
 pub fn score_jsonl(
-    instrument: &Instrument,
+    versions: &[Instrument],
     input: impl BufRead,
     mut out: impl Write,
     mut errors: impl Write,
@@ -53,8 +58,13 @@ pub fn score_jsonl(
         let parsed = serde_json::from_str::<Response>(&line)
             .map_err(|e| e.to_string())
             .and_then(|r| {
+                let instrument = versions
+                    .iter()
+                    .find(|i| i.version == r.version)
+                    .or(versions.first())
+                    .ok_or("no instrument to score by")?;
                 validate_response(instrument, &r)
-                    .map(|_| r)
+                    .map(|_| (instrument, r))
                     .map_err(|errs| {
                         errs.iter()
                             .map(|e| e.message.clone())
@@ -63,7 +73,7 @@ pub fn score_jsonl(
                     })
             });
         match parsed {
-            Ok(r) => {
+            Ok((instrument, r)) => {
                 serde_json::to_writer(&mut out, &score(instrument, &r))?;
                 summary.scored += 1;
             }

@@ -14,7 +14,7 @@ use utoipa::OpenApi;
         description = "Receive patient feedback and shared-decision responses from Chorus widgets; list instruments.",
         version = "1"
     ),
-    paths(crate::api::post_response, crate::api::post_withdrawal, crate::api::list_instruments, crate::api::get_instrument, crate::results::results_json),
+    paths(crate::api::post_response, crate::api::post_withdrawal, crate::api::list_instruments, crate::api::get_instrument, crate::author::post_check, crate::results::results_json),
     components(schemas(crate::api::Submission, crate::api::Receipt, crate::api::WithdrawalRequest, crate::api::Withdrawn, crate::api::ErrorBody, crate::api::ErrorDetail)),
     tags((name = "responses", description = "Submitting responses"), (name = "instruments", description = "Instrument definitions"), (name = "results", description = "Published results (you said, we did)"))
 )]

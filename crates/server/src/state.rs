@@ -9,8 +9,11 @@ use crate::{cached::CachedJson, config, metrics, ratelimit, store};
 
 /// Shared state of the running server.
 pub struct AppState {
-    /// Instruments by id.
+    /// Instruments by id: the current version of each, the one served to new patients.
     pub instruments: BTreeMap<String, Instrument>,
+    /// Earlier versions still accepted and scored, by (id, version): see
+    /// `chorus_core::library::EARLIER` and [`AppState::instrument`].
+    pub earlier: BTreeMap<(String, u32), Instrument>,
     /// Storage.
     pub store: store::Store,
     /// Counters for `/metrics`.
@@ -60,6 +63,10 @@ impl AppState {
                 })
                 .collect(),
             instruments,
+            earlier: chorus_core::library::earlier()
+                .into_iter()
+                .map(|i| ((i.id.clone(), i.version), i))
+                .collect(),
             store,
             text: crate::classify::TextState::new(&config),
             metrics: metrics::Metrics::default(),
@@ -72,6 +79,23 @@ impl AppState {
             config,
             site_settings: Default::default(),
         }
+    }
+
+    /// The instrument a response names, at the version it names: the current one, or an
+    /// earlier version still accepted (a patient who began before an upgrade, or whose answers
+    /// waited offline, is scored by the version they answered). `None` for an unknown id; an
+    /// unknown version of a known id gives the current one, which the core's validation then
+    /// refuses with a message naming both versions.
+    pub fn instrument(&self, id: &str, version: u32) -> Option<&Instrument> {
+        let current = self.instruments.get(id)?;
+        if current.version == version {
+            return Some(current);
+        }
+        Some(
+            self.earlier
+                .get(&(id.to_string(), version))
+                .unwrap_or(current),
+        )
     }
 
     /// The site with this id, as in force now: the file's settings with those saved in the

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 mod common;
 
-use common::{Backend, TestDb, rand_suffix};
+use common::{Backend, TestDb, rand_suffix, vector_instrument};
 
 /// A router over a fresh database, or `None` (with a printed reason) when the backend is not
 /// available here.
@@ -462,9 +462,9 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
         Default::default();
     for (n, c) in vectors.iter().enumerate() {
         let id = c["instrument"].as_str().unwrap();
-        let inst = chorus_core::library::get(id).unwrap();
+        let inst = vector_instrument(c);
         let response: chorus_core::Response = serde_json::from_value(json!({
-            "instrument": id, "version": 1, "idempotency_key": format!("vector-{n:06}"), "answers": c["answers"]}))
+            "instrument": id, "version": inst.version, "idempotency_key": format!("vector-{n:06}"), "answers": c["answers"]}))
         .unwrap();
         if chorus_core::validate_response(&inst, &response).is_err() {
             continue; // partial responses: the API rejects them, the core still scores them

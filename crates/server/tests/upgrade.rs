@@ -91,8 +91,11 @@ async fn check_everything_kept(store: &Store, snapshot: &Value, what: &str) {
     for r in &rows {
         let id: i64 = r.get(0);
         let instrument: String = r.get(1);
-        let def = chorus_core::library::get(&instrument)
-            .unwrap_or_else(|| panic!("{what}: response {id}: no instrument {instrument}"));
+        // Scored by the version it was written for (an earlier one is kept for that).
+        let version = u32::try_from(r.get::<i64, _>(2)).unwrap();
+        let def = chorus_core::library::get_version(&instrument, version).unwrap_or_else(|| {
+            panic!("{what}: response {id}: no instrument {instrument} v{version}")
+        });
         let response: chorus_core::Response = serde_json::from_value(serde_json::json!({
             "instrument": instrument,
             "version": r.get::<i64, _>(2),

@@ -26,6 +26,7 @@
 //! | `templates` | page layout, forms, the stylesheet; `PageError`, what a handler answers when it draws no page of its own |
 
 pub mod actions;
+pub mod aid_review;
 pub mod audit;
 pub mod audit_page;
 pub mod auth;

@@ -334,3 +334,17 @@ pub fn pg_admin(rt: &tokio::runtime::Runtime, url: &str, sql: &str) {
         pool.close().await;
     })
 }
+
+/// A shared scoring vector's library instrument, at the version the case names (else the
+/// current one).
+#[allow(dead_code)] // only the tests that read the core's vectors use it
+pub fn vector_instrument(case: &serde_json::Value) -> chorus_core::Instrument {
+    let id = case["instrument"]
+        .as_str()
+        .expect("a library instrument id");
+    match case["version"].as_u64() {
+        Some(v) => chorus_core::library::get_version(id, u32::try_from(v).unwrap()),
+        None => chorus_core::library::get(id),
+    }
+    .unwrap_or_else(|| panic!("no library instrument {id} at {}", case["version"]))
+}

@@ -77,8 +77,11 @@ pub async fn decisions_page(
                 .is_some_and(|i| i.scoring == Scoring::DecisionAid)
         })
         .collect();
+    let overdue =
+        crate::dashboard::aid_review::overdue(&app, crate::dashboard::aid_review::today());
     let body = html! {
         h1 { "Decision aids and shared decisions" }
+        (crate::dashboard::aid_review::warning(&overdue))
         (form)
         @if a.total.responses == 0 {
             p { "No responses match this filter." }

@@ -35,8 +35,11 @@ pub async fn overview(State(app): State<Arc<AppState>>, staff: Staff) -> PageRes
             per_site.push((site.clone(), *role, counts));
         }
     }
+    let overdue =
+        crate::dashboard::aid_review::overdue(&app, crate::dashboard::aid_review::today());
     let body = html! {
         h1 { "Patient feedback" }
+        (crate::dashboard::aid_review::warning(&overdue))
         @if per_site.is_empty() {
             p { "Your account has no role on any site yet. Ask an administrator for your trust." }
         }
