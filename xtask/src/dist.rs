@@ -181,7 +181,8 @@ pub fn build(wasm: &Wasm, b: &Build) -> anyhow::Result<Vec<Entry>> {
             &serde_json::to_string(&sri(&wasm_bytes))?,
         )
         .replace("__CHORUS_CSS__", &serde_json::to_string(&minify_css(&css))?)
-        .replace("__CHORUS_LOCALES__", &serde_json::to_string(&pins)?);
+        .replace("__CHORUS_LOCALES__", &serde_json::to_string(&pins)?)
+        .replace("__CHORUS_PRERENDER__", &prerender(&widgets)?);
     let js = format!(
         "/*! Chorus {} — patient feedback widgets. https://github.com/chorus-nhs/chorus */\n(function () {{\n\"use strict\";\n{glue}\n{loader}\n}})();\n",
         env!("CARGO_PKG_VERSION")
@@ -557,4 +558,41 @@ fn minify_css(css: &str) -> String {
 #[allow(dead_code)]
 pub fn pkg_dir() -> PathBuf {
     root().join("pkg")
+}
+
+/// The standard FFT's first screen for the loader (`crates/widgets/prerender/fft.json`), compact.
+/// It is the app's own markup, written by `tests/e2e/prerender.test.mjs` (run it with
+/// `CHORUS_UPDATE_PRERENDER=1` after changing how the FFT is drawn) and checked by it against
+/// the app on every test run. Refused here if it is for another version of the FFT or its
+/// answers are not the core's, so a stale first screen cannot ship.
+fn prerender(widgets: &Path) -> anyhow::Result<String> {
+    let file = widgets.join("prerender/fft.json");
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&file)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let fft = chorus_core::Instrument::from_json(chorus_core::FFT_JSON)
+        .map_err(|p| anyhow::anyhow!("fft.json: {p:?}"))?;
+    anyhow::ensure!(
+        v["version"] == fft.version,
+        "{}: made for FFT version {}, but fft.json is version {}: run tests/e2e/prerender.test.mjs with CHORUS_UPDATE_PRERENDER=1",
+        file.display(),
+        v["version"],
+        fft.version
+    );
+    let ids: Vec<&str> = v["items"]["fft"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    anyhow::ensure!(
+        ids == chorus_core::aggregate::FFT_ANSWER_IDS,
+        "{}: its FFT answers {ids:?} are not the core's",
+        file.display()
+    );
+    for lang in ["en", "cy"] {
+        anyhow::ensure!(
+            v[lang].is_array() || v[lang].is_null(),
+            "{}: \"{lang}\" must be the screen's nodes or null",
+            file.display()
+        );
+    }
+    Ok(v.to_string())
 }

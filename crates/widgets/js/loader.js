@@ -10,6 +10,11 @@ const css = __CHORUS_CSS__;
 // Locales fetched on demand, not in the bundle: tag -> [file, SRI hash] (see `cargo xtask dist`).
 const LOCALES = __CHORUS_LOCALES__;
 const fetchedLocales = {};
+// The standard FFT's first screen, as the app draws it (`crates/widgets/prerender/fft.json`,
+// written from the app's own markup and checked against it by tests/e2e/prerender.test.mjs):
+// drawn the moment a plain <chorus-fft> connects, before the module has arrived, then taken
+// over by the app. null: none in this build.
+const PRERENDER = __CHORUS_PRERENDER__;
 let sheet = null;
 let ready = null;
 
@@ -40,12 +45,146 @@ function boot() {
 }
 boot();
 
+// Attributes that do not change the FFT's first screen: an element with any other (about-you,
+// kiosk, an inline instrument…) waits for the app, as does a language the file has no screen for.
+const PLAIN = ["site", "service", "endpoint", "locale", "mode", "id", "class", "style", "lang", "dir", "hidden", "title", "slot", "fallback-href", "fallback-phone"];
+
+function prerenderable(el, lang) {
+  if (!PRERENDER || el.localName !== "chorus-fft" || !PRERENDER[lang]) return false;
+  const instrument = el.getAttribute("instrument");
+  if (instrument !== null && instrument !== "fft") return false;
+  if (el.querySelector(":scope > script[type='application/json']")) return false;
+  return el.getAttributeNames().every((a) => PLAIN.includes(a) || a.startsWith("data-") || a.startsWith("aria-"));
+}
+
+// The node a tree entry stands for: text, or [tag, [[name, value]…], ...children]. Built with
+// the DOM (no HTML strings), so it runs where Trusted Types are enforced.
+function build(n) {
+  if (typeof n === "string") return document.createTextNode(n);
+  const [tag, attrs, ...children] = n;
+  const e = document.createElement(tag);
+  for (const [k, v] of attrs) e.setAttribute(k, v);
+  e.append(...children.map(build));
+  return e;
+}
+
+// The key and shape of the app's own draft (`send::draft` in crates/widgets/src/send.rs), so an
+// answer given to the first screen is kept, as the app keeps it, even if the module is slow or
+// the page removes the element, and the app starts from it.
+function draftKey(el) {
+  const a = (n) => el.getAttribute(n) ?? "";
+  return `chorus:draft:${el.localName}:${a("site")}:${a("service")}:${a("instrument")}:${el.id}`;
+}
+
+function storage() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+// What the first screen holds: {item: option id or text}.
+function answersOf(screen) {
+  const out = {};
+  for (const [item, options] of Object.entries(PRERENDER.items)) {
+    const radios = [...screen.querySelectorAll(`input[type=radio][name="q-${item}"]`)];
+    const i = radios.findIndex((r) => r.checked);
+    if (i >= 0 && options[i]) out[item] = options[i];
+  }
+  for (const t of screen.querySelectorAll("textarea[id^='q-']")) if (t.value) out[t.id.slice(2)] = t.value;
+  return out;
+}
+
+// Draw the first screen into `box`, with any kept draft on it; keep what the patient does. Returns
+// a function that hands it all to the app's screen (answers, text, focus, a press of Send) and
+// takes it away, or null when there is a kept draft past the first page (the app knows best).
+function drawFirstScreen(el, lang, box) {
+  const store = storage();
+  const key = draftKey(el);
+  let kept = null;
+  try {
+    kept = JSON.parse(store?.getItem(key) ?? "null");
+  } catch {}
+  if (kept && (kept.v !== PRERENDER.version || kept.p !== 0)) return null;
+  box.replaceChildren(...PRERENDER[lang].map(build));
+  box.setAttribute("data-chorus-prerender", "");
+  for (const [item, options] of Object.entries(PRERENDER.items)) {
+    box.querySelectorAll(`input[type=radio][name="q-${item}"]`).forEach((r, i) => {
+      if (kept?.a?.[item] === options[i]) r.checked = true;
+    });
+  }
+  for (const t of box.querySelectorAll("textarea[id^='q-']")) {
+    const v = kept?.a?.[t.id.slice(2)];
+    if (typeof v === "string") t.value = v;
+  }
+  const keep = () => {
+    try {
+      store?.setItem(key, JSON.stringify({ p: 0, v: PRERENDER.version, a: answersOf(box) }));
+    } catch {}
+  };
+  box.addEventListener("change", keep);
+  box.addEventListener("input", keep);
+  let sendPressed = false;
+  box.addEventListener("submit", (e) => {
+    e.preventDefault();
+    sendPressed = true;
+  });
+  return (app, shadow) => {
+    const focused = shadow.activeElement && box.contains(shadow.activeElement) ? shadow.activeElement : null;
+    const answers = answersOf(box);
+    for (const [item, options] of Object.entries(PRERENDER.items)) {
+      const i = options.indexOf(answers[item]);
+      const twin = i >= 0 && app.querySelectorAll(`input[type=radio][name="q-${item}"]`)[i];
+      if (twin && !twin.checked) twin.click();
+    }
+    for (const t of app.querySelectorAll("textarea[id^='q-']")) {
+      const v = answers[t.id.slice(2)];
+      if (v !== undefined && t.value !== v) {
+        t.value = v;
+        t.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
+      }
+    }
+    // One step, no frame between: the first screen goes as the app's identical one appears.
+    box.remove();
+    app.hidden = false;
+    if (focused && focused.id) {
+      const twin = app.querySelector(`#${CSS.escape(focused.id)}`);
+      if (twin) {
+        twin.focus({ preventScroll: true });
+        if (twin.setSelectionRange && focused.selectionStart != null) twin.setSelectionRange(focused.selectionStart, focused.selectionEnd);
+      }
+    }
+    if (sendPressed) app.querySelector("button[type=submit]")?.click();
+  };
+}
+
+// Resolves once the app has drawn its form into `app` (at once, for the built-in FFT).
+function drawn(app) {
+  if (app.querySelector("form")) return Promise.resolve();
+  return new Promise((resolve) => {
+    const o = new MutationObserver(() => {
+      if (app.querySelector("form")) {
+        o.disconnect();
+        resolve();
+      }
+    });
+    o.observe(app, { childList: true, subtree: true });
+    // Whatever the app drew instead (an error, say) is shown rather than kept waiting.
+    setTimeout(() => {
+      o.disconnect();
+      resolve();
+    }, 3000);
+  });
+}
+
 // Constructable stylesheets reach the shadow root with no inline style attribute and no
 // second request, so the widget works under `style-src 'self'`.
 function styles() {
   if (!sheet) {
     sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
+    // The app's screen waits hidden while the first screen is on show.
+    sheet.replaceSync(`${css}.chorus-app[hidden]{display:none!important}`);
   }
   return sheet;
 }
@@ -118,11 +257,28 @@ class ChorusElement extends HTMLElement {
     root.setAttribute("part", "root");
     root.className = "chorus-root";
     // The app's own box: the root resets what the page pushes in, the app sizes from it.
-    const app = document.createElement("div");
+    let app = document.createElement("div");
     app.className = "chorus-app";
     root.append(app);
     shadow.replaceChildren(fallback, root);
     const state = (this._chorus = { handle: null, gone: false, observer: null });
+    // The standard FFT is drawn at once; the app takes it over when it starts (see above).
+    const lang = language(this);
+    let takeOver = null;
+    if (prerenderable(this, lang)) {
+      takeOver = drawFirstScreen(this, lang, app);
+      if (takeOver) {
+        root.setAttribute("lang", lang);
+        root.setAttribute("dir", "ltr");
+        fallback.remove();
+        const first = app;
+        app = document.createElement("div");
+        app.className = "chorus-app";
+        app.hidden = true;
+        root.append(app);
+        state.first = first;
+      }
+    }
     const failed = (err) => {
       if (state.gone) return;
       console.error(
@@ -135,14 +291,16 @@ class ChorusElement extends HTMLElement {
       p.textContent = FAILED[lang];
       root.setAttribute("lang", lang);
       root.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
+      if (state.first) state.first.remove();
+      app.hidden = false;
       app.replaceChildren(p);
       // The apology first, then the web team's own content.
       shadow.append(fallback);
       this.dispatchEvent(new CustomEvent("chorus:error", { bubbles: true, composed: true, detail: { code: "load_failed" } }));
     };
     // Both at once: the module and, if this element's language is not in the bundle, its words.
-    const words = localeStrings(language(this));
-    boot().then(() => words).then(() => {
+    const words = localeStrings(lang);
+    boot().then(() => words).then(async () => {
       if (state.gone) return;
       try {
         state.handle = wasm_bindgen.mount(this.localName, app, this);
@@ -151,6 +309,12 @@ class ChorusElement extends HTMLElement {
         return;
       }
       fallback.remove();
+      if (takeOver) {
+        await drawn(app);
+        if (state.gone) return;
+        takeOver(app, shadow);
+        state.first = null;
+      }
       // A locale fetched on demand (a draft): mark what is still English.
       if (!["en", "cy"].includes(root.getAttribute("lang"))) {
         markEnglish(root);
