@@ -117,12 +117,16 @@ function probe({ want, app }) {
       return !!item && item.classList.contains("sd-item--checked");
     },
     chorus: (input) => {
+      // The widget's radios carry no value: an answer is its place among its question's radios
+      // (the FFT's answers in the core's order), kept in the widget's draft once taken.
+      const ids = ["very_good", "good", "neither", "poor", "very_poor", "dont_know"];
+      const answer = ids[[...input.getRootNode().querySelectorAll(`input[type=radio][name="${input.name}"]`)].indexOf(input)];
       for (let k = 0; k < sessionStorage.length; k++) {
         const key = sessionStorage.key(k);
         if (!key.startsWith("chorus:draft:")) continue;
         try {
           const answers = JSON.parse(sessionStorage.getItem(key)).a || {};
-          if (Object.values(answers).includes(input.value)) return true;
+          if (Object.values(answers).includes(answer)) return true;
         } catch {}
       }
       return false;
