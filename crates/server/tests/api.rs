@@ -901,19 +901,22 @@ async fn retention_deletes_only_old_responses_of_configured_sites(
     post(&app, &fft("retain-000001", "good", "")).await;
     post(&app, &fft("retain-000002", "poor", "")).await;
     // Backdate one response by three years, and one of an unconfigured site likewise.
-    sqlx::query("UPDATE responses SET received_at = $1 WHERE idempotency_key = $2")
-        .bind("2020-01-01T00:00:00.000Z")
-        .bind("retain-000001")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE responses SET received_at = $1, site = $2 WHERE idempotency_key = $3")
-        .bind("2020-01-01T00:00:00.000Z")
-        .bind("retired-site")
-        .bind("retain-000002")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1 WHERE idempotency_key = $2",
+        &["2020-01-01T00:00:00.000Z".into(), "retain-000001".into()],
+    )
+    .await;
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1, site = $2 WHERE idempotency_key = $3",
+        &[
+            "2020-01-01T00:00:00.000Z".into(),
+            "retired-site".into(),
+            "retain-000002".into(),
+        ],
+    )
+    .await;
     post(&app, &fft("retain-000003", "good", "")).await;
     assert_eq!(chorus_server::apply_retention(&state).await, 1);
     let left: Vec<String> =

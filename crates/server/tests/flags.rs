@@ -22,7 +22,6 @@ use axum::{
 use chorus_server::{AppState, Paths, router, store::Store};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use sqlx::Row;
 use tower::ServiceExt;
 
 #[allow(dead_code)]
@@ -360,25 +359,20 @@ async fn a_flagged_comment_reaches_the_smtp_server_and_the_webhook(backend: Back
     }
 
     // In the review queue's tables, and audited.
-    let kinds: Vec<String> =
-        sqlx::query("SELECT kind FROM comment_flags WHERE response_id = $1 ORDER BY kind")
-            .bind(id)
-            .fetch_all(state.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+    let kinds: Vec<String> = common::column(
+        &state,
+        "SELECT kind FROM comment_flags WHERE response_id = $1 ORDER BY kind",
+        &[id.into()],
+    )
+    .await;
     assert_eq!(kinds, ["abuse", "complaint"]);
     wait_for("the audit entries", 10, async || {
-        let actions: Vec<String> =
-            sqlx::query("SELECT action FROM audit_log WHERE action LIKE 'flag_%'")
-                .fetch_all(state.store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+        let actions: Vec<String> = common::column(
+            &state,
+            "SELECT action FROM audit_log WHERE action LIKE 'flag_%'",
+            &[],
+        )
+        .await;
         actions.contains(&"flag_emailed".to_string())
             && actions.contains(&"flag_webhook_sent".to_string())
     })
@@ -430,21 +424,21 @@ async fn with_both_channels_down_the_receipt_is_immediate_and_the_failure_audite
     assert!(took < Duration::from_secs(2), "the receipt waited {took:?}");
     let id = receipt["id"].as_i64().unwrap();
     wait_for("both failures in the audit log", 30, async || {
-        let n: i64 =
-            sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'flag_notify_failed'")
-                .fetch_one(state.store.pool())
-                .await
-                .unwrap()
-                .get(0);
+        let n: i64 = common::value(
+            &state,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'flag_notify_failed'",
+            &[],
+        )
+        .await;
         n == 2
     })
     .await;
-    let flagged: i64 = sqlx::query("SELECT COUNT(*) FROM comment_flags WHERE response_id = $1")
-        .bind(id)
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let flagged: i64 = common::value(
+        &state,
+        "SELECT COUNT(*) FROM comment_flags WHERE response_id = $1",
+        &[id.into()],
+    )
+    .await;
     assert_eq!(flagged, 2, "the flags are kept for the review queue");
     db.remove(state).await;
 }
