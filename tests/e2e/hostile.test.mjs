@@ -14,6 +14,20 @@ import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./s
 const FIXTURES = join(import.meta.dirname, "fixtures");
 useServerAndBrowser();
 
+/** The body the hold-out fixtures share (`fixtures/body.html`, from its `<body>` on). */
+const BODY = readFileSync(join(FIXTURES, "body.html"), "utf8").replace(/^[^]*?(?=<body>)/, "");
+
+/**
+ * A fixture page as served: a page with a body of its own as it is; else its head, then the
+ * shared body with the fixture's lines after its head (if any) in place of the intro.
+ */
+function fixture(name) {
+  const own = readFileSync(join(FIXTURES, name), "utf8");
+  if (own.includes("<body")) return own;
+  const [head, intro] = own.split("</head>\n");
+  return `${head}</head>\n${BODY.replace("    <!-- intro -->\n", intro)}`;
+}
+
 /** Open a fixture as `${server}/hold-out/<name>` (same origin as the bundle and the API). */
 async function open(context, name, { ready = true } = {}) {
   const page = await context.newPage();
@@ -28,7 +42,7 @@ async function open(context, name, { ready = true } = {}) {
   await page.route(`${server.url}/hold-out/*`, (route) =>
     route.fulfill({
       contentType: "text/html; charset=utf-8",
-      body: readFileSync(join(FIXTURES, basename(new URL(route.request().url()).pathname))),
+      body: fixture(basename(new URL(route.request().url()).pathname)),
     }),
   );
   await page.goto(`${server.url}/hold-out/${name}`);
@@ -156,7 +170,7 @@ test("a patient's larger default font size still enlarges the widget", async () 
   await cdp.send("Page.enable");
   await cdp.send("Page.setFontSizes", { fontSizes: { standard: 24, fixed: 20 } });
   await page.route(`${server.url}/hold-out/*`, (route) =>
-    route.fulfill({ contentType: "text/html; charset=utf-8", body: readFileSync(join(FIXTURES, "hostile.html")) }),
+    route.fulfill({ contentType: "text/html; charset=utf-8", body: fixture("hostile.html") }),
   );
   await page.goto(`${server.url}/hold-out/hostile.html`);
   await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });

@@ -120,6 +120,34 @@ export function useServerAndBrowser(setup = async () => {}) {
   });
 }
 
+/** Where a test keeps its screenshots (`CHORUS_ARTIFACTS`, else /tmp). */
+export const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
+
+/**
+ * The server and browser of `useServerAndBrowser()`, the demo site seeded small (a month of
+ * ten responses), for the dashboard's form tests. Returns the admin `seedDemo` made: its
+ * email and password are there once the setup has run.
+ */
+export function useSmallSeededDemo() {
+  const admin = {};
+  useServerAndBrowser(async () => {
+    Object.assign(admin, await seedDemo(server, { months: 1, perMonth: 10 }));
+  });
+  return admin;
+}
+
+/** A page in a new browser context 320px wide (a small phone), with script on or off. */
+export async function phonePage({ script = true } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: script, viewport: { width: 320, height: 640 } });
+  return { context, page: await context.newPage() };
+}
+
+/** The page has no WCAG 2.2 A/AA violations (axe-core) and nothing wider than the screen. */
+export async function expectAccessibleAndFits(page, what) {
+  await expectNoAxeViolations(page, what);
+  await expectFits(page, what);
+}
+
 /** The axe-core rule sets every accessibility check here runs: WCAG 2.0, 2.1 and 2.2, A and AA. */
 export const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
