@@ -32,24 +32,21 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     config.limits.request_timeout_seconds = 3;
     let state = Arc::new(AppState::new(store, config));
     // A stand-in bundle and site: what `cargo xtask dist` writes, in miniature.
-    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
-    std::fs::create_dir_all(&pkg_dir).unwrap();
-    std::fs::create_dir_all(&www_dir).unwrap();
-    for (name, bytes) in [
-        ("chorus.js", &b"console.log('chorus')"[..]),
-        ("chorus.js.br", b"brotli bytes"),
-        ("chorus.js.gz", b"gzip bytes"),
-        ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
-        ("chorus-0123456789.wasm.br", b"brotli wasm"),
-    ] {
-        std::fs::write(pkg_dir.join(name), bytes).unwrap();
-    }
+    let paths = common::stand_in_bundle(
+        &dir,
+        &[
+            ("chorus.js", b"console.log('chorus')"),
+            ("chorus.js.br", b"brotli bytes"),
+            ("chorus.js.gz", b"gzip bytes"),
+            ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
+            ("chorus-0123456789.wasm.br", b"brotli wasm"),
+        ],
+    );
     std::fs::write(
-        www_dir.join("index.html"),
+        paths.www_dir.join("index.html"),
         "<!doctype html><title>Chorus</title>",
     )
     .unwrap();
-    let paths = Paths { pkg_dir, www_dir };
     Some((router(state.clone(), paths), state, db))
 }
 
@@ -491,23 +488,7 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
     ));
     std::fs::create_dir_all(&dir).unwrap();
     for (id, (lines, api_reports)) in by_instrument {
-        let file = dir.join(format!("{id}.jsonl"));
-        std::fs::write(&file, lines.join("\n")).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
-            .args(["score", "--instrument", &id])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let cli: Vec<Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let cli = common::chorus_score(&dir, &id, &lines);
         assert_eq!(
             cli, api_reports,
             "chorus score and the API disagree on {id}"

@@ -779,11 +779,7 @@ struct Relay {
 
 impl Relay {
     fn new(target: &str) -> Relay {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = common::free_port();
         let mut relay = Relay {
             port,
             target: target.to_string(),

@@ -964,11 +964,7 @@ async fn a_body_that_stops_arriving_is_closed_after_the_idle_timeout() {
 fn the_server_with_256_descriptors_survives_300_idle_sockets() {
     use std::io::{BufRead, Read, Write};
     let dir = temp("fds");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(

@@ -77,14 +77,6 @@ impl Drop for Env {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn users() -> serde_json::Value {
     json!({
         "ann": {"email": "Ann.Admin@trust.nhs.uk", "groups": ["chorus-admins"]},
@@ -104,7 +96,7 @@ async fn start() -> Option<Env> {
             .exists(),
         "the npm package oidc-provider is not installed: run `npm ci` (or `cargo xtask setup`) at the repository root"
     );
-    let port = free_port();
+    let port = common::free_port();
     let chorus = format!("http://127.0.0.1:{port}");
     let redirect = format!("{chorus}/dashboard/oidc/callback");
     let mut provider = Command::new("node")

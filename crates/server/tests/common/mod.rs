@@ -555,3 +555,57 @@ pub fn until_stopped(
         send(key, sub.to_string());
     }
 }
+
+/// A port free on 127.0.0.1 now (the listener that found it is closed again), for a process or
+/// stand-in service a test starts.
+#[allow(dead_code)] // only the tests that start processes or stand-in services use it
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `chorus score --instrument <id>` on `lines` (one response as JSON a line, written to a file
+/// in `dir`): the reports it prints, one a line; the command must succeed.
+#[allow(dead_code)] // only the tests that compare the offline scorer use it
+pub fn chorus_score(dir: &std::path::Path, id: &str, lines: &[String]) -> Vec<serde_json::Value> {
+    let file = dir.join(format!("{id}.jsonl"));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = succeeded(
+        std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+            .args(["score", "--instrument", id])
+            .arg(&file),
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A stand-in bundle and site in `dir` (what `cargo xtask dist` writes, in miniature): `files`
+/// (name, bytes) in `pkg/`, and an empty `www/`. Returns the two folders.
+#[allow(dead_code)] // only the tests that serve the bundle use it
+pub fn stand_in_bundle(dir: &std::path::Path, files: &[(&str, &[u8])]) -> chorus_server::Paths {
+    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
+    std::fs::create_dir_all(&pkg_dir).unwrap();
+    std::fs::create_dir_all(&www_dir).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(pkg_dir.join(name), bytes).unwrap();
+    }
+    chorus_server::Paths { pkg_dir, www_dir }
+}
+
+/// The output of `command`, which must succeed (its stderr shown if it does not).
+#[allow(dead_code)] // only the tests that run commands use it
+pub fn succeeded(command: &mut std::process::Command) -> std::process::Output {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
