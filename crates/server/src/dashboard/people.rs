@@ -28,9 +28,9 @@ use crate::{AppState, users};
 /// How long an invitation link works.
 const INVITE_DAYS: i64 = 7;
 
-/// The sites `staff` administers, or the forbidden page.
+/// The sites `staff` administers, or the forbidden page (the People and audit pages').
 #[allow(clippy::result_large_err)] // as the other dashboard checks
-fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
+pub(super) fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
     let sites: Vec<String> = staff
         .roles
         .iter()
@@ -184,10 +184,10 @@ pub async fn add_person(
     headers: HeaderMap,
     Form(form): Form<AddForm>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let sites = match administered(&staff) {
+    let sites = match staff
+        .check_csrf(form.csrf.as_deref())
+        .and_then(|()| administered(&staff))
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -435,10 +435,10 @@ pub async fn person_action(
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let sites = match administered(&staff) {
+    let sites = match staff
+        .check_csrf(form.csrf.as_deref())
+        .and_then(|()| administered(&staff))
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
