@@ -433,7 +433,7 @@ pub async fn set_group_roles(
         .execute(&mut *tx)
         .await?;
     for (site, role) in &want {
-        insert_role(&mut *tx, user, site, role, "oidc").await?;
+        insert_role(&mut tx, user, site, role, "oidc").await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -557,7 +557,7 @@ pub async fn give_role(store: &Store, user: i64, site: &str, role: &str) -> anyh
         .bind(site)
         .execute(&mut *tx)
         .await?;
-    insert_role(&mut *tx, user, site, role, "manual").await?;
+    insert_role(&mut tx, user, site, role, "manual").await?;
     tx.commit().await?;
     Ok(())
 }

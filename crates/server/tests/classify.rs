@@ -225,7 +225,8 @@ async fn staff_corrections_are_kept_audited_and_used_for_later_comments(
     assert!(p.body.contains("words of this comment"));
     // Without the session's token, nothing changes; then a tag removed, one added, and a
     // theme there is none of refused.
-    let cases: [(&str, &[(&str, &str)], StatusCode); 4] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], StatusCode);
+    let cases: [Case; 4] = [
         (
             "nope",
             &[("action", "remove"), ("theme", "food")],

@@ -65,6 +65,12 @@ async fn actions(state: &AppState) -> Vec<String> {
     common::column(state, "SELECT action FROM audit_log ORDER BY id", &[]).await
 }
 
+/// The demo site's FFT return for `month`, as the signed-in `c` downloads it.
+async fn fft_return_csv(c: &mut Client, month: &str) -> String {
+    let uri = format!("/dashboard/exports/fft-return.csv?site=demo&month={month}");
+    c.get(&uri).await.want(StatusCode::OK).body
+}
+
 /// Who made each audit entry of `action`, oldest first.
 async fn actors(state: &AppState, action: &str) -> Vec<String> {
     let sql = "SELECT actor FROM audit_log WHERE action = $1 ORDER BY id";
@@ -722,13 +728,8 @@ async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state:
         per_month.entry(r.3[..7].to_string()).or_default().push(r);
     }
     let (month, in_month) = per_month.iter().max_by_key(|(_, v)| v.len()).unwrap();
-    let p = c
-        .get(&format!(
-            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
-        ))
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let csv = fft_return_csv(&mut c, month).await;
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
     let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(head, dashboard::export::RETURN_HEADER);
     let mut total = 0u64;
@@ -980,13 +981,8 @@ async fn the_fft_return_counts_each_mode_of_collection(app: Router, state: Arc<A
     let mut c = signed_in(&app, &state, "modes@trust.nhs.uk", "demo", "analyst").await;
     let month = crate::dashboard::now_secs();
     let month = &chorus_server::store::iso_utc(month)[..7];
-    let p = c
-        .get(&format!(
-            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
-        ))
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let csv = fft_return_csv(&mut c, month).await;
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
     let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();

@@ -184,10 +184,10 @@ pub async fn add_person(
     headers: HeaderMap,
     Form(form): Form<AddForm>,
 ) -> Response {
-    let sites = match staff
-        .check_csrf(form.csrf.as_deref())
-        .and_then(|()| administered(&staff))
-    {
+    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
+        return r;
+    }
+    let sites = match administered(&staff) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -435,10 +435,10 @@ pub async fn person_action(
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let sites = match staff
-        .check_csrf(form.csrf.as_deref())
-        .and_then(|()| administered(&staff))
-    {
+    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
+        return r;
+    }
+    let sites = match administered(&staff) {
         Ok(s) => s,
         Err(r) => return r,
     };
