@@ -27,17 +27,18 @@ export async function freePort() {
 
 /**
  * Start `chorus serve`; resolves once /healthz answers. `config`: a configuration file
- * (`--config`) instead of the built-in demo one.
+ * (`--config`) instead of the built-in demo one; `port`: one the test chose (a provider's
+ * redirect names it); `env`: more environment for the server.
  */
-export async function startServer({ config } = {}) {
+export async function startServer({ config, port, env = {} } = {}) {
   const bin = process.env.CHORUS_BIN ?? join(root, "target/debug/chorus");
-  const port = await freePort();
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), "chorus-e2e-"));
   const addr = `127.0.0.1:${port}`;
   const args = ["serve", "--addr", addr, "--pkg-dir", join(root, "pkg"), "--www-dir", join(root, "www")];
   if (config) args.push("--config", config);
   const child = spawn(bin, args, {
-    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn" },
+    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://${addr}`;
