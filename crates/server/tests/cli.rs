@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 #[allow(dead_code)] // only its command helpers are used here
 mod common;
 
+use common::TempDir;
+
 fn chorus() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chorus"))
 }
@@ -99,27 +101,6 @@ fn unknown_instrument_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a built-in instrument"));
-}
-
-/// A temporary folder, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!("chorus-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]

@@ -19,8 +19,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::Write,
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
     sync::{
         Arc, Mutex,
@@ -28,43 +27,13 @@ use std::{
     },
     time::{Duration, Instant},
 };
-#[allow(dead_code)] // only its HTTP helper is used here
+#[allow(dead_code)] // only its process, load-client and Rng helpers are used here
 mod common;
 
-use common::Rng;
+use common::{Rng, TempDir, nanos, report};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-/// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let p =
-            std::env::temp_dir().join(format!("chorus-{what}-{}-{}", std::process::id(), nanos()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// Straight to stderr, past libtest's capture, so the figures are always seen.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
 
 /// Start `chorus serve` on a free port; returns the server and its address.
 fn serve(database: &str, dir: &Path) -> (common::ServerProcess, String) {

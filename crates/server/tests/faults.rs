@@ -36,22 +36,11 @@ use std::{
     },
     time::{Duration, Instant},
 };
-#[allow(dead_code)] // only its HTTP helper is used here
+#[allow(dead_code)] // only its process and load-client helpers are used here
 mod common;
 
+use common::{nanos, report};
 use serde_json::{Value, json};
-
-/// Straight to stderr, past libtest's capture, so the figures are always seen.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
 
 type Server = common::ServerProcess;
 

@@ -609,3 +609,42 @@ pub fn succeeded(command: &mut std::process::Command) -> std::process::Output {
     );
     out
 }
+
+/// A temporary folder, removed when dropped (a process test's database and configuration).
+#[allow(dead_code)] // only the tests that run the binary use it
+pub struct TempDir(pub PathBuf);
+
+#[allow(dead_code)] // only the tests that run the binary use it
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "chorus-{what}-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Nanoseconds since the epoch: a seed that differs from run to run.
+#[allow(dead_code)] // only the randomised process tests use it
+pub fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// A line straight to stderr, past libtest's capture, so a test's figures are always seen.
+#[allow(dead_code)] // only the tests that report figures use it
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
