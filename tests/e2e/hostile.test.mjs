@@ -6,12 +6,10 @@
 // are shown instead of a blank space. Forced colours: the chosen radio and the focus ring
 // survive (pixel comparison of screenshots).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { test } from "node:test";
-import { browser, expectNoAxeViolations, server, useServerAndBrowser } from "./support.mjs";
+import { browser, expectNoAxeViolations, fixture, server, useServerAndBrowser } from "./support.mjs";
 
-const FIXTURES = join(import.meta.dirname, "fixtures");
 useServerAndBrowser();
 
 /** Open a fixture as `${server}/hold-out/<name>` (same origin as the bundle and the API). */
@@ -28,7 +26,7 @@ async function open(context, name, { ready = true } = {}) {
   await page.route(`${server.url}/hold-out/*`, (route) =>
     route.fulfill({
       contentType: "text/html; charset=utf-8",
-      body: readFileSync(join(FIXTURES, basename(new URL(route.request().url()).pathname))),
+      body: fixture(basename(new URL(route.request().url()).pathname)),
     }),
   );
   await page.goto(`${server.url}/hold-out/${name}`);
@@ -156,7 +154,7 @@ test("a patient's larger default font size still enlarges the widget", async () 
   await cdp.send("Page.enable");
   await cdp.send("Page.setFontSizes", { fontSizes: { standard: 24, fixed: 20 } });
   await page.route(`${server.url}/hold-out/*`, (route) =>
-    route.fulfill({ contentType: "text/html; charset=utf-8", body: readFileSync(join(FIXTURES, "hostile.html")) }),
+    route.fulfill({ contentType: "text/html; charset=utf-8", body: fixture("hostile.html") }),
   );
   await page.goto(`${server.url}/hold-out/hostile.html`);
   await page.locator("chorus-fft input[type=radio]").first().waitFor({ timeout: 15_000 });

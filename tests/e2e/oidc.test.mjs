@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
-import { expectFits, expectNoAxeViolations, freePort, launchBrowser } from "./support.mjs";
+import { expectFits, expectNoAxeViolations, freePort, launchBrowser, startServer } from "./support.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const SECRET = "a-client-secret-for-the-browser-test-0123456789";
@@ -60,30 +60,16 @@ site = "demo"
 role = "analyst"
 `,
   );
-  const bin = process.env.CHORUS_BIN ?? join(root, "target/debug/chorus");
-  chorus = spawn(bin, ["serve", "--addr", `127.0.0.1:${port}`, "--pkg-dir", join(root, "pkg"), "--www-dir", join(root, "www"), "--config", config], {
-    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn", CHORUS_E2E_OIDC_SECRET: SECRET },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (chorus.exitCode !== null) throw new Error(`chorus exited with ${chorus.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error("chorus did not start within 30 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  chorus = await startServer({ config, port, env: { CHORUS_E2E_OIDC_SECRET: SECRET } });
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  for (const child of [chorus, provider]) {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
-    }
+  await chorus?.stop();
+  if (provider && provider.exitCode === null) {
+    provider.kill("SIGTERM");
+    await new Promise((r) => (provider.exitCode !== null ? r() : provider.once("exit", r)));
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -4,61 +4,47 @@
 // no WCAG 2.2 A/AA violations (axe-core) and fits a 320px screen.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { browser, expectFits, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
+import { ARTIFACTS, expectAccessibleAndFits, phonePage, server, signInWithPassword, useSmallSeededDemo } from "./support.mjs";
 
-const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
-let admin;
-useServerAndBrowser(async () => {
-  admin = await seedDemo(server, { months: 1, perMonth: 10 });
-});
+const admin = useSmallSeededDemo();
 
 // axe runs as a script in the page, so the admin's browser allows script (the dashboard's CSP
 // still allows none of the pages' own); the invited person's browser has none at all.
-async function newPage({ script = true } = {}) {
-  const context = await browser.newContext({ javaScriptEnabled: script, viewport: { width: 320, height: 640 } });
-  return { context, page: await context.newPage() };
-}
-
 async function signIn(page, email, password) {
   await signInWithPassword(page, { email, password });
 }
 
-async function checkPage(page, what) {
-  await expectNoAxeViolations(page, what);
-  await expectFits(page, what);
-}
-
 test("an admin adds, invites, changes, ends the sessions of and disables a person", async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await phonePage();
   await signIn(page, admin.email, admin.password);
   await page.waitForURL(/\/dashboard$/);
   await page.getByRole("link", { name: "People" }).click();
   await page.waitForURL(/\/dashboard\/people$/);
-  await checkPage(page, "people");
+  await expectAccessibleAndFits(page, "people");
 
   // A mistake first: the error is shown beside the field and in the summary.
   await page.getByLabel("Email address").fill("not-an-address");
   await page.getByRole("button", { name: "Add person" }).click();
   await page.locator(".error-summary").waitFor();
-  await checkPage(page, "people with an error");
+  await expectAccessibleAndFits(page, "people with an error");
 
   await page.getByLabel("Email address").fill("ward.manager@trust.nhs.uk");
   await page.getByLabel("Site").selectOption("demo");
   await page.getByLabel("Role").selectOption("viewer");
   await page.getByRole("button", { name: "Add person" }).click();
   await page.locator("#invitation").waitFor();
-  await checkPage(page, "person, with an invitation");
+  await expectAccessibleAndFits(page, "person, with an invitation");
   assert.match(await page.getByRole("row", { name: /Signs in with/ }).textContent(), /invited \(no password yet\)/);
   await page.screenshot({ path: `${ARTIFACTS}/people-invitation-320.png`, fullPage: true });
   const link = (await page.locator("#invitation code").textContent()).trim();
   assert.match(link, /\/dashboard\/invite\/[0-9a-f]{64}$/);
 
   // The person opens the link, chooses a password and signs in.
-  const them = await newPage({ script: false });
+  const them = await phonePage({ script: false });
   await them.page.goto(link);
   const look = await context.newPage();
   await look.goto(link);
-  await checkPage(look, "invitation");
+  await expectAccessibleAndFits(look, "invitation");
   await look.close();
   await them.page.getByLabel("New password").fill("blue kettle orchard");
   await them.page.getByLabel("The same password again").fill("blue kettle orchard");
@@ -77,7 +63,7 @@ test("an admin adds, invites, changes, ends the sessions of and disables a perso
   await page.getByLabel("Role", { exact: true }).selectOption("analyst");
   await page.getByRole("button", { name: "Give role" }).click();
   await page.waitForURL(/\/dashboard\/people\/\d+$/);
-  await checkPage(page, "person");
+  await expectAccessibleAndFits(page, "person");
   assert.match(await page.getByRole("table", { name: "Roles on your sites" }).textContent(), /analyst on|analyst/);
   assert.match(await page.locator("#sessions").textContent(), /^1 signed in now/);
 
@@ -104,13 +90,13 @@ test("an admin adds, invites, changes, ends the sessions of and disables a perso
 });
 
 test("anyone can sign out everywhere from their account page", async () => {
-  const one = await newPage();
-  const two = await newPage();
+  const one = await phonePage();
+  const two = await phonePage();
   await signIn(one.page, admin.email, admin.password);
   await signIn(two.page, admin.email, admin.password);
   await two.page.waitForURL(/\/dashboard$/);
   await one.page.getByRole("link", { name: "Your account" }).click();
-  await checkPage(one.page, "account");
+  await expectAccessibleAndFits(one.page, "account");
   assert.match(await one.page.locator("#sessions").textContent(), /signed in in [2-9] places/);
   await one.page.getByRole("button", { name: "Sign out everywhere" }).click();
   await one.page.waitForURL(/\/dashboard\/login$/);
@@ -121,7 +107,7 @@ test("anyone can sign out everywhere from their account page", async () => {
 });
 
 test("an admin withdraws a response by its receipt reference, and it leaves the exports", async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await phonePage();
   // A patient's response, sent from the demo site as the widget sends it.
   await page.goto(`${server.url}/`);
   const receipt = await page.evaluate(async () => {
@@ -142,15 +128,15 @@ test("an admin withdraws a response by its receipt reference, and it leaves the 
   const exported = async () => (await (await page.request.get(`${server.url}/dashboard/exports/responses.csv?site=demo`)).text());
   assert.ok((await exported()).includes("ward 3 was lovely"));
   await page.getByRole("link", { name: "Withdraw a response" }).click();
-  await checkPage(page, "withdraw");
+  await expectAccessibleAndFits(page, "withdraw");
   await page.getByLabel("Receipt reference").fill(receipt.reference.toLowerCase());
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByText("The nurse on ward 3 was lovely").waitFor();
-  await checkPage(page, "withdraw, found");
+  await expectAccessibleAndFits(page, "withdraw, found");
   await page.getByLabel("Why it is being withdrawn").fill("patient asked by phone");
   await page.getByRole("button", { name: "Delete this response" }).click();
   await page.locator("#withdrawn").waitFor();
-  await checkPage(page, "withdraw, done");
+  await expectAccessibleAndFits(page, "withdraw, done");
   assert.ok(!(await exported()).includes("ward 3 was lovely"), "gone from the export");
   await page.goto(`${server.url}/dashboard/audit`);
   const log = await page.locator("table").textContent();

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { test } from "node:test";
-import { browser, server, useServerAndBrowser } from "./support.mjs";
+import { browser, fixture, server, useServerAndBrowser } from "./support.mjs";
 
 useServerAndBrowser();
 
@@ -162,9 +162,8 @@ test("an answer, typed text, the caret, focus and a press of Send made before th
 test("under a nonce + 'strict-dynamic' CSP with Trusted Types enforced, the first screen is drawn and taken over", async () => {
   const context = await browser.newContext();
   const { page, release, problems } = await heldPage(context);
-  const fixtures = join(import.meta.dirname, "fixtures");
   await page.route(`${server.url}/hold-out/*`, (route) =>
-    route.fulfill({ contentType: "text/html; charset=utf-8", body: readFileSync(join(fixtures, basename(new URL(route.request().url()).pathname))) }),
+    route.fulfill({ contentType: "text/html; charset=utf-8", body: fixture(basename(new URL(route.request().url()).pathname)) }),
   );
   const res = await page.goto(`${server.url}/hold-out/strict-dynamic.html`);
   assert.match(await res.text(), /require-trusted-types-for 'script'/);

@@ -6,34 +6,19 @@
 // forms work with JavaScript off.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { browser, expectFits, expectNoAxeViolations, seedDemo, server, signInWithPassword, useServerAndBrowser } from "./support.mjs";
+import { ARTIFACTS, browser, expectAccessibleAndFits, phonePage, server, signInWithPassword, useSmallSeededDemo } from "./support.mjs";
 
-const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
-let admin;
-useServerAndBrowser(async () => {
-  admin = await seedDemo(server, { months: 1, perMonth: 10 });
-});
-
-async function newPage({ script = true } = {}) {
-  const context = await browser.newContext({ javaScriptEnabled: script, viewport: { width: 320, height: 640 } });
-  return { context, page: await context.newPage() };
-}
+const admin = useSmallSeededDemo();
 
 async function signIn(page) {
   await signInWithPassword(page, admin);
   await page.waitForURL(/\/dashboard$/);
 }
 
-// No WCAG 2.2 A/AA violations, and nothing wider than the screen.
-async function checkHere(page, what) {
-  await expectNoAxeViolations(page, what);
-  await expectFits(page, what);
-}
-
 test("an admin changes a site's services and retention, and the hosted pages follow at once", async () => {
   // The dashboard's CSP lets no script of its own run, so the forms work as they would with
   // JavaScript off; script is on only for axe, which the browser runs from outside the page.
-  const { context, page } = await newPage();
+  const { context, page } = await phonePage();
   await signIn(page);
   // The demo site accepts any service before: a made-up one has a hosted page.
   assert.equal((await page.goto(`${server.url}/f/demo/anything-at-all`)).status(), 200);
@@ -41,7 +26,7 @@ test("an admin changes a site's services and retention, and the hosted pages fol
   await page.goto(`${server.url}/dashboard`);
   await page.getByRole("link", { name: "Site settings" }).click();
   await page.waitForURL(/\/dashboard\/sites\/demo$/);
-  await checkHere(page, "site settings");
+  await expectAccessibleAndFits(page, "site settings");
   assert.match(await page.locator("#no-services").textContent(), /accepts any service/);
 
   // A mistake: an inpatient ward with a two-digit specialty code. Nothing is stored.
@@ -53,7 +38,7 @@ test("an admin changes a site's services and retention, and the hosted pages fol
   await page.locator(".error-summary").waitFor();
   assert.match(await page.locator(".error-summary").textContent(), /three digits/);
   assert.equal(await page.getByLabel("Ward code (inpatient services)").inputValue(), "W03", "what was typed is kept");
-  await checkHere(page, "site settings with an error");
+  await expectAccessibleAndFits(page, "site settings with an error");
   await page.screenshot({ path: `${ARTIFACTS}/site-settings-error-320.png`, fullPage: true });
 
   await page.getByLabel("Specialty code (inpatient services)").fill("300");
@@ -62,7 +47,7 @@ test("an admin changes a site's services and retention, and the hosted pages fol
   assert.match(await page.locator(".notice").textContent(), /The service is saved/);
   const table = page.getByRole("table", { name: "Services of demo" });
   assert.match(await table.textContent(), /ward-3.*Inpatient.*W03.*300/s);
-  await checkHere(page, "site settings, a service saved");
+  await expectAccessibleAndFits(page, "site settings, a service saved");
   await page.screenshot({ path: `${ARTIFACTS}/site-settings-320.png`, fullPage: true });
 
   // At once: the listed service has its page, anything else does not.
@@ -77,7 +62,7 @@ test("an admin changes a site's services and retention, and the hosted pages fol
   await page.waitForURL(/saved=service$/);
   await page.getByRole("link", { name: "Edit ward-3" }).click();
   await page.getByRole("heading", { name: "Change ward-3" }).waitFor();
-  await checkHere(page, "site settings, editing");
+  await expectAccessibleAndFits(page, "site settings, editing");
   await page.getByLabel("Ward code (inpatient services)").fill("W03A");
   await page.getByRole("button", { name: "Save the service" }).click();
   await page.waitForURL(/saved=service$/);
@@ -106,12 +91,12 @@ test("an admin changes a site's services and retention, and the hosted pages fol
     assert.ok(log.includes(what), `the audit log has "${what}"`);
   }
   assert.ok(log.includes("retention 730 → 400 days"));
-  await checkHere(page, "audit log");
+  await expectAccessibleAndFits(page, "audit log");
   await context.close();
 });
 
 test("the exports page shows each setting's deadline, its CSV and the suppression preview", async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await phonePage();
   await signIn(page);
   // A few responses to the ward this month, one of them small enough to be suppressed.
   const post = async (answer, mode, n) => {
@@ -126,7 +111,7 @@ test("the exports page shows each setting's deadline, its CSV and the suppressio
   await post("poor", "online", 2);
   const month = new Date().toISOString().slice(0, 7);
   await page.goto(`${server.url}/dashboard/exports/fft-return?site=demo&month=${month}`);
-  await checkHere(page, "FFT return preview");
+  await expectAccessibleAndFits(page, "FFT return preview");
   await page.screenshot({ path: `${ARTIFACTS}/fft-return-preview-320.png`, fullPage: true });
   const row = page.locator("#setting-inpatient");
   assert.match(await row.textContent(), /Inpatient\s*\d+/);
@@ -145,7 +130,7 @@ test("the exports page shows each setting's deadline, its CSV and the suppressio
   // The exports page itself lists last month's settings, each with its deadline and CSV (the
   // inpatient one at least: a service is configured for it).
   await page.goto(`${server.url}/dashboard/exports?site=demo`);
-  await checkHere(page, "exports");
+  await expectAccessibleAndFits(page, "exports");
   const last = page.locator("#setting-inpatient");
   assert.match(await last.locator("time").getAttribute("datetime"), /^\d{4}-\d{2}-\d{2}$/);
   assert.match(await last.getByRole("link").getAttribute("href"), /&setting=inpatient$/);

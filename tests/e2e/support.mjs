@@ -1,7 +1,7 @@
 // Shared fixtures for the end-to-end tests: a Chorus server on a free port with a temporary
 // SQLite database, and Debian's Chromium driven by playwright-core (no browser download).
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,17 +27,18 @@ export async function freePort() {
 
 /**
  * Start `chorus serve`; resolves once /healthz answers. `config`: a configuration file
- * (`--config`) instead of the built-in demo one.
+ * (`--config`) instead of the built-in demo one; `port`: one the test chose (a provider's
+ * redirect names it); `env`: more environment for the server.
  */
-export async function startServer({ config } = {}) {
+export async function startServer({ config, port, env = {} } = {}) {
   const bin = process.env.CHORUS_BIN ?? join(root, "target/debug/chorus");
-  const port = await freePort();
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), "chorus-e2e-"));
   const addr = `127.0.0.1:${port}`;
   const args = ["serve", "--addr", addr, "--pkg-dir", join(root, "pkg"), "--www-dir", join(root, "www")];
   if (config) args.push("--config", config);
   const child = spawn(bin, args, {
-    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn" },
+    env: { ...process.env, DATABASE_URL: `sqlite://${join(dir, "chorus.db")}`, RUST_LOG: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://${addr}`;
@@ -120,6 +121,34 @@ export function useServerAndBrowser(setup = async () => {}) {
   });
 }
 
+/** Where a test keeps its screenshots (`CHORUS_ARTIFACTS`, else /tmp). */
+export const ARTIFACTS = process.env.CHORUS_ARTIFACTS ?? "/tmp";
+
+/**
+ * The server and browser of `useServerAndBrowser()`, the demo site seeded small (a month of
+ * ten responses), for the dashboard's form tests. Returns the admin `seedDemo` made: its
+ * email and password are there once the setup has run.
+ */
+export function useSmallSeededDemo() {
+  const admin = {};
+  useServerAndBrowser(async () => {
+    Object.assign(admin, await seedDemo(server, { months: 1, perMonth: 10 }));
+  });
+  return admin;
+}
+
+/** A page in a new browser context 320px wide (a small phone), with script on or off. */
+export async function phonePage({ script = true } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: script, viewport: { width: 320, height: 640 } });
+  return { context, page: await context.newPage() };
+}
+
+/** The page has no WCAG 2.2 A/AA violations (axe-core) and nothing wider than the screen. */
+export async function expectAccessibleAndFits(page, what) {
+  await expectNoAxeViolations(page, what);
+  await expectFits(page, what);
+}
+
 /** The axe-core rule sets every accessibility check here runs: WCAG 2.0, 2.1 and 2.2, A and AA. */
 export const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
@@ -148,4 +177,19 @@ export async function signInWithPassword(page, { email, password }) {
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+const FIXTURES = join(import.meta.dirname, "fixtures");
+/** The body the hold-out fixtures share (`fixtures/body.html`, from its `<body>` on). */
+const BODY = readFileSync(join(FIXTURES, "body.html"), "utf8").replace(/^[^]*?(?=<body>)/, "");
+
+/**
+ * A fixture page as served: a page with a body of its own as it is; else its head, then the
+ * shared body with the fixture's lines after its head (if any) in place of the intro.
+ */
+export function fixture(name) {
+  const own = readFileSync(join(FIXTURES, name), "utf8");
+  if (own.includes("<body")) return own;
+  const [head, intro] = own.split("</head>\n");
+  return `${head}</head>\n${BODY.replace("    <!-- intro -->\n", intro)}`;
 }

@@ -525,13 +525,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// Gzip at its best (what the server sends as `.gz`).
+pub(crate) fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes)?;
     Ok(e.finish()?)
 }
 
-fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// Brotli at its best (what the server sends as `.br`).
+pub(crate) fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,

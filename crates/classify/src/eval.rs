@@ -109,43 +109,31 @@ impl Report {
 
     /// A Markdown table.
     pub fn table(&self) -> String {
-        let mut s = String::from(
-            "| theme | labelled | precision | recall | F1 |\n|---|---:|---:|---:|---:|\n",
-        );
-        for (t, c) in &self.themes {
-            s += &format!(
-                "| {t} | {} | {:.2} | {:.2} | {:.2} |\n",
-                c.tp + c.fn_,
-                c.precision(),
-                c.recall(),
-                c.f1()
-            );
-        }
-        s += &format!(
-            "| **macro mean** | | | | **{:.2}** |\n\n",
-            self.theme_macro_f1()
-        );
+        let mut s = rows("theme", &self.themes, self.theme_macro_f1());
         let (a, n) = self.sentiment_agree;
         s += &format!(
-            "Theme sentiment agrees with the label on {a} of {n} correctly found themes ({:.0}%).\n\n",
+            "\nTheme sentiment agrees with the label on {a} of {n} correctly found themes ({:.0}%).\n\n",
             100.0 * self.sentiment_accuracy()
         );
-        s += "| flag | labelled | precision | recall | F1 |\n|---|---:|---:|---:|---:|\n";
-        for (t, c) in &self.flags {
-            s += &format!(
-                "| {t} | {} | {:.2} | {:.2} | {:.2} |\n",
-                c.tp + c.fn_,
-                c.precision(),
-                c.recall(),
-                c.f1()
-            );
-        }
-        s += &format!(
-            "| **macro mean** | | | | **{:.2}** |\n",
-            self.flag_macro_f1()
-        );
+        s += &rows("flag", &self.flags, self.flag_macro_f1());
         s
     }
+}
+
+/// One Markdown table of per-label figures (`what`: theme or flag), with the macro mean F1.
+fn rows(what: &str, counts: &BTreeMap<String, Counts>, macro_f1: f64) -> String {
+    let mut s =
+        format!("| {what} | labelled | precision | recall | F1 |\n|---|---:|---:|---:|---:|\n");
+    for (t, c) in counts {
+        s += &format!(
+            "| {t} | {} | {:.2} | {:.2} | {:.2} |\n",
+            c.tp + c.fn_,
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
+    }
+    s + &format!("| **macro mean** | | | | **{macro_f1:.2}** |\n")
 }
 
 fn mean(it: impl Iterator<Item = f64>) -> f64 {

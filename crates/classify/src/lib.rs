@@ -212,47 +212,29 @@ fn tokenize(text: &str) -> Vec<Tok> {
         }
         // Welsh 'n and 'r: "teimlo'n" is "teimlo yn", "i'r" is "i yr".
         let english_re = matches!(w.as_str(), "they're" | "we're" | "you're");
-        if let Some(stem) = w.strip_suffix("'n").filter(|s| !s.is_empty()) {
-            toks.push(Tok {
-                norm: stem.into(),
-                start,
-                end: start + stem.len(),
-                clause: *clause,
-                sentence,
-            });
-            toks.push(Tok {
-                norm: "yn".into(),
-                start: start + stem.len(),
-                end,
-                clause: *clause,
-                sentence,
-            });
-        } else if let Some(stem) = w
-            .strip_suffix("'r")
-            .filter(|s| !s.is_empty() && !english_re)
-        {
-            toks.push(Tok {
-                norm: stem.into(),
-                start,
-                end: start + stem.len(),
-                clause: *clause,
-                sentence,
-            });
-            toks.push(Tok {
-                norm: "yr".into(),
-                start: start + stem.len(),
-                end,
-                clause: *clause,
-                sentence,
-            });
+        let welsh = if let Some(stem) = w.strip_suffix("'n").filter(|s| !s.is_empty()) {
+            Some((stem, "yn"))
         } else {
+            w.strip_suffix("'r")
+                .filter(|s| !s.is_empty() && !english_re)
+                .map(|stem| (stem, "yr"))
+        };
+        // The word (or the Welsh word before its 'n or 'r), then "yn" or "yr" over the rest.
+        let mut push = |norm: String, start: usize, end: usize| {
             toks.push(Tok {
-                norm: w,
+                norm,
                 start,
                 end,
                 clause: *clause,
                 sentence,
             });
+        };
+        match welsh {
+            Some((stem, particle)) => {
+                push(stem.into(), start, start + stem.len());
+                push(particle.into(), start + stem.len(), end);
+            }
+            None => push(w, start, end),
         }
     };
     for (i, ch) in text.char_indices() {

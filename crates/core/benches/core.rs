@@ -15,14 +15,8 @@ const COMMENT: &str = "The nurse was kind. Call me on 07700 900123 or email jo@e
 /// A complete response to `id` with a comment in every free-text item.
 fn response(id: &str) -> (Instrument, Response) {
     let inst = library::get(id).expect("shipped");
-    let agreement = [
-        "strongly_agree",
-        "agree",
-        "neither",
-        "disagree",
-        "strongly_disagree",
-        "does_not_apply",
-    ];
+    // Every agreement answer in turn, "does not apply" too: the core's own ids.
+    let agreement = chorus_core::instrument::AGREEMENT_ANSWERS.map(|(id, _)| id);
     let mut r = Response {
         instrument: inst.id.clone(),
         version: inst.version,

@@ -40,6 +40,8 @@ pub mod spc;
 #[cfg(feature = "authoring")]
 pub mod standards;
 pub mod suppress;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod text;
 pub mod withdraw;
 

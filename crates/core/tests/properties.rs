@@ -74,14 +74,7 @@ fn replace_node(v: &mut Value, n: usize, with: Value) {
 
 /// A random answer of the right shape for each item, so responses are valid and score.
 fn answer_for(item: &chorus_core::Item, pick: usize) -> Option<Value> {
-    let agreement = [
-        "strongly_agree",
-        "agree",
-        "neither",
-        "disagree",
-        "strongly_disagree",
-        "does_not_apply",
-    ];
+    let agreement = chorus_core::instrument::AGREEMENT_ANSWERS.map(|(id, _)| id);
     if pick % 7 == 6 && !item.required {
         return None; // sometimes unanswered
     }

@@ -100,10 +100,36 @@ fn report(failures: Vec<String>, total: usize) {
     );
 }
 
-fn scoring(src: &str) {
-    let mut failures = Vec::new();
+/// Every case of the vector file `src` (at least `min` of them, or the file has lost its
+/// cases) through `check`, which adds a line to the failures for each way a case is not met;
+/// the test then fails listing them all, not only the first.
+fn each_case(src: &str, min: usize, mut check: impl FnMut(&Value, &mut Vec<String>)) {
     let all = cases(src);
+    assert!(all.len() >= min, "only {} vectors", all.len());
+    let mut failures = Vec::new();
     for c in &all {
+        check(c, &mut failures);
+    }
+    report(failures, all.len());
+}
+
+/// [`subset`], each failure named by `name`.
+fn subset_named(name: &str, expect: &Value, actual: &Value, failures: &mut Vec<String>) {
+    let mut f = Vec::new();
+    subset("", expect, actual, &mut f);
+    failures.extend(f.into_iter().map(|m| format!("{name}: {m}")));
+}
+
+/// The case's list `key` (of codes) must be `got`, exactly and in order.
+fn exact_list(c: &Value, key: &str, got: Vec<Value>, failures: &mut Vec<String>) {
+    let got = Value::Array(got);
+    if got != c[key] {
+        failures.push(format!("{}: expected {}, got {got}", c["name"], c[key]));
+    }
+}
+
+fn scoring(src: &str) {
+    each_case(src, 1, |c, failures| {
         let inst = instrument_at(c);
         let response: Response = serde_json::from_value(json!({
             "instrument": inst.id, "version": inst.version,
@@ -116,7 +142,7 @@ fn scoring(src: &str) {
             && e.iter().any(|e| e.code != ErrorCode::RequiredMissing)
         {
             failures.push(format!("{}: vector response is invalid: {e:?}", c["name"]));
-            continue;
+            return;
         }
         let scored = score(&inst, &response);
         // The report survives JSON unchanged: what the widget sends is what the server
@@ -125,19 +151,13 @@ fn scoring(src: &str) {
         if serde_json::from_str::<chorus_core::ScoreReport>(&text).ok() != Some(scored.clone()) {
             failures.push(format!("{}: report does not round-trip", c["name"]));
         }
-        let mut f = Vec::new();
-        subset(
-            "",
+        subset_named(
+            &format!("{} [{}]", c["name"], c["rule"]),
             &c["expect"],
             &serde_json::to_value(&scored).unwrap(),
-            &mut f,
+            failures,
         );
-        failures.extend(
-            f.into_iter()
-                .map(|m| format!("{} [{}]: {m}", c["name"], c["rule"])),
-        );
-    }
-    report(failures, all.len());
+    });
 }
 
 #[test]
@@ -152,15 +172,13 @@ fn scoring_inline_vectors() {
 
 #[test]
 fn validation_vectors() {
-    let mut failures = Vec::new();
-    let all = cases(VALIDATION);
-    for c in &all {
+    each_case(VALIDATION, 1, |c, failures| {
         let inst = instrument_at(c);
         let response: Response = match serde_json::from_value(c["response"].clone()) {
             Ok(r) => r,
             Err(e) => {
                 failures.push(format!("{}: response does not parse: {e}", c["name"]));
-                continue;
+                return;
             }
         };
         let got: Vec<Value> = match validate_response(&inst, &response) {
@@ -170,23 +188,13 @@ fn validation_vectors() {
                 .map(|e| json!({"code": e.code, "item": e.item}))
                 .collect(),
         };
-        if Value::Array(got.clone()) != c["expect_errors"] {
-            failures.push(format!(
-                "{}: expected {}, got {}",
-                c["name"],
-                c["expect_errors"],
-                Value::Array(got)
-            ));
-        }
-    }
-    report(failures, all.len());
+        exact_list(c, "expect_errors", got, failures);
+    });
 }
 
 #[test]
 fn redaction_vectors() {
-    let mut failures = Vec::new();
-    let all = cases(REDACTION);
-    for c in &all {
+    each_case(REDACTION, 1, |c, failures| {
         let input = c["input"].as_str().unwrap();
         let r = redact(input);
         let kinds: Vec<Value> = r.spans.iter().map(|s| json!(s.kind)).collect();
@@ -224,8 +232,7 @@ fn redaction_vectors() {
         if redact(&r.text).text != r.text {
             failures.push(format!("{}: not idempotent", c["name"]));
         }
-    }
-    report(failures, all.len());
+    });
 }
 
 /// Aggregate the reports whole, and as two parts merged: the brief needs them equal.
@@ -268,73 +275,62 @@ fn reports(inst: &Instrument, answers: &[Value]) -> Vec<chorus_core::ScoreReport
 #[test]
 fn aggregation_vectors() {
     let fft = library::get("fft").unwrap();
-    let mut failures = Vec::new();
-    let all = cases(AGGREGATION);
-    for c in &all {
+    each_case(AGGREGATION, 1, |c, failures| {
         let answers: Vec<Value> = c["fft_answers"]
             .as_array()
             .unwrap()
             .iter()
             .map(|a| json!({"fft": a}))
             .collect();
-        let agg = aggregate(&reports(&fft, &answers), &c["name"], &mut failures);
+        let agg = aggregate(&reports(&fft, &answers), &c["name"], failures);
         let got = serde_json::to_value(agg.fft_summary()).unwrap();
-        let mut f = Vec::new();
-        subset("", &c["expect_fft"], &got, &mut f);
+        subset_named(&c["name"].to_string(), &c["expect_fft"], &got, failures);
         if got["counts"] != c["expect_fft"]["counts"] {
-            f.push(format!(
-                "counts: expected {}, got {}",
-                c["expect_fft"]["counts"], got["counts"]
+            failures.push(format!(
+                "{}: counts: expected {}, got {}",
+                c["name"], c["expect_fft"]["counts"], got["counts"]
             ));
         }
-        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
-    }
-    report(failures, all.len());
+    });
 }
 
 #[test]
 fn i_statement_aggregation_vectors() {
     let ist = library::get("i-statements").unwrap();
-    let mut failures = Vec::new();
-    let all = cases(AGGREGATION_IST);
-    for c in &all {
-        let agg = aggregate(
-            &reports(&ist, c["responses"].as_array().unwrap()),
-            &c["name"],
-            &mut failures,
-        );
-        let got = serde_json::to_value(agg.theme_summaries()).unwrap();
-        let mut f = Vec::new();
-        subset("", &c["expect_themes"], &got, &mut f);
-        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
-    }
-    report(failures, all.len());
+    aggregates(
+        AGGREGATION_IST,
+        "expect_themes",
+        |_| ist.clone(),
+        |agg| serde_json::to_value(agg.theme_summaries()),
+    );
 }
 
 #[test]
 fn measure_aggregation_vectors() {
-    let mut failures = Vec::new();
-    let all = cases(AGGREGATION_MEASURES);
-    for c in &all {
-        let inst = instrument(&c["instrument"]);
-        let agg = aggregate(
-            &reports(&inst, c["responses"].as_array().unwrap()),
-            &c["name"],
-            &mut failures,
-        );
-        let got = serde_json::to_value(agg.summary()).unwrap();
-        let mut f = Vec::new();
-        subset("", &c["expect_summary"], &got, &mut f);
-        failures.extend(f.into_iter().map(|m| format!("{}: {m}", c["name"])));
-    }
-    report(failures, all.len());
+    aggregates(AGGREGATION_MEASURES, "expect_summary", instrument, |agg| {
+        serde_json::to_value(agg.summary())
+    });
+}
+
+/// Each case's `responses` of its instrument, aggregated (whole and in parts), and what
+/// `summary` makes of the aggregate checked against the case's `expect`.
+fn aggregates(
+    src: &str,
+    expect: &str,
+    inst: impl Fn(&Value) -> Instrument,
+    summary: impl Fn(&InstrumentAggregate) -> serde_json::Result<Value>,
+) {
+    each_case(src, 1, |c, failures| {
+        let inst = inst(&c["instrument"]);
+        let reports = reports(&inst, c["responses"].as_array().unwrap());
+        let got = summary(&aggregate(&reports, &c["name"], failures)).unwrap();
+        subset_named(&c["name"].to_string(), &c[expect], &got, failures);
+    });
 }
 
 #[test]
 fn definition_vectors() {
-    let mut failures = Vec::new();
-    let all = cases(DEFINITIONS);
-    for c in &all {
+    each_case(DEFINITIONS, 1, |c, failures| {
         // A string is raw JSON text (possibly malformed); anything else is the definition.
         let text = match &c["definition"] {
             Value::String(s) => s.clone(),
@@ -347,40 +343,21 @@ fn definition_vectors() {
                 .map(|p| json!({"path": p.path, "code": p.code}))
                 .collect(),
         };
-        if Value::Array(got.clone()) != c["expect_problems"] {
-            failures.push(format!(
-                "{}: expected {}, got {}",
-                c["name"],
-                c["expect_problems"],
-                Value::Array(got)
-            ));
-        }
-    }
-    report(failures, all.len());
+        exact_list(c, "expect_problems", got, failures);
+    });
 }
 
 /// A decision aid's own parts (`definitions-aid.json`, by hand in `vectors/aid_reference.py`):
 /// outcome rates, `about`, percentages in text, checked on the whole file by `aid::load`.
 #[test]
 fn aid_definition_vectors() {
-    let mut failures = Vec::new();
-    let all = cases(DEFINITIONS_AID);
-    assert!(all.len() >= 40, "only {} aid definition vectors", all.len());
-    for c in &all {
+    each_case(DEFINITIONS_AID, 40, |c, failures| {
         let got: Vec<Value> = chorus_core::aid::problems(&c["definition"].to_string())
             .iter()
             .map(|p| json!({"path": p.path, "code": p.code}))
             .collect();
-        if Value::Array(got.clone()) != c["expect_problems"] {
-            failures.push(format!(
-                "{}: expected {}, got {}",
-                c["name"],
-                c["expect_problems"],
-                Value::Array(got)
-            ));
-        }
-    }
-    report(failures, all.len());
+        exact_list(c, "expect_problems", got, failures);
+    });
 }
 
 /// Reading age (`readability.json`, from textstat by `vectors/readability_reference.py`):
@@ -445,10 +422,7 @@ fn reading_age_matches_the_reference_within_tolerance() {
 /// equal to the bit, every point's flags and side, the variation and assurance verdicts.
 #[test]
 fn spc_charts_match_the_reference() {
-    let all = cases(SPC);
-    assert!(all.len() >= 40, "only {} SPC vectors", all.len());
-    let mut failures = Vec::new();
-    for c in &all {
+    each_case(SPC, 40, |c, failures| {
         let name = c["name"].as_str().unwrap_or("?");
         let values: Vec<f64> = serde_json::from_value(c["values"].clone()).expect("values");
         let opts: chorus_core::spc::Options =
@@ -461,7 +435,7 @@ fn spc_charts_match_the_reference() {
             (expect, Some(chart)) => {
                 let actual = serde_json::to_value(&chart).expect("serialise");
                 let before = failures.len();
-                subset(name, expect, &actual, &mut failures);
+                subset(name, expect, &actual, failures);
                 // And nothing more in the chart than the reference knows of.
                 if failures.len() == before
                     && actual.as_object().map(|o| o.len()) != expect.as_object().map(|o| o.len())
@@ -470,8 +444,7 @@ fn spc_charts_match_the_reference() {
                 }
             }
         }
-    }
-    report(failures, all.len());
+    });
 }
 
 /// Experience gaps between groups (`gap.json`, from `vectors/gap_reference.py`): counts,
@@ -482,9 +455,6 @@ fn gap_tables_match_the_reference() {
     use chorus_core::aggregate::{MeanAcc, Proportion};
     use chorus_core::gap::{Group, mean_gaps, proportion_gaps};
     use chorus_core::num::Ratio;
-    let all = cases(GAP);
-    assert!(all.len() >= 50, "only {} gap vectors", all.len());
-    let mut failures = Vec::new();
     let mean_of = |v: &Value| {
         let mut m = MeanAcc::default();
         for pair in v.as_array().expect("values") {
@@ -495,7 +465,7 @@ fn gap_tables_match_the_reference() {
         }
         m
     };
-    for c in &all {
+    each_case(GAP, 50, |c, failures| {
         let name = c["name"].as_str().unwrap_or("?");
         fn group<A>(g: &Value, acc: A) -> Group<A> {
             Group {
@@ -532,7 +502,7 @@ fn gap_tables_match_the_reference() {
             &format!("{name}.total"),
             &expect["total"],
             &actual["total"],
-            &mut failures,
+            failures,
         );
         let (e, a) = (
             expect["rows"].as_array().unwrap(),
@@ -540,13 +510,12 @@ fn gap_tables_match_the_reference() {
         );
         if e.len() != a.len() {
             failures.push(format!("{name}: {} rows, expected {}", a.len(), e.len()));
-            continue;
+            return;
         }
         for (i, (e, a)) in e.iter().zip(a).enumerate() {
-            subset(&format!("{name}.rows[{i}]"), e, a, &mut failures);
+            subset(&format!("{name}.rows[{i}]"), e, a, failures);
         }
-    }
-    report(failures, all.len());
+    });
 }
 
 #[test]

@@ -84,20 +84,45 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 pub(crate) fn with_headers(status: StatusCode, body: Markup) -> Response {
+    page_response(
+        status,
+        body,
+        &[
+            (header::CONTENT_SECURITY_POLICY, WWW_CSP),
+            // The link may have come from an SMS or a letter: the page it leads to says
+            // nothing of it to any site the patient goes on to.
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+    )
+}
+
+/// A public HTML page with its own policy headers (what it may load, who may cache it):
+/// the patients' pages here and the published results share it.
+pub(crate) fn page_response(
+    status: StatusCode,
+    body: Markup,
+    headers: &[(header::HeaderName, &'static str)],
+) -> Response {
     let mut r = (status, axum::response::Html(body.into_string())).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(WWW_CSP),
-    );
-    // The link may have come from an SMS or a letter: the page it leads to says nothing of
-    // it to any site the patient goes on to.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in headers {
+        r.headers_mut()
+            .insert(name.clone(), HeaderValue::from_static(value));
+    }
     r
+}
+
+/// What the head of every page a patient is sent to begins with: not indexed, the site's
+/// styles, and an empty icon (no icon request, so no 404 in the patient's console).
+fn patient_head(heading: &str, site_name: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        meta name="robots" content="noindex";
+        title { (heading) " — " (site_name) }
+        link rel="stylesheet" href="/site.css";
+        link rel="icon" href="data:,";
+    }
 }
 
 fn check(state: &AppState, site: &str, service: &str, q: &LinkQuery) -> Result<Link, Refusal> {
@@ -197,13 +222,7 @@ pub async fn form_page(
         (DOCTYPE)
         html lang=(lang) {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (heading) " — " (link.site_name) }
-                link rel="stylesheet" href="/site.css";
-                // No icon request (a 404 in the patient's console): an empty one.
-                link rel="icon" href="data:,";
+                (patient_head(heading, &link.site_name))
                 script src="/embed/chorus.js" defer {}
             }
             body {
@@ -373,13 +392,7 @@ pub async fn poster(
         (DOCTYPE)
         html lang=(lang) {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (heading) " — " (link.site_name) }
-                link rel="stylesheet" href="/site.css";
-                // No icon request (a 404 in the patient's console): an empty one.
-                link rel="icon" href="data:,";
+                (patient_head(heading, &link.site_name))
             }
             body class="poster" {
                 main class="poster__sheet" {

@@ -55,17 +55,14 @@ fn layout(title: &str, main: Markup) -> Markup {
 }
 
 fn respond(status: StatusCode, m: Markup) -> Response {
-    let mut res = (status, axum::response::Html(m.into_string())).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    res
+    crate::channels::page_response(
+        status,
+        m,
+        &[
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+    )
 }
 
 /// `GET /results/{site}`.

@@ -51,6 +51,18 @@ async fn on_hashing_pool<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 
+/// An argon2 hash of `password` (PHC string), made on the hashing pool.
+async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let password = password.to_string();
+    on_hashing_pool(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    })
+    .await?
+}
+
 /// Why an e-mail address is refused, or `Ok` with it normalised (trimmed, lower case).
 pub fn check_email(email: &str) -> Result<String, String> {
     let email = email.trim();
@@ -174,14 +186,7 @@ pub async fn add(
             // An account with no password yet (added in the dashboard, or signed in through
             // the provider): this sets it.
             let id: i64 = row.get(0);
-            let password = password.to_string();
-            let hash = on_hashing_pool(move || {
-                Argon2::default()
-                    .hash_password(password.as_bytes())
-                    .map(|h| h.to_string())
-                    .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-            })
-            .await??;
+            let hash = hash_password(password).await?;
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(&hash)
                 .bind(id)
@@ -202,14 +207,7 @@ pub async fn add(
             row.get(0)
         }
         None => {
-            let password = password.to_string();
-            let hash = on_hashing_pool(move || {
-                Argon2::default()
-                    .hash_password(password.as_bytes())
-                    .map(|h| h.to_string())
-                    .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-            })
-            .await??;
+            let hash = hash_password(password).await?;
             sqlx::query("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id")
                 .bind(&email)
                 .bind(&hash)
@@ -435,14 +433,7 @@ pub async fn set_group_roles(
         .execute(&mut *tx)
         .await?;
     for (site, role) in &want {
-        sqlx::query(
-            "INSERT INTO user_roles (user_id, site, role, source) VALUES ($1, $2, $3, 'oidc')",
-        )
-        .bind(user)
-        .bind(site)
-        .bind(role)
-        .execute(&mut *tx)
-        .await?;
+        insert_role(&mut tx, user, site, role, "oidc").await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -534,6 +525,25 @@ pub async fn find_or_create(store: &Store, email: &str) -> anyhow::Result<(i64, 
     Ok((id, true))
 }
 
+/// One role row: `source` says where it came from (`oidc`: the provider's groups, kept in step
+/// at each sign-in; `manual`: given by hand, which a sign-in leaves alone).
+async fn insert_role(
+    conn: &mut sqlx::AnyConnection,
+    user: i64,
+    site: &str,
+    role: &str,
+    source: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO user_roles (user_id, site, role, source) VALUES ($1, $2, $3, $4)")
+        .bind(user)
+        .bind(site)
+        .bind(role)
+        .bind(source)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Give `role` on `site` by hand (replacing any role there, from groups or by hand).
 pub async fn give_role(store: &Store, user: i64, site: &str, role: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -547,14 +557,7 @@ pub async fn give_role(store: &Store, user: i64, site: &str, role: &str) -> anyh
         .bind(site)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO user_roles (user_id, site, role, source) VALUES ($1, $2, $3, 'manual')",
-    )
-    .bind(user)
-    .bind(site)
-    .bind(role)
-    .execute(&mut *tx)
-    .await?;
+    insert_role(&mut tx, user, site, role, "manual").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -621,14 +624,7 @@ pub async fn accept_invite(
     if let Err(e) = check_password(password, email) {
         return Ok(Err(e));
     }
-    let password = password.to_string();
-    let hash = on_hashing_pool(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-    })
-    .await??;
+    let hash = hash_password(password).await?;
     sqlx::query(
         "UPDATE users SET password_hash = $1, invite_hash = NULL, invite_expires = NULL WHERE id = $2",
     )

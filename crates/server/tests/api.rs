@@ -32,24 +32,21 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     config.limits.request_timeout_seconds = 3;
     let state = Arc::new(AppState::new(store, config));
     // A stand-in bundle and site: what `cargo xtask dist` writes, in miniature.
-    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
-    std::fs::create_dir_all(&pkg_dir).unwrap();
-    std::fs::create_dir_all(&www_dir).unwrap();
-    for (name, bytes) in [
-        ("chorus.js", &b"console.log('chorus')"[..]),
-        ("chorus.js.br", b"brotli bytes"),
-        ("chorus.js.gz", b"gzip bytes"),
-        ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
-        ("chorus-0123456789.wasm.br", b"brotli wasm"),
-    ] {
-        std::fs::write(pkg_dir.join(name), bytes).unwrap();
-    }
+    let paths = common::stand_in_bundle(
+        &dir,
+        &[
+            ("chorus.js", b"console.log('chorus')"),
+            ("chorus.js.br", b"brotli bytes"),
+            ("chorus.js.gz", b"gzip bytes"),
+            ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
+            ("chorus-0123456789.wasm.br", b"brotli wasm"),
+        ],
+    );
     std::fs::write(
-        www_dir.join("index.html"),
+        paths.www_dir.join("index.html"),
         "<!doctype html><title>Chorus</title>",
     )
     .unwrap();
-    let paths = Paths { pkg_dir, www_dir };
     Some((router(state.clone(), paths), state, db))
 }
 
@@ -491,23 +488,7 @@ async fn the_api_scores_the_core_vectors_exactly_as_the_core_does(
     ));
     std::fs::create_dir_all(&dir).unwrap();
     for (id, (lines, api_reports)) in by_instrument {
-        let file = dir.join(format!("{id}.jsonl"));
-        std::fs::write(&file, lines.join("\n")).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
-            .args(["score", "--instrument", &id])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let cli: Vec<Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let cli = common::chorus_score(&dir, &id, &lines);
         assert_eq!(
             cli, api_reports,
             "chorus score and the API disagree on {id}"
@@ -901,19 +882,22 @@ async fn retention_deletes_only_old_responses_of_configured_sites(
     post(&app, &fft("retain-000001", "good", "")).await;
     post(&app, &fft("retain-000002", "poor", "")).await;
     // Backdate one response by three years, and one of an unconfigured site likewise.
-    sqlx::query("UPDATE responses SET received_at = $1 WHERE idempotency_key = $2")
-        .bind("2020-01-01T00:00:00.000Z")
-        .bind("retain-000001")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE responses SET received_at = $1, site = $2 WHERE idempotency_key = $3")
-        .bind("2020-01-01T00:00:00.000Z")
-        .bind("retired-site")
-        .bind("retain-000002")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1 WHERE idempotency_key = $2",
+        &["2020-01-01T00:00:00.000Z".into(), "retain-000001".into()],
+    )
+    .await;
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1, site = $2 WHERE idempotency_key = $3",
+        &[
+            "2020-01-01T00:00:00.000Z".into(),
+            "retired-site".into(),
+            "retain-000002".into(),
+        ],
+    )
+    .await;
     post(&app, &fft("retain-000003", "good", "")).await;
     assert_eq!(chorus_server::apply_retention(&state).await, 1);
     let left: Vec<String> =

@@ -12,16 +12,13 @@ use axum::{
     Router,
     http::{StatusCode, header},
 };
-use chorus_server::{AppState, users};
+use chorus_server::AppState;
 use serde_json::{Value, json};
-use sqlx::Row;
 
 #[allow(dead_code)]
 mod common;
 
-use common::{Backend, TestDb, client::Client};
-
-const PASSWORD: &str = "correct horse battery staple 42";
+use common::{Backend, TestDb, client::Client, signed_in};
 
 /// A GET of the API with an optional `Origin`: (status, JSON body, headers).
 async fn get_json(
@@ -57,16 +54,6 @@ async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     .await
 }
 
-async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
-    users::add(&state.store, email, PASSWORD, site, role)
-        .await
-        .unwrap();
-    let mut c = Client::new(app);
-    let p = c.sign_in(email, PASSWORD).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    c
-}
-
 async fn submit(app: &Router, locale: &str, why: &str) -> i64 {
     let body = json!({"site": "demo", "service": "outpatients", "response": {
         "instrument": "fft", "version": 1, "locale": locale,
@@ -95,14 +82,12 @@ async fn classified(state: &AppState, id: i64) {
 
 /// (theme, sentiment, source, state) of one response.
 async fn tags(state: &AppState, id: i64) -> Vec<(String, String, String, String)> {
-    sqlx::query("SELECT theme, sentiment, source, state FROM comment_themes WHERE response_id = $1 ORDER BY theme")
-        .bind(id)
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect()
+    common::rows(
+        state,
+        "SELECT theme, sentiment, source, state FROM comment_themes WHERE response_id = $1 ORDER BY theme",
+        &[id.into()],
+    )
+    .await
 }
 
 fn t(theme: &str, sentiment: &str, source: &str) -> (String, String, String, String) {
@@ -135,27 +120,19 @@ async fn comments_are_tagged_with_the_words_behind_each_tag(app: Router, state: 
         tags(&state, cy).await,
         [t("staff attitude", "negative", "auto")]
     );
-    let ev: String = sqlx::query(
+    let ev: String = common::value(
+        &state,
         "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'food'",
+        &[id.into()],
     )
-    .bind(id)
-    .fetch_one(state.store.pool())
-    .await
-    .unwrap()
-    .get(0);
+    .await;
     let ev: Value = serde_json::from_str(&ev).unwrap();
     assert_eq!(ev["cues"][0]["text"], "food");
     assert_eq!(ev["cues"][0]["item"], "why");
     assert_eq!(ev["sentiment_words"][0]["text"], "cold");
     assert_eq!(ev["sentiment_words"][0]["why"], "negative");
     // Classified after redaction: no trace of the phone number anywhere in the tags.
-    let all: Vec<String> = sqlx::query("SELECT evidence FROM comment_themes")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let all: Vec<String> = common::column(&state, "SELECT evidence FROM comment_themes", &[]).await;
     assert!(all.iter().all(|e| !e.contains("07700")));
 
     let mut c = signed_in(&app, &state, "analyst@trust.nhs.uk", "demo", "analyst").await;
@@ -234,63 +211,59 @@ async fn staff_corrections_are_kept_audited_and_used_for_later_comments(
     let url = format!("/dashboard/comments/{id}/themes");
     // A phrase that is not in the comment is refused.
     let p = c
-        .post(
+        .form(
             &url,
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "remove"),
                 ("theme", "food"),
                 ("phrase", "tasty soup"),
             ],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(p.body.contains("words of this comment"));
-    // Without the session's token, nothing changes.
-    let p = c
-        .post(
-            &url,
-            &[("csrf", "nope"), ("action", "remove"), ("theme", "food")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = c
-        .post(
-            &url,
+    // Without the session's token, nothing changes; then a tag removed, one added, and a
+    // theme there is none of refused.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], StatusCode);
+    let cases: [Case; 4] = [
+        (
+            "nope",
+            &[("action", "remove"), ("theme", "food")],
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "remove"),
                 ("theme", "food"),
                 ("phrase", "Food for thought"),
             ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = c
-        .post(
-            &url,
+            StatusCode::SEE_OTHER,
+        ),
+        (
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "add"),
                 ("theme", "communication"),
                 ("sentiment", "positive"),
                 ("phrase", "her talk"),
             ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = c
-        .post(
-            &url,
+            StatusCode::SEE_OTHER,
+        ),
+        (
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "add"),
                 ("theme", "no such theme"),
                 ("sentiment", "positive"),
             ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (token, fields, want) in cases {
+        c.form(&url, token, fields).await.want(want);
+    }
     // Kept: the removed tag stays, marked, beside the staff's own.
     assert_eq!(
         tags(&state, id).await,
@@ -312,25 +285,22 @@ async fn staff_corrections_are_kept_audited_and_used_for_later_comments(
     );
     assert!(page.body.contains("(set by staff)"));
     // Audited.
-    let audit: Vec<(String, String)> =
-        sqlx::query("SELECT action, detail FROM audit_log WHERE action LIKE 'theme_%' ORDER BY id")
-            .fetch_all(state.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+    let audit: Vec<(String, String)> = common::rows(
+        &state,
+        "SELECT action, detail FROM audit_log WHERE action LIKE 'theme_%' ORDER BY id",
+        &[],
+    )
+    .await;
     assert_eq!(audit.len(), 2, "{audit:?}");
     assert_eq!(audit[0].0, "theme_removed");
     assert!(audit[0].1.contains("food for thought"), "{audit:?}");
     assert_eq!(audit[1].0, "theme_added");
-    let kept: i64 = sqlx::query(
+    let kept: i64 = common::value(
+        &state,
         "SELECT COUNT(*) FROM theme_corrections WHERE site = 'demo' AND actor = 'fix@trust.nhs.uk'",
+        &[],
     )
-    .fetch_one(state.store.pool())
-    .await
-    .unwrap()
-    .get(0);
+    .await;
     assert_eq!(kept, 2);
     // Used as examples: a later comment with the same words.
     let later = submit(
@@ -349,43 +319,36 @@ async fn staff_corrections_are_kept_audited_and_used_for_later_comments(
         ],
         "{got:?}"
     );
-    let ev: String = sqlx::query(
+    let ev: String = common::value(
+        &state,
         "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'food'",
+        &[later.into()],
     )
-    .bind(later)
-    .fetch_one(state.store.pool())
-    .await
-    .unwrap()
-    .get(0);
+    .await;
     let ev: Value = serde_json::from_str(&ev).unwrap();
     assert_eq!(
         ev["cues"].as_array().unwrap().len(),
         1,
         "only the second 'food' counts: {ev}"
     );
-    let ev: String = sqlx::query(
+    let ev: String = common::value(
+        &state,
         "SELECT evidence FROM comment_themes WHERE response_id = $1 AND theme = 'communication'",
+        &[later.into()],
     )
-    .bind(later)
-    .fetch_one(state.store.pool())
-    .await
-    .unwrap()
-    .get(0);
+    .await;
     assert!(ev.contains("staff cue"), "{ev}");
     // Someone with no role on the comment's site gets the same answer as for no comment.
     let mut other = signed_in(&app, &state, "other@trust.nhs.uk", "other", "analyst").await;
     let oc = other.get("/dashboard/comments?site=other").await.csrf();
-    let p = other
-        .post(
+    other
+        .form(
             &url,
-            &[
-                ("csrf", &oc),
-                ("action", "remove"),
-                ("theme", "communication"),
-            ],
+            &oc,
+            &[("action", "remove"), ("theme", "communication")],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::NOT_FOUND);
+        .await
+        .want(StatusCode::NOT_FOUND);
 }
 
 async fn flagged_comments_wait_in_the_review_queue_until_reviewed(
@@ -422,13 +385,13 @@ async fn flagged_comments_wait_in_the_review_queue_until_reviewed(
         "no flag for 'No complaints'"
     );
     let csrf = page.csrf();
-    let p = c
-        .post(
-            &format!("/dashboard/review/{id}"),
-            &[("csrf", &csrf), ("outcome", "made up")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    c.form(
+        &format!("/dashboard/review/{id}"),
+        &csrf,
+        &[("outcome", "made up")],
+    )
+    .await
+    .want(StatusCode::BAD_REQUEST);
     let p = c
         .post(
             &format!("/dashboard/review/{calm}"),
@@ -440,23 +403,19 @@ async fn flagged_comments_wait_in_the_review_queue_until_reviewed(
         StatusCode::NOT_FOUND,
         "a comment with no flag cannot be reviewed"
     );
-    let p = c
-        .post(
-            &format!("/dashboard/review/{id}"),
-            &[("csrf", &csrf), ("outcome", "safeguarding referral made")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    c.form(
+        &format!("/dashboard/review/{id}"),
+        &csrf,
+        &[("outcome", "safeguarding referral made")],
+    )
+    .await
+    .want(StatusCode::SEE_OTHER);
     let open = c.get("/dashboard/review?site=demo").await;
     assert!(!open.body.contains(&format!("id=\"{reference}\"")));
     let done = c.get("/dashboard/review?site=demo&status=reviewed").await;
     assert!(done.body.contains("by rev@trust.nhs.uk"), "{}", done.body);
     assert!(done.body.contains("safeguarding referral made"));
-    let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'flag_reviewed' AND actor = 'rev@trust.nhs.uk'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let audited: i64 = common::value(&state, "SELECT COUNT(*) FROM audit_log WHERE action = 'flag_reviewed' AND actor = 'rev@trust.nhs.uk'", &[]).await;
     assert_eq!(audited, 1);
     let mut other = signed_in(&app, &state, "o@trust.nhs.uk", "other", "analyst").await;
     assert_eq!(
@@ -470,14 +429,8 @@ async fn comments_stored_before_the_worker_ran_are_caught_up(app: Router, state:
     // stopped) are read by the catch-up pass.
     let id = submit(&app, "en", "Parking was a nightmare.").await;
     classified(&state, id).await;
-    sqlx::query("DELETE FROM comment_classified")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM comment_themes")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(&state, "DELETE FROM comment_classified", &[]).await;
+    common::exec(&state, "DELETE FROM comment_themes", &[]).await;
     // The in-memory mark says it was read: a fresh state (a restart) reads it again.
     let n = {
         let fresh = Arc::new(AppState::new(
@@ -561,22 +514,14 @@ async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let id: i64 = sqlx::query("SELECT id FROM actions WHERE site = 'demo'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    let p = c
-        .post(
-            &format!("/dashboard/actions/{id}"),
-            &[
-                ("csrf", &csrf),
-                ("status", "done"),
-                ("done_on", "2026-03-01"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let id: i64 = common::value(&state, "SELECT id FROM actions WHERE site = 'demo'", &[]).await;
+    c.form(
+        &format!("/dashboard/actions/{id}"),
+        &csrf,
+        &[("status", "done"), ("done_on", "2026-03-01")],
+    )
+    .await
+    .want(StatusCode::SEE_OTHER);
     // The public page, with no sign-in.
     let mut public = Client::new(&app);
     let page = public.get("/results/demo").await;
@@ -671,13 +616,12 @@ async fn you_said_we_did_is_published_with_suppressed_figures_and_no_comments(
         (status, v["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_service"))
     );
-    let audited: i64 = sqlx::query(
+    let audited: i64 = common::value(
+        &state,
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('action_added', 'action_updated')",
+        &[],
     )
-    .fetch_one(state.store.pool())
-    .await
-    .unwrap()
-    .get(0);
+    .await;
     assert_eq!(audited, 2);
 }
 

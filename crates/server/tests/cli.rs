@@ -4,11 +4,27 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-#[allow(dead_code)] // the vectors' instrument lookup only
+#[allow(dead_code)] // only its command helpers are used here
 mod common;
+
+use common::TempDir;
 
 fn chorus() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chorus"))
+}
+
+/// `chorus check --today 2026-12-01 <what>` (a built-in aid or a file): its exit and what it
+/// printed.
+fn check(what: impl AsRef<std::ffi::OsStr>) -> (std::process::ExitStatus, String) {
+    let out = chorus()
+        .args(["check", "--today", "2026-12-01"])
+        .arg(what)
+        .output()
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 /// `chorus score` gives, line for line, the score reports the core (and so the API, whose
@@ -40,23 +56,7 @@ fn score_matches_the_core_for_the_vectors() {
             lines.push(serde_json::to_string(&r).unwrap());
             expected.push(serde_json::to_value(chorus_core::score(&inst, &r)).unwrap());
         }
-        let file = dir.join(format!("{id}.jsonl"));
-        std::fs::write(&file, lines.join("\n")).unwrap();
-        let out = chorus()
-            .args(["score", "--instrument", id])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got: Vec<Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let got = common::chorus_score(&dir, id, &lines);
         assert_eq!(got, expected, "{id}");
         checked += got.len();
     }
@@ -103,27 +103,6 @@ fn unknown_instrument_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a built-in instrument"));
-}
-
-/// A temporary folder, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!("chorus-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -283,15 +262,7 @@ fn chorus_export_defuses_a_formula_in_a_service_name() {
             .unwrap();
         store.pool().close().await;
     });
-    let out = chorus()
-        .args(["export", "--database", &db, "--site", "demo"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::succeeded(chorus().args(["export", "--database", &db, "--site", "demo"]));
     let mut r = csv::Reader::from_reader(out.stdout.as_slice());
     let header = r.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -335,13 +306,8 @@ fn check_reports_problems_and_standards_lints() {
     aid["items"][2]["outcome"]["rates"][1]["per"] = json!(1000);
     let broken = dir.0.join("broken.json");
     std::fs::write(&broken, aid.to_string()).unwrap();
-    let out = chorus()
-        .args(["check", "--today", "2026-12-01"])
-        .arg(&broken)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (status, stdout) = check(&broken);
+    assert_eq!(status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains("error   $.items[2].outcome.rates[1].per  mixed_denominators"),
         "{stdout}"
@@ -351,13 +317,8 @@ fn check_reports_problems_and_standards_lints() {
     aid["options"][1]["watchful_waiting"] = json!(false);
     aid["about"]["next_review"] = json!("2026-11-30");
     std::fs::write(&broken, aid.to_string()).unwrap();
-    let out = chorus()
-        .args(["check", "--today", "2026-12-01"])
-        .arg(&broken)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let (status, stdout) = check(&broken);
+    assert!(status.success(), "{stdout}");
     assert!(
         stdout.contains("warning $.options  no_waiting_option [IPDAS qualifying: Lists the options, including doing nothing or watchful waiting]"),
         "{stdout}"

@@ -19,8 +19,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::Write,
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
     sync::{
         Arc, Mutex,
@@ -28,57 +27,13 @@ use std::{
     },
     time::{Duration, Instant},
 };
-#[allow(dead_code)] // only its HTTP helper is used here
+#[allow(dead_code)] // only its process, load-client and Rng helpers are used here
 mod common;
+
+use common::{Rng, TempDir, nanos, report};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-/// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let p =
-            std::env::temp_dir().join(format!("chorus-{what}-{}-{}", std::process::id(), nanos()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// Straight to stderr, past libtest's capture, so the figures are always seen.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// A small deterministic generator (xorshift64*), seeded per run and printed, so a failing
-/// schedule of kills can be told apart from another.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Start `chorus serve` on a free port; returns the server and its address.
 fn serve(database: &str, dir: &Path) -> (common::ServerProcess, String) {
@@ -154,62 +109,58 @@ struct ClientLog {
 fn client(c: usize, seed: u64, addr: Arc<Mutex<String>>, stop: Arc<AtomicBool>) -> ClientLog {
     let mut rng = Rng((seed ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1);
     let mut log = ClientLog::default();
-    for i in 0.. {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let sub = submission(c, i);
-        let key = sub["response"]["idempotency_key"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let body = sub.to_string();
-        loop {
-            let at = addr.lock().unwrap().clone();
-            match post(&at, &body) {
-                Ok((201 | 200, v)) => {
-                    let (Some(id), Some(reference)) = (v["id"].as_i64(), v["reference"].as_str())
-                    else {
-                        log.problems
-                            .push(format!("{key}: a receipt without id: {v}"));
-                        break;
-                    };
-                    log.acked.insert(key.clone(), (id, reference.to_string()));
-                    // Now and then the widget's retry arrives after the receipt did.
-                    if rng.below(8) == 0
-                        && let Ok((status, again)) = post(&at, &body)
-                    {
-                        if status == 200
-                            && again["replayed"] == true
-                            && again["id"] == v["id"]
-                            && again["reference"] == v["reference"]
-                        {
-                            log.replays_checked += 1;
-                        } else if status != 503 && status != 408 {
+    common::until_stopped(
+        &stop,
+        |i| submission(c, i),
+        |key, body| {
+            loop {
+                let at = addr.lock().unwrap().clone();
+                match post(&at, &body) {
+                    Ok((201 | 200, v)) => {
+                        let (Some(id), Some(reference)) =
+                            (v["id"].as_i64(), v["reference"].as_str())
+                        else {
                             log.problems
-                                .push(format!("{key}: a retry got {status} {again}, not {v}"));
+                                .push(format!("{key}: a receipt without id: {v}"));
+                            break;
+                        };
+                        log.acked.insert(key.clone(), (id, reference.to_string()));
+                        // Now and then the widget's retry arrives after the receipt did.
+                        if rng.below(8) == 0
+                            && let Ok((status, again)) = post(&at, &body)
+                        {
+                            if status == 200
+                                && again["replayed"] == true
+                                && again["id"] == v["id"]
+                                && again["reference"] == v["reference"]
+                            {
+                                log.replays_checked += 1;
+                            } else if status != 503 && status != 408 {
+                                log.problems
+                                    .push(format!("{key}: a retry got {status} {again}, not {v}"));
+                            }
                         }
-                    }
-                    break;
-                }
-                Ok((503 | 408 | 500 | 502, _)) | Err(_) => {
-                    // Not acknowledged. A patient may give up (unless the run is ending:
-                    // then every client finishes what it started).
-                    if !stop.load(Ordering::Relaxed) && rng.below(10) == 0 {
-                        log.abandoned.insert(key.clone());
                         break;
                     }
-                    log.retries += 1;
-                    std::thread::sleep(Duration::from_millis(5 + rng.below(40)));
-                }
-                Ok((status, v)) => {
-                    log.problems
-                        .push(format!("{key}: unexpected {status} {v} for a valid body"));
-                    break;
+                    Ok((503 | 408 | 500 | 502, _)) | Err(_) => {
+                        // Not acknowledged. A patient may give up (unless the run is ending:
+                        // then every client finishes what it started).
+                        if !stop.load(Ordering::Relaxed) && rng.below(10) == 0 {
+                            log.abandoned.insert(key.clone());
+                            break;
+                        }
+                        log.retries += 1;
+                        std::thread::sleep(Duration::from_millis(5 + rng.below(40)));
+                    }
+                    Ok((status, v)) => {
+                        log.problems
+                            .push(format!("{key}: unexpected {status} {v} for a valid body"));
+                        break;
+                    }
                 }
             }
-        }
-    }
+        },
+    );
     log
 }
 

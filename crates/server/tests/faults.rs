@@ -36,22 +36,11 @@ use std::{
     },
     time::{Duration, Instant},
 };
-#[allow(dead_code)] // only its HTTP helper is used here
+#[allow(dead_code)] // only its process and load-client helpers are used here
 mod common;
 
+use common::{nanos, report};
 use serde_json::{Value, json};
-
-/// Straight to stderr, past libtest's capture, so the figures are always seen.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
 
 type Server = common::ServerProcess;
 
@@ -231,54 +220,50 @@ struct ClientLog {
 
 fn client(c: usize, addr: Arc<Mutex<String>>, stop: Arc<AtomicBool>) -> ClientLog {
     let mut log = ClientLog::default();
-    for i in 0.. {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let sub = submission(c, i);
-        let key = sub["response"]["idempotency_key"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let body = sub.to_string();
-        // Retry until acknowledged: the run ends only when every client has its receipt.
-        loop {
-            let at = addr.lock().unwrap().clone();
-            let sent = Instant::now();
-            let result = request(&at, "POST", "/api/v1/responses", &body);
-            let got = Instant::now();
-            let (status, v) = result.unwrap_or((0, Value::Null));
-            log.answers.push(Answer {
-                sent,
-                got,
-                status,
-                code: v["error"]["code"].as_str().unwrap_or_default().to_string(),
-            });
-            match status {
-                201 | 200 => {
-                    let (Some(id), Some(reference)) = (v["id"].as_i64(), v["reference"].as_str())
-                    else {
-                        log.problems
-                            .push(format!("{key}: a receipt without id: {v}"));
+    common::until_stopped(
+        &stop,
+        |i| submission(c, i),
+        |key, body| {
+            // Retry until acknowledged: the run ends only when every client has its receipt.
+            loop {
+                let at = addr.lock().unwrap().clone();
+                let sent = Instant::now();
+                let result = request(&at, "POST", "/api/v1/responses", &body);
+                let got = Instant::now();
+                let (status, v) = result.unwrap_or((0, Value::Null));
+                log.answers.push(Answer {
+                    sent,
+                    got,
+                    status,
+                    code: v["error"]["code"].as_str().unwrap_or_default().to_string(),
+                });
+                match status {
+                    201 | 200 => {
+                        let (Some(id), Some(reference)) =
+                            (v["id"].as_i64(), v["reference"].as_str())
+                        else {
+                            log.problems
+                                .push(format!("{key}: a receipt without id: {v}"));
+                            break;
+                        };
+                        let entry = (key.clone(), id, reference.to_string());
+                        if status == 201 {
+                            log.created.push(entry);
+                        } else {
+                            log.replayed.push(entry);
+                        }
                         break;
-                    };
-                    let entry = (key.clone(), id, reference.to_string());
-                    if status == 201 {
-                        log.created.push(entry);
-                    } else {
-                        log.replayed.push(entry);
                     }
-                    break;
-                }
-                0 | 503 => std::thread::sleep(Duration::from_millis(20)),
-                _ => {
-                    log.problems
-                        .push(format!("{key}: unexpected {status} {v} for a valid body"));
-                    break;
+                    0 | 503 => std::thread::sleep(Duration::from_millis(20)),
+                    _ => {
+                        log.problems
+                            .push(format!("{key}: unexpected {status} {v} for a valid body"));
+                        break;
+                    }
                 }
             }
-        }
-    }
+        },
+    );
     log
 }
 
@@ -373,16 +358,14 @@ fn run(
 
     // Read back what is stored.
     let rows: Vec<(i64, String)> = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        use sqlx::Row;
         sqlx::any::install_default_drivers();
         let pool = sqlx::AnyPool::connect(read_back).await.unwrap();
-        let rows = sqlx::query("SELECT id, idempotency_key FROM responses ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+        let rows = common::rows(
+            &pool,
+            "SELECT id, idempotency_key FROM responses ORDER BY id",
+            &[],
+        )
+        .await;
         pool.close().await;
         rows
     });
@@ -785,11 +768,7 @@ struct Relay {
 
 impl Relay {
     fn new(target: &str) -> Relay {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = common::free_port();
         let mut relay = Relay {
             port,
             target: target.to_string(),

@@ -14,7 +14,6 @@ use chorus_server::{
     config::{FftSetting, Service},
     users,
 };
-use sqlx::Row;
 
 mod common;
 
@@ -84,22 +83,21 @@ async fn each_settings_csv_reads_back_exactly_what_was_posted(app: Router, state
         .await;
     // A maternity service added in the dashboard counts at once.
     let csrf = c.get("/dashboard/sites/demo").await.csrf();
-    let p = c
-        .post(
-            "/dashboard/sites/demo",
-            &[
-                ("csrf", &csrf),
-                ("action", "save_service"),
-                ("original", ""),
-                ("id", "birth-centre"),
-                ("name", ""),
-                ("setting", "maternity"),
-                ("ward_code", ""),
-                ("specialty_code", ""),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    c.form(
+        "/dashboard/sites/demo",
+        &csrf,
+        &[
+            ("action", "save_service"),
+            ("original", ""),
+            ("id", "birth-centre"),
+            ("name", ""),
+            ("setting", "maternity"),
+            ("ward_code", ""),
+            ("specialty_code", ""),
+        ],
+    )
+    .await
+    .want(StatusCode::SEE_OTHER);
 
     post(&app, "ward-3", "fft", "online", "very_good", 7).await;
     post(&app, "ward-3", "fft", "paper", "very_good", 6).await;
@@ -127,85 +125,24 @@ async fn each_settings_csv_reads_back_exactly_what_was_posted(app: Router, state
             .contains(&format!("fft-return-demo-inpatient-{month}.csv"))
     );
     let (header, rows) = read(&p.body);
+    // Each expected line, its cells split at the commas (none of them holds one).
+    let cells = |line: &str| -> Vec<String> { line.split(',').map(String::from).collect() };
     assert_eq!(
         header,
-        [
-            "Period",
-            "Organisation code",
-            "Site code",
-            "Setting",
-            "Ward code",
-            "Specialty code",
-            "Service",
-            "Very good",
-            "Good",
-            "Neither good nor poor",
-            "Poor",
-            "Very poor",
-            "Don't know",
-            "Total responses",
-            "Mode of collection"
-        ]
+        cells(
+            "Period,Organisation code,Site code,Setting,Ward code,Specialty code,Service,\
+             Very good,Good,Neither good nor poor,Poor,Very poor,Don't know,\
+             Total responses,Mode of collection"
+        )
     );
-    let got: Vec<Vec<&str>> = rows
-        .iter()
-        .map(|r| r.iter().map(String::as_str).collect())
-        .collect();
     assert_eq!(
-        got,
+        rows,
         [
-            vec![
-                month,
-                "DEMO1",
-                "DEMO1-01",
-                "Inpatient",
-                "W03",
-                "300",
-                "ward-3",
-                "7",
-                "0",
-                "0",
-                "0",
-                "0",
-                "0",
-                "7",
-                "Online"
-            ],
-            vec![
-                month,
-                "DEMO1",
-                "DEMO1-01",
-                "Inpatient",
-                "W03",
-                "300",
-                "ward-3",
-                "6",
-                "0",
-                "0",
-                "2",
-                "0",
-                "0",
-                "8",
-                "Paper"
-            ],
-            vec![
-                month,
-                "DEMO1",
-                "DEMO1-01",
-                "Inpatient",
-                "W04",
-                "101",
-                "ward-4",
-                "0",
-                "5",
-                "0",
-                "0",
-                "0",
-                "0",
-                "5",
-                "SMS"
-            ],
+            "DEMO1,DEMO1-01,Inpatient,W03,300,ward-3,7,0,0,0,0,0,7,Online",
+            "DEMO1,DEMO1-01,Inpatient,W03,300,ward-3,6,0,0,2,0,0,8,Paper",
+            "DEMO1,DEMO1-01,Inpatient,W04,101,ward-4,0,5,0,0,0,0,5,SMS",
         ]
+        .map(|row| cells(&format!("{month},{row}")))
     );
 
     let (header, rows) = read(&c.get(&csv("ae")).await.body);
@@ -321,14 +258,12 @@ async fn each_settings_csv_reads_back_exactly_what_was_posted(app: Router, state
             || exports.body.contains("id=\"no-return-settings\"")
     );
 
-    let audit: Vec<String> =
-        sqlx::query("SELECT detail FROM audit_log WHERE action = 'export_fft_return' ORDER BY id")
-            .fetch_all(state.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+    let audit: Vec<String> = common::column(
+        &state,
+        "SELECT detail FROM audit_log WHERE action = 'export_fft_return' ORDER BY id",
+        &[],
+    )
+    .await;
     assert_eq!(audit.len(), 5, "{audit:?}");
     assert_eq!(audit[0], format!("{month} inpatient: 3 rows, 31 responses"));
     assert!(

@@ -14,16 +14,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode, header},
-};
+use axum::{Router, http::StatusCode};
 use chorus_server::{AppState, Paths, router, store::Store};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use sqlx::Row;
-use tower::ServiceExt;
 
 #[allow(dead_code)]
 mod common;
@@ -45,14 +38,6 @@ fn python() -> String {
     std::env::var("CHORUS_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// aiosmtpd writing every message into a Maildir at `dir`.
 fn smtp_server(dir: &Path) -> (Kill, u16) {
     let ok = Command::new(python())
@@ -63,7 +48,7 @@ fn smtp_server(dir: &Path) -> (Kill, u16) {
         ok,
         "Python's aiosmtpd is needed for this test: run `cargo xtask setup` (or `python3 -m pip install aiosmtpd`)"
     );
-    let port = free_port();
+    let port = common::free_port();
     let child = Command::new(python())
         .args([
             "-m",
@@ -159,23 +144,9 @@ async fn post(app: &Router, why: &str) -> (StatusCode, Value, Duration) {
         "idempotency_key": format!("flag-{}", common::rand_suffix()),
         "answers": {"fft": "very_poor", "why": why}}});
     let started = Instant::now();
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/api/v1/responses")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap(),
-        started.elapsed(),
-    )
+    let (status, answer) = common::post_submission(app, &body, None).await;
+    assert!(!answer.is_null(), "the answer is JSON");
+    (status, answer, started.elapsed())
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -360,25 +331,20 @@ async fn a_flagged_comment_reaches_the_smtp_server_and_the_webhook(backend: Back
     }
 
     // In the review queue's tables, and audited.
-    let kinds: Vec<String> =
-        sqlx::query("SELECT kind FROM comment_flags WHERE response_id = $1 ORDER BY kind")
-            .bind(id)
-            .fetch_all(state.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+    let kinds: Vec<String> = common::column(
+        &state,
+        "SELECT kind FROM comment_flags WHERE response_id = $1 ORDER BY kind",
+        &[id.into()],
+    )
+    .await;
     assert_eq!(kinds, ["abuse", "complaint"]);
     wait_for("the audit entries", 10, async || {
-        let actions: Vec<String> =
-            sqlx::query("SELECT action FROM audit_log WHERE action LIKE 'flag_%'")
-                .fetch_all(state.store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+        let actions: Vec<String> = common::column(
+            &state,
+            "SELECT action FROM audit_log WHERE action LIKE 'flag_%'",
+            &[],
+        )
+        .await;
         actions.contains(&"flag_emailed".to_string())
             && actions.contains(&"flag_webhook_sent".to_string())
     })
@@ -410,7 +376,7 @@ async fn with_both_channels_down_the_receipt_is_immediate_and_the_failure_audite
         return;
     };
     // Ports nothing listens on.
-    let (a, b) = (free_port(), free_port());
+    let (a, b) = (common::free_port(), common::free_port());
     let (app, state) = app_with(
         &db,
         chorus_server::notify::NotifyConfig {
@@ -430,21 +396,21 @@ async fn with_both_channels_down_the_receipt_is_immediate_and_the_failure_audite
     assert!(took < Duration::from_secs(2), "the receipt waited {took:?}");
     let id = receipt["id"].as_i64().unwrap();
     wait_for("both failures in the audit log", 30, async || {
-        let n: i64 =
-            sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'flag_notify_failed'")
-                .fetch_one(state.store.pool())
-                .await
-                .unwrap()
-                .get(0);
+        let n: i64 = common::value(
+            &state,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'flag_notify_failed'",
+            &[],
+        )
+        .await;
         n == 2
     })
     .await;
-    let flagged: i64 = sqlx::query("SELECT COUNT(*) FROM comment_flags WHERE response_id = $1")
-        .bind(id)
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let flagged: i64 = common::value(
+        &state,
+        "SELECT COUNT(*) FROM comment_flags WHERE response_id = $1",
+        &[id.into()],
+    )
+    .await;
     assert_eq!(flagged, 2, "the flags are kept for the review queue");
     db.remove(state).await;
 }

@@ -197,13 +197,12 @@ fn count(statuses: &[StatusCode], s: StatusCode) -> usize {
 }
 
 async fn audit(state: &AppState) -> Vec<(String, String, Option<String>, String)> {
-    sqlx::query("SELECT actor, action, site, detail FROM audit_log ORDER BY id")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect()
+    common::rows(
+        &state,
+        "SELECT actor, action, site, detail FROM audit_log ORDER BY id",
+        &[],
+    )
+    .await
 }
 
 async fn checked_failures(state: &AppState) -> usize {
@@ -286,11 +285,7 @@ async fn the_right_password_just_after_30_concurrent_wrong_ones_is_refused(
     let p = sign_in_from(&app, peer(7), "nurse@trust.nhs.uk", PASSWORD).await;
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.body);
     assert!(cookie_of(&p, "chorus_session").is_none());
-    let sessions: i64 = sqlx::query("SELECT COUNT(*) FROM sessions")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let sessions: i64 = common::value(&state, "SELECT COUNT(*) FROM sessions", &[]).await;
     assert_eq!(sessions, 0);
 }
 
@@ -338,11 +333,12 @@ async fn concurrent_guesses_from_one_address_are_locked_at_its_limit(
         sign_in_from(&app, peer(11), "typo@trust.nhs.uk", "fat fingers here").await;
     }
     sign_in_from(&app, peer(11), "typo@trust.nhs.uk", PASSWORD).await;
-    let left: i64 = sqlx::query("SELECT failures FROM login_failures WHERE key = 'ip:10.0.0.11'")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let left: i64 = common::value(
+        &state,
+        "SELECT failures FROM login_failures WHERE key = 'ip:10.0.0.11'",
+        &[],
+    )
+    .await;
     assert_eq!(left, 3);
 }
 
@@ -459,11 +455,7 @@ async fn an_e_mail_too_long_to_be_one_is_refused_before_anything_is_stored(
 }
 
 async fn failure_keys(state: &AppState) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM login_failures")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0)
+    common::value(&state, "SELECT COUNT(*) FROM login_failures", &[]).await
 }
 
 async fn post_response(app: &Router, site: &str, service: &str, key: &str) {
@@ -482,10 +474,12 @@ async fn post_response(app: &Router, site: &str, service: &str, key: &str) {
 }
 
 async fn age_all(state: &AppState) {
-    sqlx::query("UPDATE responses SET received_at = '2020-01-01T00:00:00.000Z'")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = '2020-01-01T00:00:00.000Z'",
+        &[],
+    )
+    .await;
 }
 
 async fn retention_from_the_dashboard_covers_only_the_admins_sites(
@@ -505,13 +499,7 @@ async fn retention_from_the_dashboard_covers_only_the_admins_sites(
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let left: Vec<String> = sqlx::query("SELECT site FROM responses")
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let left: Vec<String> = common::column(&state, "SELECT site FROM responses", &[]).await;
     assert_eq!(left, ["demo"], "another site's responses were deleted");
     let runs: Vec<Option<String>> = audit(&state)
         .await
@@ -527,11 +515,7 @@ async fn tagging_answers_alike_for_no_such_comment_and_another_sites_comment(
     state: Arc<AppState>,
 ) {
     post_response(&app, "demo", "emergency", "tag-00000001").await;
-    let id: i64 = sqlx::query("SELECT id FROM responses")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let id: i64 = common::value(&state, "SELECT id FROM responses", &[]).await;
     let analyst = session(&app, &state, "an@other.nhs.uk", "other", "analyst").await;
     let csrf = csrf_of(&get_as(&app, &analyst, "/dashboard").await.body);
     let tag = |id: i64| {
@@ -551,11 +535,7 @@ async fn tagging_answers_alike_for_no_such_comment_and_another_sites_comment(
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.status, theirs.status);
     assert_eq!(missing.body, theirs.body);
-    let tags: i64 = sqlx::query("SELECT COUNT(*) FROM comment_tags")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let tags: i64 = common::value(&state, "SELECT COUNT(*) FROM comment_tags", &[]).await;
     assert_eq!(tags, 0);
 }
 
@@ -570,15 +550,10 @@ async fn thousands_of_made_up_services_do_not_grow_the_pages(app: Router, state:
     let small = get_as(&app, &admin, "/dashboard/fft").await;
     assert_eq!(small.status, StatusCode::OK);
     // 3,000 responses, each naming its own made-up service (the demo site accepts any).
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+    common::exec(&state, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
          INSERT INTO responses (site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, score_mismatch, received_at)
          SELECT r.site, 'made-up-service-name-' || n.i, r.instrument, r.version, r.locale, 'svc-' || n.i, r.body_hash, r.answers, r.scores, r.score_mismatch, r.received_at
-         FROM n, (SELECT * FROM responses WHERE idempotency_key = 'real-00000000') r",
-    )
-    .execute(state.store.pool())
-    .await
-    .unwrap();
+         FROM n, (SELECT * FROM responses WHERE idempotency_key = 'real-00000000') r", &[]).await;
     // Rows written behind the store's back: rolled up as `chorus rollup rebuild` would.
     state.store.rebuild_rollups(None, |_, _| {}).await.unwrap();
     assert_eq!(state.store.count().await.unwrap(), 3009);
@@ -618,10 +593,12 @@ async fn thousands_of_made_up_services_do_not_grow_the_pages(app: Router, state:
     // A site with configured services offers only those, whatever is stored.
     let other = session(&app, &state, "svc@other.nhs.uk", "other", "admin").await;
     post_response(&app, "other", "ward-2", "other-000001").await;
-    sqlx::query("UPDATE responses SET service = 'not-configured' WHERE site = 'other'")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET service = 'not-configured' WHERE site = 'other'",
+        &[],
+    )
+    .await;
     let page = get_as(&app, &other, "/dashboard/fft?site=other").await;
     let select = &page.body[page.body.find("id=\"service\"").unwrap()..];
     let select = &select[..select.find("</select>").unwrap()];
@@ -987,11 +964,7 @@ async fn a_body_that_stops_arriving_is_closed_after_the_idle_timeout() {
 fn the_server_with_256_descriptors_survives_300_idle_sockets() {
     use std::io::{BufRead, Read, Write};
     let dir = temp("fds");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(

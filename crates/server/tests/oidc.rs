@@ -77,14 +77,6 @@ impl Drop for Env {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn users() -> serde_json::Value {
     json!({
         "ann": {"email": "Ann.Admin@trust.nhs.uk", "groups": ["chorus-admins"]},
@@ -104,7 +96,7 @@ async fn start() -> Option<Env> {
             .exists(),
         "the npm package oidc-provider is not installed: run `npm ci` (or `cargo xtask setup`) at the repository root"
     );
-    let port = free_port();
+    let port = common::free_port();
     let chorus = format!("http://127.0.0.1:{port}");
     let redirect = format!("{chorus}/dashboard/oidc/callback");
     let mut provider = Command::new("node")
@@ -348,43 +340,37 @@ impl Env {
 
     async fn roles(&self, email: &str) -> Vec<(String, String, String)> {
         let pool = self.db().await;
-        let v = sqlx::query(
+        let v = common::rows(
+            &pool,
             "SELECT r.site, r.role, r.source FROM user_roles r JOIN users u ON u.id = r.user_id
              WHERE u.email = $1 ORDER BY r.site",
+            &[email.into()],
         )
-        .bind(email)
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+        .await;
         pool.close().await;
         v
     }
 
     async fn audit(&self, action: &str) -> Vec<(String, String)> {
         let pool = self.db().await;
-        let v = sqlx::query("SELECT actor, detail FROM audit_log WHERE action = $1 ORDER BY id")
-            .bind(action)
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+        let v = common::rows(
+            &pool,
+            "SELECT actor, detail FROM audit_log WHERE action = $1 ORDER BY id",
+            &[action.into()],
+        )
+        .await;
         pool.close().await;
         v
     }
 
     async fn user_count(&self, email: &str) -> i64 {
         let pool = self.db().await;
-        let n = sqlx::query("SELECT COUNT(*) FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-            .get(0);
+        let n = common::value(
+            &pool,
+            "SELECT COUNT(*) FROM users WHERE email = $1",
+            &[email.into()],
+        )
+        .await;
         pool.close().await;
         n
     }
@@ -684,13 +670,13 @@ async fn roles_follow_the_groups_at_every_sign_in_and_hand_given_roles_stay() {
     // A role given by hand (here straight in the database, as the People page does) stays
     // when the groups change; the group roles go.
     let pool = env.db().await;
-    sqlx::query(
+    common::exec(
+        &pool,
         "UPDATE user_roles SET source = 'manual', role = 'analyst' WHERE site = 'other'
            AND user_id = (SELECT id FROM users WHERE email = 'vic.viewer@trust.nhs.uk')",
+        &[],
     )
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     pool.close().await;
     env.set_groups("vic", "").await;
     assert_eq!(env.sign_in(&browser(), "vic").await.status, 200);

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use axum::{Router, http::StatusCode};
 use chorus_server::{AppState, users};
-use sqlx::Row;
 
 mod common;
 
-use common::{Backend, TestDb, client::Client};
+use common::{Backend, PASSWORD, TestDb, client::Client};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     common::app_with(backend, "people", |config| {
@@ -32,8 +31,6 @@ on_both!(
     user_add_sets_a_password_only_where_there_is_none,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
 /// A browser on `chorus.test` (the invitation links name a host).
 fn browser(app: &Router) -> Client {
     let mut c = Client::new(app);
@@ -41,67 +38,35 @@ fn browser(app: &Router) -> Client {
     c
 }
 
-impl Client {
-    /// Is this browser signed in?
-    async fn signed_in(&mut self) -> bool {
-        let p = self.get("/dashboard").await;
-        match p.status {
-            StatusCode::OK => true,
-            StatusCode::SEE_OTHER => {
-                assert_eq!(p.location(), "/dashboard/login");
-                false
-            }
-            s => panic!("unexpected {s}: {}", p.body),
-        }
-    }
-
-    /// A page's CSRF token (any signed-in page carries it).
-    async fn token(&mut self) -> String {
-        self.get("/dashboard/account").await.csrf()
-    }
-}
-
 async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
-    users::add(&state.store, email, PASSWORD, site, role)
-        .await
-        .unwrap();
-    let mut c = browser(app);
-    let p = c.sign_in(email, PASSWORD).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    c
+    common::signed_in_as(browser(app), state, email, site, role).await
 }
 
 async fn user_id(state: &AppState, email: &str) -> i64 {
-    sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0)
+    common::value(
+        state,
+        "SELECT id FROM users WHERE email = $1",
+        &[email.into()],
+    )
+    .await
 }
 
 async fn roles(state: &AppState, email: &str) -> Vec<(String, String)> {
-    sqlx::query(
+    common::rows(
+        state,
         "SELECT r.site, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.email = $1 ORDER BY r.site",
+        &[email.into()],
     )
-    .bind(email)
-    .fetch_all(state.store.pool())
     .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect()
 }
 
 async fn audit(state: &AppState, action: &str) -> Vec<(String, Option<String>, String)> {
-    sqlx::query("SELECT actor, site, detail FROM audit_log WHERE action = $1 ORDER BY id")
-        .bind(action)
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
+    common::rows(
+        state,
+        "SELECT actor, site, detail FROM audit_log WHERE action = $1 ORDER BY id",
+        &[action.into()],
+    )
+    .await
 }
 
 async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
@@ -113,36 +78,25 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
     assert_eq!(people.status, StatusCode::OK);
     assert!(people.body.contains("admin@trust.nhs.uk"));
     let csrf = people.csrf();
+    let add = |email| [("email", email), ("site", "demo"), ("role", "viewer")];
     // A bad address is refused with a message beside the field.
     let bad = admin
-        .post(
-            "/dashboard/people",
-            &[
-                ("csrf", &csrf),
-                ("email", "not an address"),
-                ("site", "demo"),
-                ("role", "viewer"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        .form("/dashboard/people", &csrf, &add("not an address"))
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(
         bad.body.contains("is not an e-mail address"),
         "{}",
         bad.body
     );
     let added = admin
-        .post(
+        .form(
             "/dashboard/people",
-            &[
-                ("csrf", &csrf),
-                ("email", " New.Person@Trust.NHS.uk "),
-                ("site", "demo"),
-                ("role", "viewer"),
-            ],
+            &csrf,
+            &add(" New.Person@Trust.NHS.uk "),
         )
-        .await;
-    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        .await
+        .want(StatusCode::OK);
     let link = added
         .body
         .split("http://chorus.test/dashboard/invite/")
@@ -156,12 +110,12 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
         vec![("demo".into(), "viewer".into())]
     );
     // Only a hash of the link's secret is stored.
-    let stored: String =
-        sqlx::query("SELECT invite_hash FROM users WHERE email = 'new.person@trust.nhs.uk'")
-            .fetch_one(state.store.pool())
-            .await
-            .unwrap()
-            .get(0);
+    let stored: String = common::value(
+        &state,
+        "SELECT invite_hash FROM users WHERE email = 'new.person@trust.nhs.uk'",
+        &[],
+    )
+    .await;
     assert_ne!(stored, link);
     assert_eq!(stored, chorus_server::dashboard::sha256_hex(&link));
     // Before accepting, there is no password that works.
@@ -182,49 +136,32 @@ async fn an_admin_adds_a_person_who_accepts_the_invitation_and_signs_in(
     let form = person.get(&invite).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("new.person@trust.nhs.uk"));
+    let choose = |password, confirm| [("password", password), ("confirm", confirm)];
     let weak = person
-        .post(
-            &invite,
-            &[("password", "password1234"), ("confirm", "password1234")],
-        )
-        .await;
-    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+        .post(&invite, &choose("password1234", "password1234"))
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(weak.body.contains("commonly used"), "{}", weak.body);
-    let differ = person
-        .post(
-            &invite,
-            &[
-                ("password", "plum tree lantern"),
-                ("confirm", "plum tree lanterns"),
-            ],
-        )
-        .await;
-    assert_eq!(differ.status, StatusCode::BAD_REQUEST);
-    let ok = person
-        .post(
-            &invite,
-            &[
-                ("password", "plum tree lantern"),
-                ("confirm", "plum tree lantern"),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    for (password, confirm, want) in [
+        (
+            "plum tree lantern",
+            "plum tree lanterns",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("plum tree lantern", "plum tree lantern", StatusCode::OK),
+    ] {
+        person
+            .post(&invite, &choose(password, confirm))
+            .await
+            .want(want);
+    }
     // The link works once.
     assert_eq!(person.get(&invite).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        person
-            .post(
-                &invite,
-                &[
-                    ("password", "another good phrase"),
-                    ("confirm", "another good phrase")
-                ]
-            )
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    let phrase = "another good phrase";
+    person
+        .post(&invite, &choose(phrase, phrase))
+        .await
+        .want(StatusCode::NOT_FOUND);
     let p = person
         .sign_in("new.person@trust.nhs.uk", "plum tree lantern")
         .await;
@@ -327,71 +264,35 @@ async fn roles_are_given_and_removed_on_the_admins_sites_only(app: Router, state
     );
     let csrf = admin.token().await;
     let here = format!("/dashboard/people/{pat}");
-    let r = admin
-        .post(
-            &here,
-            &[
-                ("csrf", &csrf),
-                ("action", "give_role"),
-                ("site", "demo"),
-                ("role", "analyst"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(
-        roles(&state, "pat@trust.nhs.uk").await,
-        vec![("demo".into(), "analyst".into())]
-    );
-    // Not on a site this admin does not administer.
-    let r = admin
-        .post(
-            &here,
-            &[
-                ("csrf", &csrf),
-                ("action", "give_role"),
-                ("site", "other"),
-                ("role", "admin"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = admin
-        .post(
-            &here,
-            &[
-                ("csrf", &csrf),
-                ("action", "give_role"),
-                ("site", "demo"),
-                ("role", "owner"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        roles(&state, "pat@trust.nhs.uk").await,
-        vec![("demo".into(), "analyst".into())]
-    );
+    // Given on the admin's own site; not on a site this admin does not administer, nor a role
+    // there is none of.
+    for (site, role, want) in [
+        ("demo", "analyst", StatusCode::SEE_OTHER),
+        ("other", "admin", StatusCode::FORBIDDEN),
+        ("demo", "owner", StatusCode::BAD_REQUEST),
+    ] {
+        let give = [("action", "give_role"), ("site", site), ("role", role)];
+        admin.form(&here, &csrf, &give).await.want(want);
+        assert_eq!(
+            roles(&state, "pat@trust.nhs.uk").await,
+            vec![("demo".into(), "analyst".into())]
+        );
+    }
     // An admin cannot take away their own admin role.
     let me = user_id(&state, "admin@trust.nhs.uk").await;
-    let r = admin
-        .post(
-            &format!("/dashboard/people/{me}"),
-            &[("csrf", &csrf), ("action", "remove_role"), ("site", "demo")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let remove = [("action", "remove_role"), ("site", "demo")];
+    admin
+        .form(&format!("/dashboard/people/{me}"), &csrf, &remove)
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert_eq!(
         roles(&state, "admin@trust.nhs.uk").await,
         vec![("demo".into(), "admin".into())]
     );
-    let r = admin
-        .post(
-            &here,
-            &[("csrf", &csrf), ("action", "remove_role"), ("site", "demo")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    admin
+        .form(&here, &csrf, &remove)
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert!(roles(&state, "pat@trust.nhs.uk").await.is_empty());
     // With no role on the admin's sites, they are no longer the admin's to see.
     assert_eq!(admin.get(&here).await.status, StatusCode::NOT_FOUND);
@@ -427,19 +328,17 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in(
     )
     .await
     .unwrap();
-    let r = admin
-        .post(&here, &[("csrf", &csrf), ("action", "disable")])
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(pat.signed_in().await);
-    sqlx::query("DELETE FROM user_roles WHERE site = 'other'")
-        .execute(state.store.pool())
+    let disable = [("action", "disable")];
+    admin
+        .form(&here, &csrf, &disable)
         .await
-        .unwrap();
-    let r = admin
-        .post(&here, &[("csrf", &csrf), ("action", "disable")])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        .want(StatusCode::FORBIDDEN);
+    assert!(pat.signed_in().await);
+    common::exec(&state, "DELETE FROM user_roles WHERE site = 'other'", &[]).await;
+    admin
+        .form(&here, &csrf, &disable)
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert!(
         !pat.signed_in().await,
         "a disabled account's session must stop working"
@@ -450,19 +349,16 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in(
     assert!(admin.get(&here).await.body.contains("disabled since"));
     // An admin cannot disable themselves.
     let me = user_id(&state, "admin@trust.nhs.uk").await;
-    let r = admin
-        .post(
-            &format!("/dashboard/people/{me}"),
-            &[("csrf", &csrf), ("action", "disable")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    admin
+        .form(&format!("/dashboard/people/{me}"), &csrf, &disable)
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(admin.signed_in().await);
     // Enabled again, the right password works again.
-    let r = admin
-        .post(&here, &[("csrf", &csrf), ("action", "enable")])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    admin
+        .form(&here, &csrf, &[("action", "enable")])
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(
         pat.sign_in("pat@trust.nhs.uk", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -485,10 +381,10 @@ async fn an_admin_ends_someones_sessions(app: Router, state: Arc<AppState>) {
     let here = format!("/dashboard/people/{id}");
     assert!(admin.get(&here).await.body.contains("2 signed in now"));
     let csrf = admin.token().await;
-    let r = admin
-        .post(&here, &[("csrf", &csrf), ("action", "end_sessions")])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    admin
+        .form(&here, &csrf, &[("action", "end_sessions")])
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert!(!pat.signed_in().await);
     assert!(!pat2.signed_in().await);
     assert!(admin.signed_in().await, "only their sessions end");
@@ -509,18 +405,15 @@ async fn people_pages_are_for_admins_and_need_the_csrf_token(app: Router, state:
         StatusCode::FORBIDDEN
     );
     let csrf = analyst.token().await;
-    let r = analyst
-        .post(
-            "/dashboard/people",
-            &[
-                ("csrf", &csrf),
-                ("email", "x@trust.nhs.uk"),
-                ("site", "demo"),
-                ("role", "admin"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let add = [
+        ("email", "x@trust.nhs.uk"),
+        ("site", "demo"),
+        ("role", "admin"),
+    ];
+    analyst
+        .form("/dashboard/people", &csrf, &add)
+        .await
+        .want(StatusCode::FORBIDDEN);
     assert!(roles(&state, "x@trust.nhs.uk").await.is_empty());
     // Signed out: to the sign-in page.
     let mut nobody = browser(&app);
@@ -531,17 +424,7 @@ async fn people_pages_are_for_admins_and_need_the_csrf_token(app: Router, state:
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
     // Without the session's token, or with another session's, nothing changes.
     for token in ["", "0000", csrf.as_str()] {
-        let r = admin
-            .post(
-                "/dashboard/people",
-                &[
-                    ("csrf", token),
-                    ("email", "x@trust.nhs.uk"),
-                    ("site", "demo"),
-                    ("role", "admin"),
-                ],
-            )
-            .await;
+        let r = admin.form("/dashboard/people", token, &add).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}");
     }
     assert!(roles(&state, "x@trust.nhs.uk").await.is_empty());
@@ -560,28 +443,19 @@ async fn an_idle_session_ends_and_sign_out_everywhere_ends_them_all(
     );
     // Used four minutes ago (the idle timeout here is five): still live, and the use is noted.
     let ago = |m: i64| chorus_server::store::iso_utc(chorus_server::dashboard::now_secs() - m * 60);
-    sqlx::query("UPDATE sessions SET last_seen = $1")
-        .bind(ago(4))
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    let last_seen = "UPDATE sessions SET last_seen = $1";
+    common::exec(&state, last_seen, &[(&ago(4)).into()]).await;
     assert!(a.signed_in().await);
     // Then six minutes without use: ended, though its absolute expiry is hours away.
     let id = user_id(&state, "pat@trust.nhs.uk").await;
-    let rows = sqlx::query("SELECT last_seen FROM sessions WHERE user_id = $1 ORDER BY last_seen")
-        .bind(id)
-        .fetch_all(state.store.pool())
-        .await
-        .unwrap();
-    assert!(
-        rows.last().unwrap().get::<String, _>(0) > ago(1),
-        "the use was noted"
-    );
-    sqlx::query("UPDATE sessions SET last_seen = $1")
-        .bind(ago(6))
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    let seen: Vec<String> = common::column(
+        &state,
+        "SELECT last_seen FROM sessions WHERE user_id = $1 ORDER BY last_seen",
+        &[id.into()],
+    )
+    .await;
+    assert!(seen.last().unwrap() > &ago(1), "the use was noted");
+    common::exec(&state, last_seen, &[(&ago(6)).into()]).await;
     assert!(!a.signed_in().await);
     assert!(!b.signed_in().await);
     // Two fresh sessions; "sign out everywhere" from one ends both.
@@ -600,15 +474,15 @@ async fn an_idle_session_ends_and_sign_out_everywhere_ends_them_all(
         account.body
     );
     let csrf = account.csrf();
-    let r = a
-        .post("/dashboard/logout-everywhere", &[("csrf", "wrong")])
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(b.signed_in().await);
-    let r = a
-        .post("/dashboard/logout-everywhere", &[("csrf", &csrf)])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for (token, want, b_signed_in) in [
+        ("wrong", StatusCode::FORBIDDEN, true),
+        (csrf.as_str(), StatusCode::SEE_OTHER, false),
+    ] {
+        a.form("/dashboard/logout-everywhere", token, &[])
+            .await
+            .want(want);
+        assert_eq!(b.signed_in().await, b_signed_in);
+    }
     assert!(!a.signed_in().await);
     assert!(!b.signed_in().await);
     let everywhere = audit(&state, "sign_out_everywhere").await;
@@ -675,38 +549,24 @@ async fn a_withdrawn_response_is_gone_from_every_report_and_export(
         found.body
     );
     let csrf = found.csrf();
+    let withdraw = |reason| [("reference", reference.as_str()), ("reason", reason)];
     // No reason, or the wrong token: nothing is deleted.
-    let r = admin
-        .post(
-            "/dashboard/withdraw",
-            &[("csrf", &csrf), ("reference", &reference), ("reason", " ")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = admin
-        .post(
-            "/dashboard/withdraw",
-            &[
-                ("csrf", "nope"),
-                ("reference", &reference),
-                ("reason", "asked"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(state.store.count().await.unwrap(), 1);
+    for (token, reason, want) in [
+        (csrf.as_str(), " ", StatusCode::BAD_REQUEST),
+        ("nope", "asked", StatusCode::FORBIDDEN),
+    ] {
+        admin
+            .form("/dashboard/withdraw", token, &withdraw(reason))
+            .await
+            .want(want);
+        assert_eq!(state.store.count().await.unwrap(), 1);
+    }
 
+    let reason = "patient phoned from 07700 900123 to withdraw";
     let r = admin
-        .post(
-            "/dashboard/withdraw",
-            &[
-                ("csrf", &csrf),
-                ("reference", &reference),
-                ("reason", "patient phoned from 07700 900123 to withdraw"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        .form("/dashboard/withdraw", &csrf, &withdraw(reason))
+        .await
+        .want(StatusCode::OK);
     assert!(r.body.contains("was deleted"));
     assert_eq!(state.store.count().await.unwrap(), 0);
     // Gone from every report and export.
@@ -732,17 +592,10 @@ async fn a_withdrawn_response_is_gone_from_every_report_and_export(
             .contains("about the long wait")
     );
     // Asked again: already gone.
-    let again = admin
-        .post(
-            "/dashboard/withdraw",
-            &[
-                ("csrf", &csrf),
-                ("reference", &reference),
-                ("reason", "asked twice"),
-            ],
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    admin
+        .form("/dashboard/withdraw", &csrf, &withdraw("asked twice"))
+        .await
+        .want(StatusCode::NOT_FOUND);
     // The audit log says who, which reference and why, with the reason redacted too.
     let log = audit(&state, "response_withdrawn").await;
     assert_eq!(log.len(), 1, "{log:?}");

@@ -8,8 +8,11 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use chorus_server::{AppState, Paths, router, store::Store};
+use chorus_server::{AppState, router, store::Store};
 use tower::ServiceExt;
+
+#[allow(dead_code)] // only its stand-in bundle is used here
+mod common;
 
 async fn get(app: &Router, uri: &str, accept_encoding: &str) -> axum::response::Response {
     let req = Request::get(uri)
@@ -39,28 +42,21 @@ async fn chorus_js_names_the_manifest_wasm_module_for_preloading() {
         .await
         .unwrap();
     let state = Arc::new(AppState::new(store, chorus_server::config::Config::demo()));
-    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
-    std::fs::create_dir_all(&pkg_dir).unwrap();
-    std::fs::create_dir_all(&www_dir).unwrap();
-    for (name, bytes) in [
-        ("chorus.js", &b"console.log('chorus')"[..]),
-        ("chorus.js.br", b"brotli bytes"),
-        ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
-        ("chorus-abcdef0123.wasm", b"\0asm\x01\0\0\0"),
-    ] {
-        std::fs::write(pkg_dir.join(name), bytes).unwrap();
-    }
+    let paths = common::stand_in_bundle(
+        &dir,
+        &[
+            ("chorus.js", b"console.log('chorus')"),
+            ("chorus.js.br", b"brotli bytes"),
+            ("chorus-0123456789.wasm", b"\0asm\x01\0\0\0"),
+            ("chorus-abcdef0123.wasm", b"\0asm\x01\0\0\0"),
+        ],
+    );
+    let pkg_dir = paths.pkg_dir.clone();
     let manifest = |wasm: &str| {
         let m = serde_json::json!({"entry": "chorus.js", "wasm": wasm, "files": []});
         std::fs::write(pkg_dir.join("manifest.json"), m.to_string()).unwrap();
     };
-    let app = router(
-        state.clone(),
-        Paths {
-            pkg_dir: pkg_dir.clone(),
-            www_dir,
-        },
-    );
+    let app = router(state.clone(), paths);
 
     // Without a manifest there is nothing to name, and the script is served as ever.
     let res = get(&app, "/embed/chorus.js", "identity").await;

@@ -22,24 +22,7 @@ use serde_json::{Value, json};
 #[allow(dead_code)]
 mod common;
 
-use common::Backend;
-
-/// xorshift64*: the test's own deterministic stream (its seed is printed on failure).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
+use common::{Backend, Rng};
 
 fn fft_body(rng: &mut Rng, key: &str) -> Value {
     let mut body = json!({
@@ -261,17 +244,18 @@ async fn rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<AppStat
                 let day = 1 + rng.below(60) as i64;
                 let at =
                     chorus_server::store::iso_utc(chorus_server::util::now_secs() - day * 86_400);
-                sqlx::query("UPDATE responses SET received_at = $1 WHERE id % 3 = $2")
-                    .bind(&at)
-                    .bind(rng.below(3) as i64)
-                    .execute(state.store.pool())
-                    .await
-                    .unwrap();
-                sqlx::query("UPDATE responses SET service = 'ward-7' WHERE id % 5 = $1")
-                    .bind(rng.below(5) as i64)
-                    .execute(state.store.pool())
-                    .await
-                    .unwrap();
+                common::exec(
+                    &state,
+                    "UPDATE responses SET received_at = $1 WHERE id % 3 = $2",
+                    &[(&at).into(), (rng.below(3) as i64).into()],
+                )
+                .await;
+                common::exec(
+                    &state,
+                    "UPDATE responses SET service = 'ward-7' WHERE id % 5 = $1",
+                    &[(rng.below(5) as i64).into()],
+                )
+                .await;
             }
             // A retention run keeping 30 days (the day it cuts through is split).
             2 => {
@@ -304,16 +288,18 @@ async fn rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<AppStat
     let before = from_rollups(&state, &Selection::default()).await;
     state.store.rebuild_rollups(None, |_, _| {}).await.unwrap();
     assert_eq!(from_rollups(&state, &Selection::default()).await, before);
-    sqlx::query(
+    common::exec(
+        &state,
         "UPDATE rollups SET responses = responses + 1 WHERE day = (SELECT MIN(day) FROM rollups)",
+        &[],
     )
-    .execute(state.store.pool())
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM rollups WHERE day = (SELECT MAX(day) FROM rollups)")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    .await;
+    common::exec(
+        &state,
+        "DELETE FROM rollups WHERE day = (SELECT MAX(day) FROM rollups)",
+        &[],
+    )
+    .await;
     let check = state.store.check_rollups(None, |_, _| {}).await.unwrap();
     assert!(
         check.differences.len() >= 2,

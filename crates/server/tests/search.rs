@@ -124,12 +124,12 @@ async fn staff_find_comments_by_their_words(app: Router, state: Arc<AppState>) {
         .unwrap();
     let (_, page) = search(&mut c, "parking").await;
     assert!(!page.contains(PARKING), "not indexed: not found");
-    sqlx::query(
+    common::exec(
+        &state,
         "UPDATE comment_search_backfill SET indexed_to = 0, upto = (SELECT MAX(id) FROM responses)",
+        &[],
     )
-    .execute(state.store.pool())
-    .await
-    .unwrap();
+    .await;
     // Only the unindexed response is indexed: the others are left as they are.
     let read = state
         .store

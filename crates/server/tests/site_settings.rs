@@ -8,12 +8,11 @@
 use std::sync::Arc;
 
 use axum::{Router, http::StatusCode};
-use chorus_server::{AppState, config::FftSetting, users};
-use sqlx::Row;
+use chorus_server::{AppState, config::FftSetting};
 
 mod common;
 
-use common::{Backend, TestDb, client::Client};
+use common::{Backend, TestDb, signed_in};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     common::app_with(backend, "sites", |config| {
@@ -32,18 +31,6 @@ on_both!(
     saved_settings_outlive_a_restart_and_can_be_reset_to_the_file,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
-async fn signed_in(app: &Router, state: &AppState, email: &str, site: &str, role: &str) -> Client {
-    users::add(&state.store, email, PASSWORD, site, role)
-        .await
-        .unwrap();
-    let mut c = Client::new(app);
-    let p = c.sign_in(email, PASSWORD).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    c
-}
-
 /// Post a response for `service` on the demo site: the status and the API's error code.
 async fn submit(app: &Router, service: &str, key: &str) -> (StatusCode, String) {
     let body = serde_json::json!({"site": "demo", "service": service, "response": {
@@ -61,24 +48,16 @@ async fn submit(app: &Router, service: &str, key: &str) -> (StatusCode, String) 
 }
 
 async fn audit_actions(state: &AppState, site: &str) -> Vec<(String, String)> {
-    sqlx::query(
+    common::rows(
+        &state,
         "SELECT action, detail FROM audit_log WHERE site = $1 AND action LIKE 'site_%' ORDER BY id",
+        &[site.into()],
     )
-    .bind(site)
-    .fetch_all(state.store.pool())
     .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect()
 }
 
 async fn saved_rows(state: &AppState) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM site_settings")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0)
+    common::value(&state, "SELECT COUNT(*) FROM site_settings", &[]).await
 }
 
 async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
@@ -111,10 +90,10 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
     );
     let csrf = page.csrf();
     let add = admin
-        .post(
+        .form(
             "/dashboard/sites/demo",
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "save_service"),
                 ("original", ""),
                 ("id", "ward-3"),
@@ -124,8 +103,8 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
                 ("specialty_code", "300"),
             ],
         )
-        .await;
-    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.body);
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(add.location(), "/dashboard/sites/demo?saved=service");
     // At once, without a restart: the API, the hosted page and the accessor see it.
     assert_eq!(
@@ -175,11 +154,11 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
         "{}",
         edit.body
     );
-    let changed = admin
-        .post(
+    admin
+        .form(
             "/dashboard/sites/demo",
+            &csrf,
             &[
-                ("csrf", &csrf),
                 ("action", "save_service"),
                 ("original", "ward-3"),
                 ("id", "ward-3a"),
@@ -189,8 +168,8 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
                 ("specialty_code", "301"),
             ],
         )
-        .await;
-    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(
         submit(&app, "ward-3", "sites-0000004").await.1,
         "unknown_service"
@@ -201,32 +180,26 @@ async fn an_admin_adds_changes_and_removes_services_and_the_api_follows_at_once(
     );
 
     // Remove it; the last service cannot be removed (the site would then accept any id).
-    let removed = admin
-        .post(
+    admin
+        .form(
             "/dashboard/sites/demo",
-            &[
-                ("csrf", &csrf),
-                ("action", "remove_service"),
-                ("original", "ward-3a"),
-            ],
+            &csrf,
+            &[("action", "remove_service"), ("original", "ward-3a")],
         )
-        .await;
-    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(
         submit(&app, "ward-3a", "sites-0000006").await.1,
         "unknown_service"
     );
     let last = admin
-        .post(
+        .form(
             "/dashboard/sites/demo",
-            &[
-                ("csrf", &csrf),
-                ("action", "remove_service"),
-                ("original", "outpatients"),
-            ],
+            &csrf,
+            &[("action", "remove_service"), ("original", "outpatients")],
         )
-        .await;
-    assert_eq!(last.status, StatusCode::BAD_REQUEST);
+        .await
+        .want(StatusCode::BAD_REQUEST);
     assert!(
         last.body.contains("There is a problem") && last.body.contains("accepts any service"),
         "{}",
@@ -370,27 +343,25 @@ async fn retention_set_in_the_dashboard_is_what_the_retention_task_applies(
     );
     // Ten days old: kept by the file's 730 days.
     let ten_days_ago = chorus_server::store::iso_utc(chorus_server::util::now_secs() - 10 * 86_400);
-    sqlx::query("UPDATE responses SET received_at = $1")
-        .bind(&ten_days_ago)
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1",
+        &[(&ten_days_ago).into()],
+    )
+    .await;
     assert_eq!(chorus_server::apply_retention(&state).await, 0);
     assert_eq!(state.store.count().await.unwrap(), 1);
 
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
     let csrf = admin.get("/dashboard/sites/demo").await.csrf();
-    let p = admin
-        .post(
+    admin
+        .form(
             "/dashboard/sites/demo",
-            &[
-                ("csrf", &csrf),
-                ("action", "retention"),
-                ("retention_days", "7"),
-            ],
+            &csrf,
+            &[("action", "retention"), ("retention_days", "7")],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(state.site("demo").unwrap().retention_days, 7);
     // The other site keeps the file's.
     assert_eq!(state.site("other").unwrap().retention_days, 30);
@@ -404,11 +375,7 @@ async fn retention_set_in_the_dashboard_is_what_the_retention_task_applies(
             "retention 730 → 7 days".to_string()
         )]
     );
-    let run: String = sqlx::query("SELECT detail FROM audit_log WHERE action = 'retention' AND site = 'demo' ORDER BY id DESC")
-        .fetch_one(state.store.pool())
-        .await
-        .unwrap()
-        .get(0);
+    let run: String = common::value(&state, "SELECT detail FROM audit_log WHERE action = 'retention' AND site = 'demo' ORDER BY id DESC", &[]).await;
     assert_eq!(run, "deleted 1 responses older than 7 days");
 }
 
@@ -426,17 +393,14 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
         StatusCode::FORBIDDEN
     );
     let csrf = analyst.get("/dashboard/account").await.csrf();
-    let p = analyst
-        .post(
+    analyst
+        .form(
             "/dashboard/sites/demo",
-            &[
-                ("csrf", &csrf),
-                ("action", "retention"),
-                ("retention_days", "7"),
-            ],
+            &csrf,
+            &[("action", "retention"), ("retention_days", "7")],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        .await
+        .want(StatusCode::FORBIDDEN);
 
     // An admin of demo is not an admin of the other site.
     let mut admin = signed_in(&app, &state, "admin@trust.nhs.uk", "demo", "admin").await;
@@ -448,17 +412,14 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
         StatusCode::FORBIDDEN
     );
     let csrf = admin.get("/dashboard/sites/demo").await.csrf();
-    let p = admin
-        .post(
+    admin
+        .form(
             "/dashboard/sites/other",
-            &[
-                ("csrf", &csrf),
-                ("action", "retention"),
-                ("retention_days", "7"),
-            ],
+            &csrf,
+            &[("action", "retention"), ("retention_days", "7")],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        .await
+        .want(StatusCode::FORBIDDEN);
     // Without the token, or with another's, nothing changes.
     let p = admin
         .post(
@@ -467,17 +428,14 @@ async fn site_settings_are_for_the_sites_admins_only_and_need_the_csrf_token(
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = admin
-        .post(
+    admin
+        .form(
             "/dashboard/sites/demo",
-            &[
-                ("csrf", "not-the-token"),
-                ("action", "retention"),
-                ("retention_days", "7"),
-            ],
+            "not-the-token",
+            &[("action", "retention"), ("retention_days", "7")],
         )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        .await
+        .want(StatusCode::FORBIDDEN);
     assert_eq!(saved_rows(&state).await, 0);
     assert_eq!(state.site("other").unwrap().retention_days, 30);
     assert_eq!(state.site("demo").unwrap().retention_days, 730);
@@ -521,12 +479,9 @@ async fn saved_settings_outlive_a_restart_and_can_be_reset_to_the_file(
     assert_eq!(site.service("ed").unwrap().name, "Emergency department");
 
     let p = admin
-        .post(
-            "/dashboard/sites/demo",
-            &[("csrf", &csrf), ("action", "reset")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+        .form("/dashboard/sites/demo", &csrf, &[("action", "reset")])
+        .await
+        .want(StatusCode::SEE_OTHER);
     assert_eq!(p.location(), "/dashboard/sites/demo?saved=reset");
     let site = state.site("demo").unwrap();
     assert_eq!(

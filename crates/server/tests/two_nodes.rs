@@ -59,12 +59,12 @@ async fn two_servers_on_one_postgres_behave_as_one() {
 
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    use sqlx::Row;
-    let migrations: i64 = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .get(0);
+    let migrations: i64 = common::value(
+        &pool,
+        "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE",
+        &[],
+    )
+    .await;
     let expected = chorus_server::store::migrator(false).iter().count() as i64;
     assert_eq!(migrations, expected, "each migration applied once");
 
@@ -122,15 +122,12 @@ async fn two_servers_on_one_postgres_behave_as_one() {
             problems.push(format!("key {i}: two receipts {receipts:?}"));
         }
     }
-    let rows: Vec<(String, i64)> = sqlx::query(
+    let rows: Vec<(String, i64)> = common::rows(
+        &pool,
         "SELECT idempotency_key, COUNT(*) FROM responses GROUP BY idempotency_key ORDER BY 1",
+        &[],
     )
-    .fetch_all(&pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    .await;
     if rows.len() != keys || rows.iter().any(|(_, n)| *n != 1) {
         problems.push(format!(
             "{} keys stored, {} more than once",

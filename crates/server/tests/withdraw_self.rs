@@ -87,27 +87,19 @@ async fn withdraw_json(app: &Router, body: &Value, forwarded: Option<&str>) -> (
 }
 
 async fn audit(state: &AppState) -> Vec<(String, Option<String>, String, Option<i64>)> {
-    sqlx::query(
-        "SELECT actor, site, detail, user_id FROM audit_log WHERE action = 'response_withdrawn' ORDER BY id",
-    )
-    .fetch_all(state.store.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-    .collect()
+    common::rows(&state, "SELECT actor, site, detail, user_id FROM audit_log WHERE action = 'response_withdrawn' ORDER BY id", &[]).await
 }
 
 /// Move a response's receipt time back by `days`.
 async fn age(state: &AppState, reference: &str, days: i64) {
     let id = chorus_server::reference::to_id(reference).unwrap();
     let at = chorus_server::store::iso_utc(chorus_server::util::now_secs() - days * 86_400);
-    sqlx::query("UPDATE responses SET received_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &state,
+        "UPDATE responses SET received_at = $1 WHERE id = $2",
+        &[at.into(), id.into()],
+    )
+    .await;
 }
 
 /// The refusal a patient reads (the page without what differs by what they typed: the

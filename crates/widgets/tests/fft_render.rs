@@ -35,6 +35,15 @@ fn bare_host() -> (Element, Element) {
     (host, root)
 }
 
+/// The first element `sel` picks in `root`, as the kind the test expects (it must be there).
+fn found<T: JsCast>(root: &Element, sel: &str) -> T {
+    root.query_selector(sel)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {sel}"))
+        .dyn_into()
+        .unwrap()
+}
+
 async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(20)).await;
 }
@@ -183,12 +192,7 @@ async fn the_character_count_is_hidden_from_screen_readers_and_its_status_starts
         .unwrap()
         .unwrap();
     assert_eq!(status.text_content().unwrap(), "");
-    let area: web_sys::HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let area: web_sys::HtmlTextAreaElement = found(&root, "textarea");
     area.set_value("abc");
     area.dispatch_event(&web_sys::InputEvent::new("input").unwrap())
         .unwrap();
@@ -213,19 +217,9 @@ async fn a_re_mounted_fft_keeps_the_typed_answers() {
     host.set_id("kept-fft");
     let mut m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
-    let poor: HtmlInputElement = root
-        .query_selector("#q-fft-3")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let poor: HtmlInputElement = found(&root, "#q-fft-3");
     poor.click();
-    let area: web_sys::HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let area: web_sys::HtmlTextAreaElement = found(&root, "textarea");
     area.set_value("Cold food");
     area.dispatch_event(&web_sys::InputEvent::new("input").unwrap())
         .unwrap();
@@ -234,19 +228,9 @@ async fn a_re_mounted_fft_keeps_the_typed_answers() {
     settle().await;
     let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
     settle().await;
-    let poor: HtmlInputElement = root
-        .query_selector("#q-fft-3")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let poor: HtmlInputElement = found(&root, "#q-fft-3");
     assert!(poor.checked());
-    let area: web_sys::HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let area: web_sys::HtmlTextAreaElement = found(&root, "textarea");
     assert_eq!(area.value(), "Cold food");
     chorus_widgets::send::draft::clear(&host);
 }

@@ -89,6 +89,27 @@ fn q(root: &Element, sel: &str) -> Element {
         .unwrap_or_else(|| panic!("nothing matches {sel}"))
 }
 
+/// `tag`'s widget mounted on a new host (see [`host`]) and settled: the host, its root, and the
+/// mount, to keep for as long as the test uses the widget.
+async fn mounted(
+    tag: &str,
+    json: &str,
+    attrs: &[(&str, &str)],
+) -> (Element, Element, chorus_widgets::Mounted) {
+    let (host, root) = host(tag, json, attrs);
+    let m = chorus_widgets::mount(tag, root.clone(), host.clone()).unwrap();
+    settle().await;
+    (host, root, m)
+}
+
+/// Is the radio or checkbox `sel` checked?
+fn checked(root: &Element, sel: &str) -> bool {
+    q(root, sel)
+        .dyn_into::<HtmlInputElement>()
+        .unwrap()
+        .checked()
+}
+
 fn text(root: &Element, sel: &str) -> String {
     q(root, sel).text_content().unwrap_or_default()
 }
@@ -164,9 +185,7 @@ fn the_js_walker_reads_each_aid_s_about_and_outcomes_exactly_as_the_core_does() 
 
 #[wasm_bindgen_test]
 async fn an_aid_draws_each_outcome_in_words_beside_an_icon_array_and_its_about() {
-    let (host, root) = host("chorus-decision-aid", STATINS, &[]);
-    let _m = chorus_widgets::mount("chorus-decision-aid", root.clone(), host.clone()).unwrap();
-    settle().await;
+    let (_, root, _m) = mounted("chorus-decision-aid", STATINS, &[]).await;
     let outcome = q(&root, "[part=outcome]");
     let words = outcome.text_content().unwrap();
     assert!(
@@ -239,9 +258,7 @@ fn the_walker_names_the_path_of_a_shape_error_and_runs_definition_checks() {
 
 #[wasm_bindgen_test]
 async fn a_form_pages_by_theme_checks_each_page_and_ends_with_check_your_answers() {
-    let (host, root) = host("chorus-form", SMALL_FORM, &[]);
-    let _m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
-    settle().await;
+    let (host, root, _m) = mounted("chorus-form", SMALL_FORM, &[]).await;
     // Page 1: theme A, progress shown, six labelled radios per statement.
     let h = text(&root, "h2");
     assert!(h.contains("page 1 of 3") && h.contains("Theme A"), "{h}");
@@ -286,12 +303,7 @@ async fn a_form_pages_by_theme_checks_each_page_and_ends_with_check_your_answers
     assert_eq!(focused(&host).map(|e| e.tag_name()), Some("H2".into()));
     // Back keeps the answer.
     click(&root, ".chorus-back-link").await;
-    assert!(
-        q(&root, "#q-a1-1")
-            .dyn_into::<HtmlInputElement>()
-            .unwrap()
-            .checked()
-    );
+    assert!(checked(&root, "#q-a1-1"));
     click(&root, "button[type=submit]").await;
     click(&root, "button[type=submit]").await;
     // Page 3: free text; personal details are previewed as redacted.
@@ -338,9 +350,7 @@ async fn a_form_pages_by_theme_checks_each_page_and_ends_with_check_your_answers
 
 #[wasm_bindgen_test]
 async fn a_form_speaks_welsh_when_asked() {
-    let (host, root) = host("chorus-form", SMALL_FORM, &[("locale", "cy")]);
-    let _m = chorus_widgets::mount("chorus-form", root.clone(), host).unwrap();
-    settle().await;
+    let (_, root, _m) = mounted("chorus-form", SMALL_FORM, &[("locale", "cy")]).await;
     let h = text(&root, "h2");
     assert!(h.contains("tudalen 1 o 3") && h.contains("Thema A"), "{h}");
     assert!(root.text_content().unwrap().contains("Cytuno'n gryf"));
@@ -374,9 +384,7 @@ async fn an_invalid_inline_instrument_is_refused_plainly_and_reported_to_the_pag
 #[wasm_bindgen_test]
 async fn a_decision_aid_ends_with_the_lean_the_core_computes() {
     let json = LIBRARY[1]; // aid-knee-pain
-    let (host, root) = host("chorus-decision-aid", json, &[]);
-    let _m = chorus_widgets::mount("chorus-decision-aid", root.clone(), host).unwrap();
-    settle().await;
+    let (_, root, _m) = mounted("chorus-decision-aid", json, &[]).await;
     // Page 1: the option grid, a real table with row and column headers.
     assert!(
         root.query_selector("table th[scope=col]")
@@ -477,9 +485,7 @@ async fn a_decision_aid_ends_with_the_lean_the_core_computes() {
 #[wasm_bindgen_test]
 async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_symbols() {
     let json = LIBRARY[6]; // fft-easy-read
-    let (host, root) = host("chorus-fft", json, &[("instrument", "fft-easy-read")]);
-    let _m = chorus_widgets::mount("chorus-fft", root.clone(), host.clone()).unwrap();
-    settle().await;
+    let (host, root, _m) = mounted("chorus-fft", json, &[("instrument", "fft-easy-read")]).await;
     // One page, sent from the page itself: no progress, no "check your answers".
     assert!(root.query_selector("[part=progress]").unwrap().is_none());
     assert_eq!(text(&root, "button[type=submit]").trim(), "Send feedback");
@@ -501,9 +507,7 @@ async fn an_fft_variant_is_drawn_from_its_instrument_on_one_page_with_easy_read_
 
 #[wasm_bindgen_test]
 async fn a_re_mounted_form_comes_back_on_its_page_with_its_answers_but_not_for_another_version() {
-    let (host, root) = host("chorus-form", SMALL_FORM, &[]);
-    let mut m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
-    settle().await;
+    let (host, root, mut m) = mounted("chorus-form", SMALL_FORM, &[]).await;
     click(&root, "#q-a1-1").await;
     click(&root, "button[type=submit]").await;
     assert!(text(&root, "h2").contains("Theme B"));
@@ -518,12 +522,7 @@ async fn a_re_mounted_form_comes_back_on_its_page_with_its_answers_but_not_for_a
         text(&root, "h2")
     );
     click(&root, ".chorus-back-link").await;
-    assert!(
-        q(&root, "#q-a1-1")
-            .dyn_into::<HtmlInputElement>()
-            .unwrap()
-            .checked()
-    );
+    assert!(checked(&root, "#q-a1-1"));
     m.destroy();
     settle().await;
     // The instrument changed meanwhile: what was kept is for another version, so not used.
@@ -533,10 +532,5 @@ async fn a_re_mounted_form_comes_back_on_its_page_with_its_answers_but_not_for_a
     let _m = chorus_widgets::mount("chorus-form", root.clone(), host.clone()).unwrap();
     settle().await;
     assert!(text(&root, "h2").contains("page 1 of 3"));
-    assert!(
-        !q(&root, "#q-a1-1")
-            .dyn_into::<HtmlInputElement>()
-            .unwrap()
-            .checked()
-    );
+    assert!(!checked(&root, "#q-a1-1"));
 }

@@ -100,17 +100,8 @@ fn compress_twins(dir: &Path) -> anyhow::Result<()> {
             continue;
         }
         let bytes = std::fs::read(&p)?;
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut enc, &bytes)?;
-        std::fs::write(&gz, enc.finish()?)?;
-        let mut out = Vec::new();
-        let params = brotli::enc::BrotliEncoderParams {
-            quality: 11,
-            lgwin: 22,
-            ..Default::default()
-        };
-        brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-        std::fs::write(&br, out)?;
+        std::fs::write(&gz, crate::dist::gzip(&bytes)?)?;
+        std::fs::write(&br, crate::dist::brotli(&bytes)?)?;
     }
     Ok(())
 }

@@ -219,11 +219,11 @@ fn measure(addr: &str) -> anyhow::Result<Vec<PageTiming>> {
     let mut out = Vec::new();
     for (path, what) in PAGES {
         let path = &path.replace("{last}", &last);
-        let (status, _, _) = request(addr, "GET", path, &cookie, None)?;
+        let (status, _, _) = request(addr, "GET", path, &cookie, None, REPORT_TIMEOUT)?;
         let mut times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
             let t = Instant::now();
-            let (s, _, _) = request(addr, "GET", path, &cookie, None)?;
+            let (s, _, _) = request(addr, "GET", path, &cookie, None, REPORT_TIMEOUT)?;
             anyhow::ensure!(s == status, "{path} answered {s}, then {status}");
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
@@ -240,7 +240,7 @@ fn measure(addr: &str) -> anyhow::Result<Vec<PageTiming>> {
 
 /// The session cookie of the seeded admin.
 fn sign_in(addr: &str) -> anyhow::Result<String> {
-    let (_, headers, body) = request(addr, "GET", "/dashboard/login", "", None)?;
+    let (_, headers, body) = request(addr, "GET", "/dashboard/login", "", None, REPORT_TIMEOUT)?;
     let login_cookie = cookies(&headers);
     let token = body
         .split("name=\"csrf\" value=\"")
@@ -251,8 +251,14 @@ fn sign_in(addr: &str) -> anyhow::Result<String> {
         "csrf={token}&email=bench%40chorus.example&password={}",
         PASSWORD.replace('-', "%2D")
     );
-    let (status, headers, body) =
-        request(addr, "POST", "/dashboard/login", &login_cookie, Some(&form))?;
+    let (status, headers, body) = request(
+        addr,
+        "POST",
+        "/dashboard/login",
+        &login_cookie,
+        Some(&form),
+        REPORT_TIMEOUT,
+    )?;
     anyhow::ensure!(
         status == 303,
         "signing in answered {status}: {}",
@@ -274,16 +280,21 @@ fn cookies(headers: &str) -> String {
         .join("; ")
 }
 
-/// One HTTP/1.1 request on a new connection: (status, header block, body), read to the end.
-fn request(
+/// How long a report page may take to answer at the benchmark's scale.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One HTTP/1.1 request on a new connection: (status, header block, body), read to the end
+/// (or until nothing has come for `timeout`).
+pub(super) fn request(
     addr: &str,
     method: &str,
     path: &str,
     cookie: &str,
     form: Option<&str>,
+    timeout: Duration,
 ) -> anyhow::Result<(u16, String, String)> {
     let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    s.set_read_timeout(Some(timeout))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if !cookie.is_empty() {
         req.push_str(&format!("Cookie: {cookie}\r\n"));

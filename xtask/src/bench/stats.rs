@@ -1,8 +1,6 @@
 //! Small pure helpers for the benchmark: order statistics, dates, compression sizes and the
 //! parsing of what the machine reports. Unit-tested, since the report is only as good as them.
 
-use std::io::Write;
-
 /// The median of `xs` (the mean of the two middle values for an even count); `None` if empty.
 pub fn median(xs: &[f64]) -> Option<f64> {
     let mut s: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
@@ -59,17 +57,10 @@ pub fn now_utc() -> String {
 
 /// gzip -9 and brotli q11 sizes of `bytes` (the same settings `cargo xtask dist` uses).
 pub fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<(usize, usize)> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(bytes)?;
-    let gz = gz.finish()?.len();
-    let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
-    Ok((gz, br.len()))
+    Ok((
+        crate::dist::gzip(bytes)?.len(),
+        crate::dist::brotli(bytes)?.len(),
+    ))
 }
 
 /// The CPU model from `/proc/cpuinfo` text.

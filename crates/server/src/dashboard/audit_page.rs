@@ -11,29 +11,14 @@ use axum::{
 use maud::html;
 
 use super::{
-    auth::{CsrfForm, Role, Staff},
-    templates::{self, PageError, PageResult},
+    auth::{CsrfForm, Staff},
+    templates::{self, PageResult},
 };
 use crate::{audit::latest, state::AppState};
 
-/// The sites `staff` administers; for someone who administers none, the forbidden page.
-fn administered(staff: &Staff) -> Result<Vec<String>, PageError> {
-    let sites: Vec<String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r == Role::Admin)
-        .map(|(s, _)| s.clone())
-        .collect();
-    if sites.is_empty() {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Err(super::auth::forbidden(staff, Role::Admin, &any).into());
-    }
-    Ok(sites)
-}
-
 /// `GET /dashboard/audit` (admins).
 pub async fn audit_page(State(app): State<Arc<AppState>>, staff: Staff) -> PageResult {
-    let sites = administered(&staff)?;
+    let sites = super::people::administered(&staff)?;
     let entries = latest(&app.store, &sites, 200).await?;
     let body = html! {
         h1 { "Audit log" }
@@ -68,7 +53,7 @@ pub async fn run_retention(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     staff.check_csrf(form.csrf.as_deref())?;
-    let sites = administered(&staff)?;
+    let sites = super::people::administered(&staff)?;
     crate::retention::apply_retention_for(&app, &staff.email, Some(&sites)).await;
     Ok(Redirect::to("/dashboard/audit").into_response())
 }

@@ -737,6 +737,20 @@ pub struct CsrfForm {
     pub csrf: Option<String>,
 }
 
+/// After a sign-out (`done`: its sessions ended and audited): to the sign-in page, with the
+/// browser's session cookie cleared.
+fn signed_out(app: &AppState, headers: &HeaderMap, done: anyhow::Result<()>) -> Response {
+    if let Err(e) = done {
+        return templates::server_error(&e);
+    }
+    let secure = secure(app, headers);
+    let mut res = Redirect::to("/dashboard/login").into_response();
+    if let Ok(v) = set_cookie(session_cookie_name(secure), "", 0, secure).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
 /// `POST /dashboard/logout`.
 pub async fn logout(
     State(app): State<Arc<AppState>>,
@@ -764,15 +778,7 @@ pub async fn logout(
         .await
     }
     .await;
-    if let Err(e) = done {
-        return templates::server_error(&e);
-    }
-    let secure = secure(&app, &headers);
-    let mut res = Redirect::to("/dashboard/login").into_response();
-    if let Ok(v) = set_cookie(session_cookie_name(secure), "", 0, secure).parse() {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+    signed_out(&app, &headers, done)
 }
 
 /// `GET /dashboard/account`: when this person last signed in, how many sessions they have,
@@ -825,15 +831,7 @@ pub async fn logout_everywhere(
         .await
     }
     .await;
-    if let Err(e) = done {
-        return templates::server_error(&e);
-    }
-    let secure = secure(&app, &headers);
-    let mut res = Redirect::to("/dashboard/login").into_response();
-    if let Ok(v) = set_cookie(session_cookie_name(secure), "", 0, secure).parse() {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+    signed_out(&app, &headers, done)
 }
 
 /// Sessions of `user` that still work (neither expired nor idle too long).

@@ -28,9 +28,9 @@ use crate::{AppState, users};
 /// How long an invitation link works.
 const INVITE_DAYS: i64 = 7;
 
-/// The sites `staff` administers, or the forbidden page.
+/// The sites `staff` administers, or the forbidden page (the People and audit pages').
 #[allow(clippy::result_large_err)] // as the other dashboard checks
-fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
+pub(super) fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
     let sites: Vec<String> = staff
         .roles
         .iter()

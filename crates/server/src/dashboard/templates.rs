@@ -25,58 +25,24 @@ pub async fn stylesheet() -> Response {
 
 /// A whole page. `current` names the navigation entry to mark (`fft`, `comments`, …).
 pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> Html<String> {
-    let nav: &[(&str, &str, &str, Role)] = &[
-        ("overview", "/dashboard", "Overview", Role::Viewer),
-        (
-            "fft",
-            "/dashboard/fft",
-            "Friends and Family Test",
-            Role::Viewer,
-        ),
-        (
-            "i-statements",
-            "/dashboard/i-statements",
-            "I Statements",
-            Role::Viewer,
-        ),
-        (
-            "decisions",
-            "/dashboard/decisions",
-            "Decisions",
-            Role::Viewer,
-        ),
-        ("comments", "/dashboard/comments", "Comments", Role::Analyst),
-        ("themes", "/dashboard/themes", "Themes", Role::Analyst),
-        ("review", "/dashboard/review", "Review queue", Role::Analyst),
-        (
-            "actions",
-            "/dashboard/actions",
-            "You said, we did",
-            Role::Analyst,
-        ),
-        ("exports", "/dashboard/exports", "Exports", Role::Analyst),
-        (
-            "equality",
-            "/dashboard/equality",
-            "Who is not heard",
-            Role::Analyst,
-        ),
-        ("paper", "/dashboard/paper", "Paper cards", Role::Analyst),
-        ("audit", "/dashboard/audit", "Audit log", Role::Admin),
-        ("people", "/dashboard/people", "People", Role::Admin),
-        ("sites", "/dashboard/sites", "Site settings", Role::Admin),
-        (
-            "withdraw",
-            "/dashboard/withdraw",
-            "Withdraw a response",
-            Role::Admin,
-        ),
-        (
-            "account",
-            "/dashboard/account",
-            "Your account",
-            Role::Viewer,
-        ),
+    // Each entry's page is /dashboard/{id} (the overview: /dashboard itself).
+    let nav: &[(&str, &str, Role)] = &[
+        ("overview", "Overview", Role::Viewer),
+        ("fft", "Friends and Family Test", Role::Viewer),
+        ("i-statements", "I Statements", Role::Viewer),
+        ("decisions", "Decisions", Role::Viewer),
+        ("comments", "Comments", Role::Analyst),
+        ("themes", "Themes", Role::Analyst),
+        ("review", "Review queue", Role::Analyst),
+        ("actions", "You said, we did", Role::Analyst),
+        ("exports", "Exports", Role::Analyst),
+        ("equality", "Who is not heard", Role::Analyst),
+        ("paper", "Paper cards", Role::Analyst),
+        ("audit", "Audit log", Role::Admin),
+        ("people", "People", Role::Admin),
+        ("sites", "Site settings", Role::Admin),
+        ("withdraw", "Withdraw a response", Role::Admin),
+        ("account", "Your account", Role::Viewer),
     ];
     let markup = html! {
         (DOCTYPE)
@@ -108,8 +74,9 @@ pub fn page(title: &str, staff: Option<&Staff>, current: &str, main: Markup) -> 
                     @if let Some(s) = staff {
                         nav class="nav" aria-label="Dashboard" {
                             ul class="width" {
-                                @for (id, href, label, min) in nav {
+                                @for (id, label, min) in nav {
                                     @if s.is_any(*min) {
+                                        @let href = if *id == "overview" { "/dashboard".to_string() } else { format!("/dashboard/{id}") };
                                         li { a href=(href) aria-current=[(*id == current).then_some("page")] { (label) } }
                                     }
                                 }

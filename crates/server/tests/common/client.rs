@@ -47,6 +47,22 @@ impl Page {
         rest[..rest.find('"').unwrap()].to_string()
     }
 
+    /// This page, after checking its status (the body is shown if it is another).
+    pub fn want(self, status: StatusCode) -> Page {
+        assert_eq!(self.status, status, "{}", self.body);
+        self
+    }
+
+    /// The value of the `Set-Cookie` header that sets `name`.
+    pub fn set_cookie(&self, name: &str) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie set"))
+    }
+
     pub fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
@@ -116,6 +132,31 @@ impl Client {
 
     pub async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
         self.send("POST", uri, Some(form)).await
+    }
+
+    /// Post a dashboard form: the page's CSRF token `csrf`, then `fields`.
+    pub async fn form(&mut self, uri: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all = vec![("csrf", csrf)];
+        all.extend_from_slice(fields);
+        self.post(uri, &all).await
+    }
+
+    /// Is this browser signed in? (The dashboard answers, or sends it to the sign-in page.)
+    pub async fn signed_in(&mut self) -> bool {
+        let p = self.get("/dashboard").await;
+        match p.status {
+            StatusCode::OK => true,
+            StatusCode::SEE_OTHER => {
+                assert_eq!(p.location(), "/dashboard/login");
+                false
+            }
+            s => panic!("unexpected {s}: {}", p.body),
+        }
+    }
+
+    /// A page's CSRF token (any signed-in page carries it).
+    pub async fn token(&mut self) -> String {
+        self.get("/dashboard/account").await.csrf()
     }
 
     /// Open the sign-in page and send the form.

@@ -6,6 +6,7 @@ pub mod client;
 use std::{path::PathBuf, sync::Arc};
 
 use chorus_server::AppState;
+use sqlx::any::AnyRow;
 
 /// Which storage backend a test runs on.
 #[derive(Clone, Copy, Debug)]
@@ -347,4 +348,315 @@ pub fn vector_instrument(case: &serde_json::Value) -> chorus_core::Instrument {
         None => chorus_core::library::get(id),
     }
     .unwrap_or_else(|| panic!("no library instrument {id} at {}", case["version"]))
+/// The password of every account a dashboard test makes (long enough for the password rules).
+#[allow(dead_code)] // only the tests that sign in use it
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A new account (`role` on `site`, with [`PASSWORD`]) and a browser signed in as it.
+#[allow(dead_code)] // only the tests that sign in use it
+pub async fn signed_in(
+    app: &axum::Router,
+    state: &AppState,
+    email: &str,
+    site: &str,
+    role: &str,
+) -> client::Client {
+    signed_in_as(client::Client::new(app), state, email, site, role).await
+}
+
+/// [`signed_in`] with a browser of the test's own (one that names a host, say).
+#[allow(dead_code)] // only the tests that sign in use it
+pub async fn signed_in_as(
+    mut c: client::Client,
+    state: &AppState,
+    email: &str,
+    site: &str,
+    role: &str,
+) -> client::Client {
+    chorus_server::users::add(&state.store, email, PASSWORD, site, role)
+        .await
+        .unwrap();
+    let p = c.sign_in(email, PASSWORD).await;
+    assert_eq!(p.status, axum::http::StatusCode::SEE_OTHER, "{}", p.body);
+    c
+}
+
+/// A value bound into a test's query: the tests look rows up by number or by text.
+#[allow(dead_code)] // not every test file reads rows
+pub enum Arg<'a> {
+    Int(i64),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(v.into())
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(v.into())
+    }
+}
+
+impl From<String> for Arg<'_> {
+    fn from(v: String) -> Self {
+        Arg::Text(v.into())
+    }
+}
+
+/// Where a test's query runs: the app's own database, or a pool the test opened itself (on a
+/// server process's database).
+pub trait Db {
+    fn pool(&self) -> &sqlx::AnyPool;
+}
+
+impl Db for AppState {
+    fn pool(&self) -> &sqlx::AnyPool {
+        self.store.pool()
+    }
+}
+
+impl Db for sqlx::AnyPool {
+    fn pool(&self) -> &sqlx::AnyPool {
+        self
+    }
+}
+
+impl<T: Db + ?Sized> Db for &T {
+    fn pool(&self) -> &sqlx::AnyPool {
+        (**self).pool()
+    }
+}
+
+impl<T: Db + ?Sized> Db for Arc<T> {
+    fn pool(&self) -> &sqlx::AnyPool {
+        (**self).pool()
+    }
+}
+
+/// `sql` with `args` bound in order as `$1`, `$2`, …, each row read as `T` (a tuple of its
+/// columns).
+fn query<'q, T>(
+    sql: &'static str,
+    args: &[Arg<'_>],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow>,
+{
+    let mut q = sqlx::query_as::<_, T>(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.to_string()),
+        };
+    }
+    q
+}
+
+/// Every row of `sql` (see [`query`]) on `db`.
+#[allow(dead_code)] // not every test file reads rows
+pub async fn rows<T>(db: &(impl Db + Sync), sql: &'static str, args: &[Arg<'_>]) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    query::<T>(sql, args)
+        .fetch_all(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The first row of `sql` (see [`query`]); the test fails if there is none.
+#[allow(dead_code)] // not every test file reads rows
+pub async fn row<T>(db: &(impl Db + Sync), sql: &'static str, args: &[Arg<'_>]) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    query::<T>(sql, args)
+        .fetch_one(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Run the statement `sql` (see [`query`]) on `db`: the rows it changed.
+#[allow(dead_code)] // not every test file changes rows behind the app's back
+pub async fn exec(db: &(impl Db + Sync), sql: &'static str, args: &[Arg<'_>]) -> u64 {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.to_string()),
+        };
+    }
+    q.execute(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows_affected()
+}
+
+/// The first column of every row of `sql` (see [`query`]).
+#[allow(dead_code)] // not every test file reads rows
+pub async fn column<T>(db: &(impl Db + Sync), sql: &'static str, args: &[Arg<'_>]) -> Vec<T>
+where
+    (T,): for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    rows::<(T,)>(db, sql, args)
+        .await
+        .into_iter()
+        .map(|(v,)| v)
+        .collect()
+}
+
+/// The first column of the first row of `sql` (see [`row`]): a count, an id, a setting.
+#[allow(dead_code)] // not every test file reads rows
+pub async fn value<T>(db: &(impl Db + Sync), sql: &'static str, args: &[Arg<'_>]) -> T
+where
+    (T,): for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    row::<(T,)>(db, sql, args).await.0
+}
+
+/// A small deterministic generator (xorshift64*), seeded per run and printed by the tests that
+/// use it, so a failing schedule can be replayed.
+#[allow(dead_code)] // only the randomised tests use it
+pub struct Rng(pub u64);
+
+#[allow(dead_code)] // only the randomised tests use it
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// A load client's submissions, `make(0)`, `make(1)`, … until `stop` is set, each handed to
+/// `send` with its idempotency key (and as the JSON body it posts, unchanged by a retry).
+#[allow(dead_code)] // only the tests that load a server process use it
+pub fn until_stopped(
+    stop: &std::sync::atomic::AtomicBool,
+    make: impl Fn(usize) -> serde_json::Value,
+    mut send: impl FnMut(String, String),
+) {
+    for i in 0.. {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        let sub = make(i);
+        let key = sub["response"]["idempotency_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        send(key, sub.to_string());
+    }
+}
+
+/// A port free on 127.0.0.1 now (the listener that found it is closed again), for a process or
+/// stand-in service a test starts.
+#[allow(dead_code)] // only the tests that start processes or stand-in services use it
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `chorus score --instrument <id>` on `lines` (one response as JSON a line, written to a file
+/// in `dir`): the reports it prints, one a line; the command must succeed.
+#[allow(dead_code)] // only the tests that compare the offline scorer use it
+pub fn chorus_score(dir: &std::path::Path, id: &str, lines: &[String]) -> Vec<serde_json::Value> {
+    let file = dir.join(format!("{id}.jsonl"));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = succeeded(
+        std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+            .args(["score", "--instrument", id])
+            .arg(&file),
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A stand-in bundle and site in `dir` (what `cargo xtask dist` writes, in miniature): `files`
+/// (name, bytes) in `pkg/`, and an empty `www/`. Returns the two folders.
+#[allow(dead_code)] // only the tests that serve the bundle use it
+pub fn stand_in_bundle(dir: &std::path::Path, files: &[(&str, &[u8])]) -> chorus_server::Paths {
+    let (pkg_dir, www_dir) = (dir.join("pkg"), dir.join("www"));
+    std::fs::create_dir_all(&pkg_dir).unwrap();
+    std::fs::create_dir_all(&www_dir).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(pkg_dir.join(name), bytes).unwrap();
+    }
+    chorus_server::Paths { pkg_dir, www_dir }
+}
+
+/// The output of `command`, which must succeed (its stderr shown if it does not).
+#[allow(dead_code)] // only the tests that run commands use it
+pub fn succeeded(command: &mut std::process::Command) -> std::process::Output {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A temporary folder, removed when dropped (a process test's database and configuration).
+#[allow(dead_code)] // only the tests that run the binary use it
+pub struct TempDir(pub PathBuf);
+
+#[allow(dead_code)] // only the tests that run the binary use it
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "chorus-{what}-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Nanoseconds since the epoch: a seed that differs from run to run.
+#[allow(dead_code)] // only the randomised process tests use it
+pub fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// A line straight to stderr, past libtest's capture, so a test's figures are always seen.
+#[allow(dead_code)] // only the tests that report figures use it
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
