@@ -174,19 +174,30 @@ async fn post(app: &Router, s: &mut Stream, key: &str) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
+/// Run a statement with these values.
+async fn exec(state: &AppState, sql: &str, values: &[&str]) {
+    let q = values
+        .iter()
+        .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, v| q.bind(*v));
+    q.execute(state.store.pool()).await.unwrap();
+}
+
+/// (id, text) rows of a query.
+async fn pairs(state: &AppState, sql: &str) -> Vec<(i64, String)> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(state.store.pool());
+    let rows = rows.await.unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
 /// One staff correction through the comments page, on a demo comment: a tag added, removed or
 /// its sentiment changed.
 async fn correct(state: &AppState, c: &mut Client, csrf: &str, s: &mut Stream) {
-    let active: Vec<(i64, String)> = sqlx::query(
+    let active = pairs(
+        state,
         "SELECT t.response_id, t.theme FROM comment_themes t JOIN responses r ON r.id = t.response_id
          WHERE r.site = 'demo' AND t.state = 'active' ORDER BY t.response_id, t.theme",
     )
-    .fetch_all(state.store.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    .await;
     let sentiment = ["positive", "negative", "neutral"][s.below(3)];
     let (id, form) = match s.below(3) {
         0 if !active.is_empty() => {
@@ -203,20 +214,14 @@ async fn correct(state: &AppState, c: &mut Client, csrf: &str, s: &mut Stream) {
             (id, form)
         }
         _ => {
-            let ids: Vec<i64> = sqlx::query("SELECT id FROM responses WHERE site = 'demo'")
-                .fetch_all(state.store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+            let ids = pairs(state, "SELECT id, site FROM responses WHERE site = 'demo'").await;
             let names = state.text.for_site("demo").theme_names();
             let form = vec![
                 ("action", "add".to_string()),
                 ("theme", names[s.below(names.len())].clone()),
                 ("sentiment", sentiment.to_string()),
             ];
-            (ids[s.below(ids.len())], form)
+            (ids[s.below(ids.len())].0, form)
         }
     };
     let mut fields: Vec<(&str, &str)> = vec![("csrf", csrf)];
@@ -245,20 +250,14 @@ async fn theme_rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<A
     catch_up(&state).await;
     figures_equal_the_rows(&state, "after seeding").await;
 
-    users::add(
-        &state.store,
-        "themes@trust.nhs.uk",
-        "a long pass phrase 77",
-        "demo",
-        "analyst",
-    )
-    .await
-    .unwrap();
+    let (email, password) = ("themes@trust.nhs.uk", "a long pass phrase 77");
+    let added = users::add(&state.store, email, password, "demo", "analyst");
+    added.await.unwrap();
     let mut c = Client::new(&app);
-    let p = c
-        .sign_in("themes@trust.nhs.uk", "a long pass phrase 77")
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        c.sign_in(email, password).await.status,
+        StatusCode::SEE_OTHER
+    );
     let csrf = c.get("/dashboard/comments?site=demo").await.csrf();
     let mut posted = Vec::new();
     for round in 0..10 {
@@ -282,29 +281,20 @@ async fn theme_rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<A
             }
             // A retention run keeping 40 days.
             1 => {
-                let n = state
-                    .store
-                    .purge("demo", 40, std::time::SystemTime::now())
-                    .await
-                    .unwrap();
+                let now = std::time::SystemTime::now();
+                let n = state.store.purge("demo", 40, now).await.unwrap();
                 assert!(round > 1 || n > 0, "{what}: retention removed nothing");
             }
             // An operator's SQL moving some rows to another day and service.
             2 => {
-                let at = chorus_server::store::iso_utc(
-                    chorus_server::util::now_secs() - (1 + s.below(30) as i64) * 86_400,
+                let days = 1 + s.below(30) as i64;
+                let at =
+                    chorus_server::store::iso_utc(chorus_server::util::now_secs() - days * 86_400);
+                let sql = format!(
+                    "UPDATE responses SET received_at = $1, service = $2 WHERE id % 7 = {}",
+                    s.below(7)
                 );
-                sqlx::query("UPDATE responses SET received_at = $1 WHERE id % 7 = $2")
-                    .bind(&at)
-                    .bind(s.below(7) as i64)
-                    .execute(state.store.pool())
-                    .await
-                    .unwrap();
-                sqlx::query("UPDATE responses SET service = 'ward-7' WHERE id % 5 = $1")
-                    .bind(s.below(5) as i64)
-                    .execute(state.store.pool())
-                    .await
-                    .unwrap();
+                exec(&state, &sql, &[&at, ["ward-7", "outpatients"][s.below(2)]]).await;
             }
             // Housekeeping recomputes noted days now (else reads take them from the rows).
             3 => {
@@ -331,17 +321,15 @@ async fn theme_rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<A
     state.store.rebuild_rollups(None, |_, _| {}).await.unwrap();
     let after = state.store.theme_counts("demo", None, None, None).await;
     assert_eq!(after.unwrap(), before, "a rebuild changes nothing");
-    sqlx::query(
+    exec(
+        &state,
         "UPDATE theme_rollups SET comments = comments + 1
          WHERE day = (SELECT MIN(day) FROM theme_rollups WHERE length(day) = 10) AND theme <> ''",
+        &[],
     )
-    .execute(state.store.pool())
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM theme_rollups WHERE day = (SELECT MAX(day) FROM theme_rollups)")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    .await;
+    let last = "DELETE FROM theme_rollups WHERE day = (SELECT MAX(day) FROM theme_rollups)";
+    exec(&state, last, &[]).await;
     let check = state.store.check_rollups(None, |_, _| {}).await.unwrap();
     assert!(
         check.theme_differences.len() >= 2 && check.differences.is_empty(),
@@ -351,14 +339,8 @@ async fn theme_rollups_equal_the_rows_whatever_happens(app: Router, state: Arc<A
     figures_equal_the_rows(&state, "after the repair").await;
 
     // Tags stored before theme rollups existed: built when the database is opened.
-    sqlx::query("DELETE FROM theme_rollups")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE rollup_state SET themes_built = 0")
-        .execute(state.store.pool())
-        .await
-        .unwrap();
+    exec(&state, "DELETE FROM theme_rollups", &[]).await;
+    exec(&state, "UPDATE rollup_state SET themes_built = 0", &[]).await;
     let again = chorus_server::store::Store::open(&url_of(&state).await)
         .await
         .unwrap();
@@ -391,12 +373,9 @@ async fn url_of(state: &AppState) -> String {
 }
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, common::TestDb)> {
-    common::app_with(backend, "theme-rollups", |config| {
-        config.limits.per_ip_per_minute = 1_000_000;
-        config.limits.per_site_per_minute = 1_000_000;
-        config
-            .sites
-            .push(common::other_site(&["outpatients", "ward-7"]));
+    common::app_with(backend, "theme-rollups", |c| {
+        (c.limits.per_ip_per_minute, c.limits.per_site_per_minute) = (1_000_000, 1_000_000);
+        c.sites.push(common::other_site(&["outpatients", "ward-7"]));
     })
     .await
 }

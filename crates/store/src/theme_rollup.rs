@@ -95,6 +95,29 @@ enum Arg<'a> {
     Int(i64),
 }
 
+/// `sql` with `args` bound in order.
+fn with_args<'q>(
+    sql: String,
+    args: &'q [Arg<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    args.iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |q, a| match a {
+            Arg::Text(s) => q.bind(*s),
+            Arg::Int(i) => q.bind(*i),
+        })
+}
+
+/// `r.id IN ($1, …)` for up to 100 ids at a time, and its values.
+fn id_lists(ids: &[i64]) -> impl Iterator<Item = (String, Vec<Arg<'static>>)> + '_ {
+    ids.chunks(100).map(|chunk| {
+        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        (
+            format!("r.id IN ({})", ps.join(", ")),
+            chunk.iter().map(|i| Arg::Int(*i)).collect(),
+        )
+    })
+}
+
 /// The key of a row of `responses r`.
 const ROW_KEY: &str = "r.site, COALESCE(r.service, ''), substr(r.received_at, 1, 10)";
 
@@ -116,14 +139,7 @@ async fn counts(
     );
     let mut out = Counts::new();
     for sql in [tags, texts] {
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for a in args {
-            q = match a {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        for r in q.fetch_all(&mut *conn).await? {
+        for r in with_args(sql, args).fetch_all(&mut *conn).await? {
             *out.entry(key_of(&r)?)
                 .or_default()
                 .entry((r.try_get(3)?, r.try_get(4)?))
@@ -144,10 +160,8 @@ fn key_of(r: &sqlx::any::AnyRow) -> Result<ThemeKey, sqlx::Error> {
 /// The counts of these responses, from their rows.
 async fn of_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Counts, sqlx::Error> {
     let mut out = Counts::new();
-    for chunk in ids.chunks(100) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let args: Vec<Arg> = chunk.iter().map(|i| Arg::Int(*i)).collect();
-        let part = counts(conn, &format!("r.id IN ({})", ps.join(", ")), &args).await?;
+    for (cond, args) in id_lists(ids) {
+        let part = counts(conn, &cond, &args).await?;
         merge(&mut out, part, 1);
     }
     Ok(out)
@@ -317,13 +331,9 @@ pub(crate) async fn rebuild(
     site: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
     let (cond, args) = site_cond(site, "site");
-    let mut q = sqlx::query(AssertSqlSafe(format!(
-        "DELETE FROM theme_rollups WHERE {cond}"
-    )));
-    if let Some(s) = site {
-        q = q.bind(s);
-    }
-    q.execute(&mut *conn).await?;
+    with_args(format!("DELETE FROM theme_rollups WHERE {cond}"), &args)
+        .execute(&mut *conn)
+        .await?;
     let (cond, _) = site_cond(site, "r.site");
     let days = counts(conn, &cond, &args).await?;
     let texts = days.values().filter_map(|t| t.get(&text_row())).sum();
@@ -351,15 +361,10 @@ async fn pending(
     conn: &mut AnyConnection,
     site: Option<&str>,
 ) -> Result<BTreeSet<ThemeKey>, sqlx::Error> {
-    let (cond, _) = site_cond(site, "site");
-    let mut q = sqlx::query(AssertSqlSafe(format!(
-        "SELECT DISTINCT site, service, day FROM rollup_dirty WHERE {cond}"
-    )));
-    if let Some(s) = site {
-        q = q.bind(s);
-    }
+    let (cond, args) = site_cond(site, "site");
+    let sql = format!("SELECT DISTINCT site, service, day FROM rollup_dirty WHERE {cond}");
     let mut out = BTreeSet::new();
-    for r in q.fetch_all(&mut *conn).await? {
+    for r in with_args(sql, &args).fetch_all(&mut *conn).await? {
         let k = key_of(&r)?;
         out.insert(k.month());
         out.insert(k);
@@ -375,15 +380,12 @@ pub(crate) async fn check(
 ) -> Result<Vec<ThemeKey>, sqlx::Error> {
     let pending = pending(conn, site).await?;
     let (cond, args) = site_cond(site, "site");
-    let mut q = sqlx::query(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT site, service, day, theme, sentiment, comments FROM theme_rollups \
          WHERE {cond} AND comments <> 0"
-    )));
-    if let Some(s) = site {
-        q = q.bind(s);
-    }
+    );
     let mut stored = Counts::new();
-    for r in q.fetch_all(&mut *conn).await? {
+    for r in with_args(sql, &args).fetch_all(&mut *conn).await? {
         stored
             .entry(key_of(&r)?)
             .or_default()
@@ -443,16 +445,11 @@ impl Store {
         if self.sqlite {
             lock_out_writers(&mut tx, true).await?;
         } else {
-            for chunk in ids.chunks(100) {
-                let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let mut q = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT id FROM responses WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-                    ps.join(", ")
-                )));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(&mut *tx).await?;
+            for (cond, args) in id_lists(&ids) {
+                let sql = format!(
+                    "SELECT id FROM responses r WHERE {cond} ORDER BY id FOR NO KEY UPDATE"
+                );
+                with_args(sql, &args).fetch_all(&mut *tx).await?;
             }
         }
         let before = of_ids(&mut tx, &ids).await?;
