@@ -108,7 +108,7 @@ fn ago(days: i64) -> String {
 }
 
 async fn figures_equal_the_rows(state: &AppState, what: &str) {
-    let filters: [(&str, Option<&str>, Option<String>, Option<String>); 8] = [
+    let filters = [
         ("demo", None, None, None),
         ("other", None, None, None),
         ("demo", Some("outpatients"), None, None),
