@@ -366,7 +366,9 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
         read.push((id, site, service, received_at, found));
     }
     let now = crate::dashboard::now_iso();
-    let mut tx = app.store.pool().begin().await?;
+    // The theme rollups change in the same transaction (`chorus_store::theme_rollup`).
+    let ids: Vec<i64> = read.iter().map(|r| r.0).collect();
+    let mut tx = app.store.tag_write(&ids).await?;
     let mut notices = Vec::new();
     for (id, site, service, received_at, found) in &read {
         let id = *id;
@@ -381,7 +383,7 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
                 .bind(sentiment.as_str())
                 .bind(serde_json::to_string(ev)?)
                 .bind(&now)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
             }
             let mut new_flags = Vec::new();
@@ -394,7 +396,7 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
                 .bind(kind)
                 .bind(serde_json::to_string(ev)?)
                 .bind(&now)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
                 if done.rows_affected() > 0 {
                     new_flags.push(crate::notify::FlagKind {
@@ -421,7 +423,7 @@ pub async fn classify_pending(app: &Arc<AppState>, limit: i64) -> anyhow::Result
         .bind(id)
         .bind(i64::from(found.is_some()))
         .bind(&now)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     tx.commit().await?;

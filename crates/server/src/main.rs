@@ -593,13 +593,20 @@ async fn main() -> anyhow::Result<()> {
                     k.site, k.service, k.instrument, k.version, k.locale, k.mode, k.day
                 );
             }
+            for k in &r.theme_differences {
+                println!(
+                    "themes differ: site {} service {:?} day {}",
+                    k.site, k.service, k.day
+                );
+            }
             println!(
-                "{} rollups checked ({} responses): {} differ",
+                "{} rollups checked ({} responses): {} differ; theme rollups: {} differ",
                 r.keys,
                 r.responses,
-                r.differences.len()
+                r.differences.len(),
+                r.theme_differences.len()
             );
-            if !r.differences.is_empty() {
+            if !r.differences.is_empty() || !r.theme_differences.is_empty() {
                 std::process::exit(1);
             }
         }

@@ -62,6 +62,7 @@ pub mod reference;
 pub mod responses;
 pub mod rollup;
 pub mod search;
+pub mod theme_rollup;
 
 pub use responses::{PAGE, Row, RowQuery, Selection};
 

@@ -24,7 +24,10 @@ use std::collections::BTreeMap;
 use chorus_core::{ScoreReport, aggregate::InstrumentAggregate};
 use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
 
-use crate::{Selection, Store};
+use crate::{
+    Selection, Store,
+    theme_rollup::{self, ThemeKey},
+};
 
 /// The key of one rollup: one day of one instrument version in one locale and mode at one
 /// service of one site.
@@ -217,7 +220,7 @@ fn key_from(r: &sqlx::any::AnyRow, at: usize) -> RollupKey {
 }
 
 /// The day after `day` (`YYYY-MM-DD`), for a half-open range of received times.
-fn next_day(day: &str) -> String {
+pub(crate) fn next_day(day: &str) -> String {
     let parts: Vec<&str> = day.split('-').collect();
     let date = match parts[..] {
         [y, m, d] => (|| {
@@ -238,7 +241,7 @@ fn to_json(a: &impl serde::Serialize) -> String {
 }
 
 /// The month after `month` (`YYYY-MM`).
-fn next_month(month: &str) -> String {
+pub(crate) fn next_month(month: &str) -> String {
     let (y, m) = month.split_once('-').unwrap_or(("", ""));
     match (y.parse::<i32>(), m.parse::<u32>()) {
         (Ok(y), Ok(12)) => format!("{:04}-01", y + 1),
@@ -248,12 +251,12 @@ fn next_month(month: &str) -> String {
 }
 
 /// Is this rollup's period a month (`YYYY-MM`) rather than a day (`YYYY-MM-DD`)?
-fn is_month(day: &str) -> bool {
+pub(crate) fn is_month(day: &str) -> bool {
     day.len() == 7
 }
 
 /// The received-time range `[from, before)` of a rollup's period (a day or a month).
-fn period(day: &str) -> (String, String) {
+pub(crate) fn period(day: &str) -> (String, String) {
     if is_month(day) {
         (format!("{day}-01T"), format!("{}-01T", next_month(day)))
     } else {
@@ -394,7 +397,7 @@ pub enum Part {
 }
 
 /// A query with its values bound in order.
-fn bound(
+pub(crate) fn bound(
     sql: String,
     binds: &[String],
 ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
@@ -407,15 +410,15 @@ fn bound(
 
 /// How a day range is read: the whole months inside it from month rollups, the days at
 /// either end from day rollups.
-struct Plan {
+pub(crate) struct Plan {
     /// Whole months, as `YYYY-MM` bounds (`None`: no whole month in the range).
-    months: Option<Days>,
+    pub(crate) months: Option<Days>,
     /// Day ranges at either end (or the whole range when it holds no whole month).
-    edges: Vec<Days>,
+    pub(crate) edges: Vec<Days>,
 }
 
 impl Plan {
-    fn of(d: &Days) -> Plan {
+    pub(crate) fn of(d: &Days) -> Plan {
         let start = |day: &str| day.get(8..) == Some("01");
         let m_from = d.from.as_deref().map(|f| {
             if start(f) {
@@ -463,7 +466,7 @@ impl Plan {
     }
 
     /// Is `month` one of the whole months?
-    fn whole(&self, month: &str) -> bool {
+    pub(crate) fn whole(&self, month: &str) -> bool {
         self.months.as_ref().is_some_and(|m| {
             m.from.as_deref().is_none_or(|f| month >= f)
                 && m.before.as_deref().is_none_or(|b| month < b)
@@ -473,10 +476,10 @@ impl Plan {
 
 /// A selection as rollup day bounds: `None` when rollups cannot answer it exactly (a time
 /// bound inside a day, a tag or a search: those narrow single responses).
-struct Days {
-    from: Option<String>,
+pub(crate) struct Days {
+    pub(crate) from: Option<String>,
     /// Exclusive.
-    before: Option<String>,
+    pub(crate) before: Option<String>,
 }
 
 fn days_of(s: &Selection) -> Option<Days> {
@@ -499,7 +502,7 @@ fn days_of(s: &Selection) -> Option<Days> {
 }
 
 /// `WHERE` over rollup (or dirty-note) columns for a selection, and its values.
-fn rollup_condition(s: &Selection, d: &Days) -> (String, Vec<String>) {
+pub(crate) fn rollup_condition(s: &Selection, d: &Days) -> (String, Vec<String>) {
     let mut parts = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut next = |v: &str| {
@@ -547,6 +550,8 @@ pub struct CheckReport {
     /// Keys noted as changed and not yet recomputed when the check ran (not differences:
     /// reads take them from the rows).
     pub pending: usize,
+    /// Theme rollup keys whose stored counts differ from the rows'.
+    pub theme_differences: Vec<ThemeKey>,
 }
 
 impl Store {
@@ -689,7 +694,7 @@ impl Store {
 
     /// A read transaction that sees one moment throughout (SQLite's is; PostgreSQL's needs
     /// REPEATABLE READ).
-    async fn snapshot(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn snapshot(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
         let mut tx = self.pool().begin().await?;
         if !self.sqlite {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -749,6 +754,12 @@ impl Store {
             let a = recompute(&mut tx, k).await?;
             write(&mut tx, k, &a).await?;
         }
+        let day = ThemeKey {
+            site: key.site.clone(),
+            service: key.service.clone(),
+            day: key.day.clone(),
+        };
+        theme_rollup::settle(&mut tx, day, self.sqlite).await?;
         let sql = format!(
             "DELETE FROM rollup_dirty WHERE {} AND gen = $8",
             key_condition(1)
@@ -784,17 +795,9 @@ impl Store {
         let all = site.is_none();
         let site_cond = if all { "1 = 1" } else { "site = $1" };
         // First a write: SQLite's write lock at once; on PostgreSQL, SHARE ROW EXCLUSIVE
-        // lets reads on but holds every other node's inserts (and rebuilds) until the rollups
-        // are whole again.
-        if self.sqlite {
-            sqlx::query("UPDATE rollup_state SET built = built WHERE id = 1")
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            sqlx::query("LOCK TABLE responses IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await?;
-        }
+        // lets reads on but holds every other node's inserts, tag writes (and rebuilds)
+        // until the rollups are whole again.
+        theme_rollup::lock_out_writers(&mut tx, self.sqlite).await?;
         if once {
             let built: i64 = sqlx::query("SELECT built FROM rollup_state WHERE id = 1")
                 .fetch_one(&mut *tx)
@@ -838,8 +841,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // The dirty notes are gone: the theme rollups they stood for are rebuilt too.
+        theme_rollup::rebuild(&mut tx, site).await?;
         if all {
-            sqlx::query("UPDATE rollup_state SET built = 1 WHERE id = 1")
+            sqlx::query("UPDATE rollup_state SET built = 1, themes_built = 1 WHERE id = 1")
                 .execute(&mut *tx)
                 .await?;
         }
@@ -863,7 +868,7 @@ impl Store {
                 );
             }
         }
-        Ok(())
+        self.build_theme_rollups_once().await
     }
 
     /// Compare the stored rollups (of one site, or all) with a recomputation from the rows,
@@ -908,6 +913,7 @@ impl Store {
         })
         .collect();
         let rows = with_months(read_all(&mut tx, site, total, &mut progress).await?);
+        let theme_differences = theme_rollup::check(&mut tx, site).await?;
         tx.commit().await?;
         // A month with a day noted as changed is pending too.
         let pending: std::collections::BTreeSet<RollupKey> = pending
@@ -917,6 +923,7 @@ impl Store {
             .collect();
         let mut report = CheckReport {
             pending: pending.len(),
+            theme_differences,
             ..CheckReport::default()
         };
         for (key, a) in rows {

@@ -78,26 +78,6 @@ pub async fn themes_page(
     }
 }
 
-/// `AND …` for the filter, with its binds after `first` placeholders.
-fn filter_sql(f: &reports::Filter, first: usize) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    let mut add = |cond: &str, v: String| {
-        binds.push(v);
-        sql.push_str(&cond.replace("?", &format!("${}", first + binds.len())));
-    };
-    if let Some(s) = &f.service {
-        add(" AND r.service = ?", s.clone());
-    }
-    if let Some(d) = &f.from {
-        add(" AND substr(r.received_at, 1, 10) >= ?", d.clone());
-    }
-    if let Some(d) = &f.to {
-        add(" AND substr(r.received_at, 1, 10) <= ?", d.clone());
-    }
-    (sql, binds)
-}
-
 #[derive(Default, Clone, Copy)]
 struct Tally {
     positive: i64,
@@ -125,44 +105,31 @@ async fn themes_inner(
     chosen: Option<&str>,
 ) -> anyhow::Result<Response> {
     let names: Vec<String> = app.text.for_site(&f.site).theme_names().to_vec();
-    let (cond, binds) = filter_sql(f, 1);
-    let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT substr(r.received_at, 1, 7), t.theme, t.sentiment, COUNT(*) FROM comment_themes t
-         JOIN responses r ON r.id = t.response_id
-         WHERE r.site = $1 AND t.state = 'active'{cond}
-         GROUP BY substr(r.received_at, 1, 7), t.theme, t.sentiment"
-    )))
-    .bind(&f.site);
-    for b in &binds {
-        qy = qy.bind(b.clone());
-    }
+    // From the theme rollups (`chorus_store::theme_rollup`): days × services × themes rows,
+    // whatever the number of comments.
+    let counts = app
+        .store
+        .theme_counts(
+            &f.site,
+            f.service.as_deref(),
+            f.from.as_deref(),
+            f.to.as_deref(),
+        )
+        .await?;
     let mut by_month: BTreeMap<String, BTreeMap<String, Tally>> = BTreeMap::new();
     let mut totals: BTreeMap<String, Tally> = BTreeMap::new();
-    for r in qy.fetch_all(app.store.pool()).await? {
-        let (month, theme, sentiment, n): (String, String, String, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3));
-        by_month
-            .entry(month)
-            .or_default()
-            .entry(theme.clone())
-            .or_default()
-            .add(&sentiment, n);
-        totals.entry(theme).or_default().add(&sentiment, n);
+    for (month, tags) in counts.tags {
+        for ((theme, sentiment), n) in tags {
+            by_month
+                .entry(month.clone())
+                .or_default()
+                .entry(theme.clone())
+                .or_default()
+                .add(&sentiment, n);
+            totals.entry(theme).or_default().add(&sentiment, n);
+        }
     }
-    let mut qy = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT substr(r.received_at, 1, 7), COUNT(*) FROM comment_classified c
-         JOIN responses r ON r.id = c.response_id
-         WHERE r.site = $1 AND c.has_text = 1{cond}
-         GROUP BY substr(r.received_at, 1, 7)"
-    )))
-    .bind(&f.site);
-    for b in &binds {
-        qy = qy.bind(b.clone());
-    }
-    let mut with_text: BTreeMap<String, i64> = BTreeMap::new();
-    for r in qy.fetch_all(app.store.pool()).await? {
-        with_text.insert(r.get(0), r.get(1));
-    }
+    let with_text = counts.with_text;
     for m in with_text.keys() {
         by_month.entry(m.clone()).or_default();
     }
@@ -587,6 +554,8 @@ async fn correct_inner(
     };
     let now = now_iso();
     let detail;
+    // The tag, its rollups and the correction's record in one transaction.
+    let mut tx = app.store.tag_write(&[id]).await?;
     match form.action.as_str() {
         "add" => {
             if !app.text.for_site(&site).theme_names().contains(&form.theme) {
@@ -622,7 +591,7 @@ async fn correct_inner(
             .bind(serde_json::to_string(&ev)?)
             .bind(staff.user_id)
             .bind(&now)
-            .execute(app.store.pool())
+            .execute(tx.conn())
             .await?;
             detail = format!(
                 "{} ({}) added to {}",
@@ -641,7 +610,7 @@ async fn correct_inner(
                     .bind(&now)
                     .bind(id)
                     .bind(&form.theme)
-                    .execute(app.store.pool())
+                    .execute(tx.conn())
                     .await?;
                 detail = format!(
                     "{} removed from {}",
@@ -658,7 +627,7 @@ async fn correct_inner(
                     .bind(&now)
                     .bind(id)
                     .bind(&form.theme)
-                    .execute(app.store.pool())
+                    .execute(tx.conn())
                     .await?;
                 detail = format!(
                     "{} on {} set to {}",
@@ -688,8 +657,9 @@ async fn correct_inner(
     .bind(staff.user_id)
     .bind(&staff.email)
     .bind(&now)
-    .execute(app.store.pool())
+    .execute(tx.conn())
     .await?;
+    tx.commit().await?;
     let detail = match phrase.as_deref().filter(|_| form.action != "sentiment") {
         Some(p) => format!("{detail}; phrase \"{p}\" kept as an example for the site"),
         None => detail,
