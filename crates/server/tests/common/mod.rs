@@ -348,6 +348,8 @@ pub fn vector_instrument(case: &serde_json::Value) -> chorus_core::Instrument {
         None => chorus_core::library::get(id),
     }
     .unwrap_or_else(|| panic!("no library instrument {id} at {}", case["version"]))
+}
+
 /// The password of every account a dashboard test makes (long enough for the password rules).
 #[allow(dead_code)] // only the tests that sign in use it
 pub const PASSWORD: &str = "correct horse battery";
