@@ -17,7 +17,7 @@ use tower::ServiceExt;
 #[allow(dead_code)] // the shared app and submission helpers only
 mod common;
 
-use common::{Backend, TestDb, app_with, post_submission};
+use common::{Backend, TestDb, app_with, json_answer, post_submission};
 
 async fn app_on(backend: Backend) -> Option<(Router, Arc<AppState>, TestDb)> {
     app_with(backend, "authoring", |_| {}).await
@@ -32,22 +32,11 @@ async fn check(
     content_type: &str,
     body: Vec<u8>,
 ) -> (StatusCode, Value) {
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post(format!("/api/v1/check{query}"))
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
+    let req = Request::post(format!("/api/v1/check{query}"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
         .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    json_answer(app, req).await
 }
 
 fn statins() -> Value {

@@ -11,7 +11,6 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use chorus_server::{AppState, users};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::Row;
 use tower::ServiceExt;
@@ -73,17 +72,7 @@ async fn withdraw_json(app: &Router, body: &Value, forwarded: Option<&str>) -> (
     if let Some(ip) = forwarded {
         req = req.header("x-forwarded-for", ip);
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    common::json_answer(app, req.body(Body::from(body.to_string())).unwrap()).await
 }
 
 async fn audit(state: &AppState) -> Vec<(String, Option<String>, String, Option<i64>)> {

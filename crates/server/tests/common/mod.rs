@@ -144,18 +144,28 @@ pub async fn post_submission(
     body: &serde_json::Value,
     origin: Option<&str>,
 ) -> (axum::http::StatusCode, serde_json::Value) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let mut req = axum::http::Request::post("/api/v1/responses")
         .header(axum::http::header::CONTENT_TYPE, "application/json");
     if let Some(o) = origin {
         req = req.header(axum::http::header::ORIGIN, o);
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(axum::body::Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
+    json_answer(
+        app,
+        req.body(axum::body::Body::from(body.to_string())).unwrap(),
+    )
+    .await
+}
+
+/// Send a request through the router: the status and the JSON answer (`Null` if it is not
+/// JSON).
+#[allow(dead_code)] // not every test file sends through the router
+pub async fn json_answer(
+    app: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (
