@@ -21,7 +21,6 @@ use axum::{
 };
 use chorus_core::aggregate::{Proportion, Pub, publish_percent};
 use maud::{DOCTYPE, Markup, html};
-use sqlx::Row;
 
 use crate::{
     AppState,
@@ -129,25 +128,16 @@ async fn figures(
         .map(|(m, agg)| (m.clone(), agg.fft_summary()))
         .filter(|(_, s)| !matches!(s.total, Pub::Value(0)))
         .collect();
-    let sql = if service.is_some() {
-        "SELECT t.theme, t.sentiment, COUNT(*) FROM comment_themes t JOIN responses r ON r.id = t.response_id
-         WHERE r.site = $1 AND t.state = 'active' AND substr(r.received_at, 1, 10) >= $2 AND r.service = $3
-         GROUP BY t.theme, t.sentiment"
-    } else {
-        "SELECT t.theme, t.sentiment, COUNT(*) FROM comment_themes t JOIN responses r ON r.id = t.response_id
-         WHERE r.site = $1 AND t.state = 'active' AND substr(r.received_at, 1, 10) >= $2
-         GROUP BY t.theme, t.sentiment"
-    };
-    let mut q = sqlx::query(sql).bind(&site.id).bind(&from);
-    if let Some(s) = service {
-        q = q.bind(s);
-    }
-    let rows = q.fetch_all(app.store.pool()).await?;
+    // From the theme rollups (exact, kept with every tag write): a public page costs days ×
+    // services × themes, not comments.
+    let counts = app
+        .store
+        .theme_counts(&site.id, service, Some(&from), None)
+        .await?;
     let mut themes: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
-    for r in rows {
-        let (theme, sentiment, n): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
-        let e = themes.entry(theme).or_default();
-        let n = n.max(0) as u64;
+    for ((theme, sentiment), n) in counts.tags.values().flatten() {
+        let e = themes.entry(theme.clone()).or_default();
+        let n = (*n).max(0) as u64;
         e.0 += n;
         match sentiment.as_str() {
             "positive" => e.1 += n,
