@@ -349,7 +349,7 @@ pub async fn json_text(
             format!("{what} may be at most {limit} bytes"),
         )
     })?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+    String::from_utf8(Vec::from(bytes)).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             Code::InvalidJson,

@@ -91,7 +91,7 @@ pub async fn post_check(
     body: Body,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let today = match &q.today {
-        None => crate::dashboard::aid_review::today(),
+        None => crate::util::today(),
         Some(t) => Date::parse(t).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,

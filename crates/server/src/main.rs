@@ -210,12 +210,7 @@ fn check(
     let today = match today {
         Some(t) => Date::parse(t)
             .ok_or_else(|| anyhow::anyhow!("--today \"{t}\" is not a date written YYYY-MM-DD"))?,
-        None => {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs();
-            Date::from_unix_days((secs / 86_400) as i64)
-        }
+        None => chorus_server::util::today(),
     };
     let c = chorus_core::standards::check(&text, Some(today));
     for p in &c.problems {

@@ -8,6 +8,12 @@ pub fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Today's date, UTC: the date a decision aid's review date is checked against (the core has
+/// no clock).
+pub fn today() -> chorus_core::aid::Date {
+    chorus_core::aid::Date::from_unix_days(now_secs().div_euclid(86_400))
+}
+
 /// The stored timestamp format for now.
 pub fn now_iso() -> String {
     crate::store::iso_utc(now_secs())

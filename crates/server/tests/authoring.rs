@@ -102,7 +102,7 @@ async fn the_check_endpoint_answers_what_the_core_and_the_cli_find() {
     let (_, today) = check(&app, "", json, text.clone().into_bytes()).await;
     assert_eq!(
         today["checked_as_of"],
-        chorus_server::dashboard::aid_review::today().to_string()
+        chorus_server::util::today().to_string()
     );
     // Errors: mixed denominators; a file that is not JSON is a problem, not a refusal.
     aid["items"][2]["outcome"]["rates"][1]["per"] = json!(1000);

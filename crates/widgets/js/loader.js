@@ -84,12 +84,14 @@ function storage() {
   }
 }
 
+// A question's radios in `root`, in the order of its answers (PRERENDER.items).
+const radiosOf = (root, item) => [...root.querySelectorAll(`input[type=radio][name="q-${item}"]`)];
+
 // What the first screen holds: {item: option id or text}.
 function answersOf(screen) {
   const out = {};
   for (const [item, options] of Object.entries(PRERENDER.items)) {
-    const radios = [...screen.querySelectorAll(`input[type=radio][name="q-${item}"]`)];
-    const i = radios.findIndex((r) => r.checked);
+    const i = radiosOf(screen, item).findIndex((r) => r.checked);
     if (i >= 0 && options[i]) out[item] = options[i];
   }
   for (const t of screen.querySelectorAll("textarea[id^='q-']")) if (t.value) out[t.id.slice(2)] = t.value;
@@ -110,7 +112,7 @@ function drawFirstScreen(el, lang, box) {
   box.replaceChildren(...PRERENDER[lang].map(build));
   box.setAttribute("data-chorus-prerender", "");
   for (const [item, options] of Object.entries(PRERENDER.items)) {
-    box.querySelectorAll(`input[type=radio][name="q-${item}"]`).forEach((r, i) => {
+    radiosOf(box, item).forEach((r, i) => {
       if (kept?.a?.[item] === options[i]) r.checked = true;
     });
   }
@@ -135,7 +137,7 @@ function drawFirstScreen(el, lang, box) {
     const answers = answersOf(box);
     for (const [item, options] of Object.entries(PRERENDER.items)) {
       const i = options.indexOf(answers[item]);
-      const twin = i >= 0 && app.querySelectorAll(`input[type=radio][name="q-${item}"]`)[i];
+      const twin = i >= 0 && radiosOf(app, item)[i];
       if (twin && !twin.checked) twin.click();
     }
     for (const t of app.querySelectorAll("textarea[id^='q-']")) {

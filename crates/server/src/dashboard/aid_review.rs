@@ -3,7 +3,12 @@
 //! widget shows the patient a plain note and the web team a console warning; the dashboard
 //! tells staff here, on the overview and the decision-aid report, naming each aid and date.
 
-use chorus_core::{Scoring, aid::Date};
+use std::sync::OnceLock;
+
+use chorus_core::{
+    Scoring,
+    aid::{About, Date},
+};
 use maud::{Markup, html};
 
 use crate::state::AppState;
@@ -19,34 +24,47 @@ pub struct Overdue {
     pub next_review: String,
 }
 
-/// Today's date, UTC.
-pub fn today() -> Date {
-    Date::from_unix_days(crate::util::now_secs().div_euclid(86_400))
+/// A shipped decision aid's id, English title and "about" (its review date), read from the
+/// library once: the files are built in, so nothing here changes while the server runs.
+struct LibraryAid {
+    id: String,
+    title: String,
+    about: About,
+}
+
+fn library_aids() -> &'static [LibraryAid] {
+    static AIDS: OnceLock<Vec<LibraryAid>> = OnceLock::new();
+    AIDS.get_or_init(|| {
+        chorus_core::library::SOURCES
+            .iter()
+            .filter_map(|(_, json)| chorus_core::aid::load(json).ok())
+            .filter(|(i, _)| i.scoring == Scoring::DecisionAid)
+            .map(|(i, aid)| LibraryAid {
+                id: i.id,
+                title: i.title.en,
+                about: aid.about.unwrap_or_default(),
+            })
+            .collect()
+    })
 }
 
 /// The aids this server serves that are past their review date on `today`.
 pub fn overdue(app: &AppState, today: Date) -> Vec<Overdue> {
-    overdue_in(
-        chorus_core::library::SOURCES
+    overdue_among(
+        library_aids()
             .iter()
-            .filter(|(id, _)| app.instruments.contains_key(*id))
-            .map(|(_, json)| *json),
+            .filter(|a| app.instruments.contains_key(&a.id)),
         today,
     )
 }
 
-/// The decision aids among these instrument files that are past their review date on `today`.
-fn overdue_in<'a>(files: impl Iterator<Item = &'a str>, today: Date) -> Vec<Overdue> {
-    files
-        .filter_map(|json| chorus_core::aid::load(json).ok())
-        .filter(|(i, _)| i.scoring == Scoring::DecisionAid)
-        .filter_map(|(i, aid)| {
-            let about = aid.about.unwrap_or_default();
-            about.past_review(today).then(|| Overdue {
-                id: i.id.clone(),
-                title: i.title.en.clone(),
-                next_review: about.next_review,
-            })
+/// Those of `aids` past their review date on `today`.
+fn overdue_among<'a>(aids: impl Iterator<Item = &'a LibraryAid>, today: Date) -> Vec<Overdue> {
+    aids.filter(|a| a.about.past_review(today))
+        .map(|a| Overdue {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            next_review: a.about.next_review.clone(),
         })
         .collect()
 }
@@ -72,25 +90,21 @@ pub fn warning(overdue: &[Overdue]) -> Markup {
 mod tests {
     use super::*;
 
-    fn library() -> impl Iterator<Item = &'static str> {
-        chorus_core::library::SOURCES.iter().map(|(_, j)| *j)
+    fn overdue_in(today: Date) -> Vec<Overdue> {
+        overdue_among(library_aids().iter(), today)
     }
 
     #[test]
     fn every_shipped_aid_is_in_date_now_and_listed_once_its_review_date_passes() {
         let day = |s| Date::parse(s).unwrap();
-        assert_eq!(overdue_in(library(), day("2026-12-02")), vec![]);
-        let later = overdue_in(library(), day("2030-01-01"));
+        assert_eq!(overdue_in(day("2026-12-02")), vec![]);
+        let later = overdue_in(day("2030-01-01"));
         let ids: Vec<&str> = later.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, ["aid-blood-pressure", "aid-knee-pain", "aid-statins"]);
         // The review date itself is still in date; the day after is not.
         let knee = &later[1];
         let due = day(&knee.next_review);
-        assert!(
-            !overdue_in(library(), due)
-                .iter()
-                .any(|o| o.id == "aid-knee-pain")
-        );
+        assert!(!overdue_in(due).iter().any(|o| o.id == "aid-knee-pain"));
         let html = warning(&later).into_string();
         assert!(
             html.contains("Decision aids past their review date"),

@@ -77,8 +77,7 @@ pub async fn decisions_page(
                 .is_some_and(|i| i.scoring == Scoring::DecisionAid)
         })
         .collect();
-    let overdue =
-        crate::dashboard::aid_review::overdue(&app, crate::dashboard::aid_review::today());
+    let overdue = crate::dashboard::aid_review::overdue(&app, crate::util::today());
     let body = html! {
         h1 { "Decision aids and shared decisions" }
         (crate::dashboard::aid_review::warning(&overdue))

@@ -35,8 +35,7 @@ pub async fn overview(State(app): State<Arc<AppState>>, staff: Staff) -> PageRes
             per_site.push((site.clone(), *role, counts));
         }
     }
-    let overdue =
-        crate::dashboard::aid_review::overdue(&app, crate::dashboard::aid_review::today());
+    let overdue = crate::dashboard::aid_review::overdue(&app, crate::util::today());
     let body = html! {
         h1 { "Patient feedback" }
         (crate::dashboard::aid_review::warning(&overdue))
