@@ -20,6 +20,13 @@ pub mod survey;
 pub mod ui;
 
 use wasm_bindgen::{JsCast, prelude::*};
+
+/// Is this the whole suite's module (`true`) or the FFT module (`false`, built without the
+/// `suite` feature)? A constant, so every branch that only the suite takes (a form's check-your-
+/// answers page, a decision aid, About you, a kiosk, `<chorus-results>`) is compiled out of the
+/// FFT module (not shipped yet: the bundle is the suite; see BENCHMARKS.md's step table for what
+/// the FFT module weighs).
+pub const SUITE: bool = cfg!(feature = "suite");
 use web_sys::Element;
 
 /// A mounted widget. The loader keeps it on the host element and calls [`Mounted::destroy`]
@@ -72,7 +79,7 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
     let locale = i18n::from_host(&host);
     // The widget's own language and direction, whatever the page around it says.
     i18n::mark(locale, &host);
-    if tag == "chorus-results" {
+    if SUITE && tag == "chorus-results" {
         let app = yew::Renderer::<results::Results>::with_root_and_props(
             root,
             results::ResultsProps { locale, host },
@@ -82,11 +89,11 @@ pub fn mount(tag: &str, root: Element, host: Element) -> Result<Mounted, JsValue
         return Ok(Mounted { destroy: Some(app) });
     }
     let mode = match tag {
-        "chorus-form" => survey::Mode::Form,
+        "chorus-form" if SUITE => survey::Mode::Form,
         // The standard FFT (built in: nothing to fetch), a setting variant or the easy-read
         // version: one page, sent from it.
         "chorus-fft" => survey::Mode::Quick,
-        "chorus-decision-aid" => survey::Mode::Aid,
+        "chorus-decision-aid" if SUITE => survey::Mode::Aid,
         other => {
             return Err(JsValue::from_str(&format!(
                 "Chorus: unknown widget <{other}>"

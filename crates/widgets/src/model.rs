@@ -29,8 +29,28 @@ pub struct LoadError(pub String);
 
 type R<T> = Result<T, LoadError>;
 
-fn bad(path: &str, what: &str) -> LoadError {
-    LoadError(format!("{path}: {what}"))
+/// Where a value sits in the instrument's JSON (`$.items[2].text`), written out only when it
+/// is wrong: a reader that formatted every field's path as it went would pay for it on every
+/// load, and in bundle bytes at every call.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, u32),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => f.write_str("$"),
+            At::Key(up, k) => write!(f, "{up}.{k}"),
+            At::Index(up, i) => write!(f, "{up}[{i}]"),
+        }
+    }
+}
+
+fn bad(at: &At, what: &str) -> LoadError {
+    LoadError(format!("{at}: {what}"))
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -41,78 +61,84 @@ fn absent(v: &JsValue) -> bool {
     v.is_undefined() || v.is_null()
 }
 
-fn string(v: &JsValue, key: &str, path: &str) -> R<String> {
+fn string(v: &JsValue, key: &str, at: &At) -> R<String> {
     get(v, key)
         .as_string()
-        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected a string"))
+        .ok_or_else(|| bad(&At::Key(at, key), "expected a string"))
 }
 
-fn opt_string(v: &JsValue, key: &str, path: &str) -> R<Option<String>> {
+fn opt_string(v: &JsValue, key: &str, at: &At) -> R<Option<String>> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(None);
     }
     x.as_string()
         .map(Some)
-        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected a string"))
+        .ok_or_else(|| bad(&At::Key(at, key), "expected a string"))
 }
 
 /// A whole number within `lo..=hi` (JSON numbers are doubles in the browser).
-fn int(x: &JsValue, path: &str, lo: i64, hi: i64) -> R<i64> {
+fn int(x: &JsValue, at: &At, lo: i64, hi: i64) -> R<i64> {
     match x.as_f64() {
         Some(f) if f.fract() == 0.0 && f >= lo as f64 && f <= hi as f64 => Ok(f as i64),
-        _ => Err(bad(path, "expected a whole number in range")),
+        _ => Err(bad(at, "expected a whole number in range")),
     }
 }
 
-fn opt_int(v: &JsValue, key: &str, path: &str, lo: i64, hi: i64) -> R<Option<i64>> {
+fn opt_int(v: &JsValue, key: &str, at: &At, lo: i64, hi: i64) -> R<Option<i64>> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(None);
     }
-    int(&x, &format!("{path}.{key}"), lo, hi).map(Some)
+    int(&x, &At::Key(at, key), lo, hi).map(Some)
 }
 
-fn flag(v: &JsValue, key: &str, path: &str) -> R<bool> {
+fn flag(v: &JsValue, key: &str, at: &At) -> R<bool> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(false);
     }
     x.as_bool()
-        .ok_or_else(|| bad(&format!("{path}.{key}"), "expected true or false"))
+        .ok_or_else(|| bad(&At::Key(at, key), "expected true or false"))
 }
 
-fn text(v: &JsValue, path: &str) -> R<Text> {
-    if !v.is_object() {
-        return Err(bad(path, "expected a text object {\"en\": …, \"cy\": …}"));
+/// The text object at `key`.
+fn text(v: &JsValue, key: &str, at: &At) -> R<Text> {
+    text_in(&get(v, key), &At::Key(at, key))
+}
+
+fn text_in(x: &JsValue, at: &At) -> R<Text> {
+    if !x.is_object() {
+        return Err(bad(at, "expected a text object {\"en\": …, \"cy\": …}"));
     }
     Ok(Text {
-        en: string(v, "en", path)?,
-        cy: opt_string(v, "cy", path)?,
+        en: string(x, "en", at)?,
+        cy: opt_string(x, "cy", at)?,
     })
 }
 
-fn opt_text(v: &JsValue, key: &str, path: &str) -> R<Option<Text>> {
+fn opt_text(v: &JsValue, key: &str, at: &At) -> R<Option<Text>> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(None);
     }
-    text(&x, &format!("{path}.{key}")).map(Some)
+    text_in(&x, &At::Key(at, key)).map(Some)
 }
 
 /// Each element of an optional array, through `f`.
-fn list<T>(v: &JsValue, key: &str, path: &str, f: impl Fn(&JsValue, &str) -> R<T>) -> R<Vec<T>> {
+fn list<T>(v: &JsValue, key: &str, at: &At, f: impl Fn(&JsValue, &At) -> R<T>) -> R<Vec<T>> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(Vec::new());
     }
+    let at = At::Key(at, key);
     let a = x
         .dyn_into::<Array>()
-        .map_err(|_| bad(&format!("{path}.{key}"), "expected a list"))?;
+        .map_err(|_| bad(&at, "expected a list"))?;
     // A plain loop: `collect::<Result<…>>` costs kilobytes of bundle per element type.
     let mut out = Vec::with_capacity(a.length() as usize);
     for i in 0..a.length() {
-        out.push(f(&a.get(i), &format!("{path}.{key}[{i}]"))?);
+        out.push(f(&a.get(i), &At::Index(&at, i))?);
     }
     Ok(out)
 }
@@ -121,34 +147,35 @@ fn list<T>(v: &JsValue, key: &str, path: &str, f: impl Fn(&JsValue, &str) -> R<T
 fn map<T>(
     v: &JsValue,
     key: &str,
-    path: &str,
-    f: impl Fn(&JsValue, &str) -> R<T>,
+    at: &At,
+    f: impl Fn(&JsValue, &At) -> R<T>,
 ) -> R<BTreeMap<String, T>> {
     let x = get(v, key);
     if absent(&x) {
         return Ok(BTreeMap::new());
     }
+    let at = At::Key(at, key);
     let o = x
         .dyn_into::<js_sys::Object>()
-        .map_err(|_| bad(&format!("{path}.{key}"), "expected an object"))?;
+        .map_err(|_| bad(&at, "expected an object"))?;
     let mut out = BTreeMap::new();
     for e in js_sys::Object::entries(&o).iter() {
         let pair: Array = e.unchecked_into();
         let k = pair.get(0).as_string().unwrap_or_default();
-        let p = format!("{path}.{key}.{k}");
-        out.insert(k, f(&pair.get(1), &p)?);
+        let value = f(&pair.get(1), &At::Key(&at, &k))?;
+        out.insert(k, value);
     }
     Ok(out)
 }
 
 /// A snake_case name through a table (the same names the core's serde derive accepts).
-fn name<T: Copy>(v: &JsValue, key: &str, path: &str, table: &[(&str, T)]) -> R<T> {
-    let s = string(v, key, path)?;
+fn name<T: Copy>(v: &JsValue, key: &str, at: &At, table: &[(&str, T)]) -> R<T> {
+    let s = string(v, key, at)?;
     table
         .iter()
         .find(|(n, _)| *n == s)
         .map(|(_, t)| *t)
-        .ok_or_else(|| bad(&format!("{path}.{key}"), &format!("unknown value \"{s}\"")))
+        .ok_or_else(|| bad(&At::Key(at, key), &format!("unknown value \"{s}\"")))
 }
 
 const SCORINGS: [(&str, Scoring); 7] = [
@@ -175,69 +202,74 @@ const KINDS: [(&str, ItemKind); 11] = [
     ("outcome", ItemKind::Outcome),
 ];
 
-fn choice(v: &JsValue, path: &str) -> R<Choice> {
+fn choice(v: &JsValue, at: &At) -> R<Choice> {
     Ok(Choice {
-        id: string(v, "id", path)?,
-        text: text(&get(v, "text"), &format!("{path}.text"))?,
-        symbol: opt_string(v, "symbol", path)?,
+        id: string(v, "id", at)?,
+        text: text(v, "text", at)?,
+        symbol: opt_string(v, "symbol", at)?,
     })
 }
 
-fn item(v: &JsValue, path: &str) -> R<Item> {
+fn item(v: &JsValue, at: &At) -> R<Item> {
     Ok(Item {
-        id: string(v, "id", path)?,
-        kind: name(v, "kind", path, &KINDS)?,
-        text: text(&get(v, "text"), &format!("{path}.text"))?,
-        hint: opt_text(v, "hint", path)?,
-        theme: opt_string(v, "theme", path)?,
-        required: flag(v, "required", path)?,
-        role: opt_string(v, "role", path)?,
-        options: list(v, "options", path, choice)?,
-        min: opt_int(v, "min", path, i64::MIN >> 11, i64::MAX >> 11)?,
-        max: opt_int(v, "max", path, i64::MIN >> 11, i64::MAX >> 11)?,
-        min_label: opt_text(v, "min_label", path)?,
-        max_label: opt_text(v, "max_label", path)?,
-        max_length: opt_int(v, "max_length", path, 0, u32::MAX.into())?.map(|n| n as u32),
-        rows: list(v, "rows", path, |r, p| {
+        id: string(v, "id", at)?,
+        kind: name(v, "kind", at, &KINDS)?,
+        text: text(v, "text", at)?,
+        hint: opt_text(v, "hint", at)?,
+        theme: opt_string(v, "theme", at)?,
+        required: flag(v, "required", at)?,
+        role: opt_string(v, "role", at)?,
+        options: list(v, "options", at, choice)?,
+        min: opt_int(v, "min", at, i64::MIN >> 11, i64::MAX >> 11)?,
+        max: opt_int(v, "max", at, i64::MIN >> 11, i64::MAX >> 11)?,
+        min_label: opt_text(v, "min_label", at)?,
+        max_label: opt_text(v, "max_label", at)?,
+        max_length: opt_int(v, "max_length", at, 0, u32::MAX.into())?.map(|n| n as u32),
+        rows: list(v, "rows", at, |r, at| {
             Ok(GridRow {
-                id: string(r, "id", p)?,
-                question: text(&get(r, "question"), &format!("{p}.question"))?,
-                cells: list(r, "cells", p, text)?,
+                id: string(r, "id", at)?,
+                question: text(r, "question", at)?,
+                cells: list(r, "cells", at, text_in)?,
             })
         })?,
-        stances: map(v, "stances", path, |x, p| {
-            int(x, p, i8::MIN.into(), i8::MAX.into()).map(|n| n as i8)
+        stances: map(v, "stances", at, |x, at| {
+            int(x, at, i8::MIN.into(), i8::MAX.into()).map(|n| n as i8)
         })?,
-        answer: opt_string(v, "answer", path)?,
-        explanation: opt_text(v, "explanation", path)?,
+        answer: opt_string(v, "answer", at)?,
+        explanation: opt_text(v, "explanation", at)?,
     })
 }
 
 /// Walk a parsed JSON value into an [`Instrument`] and check it with the core's definition
 /// rules. Every shape error names its JSON path; definition problems are listed together.
 pub fn instrument_from_js(v: &JsValue) -> Result<Instrument, LoadError> {
+    let at = &At::Root;
     if !v.is_object() {
-        return Err(bad("$", "expected an instrument object"));
+        return Err(bad(at, "expected an instrument object"));
     }
-    let p = "$";
     let instrument = Instrument {
-        id: string(v, "id", p)?,
-        version: int(&get(v, "version"), "$.version", 0, u32::MAX.into())? as u32,
-        scoring: name(v, "scoring", p, &SCORINGS)?,
-        title: text(&get(v, "title"), "$.title")?,
-        intro: opt_text(v, "intro", p)?,
-        example: flag(v, "example", p)?,
-        translation_status: map(v, "translation_status", p, |x, q| {
-            x.as_string().ok_or_else(|| bad(q, "expected a string"))
+        id: string(v, "id", at)?,
+        version: int(
+            &get(v, "version"),
+            &At::Key(at, "version"),
+            0,
+            u32::MAX.into(),
+        )? as u32,
+        scoring: name(v, "scoring", at, &SCORINGS)?,
+        title: text(v, "title", at)?,
+        intro: opt_text(v, "intro", at)?,
+        example: flag(v, "example", at)?,
+        translation_status: map(v, "translation_status", at, |x, at| {
+            x.as_string().ok_or_else(|| bad(at, "expected a string"))
         })?,
-        themes: list(v, "themes", p, |t, q| {
+        themes: list(v, "themes", at, |t, at| {
             Ok(Theme {
-                id: string(t, "id", q)?,
-                title: text(&get(t, "title"), &format!("{q}.title"))?,
+                id: string(t, "id", at)?,
+                title: text(t, "title", at)?,
             })
         })?,
-        options: list(v, "options", p, choice)?,
-        items: list(v, "items", p, item)?,
+        options: list(v, "options", at, choice)?,
+        items: list(v, "items", at, item)?,
     };
     refuse(instrument.validate())?;
     Ok(instrument)
@@ -411,7 +443,10 @@ pub fn aid_from_js(v: &JsValue, i: &Instrument) -> R<Aid> {
             Some(o) => aid.outcomes.push((it.id.clone(), o)),
             None => {
                 return Err(bad(
-                    &format!("$.items[{k}].outcome"),
+                    &At::Key(
+                        &At::Index(&At::Key(&At::Root, "items"), k as u32),
+                        "outcome",
+                    ),
                     "missing, or rates the core's definition rules refuse (run `chorus check` for each problem)",
                 ));
             }
@@ -477,11 +512,16 @@ pub async fn load(host: &Element) -> Result<(Instrument, Aid), LoadError> {
         fetch_json(host, &id).await?
     };
     let i = instrument_from_js(&json)?;
-    let aid = aid_from_js(&json, &i)?;
+    // The FFT module draws no decision aid (the loader sends aids to the suite's module).
+    let aid = if crate::SUITE {
+        aid_from_js(&json, &i)?
+    } else {
+        Aid::default()
+    };
     if let Some(a) = aid
         .about
         .as_ref()
-        .filter(|a| a.past_review(crate::aid::today()))
+        .filter(|a| crate::SUITE && a.past_review(crate::aid::today()))
     {
         web_sys::console::warn_1(
             &format!(

@@ -586,24 +586,26 @@ impl Reducible for State {
 /// The loaded survey: pages, then the ending.
 #[function_component(Runner)]
 pub fn runner(props: &RunnerProps) -> Html {
-    let (l, i, mode, aid) = (
-        props.locale,
-        props.instrument.clone(),
-        props.mode,
-        props.aid.clone(),
-    );
+    // The FFT module knows one mode: a constant there, so the rest is compiled out of it.
+    let mode = if crate::SUITE {
+        props.mode
+    } else {
+        Mode::Quick
+    };
+    let (l, i, aid) = (props.locale, props.instrument.clone(), props.aid.clone());
     // Past its review date: the patient is told in a plain note (the web team in the console,
     // by `model::load`).
-    let past = aid
-        .about
-        .as_ref()
-        .is_some_and(|a| a.past_review(crate::aid::today()));
+    let past = crate::SUITE
+        && aid
+            .about
+            .as_ref()
+            .is_some_and(|a| a.past_review(crate::aid::today()));
     let pages = use_memo(Rc::as_ptr(&i) as usize, {
         let i = i.clone();
         move |_| pages(&i)
     });
     // A kiosk is shared by one patient after another: nothing of theirs is kept anywhere.
-    let kiosk = mode != Mode::Aid && props.host.has_attribute("kiosk");
+    let kiosk = crate::SUITE && mode != Mode::Aid && props.host.has_attribute("kiosk");
     // Answers typed before the element was last removed from the page (see `send::draft`),
     // for this version of the instrument.
     let kept = || {
@@ -755,7 +757,7 @@ pub fn runner(props: &RunnerProps) -> Html {
     let n = pages.len();
     let title = i.title.say(l).to_string();
     // The element asks the "About you" questions before it sends.
-    let about = crate::about::asked(&props.host);
+    let about = crate::SUITE && crate::about::asked(&props.host);
     // Send a response (check-your-answers page, the aid's summary, or a quick form's page),
     // with the "About you" answers once they have been asked (`None`: not yet).
     let send_with = {
@@ -856,7 +858,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                     }
                     { for page.items.iter().map(|&k| {
                         let it = &i.items[k];
-                        if it.kind == ItemKind::Outcome {
+                        if crate::SUITE && it.kind == ItemKind::Outcome {
                             return crate::aid::outcome_view(&i, &aid, it, l);
                         }
                         let err = st.errors.iter().find(|(id, _)| id == &it.id).map(|(_, m)| m.as_str());
@@ -871,7 +873,7 @@ pub fn runner(props: &RunnerProps) -> Html {
                         else if mode == Mode::Aid { t!(l, see_your_summary) }
                         else { t!(l, check_your_answers) }
                     }</button>
-                    if p == 0 {
+                    if p == 0 && crate::SUITE {
                         if let Some(a) = &aid.about {
                             <details class="chorus-details" part="about-aid">
                                 <summary class="chorus-link">{ t!(l, about_this_aid) }</summary>
@@ -882,6 +884,8 @@ pub fn runner(props: &RunnerProps) -> Html {
                 </form>
             }
         }
+        // Only the suite has these pages: an FFT on its own sends from its one page.
+        Step::About | Step::End | Step::Done(_) if !crate::SUITE => html! {},
         Step::About => {
             let send = {
                 let (st, i, key) = (st.clone(), i.clone(), key.clone());
