@@ -183,7 +183,7 @@ pub fn evaluate(c: &Classifier, set: &[Labelled], split: &str) -> Report {
                 }
                 (Some(g), None) => {
                     counts.fp += 1;
-                    r.mistakes.push((l.id, found_unlabelled(&name, &g.cues)));
+                    r.mistakes.push((l.id, found_unlabelled(name, &g.cues)));
                 }
                 (None, Some(_)) => {
                     counts.fn_ += 1;
