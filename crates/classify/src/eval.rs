@@ -183,13 +183,7 @@ pub fn evaluate(c: &Classifier, set: &[Labelled], split: &str) -> Report {
                 }
                 (Some(g), None) => {
                     counts.fp += 1;
-                    r.mistakes.push((
-                        l.id,
-                        format!(
-                            "{name}: found, not labelled ({:?})",
-                            g.cues.iter().map(|e| &e.text).collect::<Vec<_>>()
-                        ),
-                    ));
+                    r.mistakes.push((l.id, found_unlabelled(name, &g.cues)));
                 }
                 (None, Some(_)) => {
                     counts.fn_ += 1;
@@ -205,13 +199,8 @@ pub fn evaluate(c: &Classifier, set: &[Labelled], split: &str) -> Report {
                 (Some(_), true) => counts.tp += 1,
                 (Some(g), false) => {
                     counts.fp += 1;
-                    r.mistakes.push((
-                        l.id,
-                        format!(
-                            "flag {name}: found, not labelled ({:?})",
-                            g.cues.iter().map(|e| &e.text).collect::<Vec<_>>()
-                        ),
-                    ));
+                    r.mistakes
+                        .push((l.id, found_unlabelled(&format!("flag {name}"), &g.cues)));
                 }
                 (None, true) => {
                     counts.fn_ += 1;
@@ -222,4 +211,12 @@ pub fn evaluate(c: &Classifier, set: &[Labelled], split: &str) -> Report {
         }
     }
     r
+}
+
+/// The mistake of a theme or flag found where the labels have none, with the cues that led to it.
+fn found_unlabelled(what: &str, cues: &[crate::Evidence]) -> String {
+    format!(
+        "{what}: found, not labelled ({:?})",
+        cues.iter().map(|e| &e.text).collect::<Vec<_>>()
+    )
 }

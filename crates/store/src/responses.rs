@@ -95,43 +95,82 @@ pub struct Selection {
 /// Where a [`Selection`]'s search goes in its condition until the dialect is known.
 const SEARCH: &str = "\u{0}search\u{0}";
 
+/// A `WHERE` condition being built: its parts (joined by `AND`) and their values, numbered
+/// `$1`, `$2`, … in the order they are added.
+#[derive(Default)]
+pub(crate) struct Condition {
+    parts: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Condition {
+    /// The placeholder of a new value `v`.
+    fn value(&mut self, v: &str) -> String {
+        self.binds.push(v.to_string());
+        format!("${}", self.binds.len())
+    }
+
+    /// `column = v`.
+    fn equals(&mut self, column: &str, v: &str) {
+        let p = self.value(v);
+        self.parts.push(format!("{column} = {p}"));
+    }
+
+    /// The condition (`1 = 1` when it has no part) and its values.
+    pub(crate) fn finish(mut self) -> (String, Vec<String>) {
+        if self.parts.is_empty() {
+            self.parts.push("1 = 1".into());
+        }
+        (self.parts.join(" AND "), self.binds)
+    }
+}
+
 impl Selection {
-    /// `WHERE` condition and its values (`$1`, `$2`, … in order); callers number their own
-    /// placeholders after these.
-    fn condition(&self) -> (String, Vec<String>) {
-        let mut parts: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        let mut next = |v: &str| {
-            binds.push(v.to_string());
-            format!("${}", binds.len())
-        };
+    /// What the responses and the rollups share: the site, service, instruments and mode, and
+    /// the time range as `time >= from AND time < before` (the received time on rows, the day
+    /// on rollups).
+    pub(crate) fn scope(&self, time: &str, from: Option<&str>, before: Option<&str>) -> Condition {
+        let mut c = Condition::default();
         if let Some(s) = &self.site {
-            parts.push(format!("site = {}", next(s)));
+            c.equals("site", s);
         }
         if let Some(s) = &self.service {
-            parts.push(format!("service = {}", next(s)));
+            c.equals("service", s);
         }
         match self.instruments.as_deref() {
             None => {}
-            Some([]) => parts.push("1 = 0".into()),
+            Some([]) => c.parts.push("1 = 0".into()),
             Some(list) => {
-                let ps: Vec<String> = list.iter().map(|i| next(i)).collect();
-                parts.push(format!("instrument IN ({})", ps.join(", ")));
+                let ps: Vec<String> = list.iter().map(|i| c.value(i)).collect();
+                c.parts.push(format!("instrument IN ({})", ps.join(", ")));
             }
         }
-        if let Some(t) = &self.received_from {
-            parts.push(format!("received_at >= {}", next(t)));
+        if let Some(t) = from {
+            let p = c.value(t);
+            c.parts.push(format!("{time} >= {p}"));
         }
-        if let Some(t) = &self.received_before {
-            parts.push(format!("received_at < {}", next(t)));
+        if let Some(t) = before {
+            let p = c.value(t);
+            c.parts.push(format!("{time} < {p}"));
         }
         if let Some(m) = &self.mode {
-            parts.push(format!("mode = {}", next(m)));
+            c.equals("mode", m);
         }
+        c
+    }
+
+    /// `WHERE` condition and its values (`$1`, `$2`, … in order); callers number their own
+    /// placeholders after these.
+    fn condition(&self) -> (String, Vec<String>) {
+        let mut c = self.scope(
+            "received_at",
+            self.received_from.as_deref(),
+            self.received_before.as_deref(),
+        );
         if let Some(t) = &self.tag {
-            parts.push(format!(
-                "id IN (SELECT response_id FROM comment_tags WHERE tag = {})",
-                next(t)
+            let p = c.value(t);
+            c.parts.push(format!(
+                "id IN (SELECT response_id FROM comment_tags WHERE tag = {p})"
             ));
         }
         let words = self
@@ -142,13 +181,10 @@ impl Selection {
         if !words.is_empty() {
             // The marker's value is the words; `RowQuery` puts in the dialect's condition and
             // the dialect's form of the value when it runs.
-            next(&words.join(" "));
-            parts.push(SEARCH.into());
+            c.value(&words.join(" "));
+            c.parts.push(SEARCH.into());
         }
-        if parts.is_empty() {
-            parts.push("1 = 1".into());
-        }
-        (parts.join(" AND "), binds)
+        c.finish()
     }
 }
 
