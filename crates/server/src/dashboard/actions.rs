@@ -16,7 +16,6 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     now_iso,
     reports::{parse_date, url_encode},
@@ -75,33 +74,15 @@ pub struct SiteQuery {
     site: Option<String>,
 }
 
-// The error is the page to answer with, built once per refused request: its size does not matter.
-#[allow(clippy::result_large_err)]
-fn site_of(staff: &Staff, q: Option<String>) -> Result<String, Response> {
-    let site = q.filter(|s| !s.is_empty()).or_else(|| {
-        staff
-            .roles
-            .iter()
-            .find(|(_, r)| **r >= Role::Analyst)
-            .map(|(s, _)| s.clone())
-    });
-    let Some(site) = site else {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Err(super::auth::forbidden(staff, Role::Analyst, &any));
-    };
-    staff.require(&site, Role::Analyst)?;
-    Ok(site)
-}
-
 /// `GET /dashboard/actions`.
 pub async fn actions_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<SiteQuery>,
 ) -> Response {
-    let site = match site_of(&staff, q.site) {
+    let site = match staff.site_for(q.site, Role::Analyst) {
         Ok(s) => s,
-        Err(r) => return axum::response::IntoResponse::into_response(r),
+        Err(r) => return r,
     };
     let actions = match list(&app, &site).await {
         Ok(a) => a,
@@ -228,9 +209,9 @@ pub async fn add(
     if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
         return r;
     }
-    let site = match site_of(&staff, q.site) {
+    let site = match staff.site_for(q.site, Role::Analyst) {
         Ok(s) => s,
-        Err(r) => return axum::response::IntoResponse::into_response(r),
+        Err(r) => return r,
     };
     let mut problems = Vec::new();
     let you_said = check_text(
@@ -286,15 +267,14 @@ pub async fn add(
         .bind(now_iso())
         .execute(app.store.pool())
         .await?;
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "action_added",
-            Some(&site),
-            &format!("{} ({})", we_did, form.status),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                "action_added",
+                Some(&site),
+                &format!("{} ({})", we_did, form.status),
+            )
+            .await?;
         anyhow::Ok(
             Redirect::to(&format!("/dashboard/actions?site={}", url_encode(&site))).into_response(),
         )
@@ -318,8 +298,7 @@ pub async fn update(
             .fetch_optional(app.store.pool())
             .await?
             .map(|r| r.get(0));
-        let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
-        else {
+        let Some(site) = staff.at_least_on(site, Role::Analyst) else {
             return Ok(templates::not_found().await);
         };
         let mut problems = Vec::new();
@@ -341,15 +320,14 @@ pub async fn update(
             .bind(id)
             .execute(app.store.pool())
             .await?;
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "action_updated",
-            Some(&site),
-            &format!("action {id}: {}", form.status),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                "action_updated",
+                Some(&site),
+                &format!("action {id}: {}", form.status),
+            )
+            .await?;
         anyhow::Ok(
             Redirect::to(&format!(
                 "/dashboard/actions?site={}#a{id}",

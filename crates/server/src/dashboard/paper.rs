@@ -142,22 +142,7 @@ pub async fn paper_page(
     staff: Staff,
     Query(q): Query<PaperQuery>,
 ) -> PageResult {
-    let site = match q.site.clone().filter(|s| !s.is_empty()) {
-        Some(s) => s,
-        None => match staff
-            .roles
-            .iter()
-            .find(|(_, r)| **r >= Role::Analyst)
-            .map(|(s, _)| s.clone())
-        {
-            Some(s) => s,
-            None => {
-                let any = staff.roles.keys().next().cloned().unwrap_or_default();
-                return Ok(super::auth::forbidden(&staff, Role::Analyst, &any));
-            }
-        },
-    };
-    staff.require(&site, Role::Analyst)?;
+    let site = staff.site_for(q.site.clone(), Role::Analyst)?;
     let form = CardForm {
         site,
         service: q.service.clone().unwrap_or_default(),
@@ -479,23 +464,22 @@ pub async fn save_card(
     };
     match store_card(&app, &f, &key, answer, &f.comment).await? {
         Ok((id, reference, replayed)) => {
-            audit::record(
-                &app.store,
-                Some(staff.user_id),
-                &staff.email,
-                if replayed {
-                    "paper_card_resent"
-                } else {
-                    "paper_card"
-                },
-                Some(&f.site),
-                &format!(
-                    "response {id} ({reference}), service {}, card date {}",
-                    f.service.trim(),
-                    f.date.trim()
-                ),
-            )
-            .await?;
+            staff
+                .audit(
+                    &app.store,
+                    if replayed {
+                        "paper_card_resent"
+                    } else {
+                        "paper_card"
+                    },
+                    Some(&f.site),
+                    &format!(
+                        "response {id} ({reference}), service {}, card date {}",
+                        f.service.trim(),
+                        f.date.trim()
+                    ),
+                )
+                .await?;
             Ok(back(
                 &f,
                 &format!(
@@ -604,10 +588,7 @@ async fn audit_tally(
     again: u32,
 ) -> anyhow::Result<()> {
     let detail: Vec<String> = counts.iter().map(|(a, n)| format!("{a} {n}")).collect();
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
+    staff.audit(&app.store,
         "paper_tally",
         Some(&f.site),
         &format!(
@@ -639,15 +620,14 @@ pub async fn undo_card(
     }
     let deleted = app.store.delete_response(id).await?;
     if deleted {
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "paper_card_undone",
-            Some(&f.site),
-            &format!("response {id} ({})", crate::reference::from_id(id)),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                "paper_card_undone",
+                Some(&f.site),
+                &format!("response {id} ({})", crate::reference::from_id(id)),
+            )
+            .await?;
     }
     Ok(back(
         &f,

@@ -225,19 +225,18 @@ pub async fn add_person(
         };
         let (id, created) = users::find_or_create(&app.store, &email).await?;
         users::give_role(&app.store, id, &form.site, &form.role).await?;
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            if created {
-                "person_added"
-            } else {
-                "role_given"
-            },
-            Some(&form.site),
-            &format!("{email}: {} on {}", form.role, form.site),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                if created {
+                    "person_added"
+                } else {
+                    "role_given"
+                },
+                Some(&form.site),
+                &format!("{email}: {} on {}", form.role, form.site),
+            )
+            .await?;
         let has_password = users::person(&app.store, id)
             .await?
             .is_some_and(|p| p.has_password);
@@ -265,15 +264,14 @@ async fn invitation(
     site: &str,
 ) -> anyhow::Result<String> {
     let secret = users::invite(&app.store, id, INVITE_DAYS).await?;
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        "invitation_made",
-        Some(site),
-        &format!("{email}: a link to choose a password, for {INVITE_DAYS} days"),
-    )
-    .await?;
+    staff
+        .audit(
+            &app.store,
+            "invitation_made",
+            Some(site),
+            &format!("{email}: a link to choose a password, for {INVITE_DAYS} days"),
+        )
+        .await?;
     let scheme = if auth::secure(app, headers) {
         "https"
     } else {
@@ -478,19 +476,18 @@ pub async fn person_action(
                     }
                     format!("{}: no role on {}", p.email, form.site)
                 };
-                audit::record(
-                    &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
-                    if form.action == "give_role" {
-                        "role_given"
-                    } else {
-                        "role_removed"
-                    },
-                    Some(&form.site),
-                    &detail,
-                )
-                .await?;
+                staff
+                    .audit(
+                        &app.store,
+                        if form.action == "give_role" {
+                            "role_given"
+                        } else {
+                            "role_removed"
+                        },
+                        Some(&form.site),
+                        &detail,
+                    )
+                    .await?;
                 Ok(back)
             }
             "end_sessions" => {

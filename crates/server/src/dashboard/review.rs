@@ -15,7 +15,6 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     now_iso,
     reports::url_encode,
@@ -56,27 +55,11 @@ pub async fn review_page(
     staff: Staff,
     Query(q): Query<ReviewQuery>,
 ) -> Response {
-    let sites: Vec<String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r >= Role::Analyst)
-        .map(|(s, _)| s.clone())
-        .collect();
-    let site = match q
-        .site
-        .clone()
-        .filter(|s| !s.is_empty())
-        .or_else(|| sites.first().cloned())
-    {
-        Some(s) => s,
-        None => {
-            let any = staff.roles.keys().next().cloned().unwrap_or_default();
-            return super::auth::forbidden(&staff, Role::Analyst, &any);
-        }
+    let sites = staff.sites_at_least(Role::Analyst);
+    let site = match staff.site_for(q.site.clone(), Role::Analyst) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
-    if let Err(r) = staff.require(&site, Role::Analyst) {
-        return r;
-    }
     let status = q.status.as_deref().unwrap_or("open");
     if !matches!(status, "open" | "reviewed" | "all") {
         return templates::bad_request(
@@ -231,8 +214,7 @@ pub async fn review(
         .fetch_optional(app.store.pool())
         .await?
         .map(|r| r.get(0));
-        let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
-        else {
+        let Some(site) = staff.at_least_on(site, Role::Analyst) else {
             return Ok(templates::not_found().await);
         };
         if !OUTCOMES.contains(&form.outcome.as_str()) {
@@ -254,15 +236,14 @@ pub async fn review(
         .bind(now_iso())
         .execute(app.store.pool())
         .await?;
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "flag_reviewed",
-            Some(&site),
-            &format!("{}: {}", crate::reference::from_id(id), form.outcome),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                "flag_reviewed",
+                Some(&site),
+                &format!("{}: {}", crate::reference::from_id(id), form.outcome),
+            )
+            .await?;
         anyhow::Ok(
             Redirect::to(&format!(
                 "/dashboard/review?site={}&status=reviewed#{}",

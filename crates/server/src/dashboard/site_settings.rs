@@ -19,7 +19,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    audit,
     auth::{self, Role, Staff},
     reports::url_encode,
     templates,
@@ -479,10 +478,7 @@ pub async fn change(
             "reset" => {
                 runtime::reset(&app.store, &site).await?;
                 app.site_settings.put(&site, None);
-                audit::record(
-                    &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
+                staff.audit(&app.store,
                     "site_settings_reset",
                     Some(&site),
                     "services and retention from the configuration file again",
@@ -500,10 +496,7 @@ pub async fn change(
         };
         runtime::save(&app.store, &site, &saved, &staff.email).await?;
         app.site_settings.put(&site, Some(saved));
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
+        staff.audit(&app.store,
             action,
             Some(&site),
             &detail,

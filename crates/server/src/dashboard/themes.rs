@@ -15,7 +15,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use axum::{
     Form,
     extract::{Path, Query, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use chorus_classify::Sentiment;
 use maud::{Markup, html};
@@ -23,7 +23,6 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     charts, now_iso,
     reports::{self, FilterQuery, Report, month_label, url_encode},
@@ -150,12 +149,7 @@ async fn themes_inner(
                 .max_by_key(|(_, t)| t.total())
                 .map(|(k, _)| k.clone())
         });
-    let sites: Vec<&String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r >= Role::Analyst)
-        .map(|(s, _)| s)
-        .collect();
+    let sites = staff.sites_at_least(Role::Analyst);
     let bars: Vec<(String, Option<u64>)> = order
         .iter()
         .map(|t| {
@@ -604,38 +598,38 @@ async fn correct_inner(
             if existing.as_ref().is_none_or(|(_, state)| state != "active") {
                 return problem("main".into(), "That comment has no such theme");
             }
-            if form.action == "remove" {
-                sqlx::query("UPDATE comment_themes SET state = 'removed', source = 'staff', updated_by = $1, updated_at = $2 WHERE response_id = $3 AND theme = $4")
-                    .bind(staff.user_id)
-                    .bind(&now)
-                    .bind(id)
-                    .bind(&form.theme)
-                    .execute(tx.conn())
-                    .await?;
+            // A removal sets the state, a sentiment change the sentiment: one statement.
+            let (state, new_sentiment) = if form.action == "remove" {
                 detail = format!(
                     "{} removed from {}",
                     form.theme,
                     crate::reference::from_id(id)
                 );
+                (Some("removed"), None)
             } else {
                 let Some(s) = sentiment else {
                     return problem("main".into(), "Choose positive, negative or neutral");
                 };
-                sqlx::query("UPDATE comment_themes SET sentiment = $1, source = 'staff', updated_by = $2, updated_at = $3 WHERE response_id = $4 AND theme = $5")
-                    .bind(s.as_str())
-                    .bind(staff.user_id)
-                    .bind(&now)
-                    .bind(id)
-                    .bind(&form.theme)
-                    .execute(tx.conn())
-                    .await?;
                 detail = format!(
                     "{} on {} set to {}",
                     form.theme,
                     crate::reference::from_id(id),
                     s.as_str()
                 );
-            }
+                (None, Some(s.as_str()))
+            };
+            sqlx::query(
+                "UPDATE comment_themes SET state = COALESCE($1, state), sentiment = COALESCE($2, sentiment),
+                   source = 'staff', updated_by = $3, updated_at = $4 WHERE response_id = $5 AND theme = $6",
+            )
+            .bind(state)
+            .bind(new_sentiment)
+            .bind(staff.user_id)
+            .bind(&now)
+            .bind(id)
+            .bind(&form.theme)
+            .execute(tx.conn())
+            .await?;
         }
         _ => {
             return problem(
@@ -664,29 +658,24 @@ async fn correct_inner(
         Some(p) => format!("{detail}; phrase \"{p}\" kept as an example for the site"),
         None => detail,
     };
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        &format!(
-            "theme_{}",
-            if form.action == "add" {
-                "added"
-            } else if form.action == "remove" {
-                "removed"
-            } else {
-                "sentiment"
-            }
-        ),
-        Some(&site),
-        &detail,
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/dashboard/comments?site={}#c{id}",
-        url_encode(&site)
-    ))
-    .into_response())
+    staff
+        .audit(
+            &app.store,
+            &format!(
+                "theme_{}",
+                if form.action == "add" {
+                    "added"
+                } else if form.action == "remove" {
+                    "removed"
+                } else {
+                    "sentiment"
+                }
+            ),
+            Some(&site),
+            &detail,
+        )
+        .await?;
+    Ok(super::reports::back_to_comment(&site, id))
 }
 
 #[cfg(test)]
