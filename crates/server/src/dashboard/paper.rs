@@ -292,11 +292,13 @@ fn refused(app: &AppState, staff: &Staff, f: &CardForm, problems: &[(String, Str
 }
 
 /// Check what stays the same for a card or a tally: site role, service, instrument, date.
+/// The problems found, and the instrument's card answers.
+#[allow(clippy::type_complexity)]
 fn check_common(
     app: &AppState,
     staff: &Staff,
     f: &CardForm,
-) -> Result<Vec<(String, String)>, templates::PageError> {
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), templates::PageError> {
     staff.check_csrf(f.csrf.as_deref())?;
     staff.require(&f.site, Role::Analyst)?;
     let mut problems = Vec::new();
@@ -341,7 +343,7 @@ fn check_common(
             }
         }
     }
-    Ok(problems)
+    Ok((problems, card_answers(app, &f.instrument)))
 }
 
 /// Store one card through the API handler; `Ok((id, reference, already stored))`, or the
@@ -434,8 +436,7 @@ pub async fn save_card(
     staff: Staff,
     Form(f): Form<CardForm>,
 ) -> PageResult {
-    let mut problems = check_common(&app, &staff, &f)?;
-    let options = card_answers(&app, &f.instrument);
+    let (mut problems, options) = check_common(&app, &staff, &f)?;
     let answer = f
         .answer
         .trim()
@@ -510,8 +511,7 @@ pub async fn save_tally(
     staff: Staff,
     Form(f): Form<CardForm>,
 ) -> PageResult {
-    let mut problems = check_common(&app, &staff, &f)?;
-    let options = card_answers(&app, &f.instrument);
+    let (mut problems, options) = check_common(&app, &staff, &f)?;
     let raw = [&f.n1, &f.n2, &f.n3, &f.n4, &f.n5, &f.n6];
     let mut counts = Vec::new();
     for (i, (id, label)) in options.iter().enumerate().take(raw.len()) {
