@@ -19,7 +19,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    auth::{self, Role, Staff},
+    auth::{Role, Staff},
     reports::url_encode,
     templates,
 };
@@ -39,10 +39,7 @@ pub async fn sites_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
         .filter(|s| staff.role_on(&s.id) == Some(Role::Admin))
         .collect();
     match mine.as_slice() {
-        [] => {
-            let any = staff.roles.keys().next().cloned().unwrap_or_default();
-            auth::forbidden(&staff, Role::Admin, &any)
-        }
+        [] => staff.forbidden_anywhere(Role::Admin),
         [one] => Redirect::to(&format!("/dashboard/sites/{}", url_encode(&one.id))).into_response(),
         many => {
             let body = html! {

@@ -26,7 +26,7 @@ use super::{
     auth::{Role, Staff},
     charts, now_iso,
     reports::{self, FilterQuery, Report, month_label, url_encode},
-    templates,
+    templates::{self, PageResult},
 };
 use crate::{
     AppState,
@@ -59,7 +59,7 @@ pub async fn themes_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<ThemesQuery>,
-) -> Response {
+) -> PageResult {
     let fq = FilterQuery {
         site: q.site.clone(),
         service: q.service.clone(),
@@ -67,14 +67,8 @@ pub async fn themes_page(
         to: q.to.clone(),
         ..Default::default()
     };
-    let f = match reports::check_filter(&app, &staff, &fq, Report::Comments, Role::Analyst) {
-        Ok(f) => f,
-        Err(r) => return axum::response::IntoResponse::into_response(r),
-    };
-    match themes_inner(&app, &staff, &f, q.theme.as_deref()).await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
-    }
+    let f = reports::check_filter(&app, &staff, &fq, Report::Comments, Role::Analyst)?;
+    Ok(themes_inner(&app, &staff, &f, q.theme.as_deref()).await?)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -452,18 +446,10 @@ pub async fn correct(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<CorrectForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    if !staff.is_any(Role::Analyst) {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return super::auth::forbidden(&staff, Role::Analyst, &any);
-    }
-    match correct_inner(&app, &staff, id, &form).await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
-    }
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    staff.require_any(Role::Analyst)?;
+    Ok(correct_inner(&app, &staff, id, &form).await?)
 }
 
 async fn correct_inner(

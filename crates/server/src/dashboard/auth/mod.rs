@@ -122,11 +122,28 @@ impl Staff {
                 .map(|(s, _)| s.clone())
         });
         let Some(site) = site else {
-            let any = self.roles.keys().next().cloned().unwrap_or_default();
-            return Err(forbidden(self, min, &any));
+            return Err(self.forbidden_anywhere(min));
         };
         self.require(&site, min)?;
         Ok(site)
+    }
+
+    /// The 403 page for someone who is not at least `min` on any site (it names the first site
+    /// they have a role on).
+    pub fn forbidden_anywhere(&self, min: Role) -> Response {
+        let any = self.roles.keys().next().cloned().unwrap_or_default();
+        forbidden(self, min, &any)
+    }
+
+    /// `Ok` if at least `min` on some site, else the 403 page.
+    // The error is the page to answer with, built once per refused request: its size does not matter.
+    #[allow(clippy::result_large_err)]
+    pub fn require_any(&self, min: Role) -> Result<(), Response> {
+        if self.is_any(min) {
+            Ok(())
+        } else {
+            Err(self.forbidden_anywhere(min))
+        }
     }
 
     /// One audit entry, by this person, about `site`.

@@ -212,14 +212,7 @@ pub async fn tag_comment(
     // Someone who may tag nowhere is refused before any look-up. For anyone else, a response
     // that does not exist and one on a site they may not tag get the same 404: the answer
     // must not tell which ids exist on other trusts' sites.
-    if !staff.is_any(Role::Analyst) {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Ok(crate::dashboard::auth::forbidden(
-            &staff,
-            Role::Analyst,
-            &any,
-        ));
-    }
+    staff.require_any(Role::Analyst)?;
     let site = app.store.site_of(id).await?;
     let Some(site) = staff.at_least_on(site, Role::Analyst) else {
         return Ok(templates::not_found().await);
