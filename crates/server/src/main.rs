@@ -70,28 +70,7 @@ enum Command {
     },
     /// Fill the database with several months of generated demo responses (deterministic for a
     /// seed; running it again adds nothing) and create a demo admin for the dashboard.
-    Seed {
-        #[command(flatten)]
-        db: Db,
-        /// Site the responses are for.
-        #[arg(long, default_value = "demo")]
-        site: String,
-        /// Months of data, ending now.
-        #[arg(long, default_value_t = 6)]
-        months: u32,
-        /// Responses per month.
-        #[arg(long, default_value_t = 300)]
-        per_month: u32,
-        /// Generator seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// E-mail of the demo admin (made admin of the site).
-        #[arg(long, default_value = "demo@chorus.example")]
-        admin_email: String,
-        /// Password of the demo admin; without it, a random one is made and printed.
-        #[arg(long, env = "CHORUS_DEMO_PASSWORD")]
-        admin_password: Option<String>,
-    },
+    Seed(cli::ops::SeedArgs),
     /// Back up the database to a new file while the server keeps serving (SQLite: a checked
     /// online copy; PostgreSQL: `pg_dump --format=custom`).
     Backup {
@@ -236,26 +215,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             cli::ops::user_add(email, site, role, db).await?;
         }
-        Command::Seed {
-            db,
-            site,
-            months,
-            per_month,
-            seed,
-            admin_email,
-            admin_password,
-        } => {
-            cli::ops::seed(
-                db,
-                site,
-                months,
-                per_month,
-                seed,
-                admin_email,
-                admin_password,
-            )
-            .await?;
-        }
+        Command::Seed(args) => cli::ops::seed(args).await?,
         Command::Backup { file, db } => {
             cli::ops::backup(file, db).await?;
         }

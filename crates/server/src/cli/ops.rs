@@ -32,16 +32,42 @@ pub async fn user_add(email: String, site: String, role: String, db: Db) -> anyh
     Ok(())
 }
 
+// `chorus seed`'s arguments (a plain comment: the command's help is the variant's).
+#[derive(clap::Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub db: Db,
+    /// Site the responses are for.
+    #[arg(long, default_value = "demo")]
+    pub site: String,
+    /// Months of data, ending now.
+    #[arg(long, default_value_t = 6)]
+    pub months: u32,
+    /// Responses per month.
+    #[arg(long, default_value_t = 300)]
+    pub per_month: u32,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// E-mail of the demo admin (made admin of the site).
+    #[arg(long, default_value = "demo@chorus.example")]
+    pub admin_email: String,
+    /// Password of the demo admin; without it, a random one is made and printed.
+    #[arg(long, env = "CHORUS_DEMO_PASSWORD")]
+    pub admin_password: Option<String>,
+}
+
 /// `chorus seed`: demo data through the API handler, and a demo admin.
-pub async fn seed(
-    db: Db,
-    site: String,
-    months: u32,
-    per_month: u32,
-    seed: u64,
-    admin_email: String,
-    admin_password: Option<String>,
-) -> anyhow::Result<()> {
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let SeedArgs {
+        db,
+        site,
+        months,
+        per_month,
+        seed,
+        admin_email,
+        admin_password,
+    } = args;
     let (config, database) = db.resolve()?;
     anyhow::ensure!(
         config.site(&site).is_some(),

@@ -283,12 +283,11 @@ pub async fn update(
     Form(form): Form<ActionForm>,
 ) -> PageResult {
     staff.check_csrf(form.csrf.as_deref())?;
-    let site: Option<String> = sqlx::query("SELECT site FROM actions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(app.store.pool())
+    let sql = "SELECT site FROM actions WHERE id = $1";
+    let Some(site) = staff
+        .site_of_row(&app.store, sql, id, Role::Analyst)
         .await?
-        .map(|r| r.get(0));
-    let Some(site) = staff.at_least_on(site, Role::Analyst) else {
+    else {
         return Ok(templates::not_found().await);
     };
     let mut problems = Vec::new();

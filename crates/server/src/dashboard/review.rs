@@ -198,14 +198,11 @@ pub async fn review(
     Form(form): Form<ReviewForm>,
 ) -> PageResult {
     staff.check_csrf(form.csrf.as_deref())?;
-    let site: Option<String> = sqlx::query(
-        "SELECT r.site FROM responses r WHERE r.id = $1 AND EXISTS (SELECT 1 FROM comment_flags f WHERE f.response_id = r.id)",
-    )
-    .bind(id)
-    .fetch_optional(app.store.pool())
-    .await?
-    .map(|r| r.get(0));
-    let Some(site) = staff.at_least_on(site, Role::Analyst) else {
+    let sql = "SELECT r.site FROM responses r WHERE r.id = $1 AND EXISTS (SELECT 1 FROM comment_flags f WHERE f.response_id = r.id)";
+    let Some(site) = staff
+        .site_of_row(&app.store, sql, id, Role::Analyst)
+        .await?
+    else {
         return Ok(templates::not_found().await);
     };
     if !OUTCOMES.contains(&form.outcome.as_str()) {

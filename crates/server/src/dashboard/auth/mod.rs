@@ -110,6 +110,23 @@ impl Staff {
         site.filter(|s| self.role_on(s).is_some_and(|r| r >= min))
     }
 
+    /// The site of the row `sql` (one column; `$1` is `id`) finds, if this person is at least
+    /// `min` there; `None` for no such row and for a row on a site they may not touch alike.
+    pub async fn site_of_row(
+        &self,
+        store: &crate::store::Store,
+        sql: &'static str,
+        id: i64,
+        min: Role,
+    ) -> anyhow::Result<Option<String>> {
+        let site: Option<String> = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?
+            .map(|r| r.get(0));
+        Ok(self.at_least_on(site, min))
+    }
+
     /// The site a page is about: the one asked for (if not empty), else the first on which
     /// this person is at least `min`; the 403 page unless they are at least `min` on it.
     // The error is the page to answer with, built once per refused request: its size does not matter.
