@@ -11,7 +11,7 @@
 //! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
 //! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
-//! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
+//! | `themes` | themes and sentiment found in comments: counts, monthly trend; `themes::on_comments`: each comment's themes on the comments page and staff corrections |
 //! | `actions` | "you said, we did": actions staff record per service and theme, published on `/results/{site}` |
 //! | `review` | the queue of comments flagged for safeguarding or complaint review |
 //! | `auth` | who is signed in (`Staff`: roles, CSRF, the page's site), sessions (hashed 256-bit tokens, idle and absolute timeouts); `auth::login`: sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), slowing and locking after failures; `auth::account`: sign-out (here or everywhere), the account page |
