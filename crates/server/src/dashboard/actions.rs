@@ -16,11 +16,10 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     now_iso,
     reports::{parse_date, url_encode},
-    templates,
+    templates::{self, PageResult},
 };
 use crate::AppState;
 
@@ -75,38 +74,14 @@ pub struct SiteQuery {
     site: Option<String>,
 }
 
-// The error is the page to answer with, built once per refused request: its size does not matter.
-#[allow(clippy::result_large_err)]
-fn site_of(staff: &Staff, q: Option<String>) -> Result<String, Response> {
-    let site = q.filter(|s| !s.is_empty()).or_else(|| {
-        staff
-            .roles
-            .iter()
-            .find(|(_, r)| **r >= Role::Analyst)
-            .map(|(s, _)| s.clone())
-    });
-    let Some(site) = site else {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Err(super::auth::forbidden(staff, Role::Analyst, &any));
-    };
-    staff.require(&site, Role::Analyst)?;
-    Ok(site)
-}
-
 /// `GET /dashboard/actions`.
 pub async fn actions_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<SiteQuery>,
-) -> Response {
-    let site = match site_of(&staff, q.site) {
-        Ok(s) => s,
-        Err(r) => return axum::response::IntoResponse::into_response(r),
-    };
-    let actions = match list(&app, &site).await {
-        Ok(a) => a,
-        Err(e) => return templates::server_error(&e),
-    };
+) -> PageResult {
+    let site = staff.site_for(q.site, Role::Analyst)?;
+    let actions = list(&app, &site).await?;
     let themes = app.text.for_site(&site).theme_names().to_vec();
     let body = html! {
         h1 { "You said, we did" }
@@ -155,7 +130,7 @@ pub async fn actions_page(
             }
         }
     };
-    templates::page("You said, we did", Some(&staff), "actions", body).into_response()
+    Ok(templates::page("You said, we did", Some(&staff), "actions", body).into_response())
 }
 
 /// The form.
@@ -224,14 +199,9 @@ pub async fn add(
     staff: Staff,
     Query(q): Query<SiteQuery>,
     Form(form): Form<ActionForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let site = match site_of(&staff, q.site) {
-        Ok(s) => s,
-        Err(r) => return axum::response::IntoResponse::into_response(r),
-    };
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let site = staff.site_for(q.site, Role::Analyst)?;
     let mut problems = Vec::new();
     let you_said = check_text(
         &form.you_said,
@@ -267,10 +237,9 @@ pub async fn add(
     let started_on = check_date(&form.started_on, "started_on", &mut problems);
     let done_on = check_date(&form.done_on, "done_on", &mut problems);
     if !problems.is_empty() {
-        return templates::bad_request(&staff, "actions", &problems);
+        return Ok(templates::bad_request(&staff, "actions", &problems));
     }
-    let run = async {
-        sqlx::query(
+    sqlx::query(
             "INSERT INTO actions (site, service, theme, you_said, we_did, status, started_on, done_on, updated_by, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -286,20 +255,24 @@ pub async fn add(
         .bind(now_iso())
         .execute(app.store.pool())
         .await?;
-        audit::record(
+    staff
+        .audit(
             &app.store,
-            Some(staff.user_id),
-            &staff.email,
             "action_added",
             Some(&site),
             &format!("{} ({})", we_did, form.status),
         )
         .await?;
-        anyhow::Ok(
-            Redirect::to(&format!("/dashboard/actions?site={}", url_encode(&site))).into_response(),
-        )
-    };
-    run.await.unwrap_or_else(|e| templates::server_error(&e))
+    Ok(back(&site, ""))
+}
+
+/// After a change: back to the site's actions (at `fragment`, if any).
+fn back(site: &str, fragment: &str) -> Response {
+    Redirect::to(&format!(
+        "/dashboard/actions?site={}{fragment}",
+        url_encode(site)
+    ))
+    .into_response()
 }
 
 /// `POST /dashboard/actions/{id}`: a new status (and done date).
@@ -308,55 +281,41 @@ pub async fn update(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let sql = "SELECT site FROM actions WHERE id = $1";
+    let Some(site) = staff
+        .site_of_row(&app.store, sql, id, Role::Analyst)
+        .await?
+    else {
+        return Ok(templates::not_found().await);
+    };
+    let mut problems = Vec::new();
+    if !STATUSES.contains(&form.status.as_str()) {
+        problems.push((
+            format!("st-{id}"),
+            "Choose planned, in progress or done".into(),
+        ));
     }
-    let run = async {
-        let site: Option<String> = sqlx::query("SELECT site FROM actions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(app.store.pool())
-            .await?
-            .map(|r| r.get(0));
-        let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
-        else {
-            return Ok(templates::not_found().await);
-        };
-        let mut problems = Vec::new();
-        if !STATUSES.contains(&form.status.as_str()) {
-            problems.push((
-                format!("st-{id}"),
-                "Choose planned, in progress or done".into(),
-            ));
-        }
-        let done_on = check_date(&form.done_on, &format!("dn-{id}"), &mut problems);
-        if !problems.is_empty() {
-            return Ok(templates::bad_request(&staff, "actions", &problems));
-        }
-        sqlx::query("UPDATE actions SET status = $1, done_on = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
-            .bind(&form.status)
-            .bind(&done_on)
-            .bind(staff.user_id)
-            .bind(now_iso())
-            .bind(id)
-            .execute(app.store.pool())
-            .await?;
-        audit::record(
+    let done_on = check_date(&form.done_on, &format!("dn-{id}"), &mut problems);
+    if !problems.is_empty() {
+        return Ok(templates::bad_request(&staff, "actions", &problems));
+    }
+    sqlx::query("UPDATE actions SET status = $1, done_on = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
+        .bind(&form.status)
+        .bind(&done_on)
+        .bind(staff.user_id)
+        .bind(now_iso())
+        .bind(id)
+        .execute(app.store.pool())
+        .await?;
+    staff
+        .audit(
             &app.store,
-            Some(staff.user_id),
-            &staff.email,
             "action_updated",
             Some(&site),
             &format!("action {id}: {}", form.status),
         )
         .await?;
-        anyhow::Ok(
-            Redirect::to(&format!(
-                "/dashboard/actions?site={}#a{id}",
-                url_encode(&site)
-            ))
-            .into_response(),
-        )
-    };
-    run.await.unwrap_or_else(|e| templates::server_error(&e))
+    Ok(back(&site, &format!("#a{id}")))
 }

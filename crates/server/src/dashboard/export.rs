@@ -12,7 +12,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     fft_return,
     reports::{self, FilterQuery, Report},
@@ -83,15 +82,14 @@ pub async fn responses_csv(
         true,
     );
     let total = usize::try_from(query.count(&app.store).await?).unwrap_or(0);
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        "export_responses",
-        Some(&f.site),
-        &format!("{total} responses; filter {}", f.query()),
-    )
-    .await?;
+    staff
+        .audit(
+            &app.store,
+            "export_responses",
+            Some(&f.site),
+            &format!("{total} responses; filter {}", f.query()),
+        )
+        .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
     tokio::spawn(async move {
         let mut head = csv::Writer::from_writer(Vec::new());
@@ -442,17 +440,16 @@ pub async fn fft_return_csv(
             )
         }
     };
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        "export_fft_return",
-        Some(&f.site),
-        &format!(
-            "{month} {}: {n} rows, {counted} responses",
-            only.map_or("every setting", FftSetting::code)
-        ),
-    )
-    .await?;
+    staff
+        .audit(
+            &app.store,
+            "export_fft_return",
+            Some(&f.site),
+            &format!(
+                "{month} {}: {n} rows, {counted} responses",
+                only.map_or("every setting", FftSetting::code)
+            ),
+        )
+        .await?;
     Ok(csv_response(&name, bytes))
 }

@@ -11,12 +11,13 @@
 //! | `audit` | the audit log (`crate::audit`): sign-ins, exports, deletions (retention), tag changes |
 //! | `audit_page` | the audit page and the retention button |
 //! | `reports` | filters, FFT / I Statement / decision reports, free text and tags (one module per concern, see its docs) |
-//! | `themes` | themes and sentiment found in comments: counts, monthly trend, staff corrections |
+//! | `themes` | themes and sentiment found in comments: counts, monthly trend; `themes::on_comments`: each comment's themes on the comments page and staff corrections |
 //! | `actions` | "you said, we did": actions staff record per service and theme, published on `/results/{site}` |
 //! | `review` | the queue of comments flagged for safeguarding or complaint review |
-//! | `auth` | sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), sessions (hashed 256-bit tokens, idle and absolute timeouts), CSRF, slowing and locking after failures, sign-out (here or everywhere) |
+//! | `auth` | who is signed in (`Staff`: roles, CSRF, the page's site), sessions (hashed 256-bit tokens, idle and absolute timeouts); `auth::login`: sign-in (argon2id via `users`; the trust's provider via `crate::oidc`), slowing and locking after failures; `auth::account`: sign-out (here or everywhere), the account page |
 //! | `withdraw` | admins: a patient's request to withdraw feedback (find by receipt reference, delete with a reason) |
 //! | `people` | admins: add and invite people, give and remove roles, disable accounts, end sessions |
+//! | `invite` | an invited person chooses their password (the link from `people`) |
 //! | `site_settings` | admins: a site's services (FFT setting, ward and specialty codes) and retention, changed at run time |
 //! | `charts` | accessible SVG charts |
 //! | `export` | CSV of responses and the NHS England FFT monthly return (one CSV per setting, with its preview) |
@@ -34,6 +35,7 @@ pub mod charts;
 pub mod equality;
 pub mod export;
 pub mod fft_return;
+pub mod invite;
 pub mod paper;
 pub mod people;
 pub mod reports;
@@ -72,7 +74,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/invite/{secret}",
-            get(people::invite_page).post(people::accept_invite),
+            get(invite::invite_page).post(invite::accept_invite),
         )
         .route("/sites", get(site_settings::sites_page))
         .route(

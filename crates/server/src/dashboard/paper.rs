@@ -142,22 +142,7 @@ pub async fn paper_page(
     staff: Staff,
     Query(q): Query<PaperQuery>,
 ) -> PageResult {
-    let site = match q.site.clone().filter(|s| !s.is_empty()) {
-        Some(s) => s,
-        None => match staff
-            .roles
-            .iter()
-            .find(|(_, r)| **r >= Role::Analyst)
-            .map(|(s, _)| s.clone())
-        {
-            Some(s) => s,
-            None => {
-                let any = staff.roles.keys().next().cloned().unwrap_or_default();
-                return Ok(super::auth::forbidden(&staff, Role::Analyst, &any));
-            }
-        },
-    };
-    staff.require(&site, Role::Analyst)?;
+    let site = staff.site_for(q.site.clone(), Role::Analyst)?;
     let form = CardForm {
         site,
         service: q.service.clone().unwrap_or_default(),
@@ -307,11 +292,13 @@ fn refused(app: &AppState, staff: &Staff, f: &CardForm, problems: &[(String, Str
 }
 
 /// Check what stays the same for a card or a tally: site role, service, instrument, date.
+/// The problems found, and the instrument's card answers.
+#[allow(clippy::type_complexity)]
 fn check_common(
     app: &AppState,
     staff: &Staff,
     f: &CardForm,
-) -> Result<Vec<(String, String)>, templates::PageError> {
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), templates::PageError> {
     staff.check_csrf(f.csrf.as_deref())?;
     staff.require(&f.site, Role::Analyst)?;
     let mut problems = Vec::new();
@@ -356,7 +343,7 @@ fn check_common(
             }
         }
     }
-    Ok(problems)
+    Ok((problems, card_answers(app, &f.instrument)))
 }
 
 /// Store one card through the API handler; `Ok((id, reference, already stored))`, or the
@@ -449,8 +436,7 @@ pub async fn save_card(
     staff: Staff,
     Form(f): Form<CardForm>,
 ) -> PageResult {
-    let mut problems = check_common(&app, &staff, &f)?;
-    let options = card_answers(&app, &f.instrument);
+    let (mut problems, options) = check_common(&app, &staff, &f)?;
     let answer = f
         .answer
         .trim()
@@ -479,23 +465,22 @@ pub async fn save_card(
     };
     match store_card(&app, &f, &key, answer, &f.comment).await? {
         Ok((id, reference, replayed)) => {
-            audit::record(
-                &app.store,
-                Some(staff.user_id),
-                &staff.email,
-                if replayed {
-                    "paper_card_resent"
-                } else {
-                    "paper_card"
-                },
-                Some(&f.site),
-                &format!(
-                    "response {id} ({reference}), service {}, card date {}",
-                    f.service.trim(),
-                    f.date.trim()
-                ),
-            )
-            .await?;
+            staff
+                .audit(
+                    &app.store,
+                    if replayed {
+                        "paper_card_resent"
+                    } else {
+                        "paper_card"
+                    },
+                    Some(&f.site),
+                    &format!(
+                        "response {id} ({reference}), service {}, card date {}",
+                        f.service.trim(),
+                        f.date.trim()
+                    ),
+                )
+                .await?;
             Ok(back(
                 &f,
                 &format!(
@@ -526,8 +511,7 @@ pub async fn save_tally(
     staff: Staff,
     Form(f): Form<CardForm>,
 ) -> PageResult {
-    let mut problems = check_common(&app, &staff, &f)?;
-    let options = card_answers(&app, &f.instrument);
+    let (mut problems, options) = check_common(&app, &staff, &f)?;
     let raw = [&f.n1, &f.n2, &f.n3, &f.n4, &f.n5, &f.n6];
     let mut counts = Vec::new();
     for (i, (id, label)) in options.iter().enumerate().take(raw.len()) {
@@ -604,10 +588,7 @@ async fn audit_tally(
     again: u32,
 ) -> anyhow::Result<()> {
     let detail: Vec<String> = counts.iter().map(|(a, n)| format!("{a} {n}")).collect();
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
+    staff.audit(&app.store,
         "paper_tally",
         Some(&f.site),
         &format!(
@@ -639,15 +620,14 @@ pub async fn undo_card(
     }
     let deleted = app.store.delete_response(id).await?;
     if deleted {
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
-            "paper_card_undone",
-            Some(&f.site),
-            &format!("response {id} ({})", crate::reference::from_id(id)),
-        )
-        .await?;
+        staff
+            .audit(
+                &app.store,
+                "paper_card_undone",
+                Some(&f.site),
+                &format!("response {id} ({})", crate::reference::from_id(id)),
+            )
+            .await?;
     }
     Ok(back(
         &f,

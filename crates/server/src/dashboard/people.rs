@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::{
     audit,
     auth::{self, Role, Staff},
-    templates,
+    templates::{self, PageResult},
 };
 use crate::{AppState, users};
 
@@ -31,15 +31,9 @@ const INVITE_DAYS: i64 = 7;
 /// The sites `staff` administers, or the forbidden page (the People and audit pages').
 #[allow(clippy::result_large_err)] // as the other dashboard checks
 pub(super) fn administered(staff: &Staff) -> Result<Vec<String>, Response> {
-    let sites: Vec<String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r == Role::Admin)
-        .map(|(s, _)| s.clone())
-        .collect();
+    let sites = staff.sites_at_least(Role::Admin);
     if sites.is_empty() {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Err(auth::forbidden(staff, Role::Admin, &any));
+        return Err(staff.forbidden_anywhere(Role::Admin));
     }
     Ok(sites)
 }
@@ -92,15 +86,10 @@ fn site_select(id: &str, sites: &[String], app: &AppState) -> Markup {
 }
 
 /// `GET /dashboard/people`.
-pub async fn people_page(State(app): State<Arc<AppState>>, staff: Staff) -> Response {
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match users::people(&app.store).await {
-        Ok(all) => list(&app, &staff, &sites, &all, StatusCode::OK, &[]),
-        Err(e) => templates::server_error(&e),
-    }
+pub async fn people_page(State(app): State<Arc<AppState>>, staff: Staff) -> PageResult {
+    let sites = administered(&staff)?;
+    let all = users::people(&app.store).await?;
+    Ok(list(&app, &staff, &sites, &all, StatusCode::OK, &[]))
 }
 
 fn list(
@@ -183,52 +172,45 @@ pub async fn add_person(
     staff: Staff,
     headers: HeaderMap,
     Form(form): Form<AddForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let sites = administered(&staff)?;
+    if !sites.contains(&form.site) {
+        return Ok(auth::forbidden(&staff, Role::Admin, &form.site));
     }
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let run = async {
-        if !sites.contains(&form.site) {
-            return Ok(auth::forbidden(&staff, Role::Admin, &form.site));
-        }
-        if Role::parse(&form.role).is_none() {
-            return Ok(templates::bad_request(
+    if Role::parse(&form.role).is_none() {
+        return Ok(templates::bad_request(
+            &staff,
+            "people",
+            &[("role".into(), "Choose viewer, analyst or admin".into())],
+        ));
+    }
+    let email = match users::check_email(&form.email) {
+        Ok(e) => e,
+        Err(why) => {
+            let all = users::people(&app.store).await?;
+            let shown = if form.email.trim().is_empty() {
+                "Enter their email address".to_string()
+            } else {
+                let mut w = why;
+                w.truncate(300);
+                w
+            };
+            return Ok(list(
+                &app,
                 &staff,
-                "people",
-                &[("role".into(), "Choose viewer, analyst or admin".into())],
+                &sites,
+                &all,
+                StatusCode::BAD_REQUEST,
+                &[("email".into(), shown)],
             ));
         }
-        let email = match users::check_email(&form.email) {
-            Ok(e) => e,
-            Err(why) => {
-                let all = users::people(&app.store).await?;
-                let shown = if form.email.trim().is_empty() {
-                    "Enter their email address".to_string()
-                } else {
-                    let mut w = why;
-                    w.truncate(300);
-                    w
-                };
-                return Ok(list(
-                    &app,
-                    &staff,
-                    &sites,
-                    &all,
-                    StatusCode::BAD_REQUEST,
-                    &[("email".into(), shown)],
-                ));
-            }
-        };
-        let (id, created) = users::find_or_create(&app.store, &email).await?;
-        users::give_role(&app.store, id, &form.site, &form.role).await?;
-        audit::record(
+    };
+    let (id, created) = users::find_or_create(&app.store, &email).await?;
+    users::give_role(&app.store, id, &form.site, &form.role).await?;
+    staff
+        .audit(
             &app.store,
-            Some(staff.user_id),
-            &staff.email,
             if created {
                 "person_added"
             } else {
@@ -238,21 +220,18 @@ pub async fn add_person(
             &format!("{email}: {} on {}", form.role, form.site),
         )
         .await?;
-        let has_password = users::person(&app.store, id)
-            .await?
-            .is_some_and(|p| p.has_password);
-        let link = if created && auth::password_sign_in(&app) && !has_password {
-            Some(invitation(&app, &staff, &headers, id, &email, &form.site).await?)
-        } else {
-            None
-        };
-        match users::person(&app.store, id).await? {
-            Some(p) => person_view(&app, &staff, &sites, &p, link.as_deref()).await,
-            None => Ok(templates::not_found().await),
-        }
+    let has_password = users::person(&app.store, id)
+        .await?
+        .is_some_and(|p| p.has_password);
+    let link = if created && auth::password_sign_in(&app) && !has_password {
+        Some(invitation(&app, &staff, &headers, id, &email, &form.site).await?)
+    } else {
+        None
+    };
+    match users::person(&app.store, id).await? {
+        Some(p) => person_view(&app, &staff, &sites, &p, link.as_deref()).await,
+        None => Ok(templates::not_found().await),
     }
-    .await;
-    run.unwrap_or_else(|e| templates::server_error(&e))
 }
 
 /// Make an invitation and its link (audited on `site`).
@@ -265,15 +244,14 @@ async fn invitation(
     site: &str,
 ) -> anyhow::Result<String> {
     let secret = users::invite(&app.store, id, INVITE_DAYS).await?;
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        "invitation_made",
-        Some(site),
-        &format!("{email}: a link to choose a password, for {INVITE_DAYS} days"),
-    )
-    .await?;
+    staff
+        .audit(
+            &app.store,
+            "invitation_made",
+            Some(site),
+            &format!("{email}: a link to choose a password, for {INVITE_DAYS} days"),
+        )
+        .await?;
     let scheme = if auth::secure(app, headers) {
         "https"
     } else {
@@ -291,19 +269,12 @@ pub async fn person_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Path(id): Path<i64>,
-) -> Response {
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let run = async {
-        match visible(&app, &sites, id).await? {
-            Some(p) => person_view(&app, &staff, &sites, &p, None).await,
-            None => Ok(templates::not_found().await),
-        }
+) -> PageResult {
+    let sites = administered(&staff)?;
+    match visible(&app, &sites, id).await? {
+        Some(p) => person_view(&app, &staff, &sites, &p, None).await,
+        None => Ok(templates::not_found().await),
     }
-    .await;
-    run.unwrap_or_else(|e| templates::server_error(&e))
 }
 
 /// The person, if they have a role on one of `sites` (anyone else is "not found": the answer
@@ -324,7 +295,7 @@ async fn person_view(
     sites: &[String],
     p: &users::Person,
     invite_link: Option<&str>,
-) -> anyhow::Result<Response> {
+) -> PageResult {
     let live = auth::live_sessions(app, p.id).await?;
     let here = format!("/dashboard/people/{}", p.id);
     let me = p.id == staff.user_id;
@@ -434,54 +405,46 @@ pub async fn person_action(
     headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let sites = match administered(&staff) {
-        Ok(s) => s,
-        Err(r) => return r,
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let sites = administered(&staff)?;
+    let Some(p) = visible(&app, &sites, id).await? else {
+        return Ok(templates::not_found().await);
     };
-    let run = async {
-        let Some(p) = visible(&app, &sites, id).await? else {
-            return Ok(templates::not_found().await);
-        };
-        let back = Redirect::to(&format!("/dashboard/people/{id}")).into_response();
-        let theirs: Vec<String> = p.roles.iter().map(|(s, _, _)| s.clone()).collect();
-        let shared: Vec<String> = theirs
-            .iter()
-            .filter(|s| sites.contains(s))
-            .cloned()
-            .collect();
-        let refuse = |why: &str| {
-            templates::bad_request(&staff, "people", &[("main".into(), why.to_string())])
-        };
-        match form.action.as_str() {
-            "give_role" | "remove_role" => {
-                if !sites.contains(&form.site) {
-                    return Ok(auth::forbidden(&staff, Role::Admin, &form.site));
+    let back = Redirect::to(&format!("/dashboard/people/{id}")).into_response();
+    let theirs: Vec<String> = p.roles.iter().map(|(s, _, _)| s.clone()).collect();
+    let shared: Vec<String> = theirs
+        .iter()
+        .filter(|s| sites.contains(s))
+        .cloned()
+        .collect();
+    let refuse =
+        |why: &str| templates::bad_request(&staff, "people", &[("main".into(), why.to_string())]);
+    match form.action.as_str() {
+        "give_role" | "remove_role" => {
+            if !sites.contains(&form.site) {
+                return Ok(auth::forbidden(&staff, Role::Admin, &form.site));
+            }
+            if id == staff.user_id && staff.role_on(&form.site) == Some(Role::Admin) {
+                return Ok(refuse(
+                    "You cannot change your own admin role: ask another admin",
+                ));
+            }
+            let detail = if form.action == "give_role" {
+                if Role::parse(&form.role).is_none() {
+                    return Ok(refuse("Choose viewer, analyst or admin"));
                 }
-                if id == staff.user_id && staff.role_on(&form.site) == Some(Role::Admin) {
-                    return Ok(refuse(
-                        "You cannot change your own admin role: ask another admin",
-                    ));
+                users::give_role(&app.store, id, &form.site, &form.role).await?;
+                format!("{}: {} on {}", p.email, form.role, form.site)
+            } else {
+                if !users::remove_role(&app.store, id, &form.site).await? {
+                    return Ok(back);
                 }
-                let detail = if form.action == "give_role" {
-                    if Role::parse(&form.role).is_none() {
-                        return Ok(refuse("Choose viewer, analyst or admin"));
-                    }
-                    users::give_role(&app.store, id, &form.site, &form.role).await?;
-                    format!("{}: {} on {}", p.email, form.role, form.site)
-                } else {
-                    if !users::remove_role(&app.store, id, &form.site).await? {
-                        return Ok(back);
-                    }
-                    format!("{}: no role on {}", p.email, form.site)
-                };
-                audit::record(
+                format!("{}: no role on {}", p.email, form.site)
+            };
+            staff
+                .audit(
                     &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
                     if form.action == "give_role" {
                         "role_given"
                     } else {
@@ -491,182 +454,62 @@ pub async fn person_action(
                     &detail,
                 )
                 .await?;
-                Ok(back)
+            Ok(back)
+        }
+        "end_sessions" => {
+            let n = auth::end_sessions(&app, id).await?;
+            audit::record_for_sites(
+                &app.store,
+                Some(staff.user_id),
+                &staff.email,
+                "sessions_ended",
+                &shared,
+                &format!("{}: {n} sessions ended", p.email),
+            )
+            .await?;
+            if id == staff.user_id {
+                return Ok(Redirect::to("/dashboard/login").into_response());
             }
-            "end_sessions" => {
-                let n = auth::end_sessions(&app, id).await?;
-                audit::record_for_sites(
-                    &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
-                    "sessions_ended",
-                    &shared,
-                    &format!("{}: {n} sessions ended", p.email),
-                )
-                .await?;
-                if id == staff.user_id {
-                    return Ok(Redirect::to("/dashboard/login").into_response());
-                }
-                Ok(back)
+            Ok(back)
+        }
+        "disable" | "enable" => {
+            if id == staff.user_id {
+                return Ok(refuse("You cannot disable your own account"));
             }
-            "disable" | "enable" => {
-                if id == staff.user_id {
-                    return Ok(refuse("You cannot disable your own account"));
-                }
-                if let Some(other) = theirs.iter().find(|s| !sites.contains(s)) {
-                    return Ok(auth::forbidden(&staff, Role::Admin, other));
-                }
-                let disable = form.action == "disable";
-                users::set_disabled(&app.store, id, disable).await?;
-                let n = if disable {
-                    auth::end_sessions(&app, id).await?
+            if let Some(other) = theirs.iter().find(|s| !sites.contains(s)) {
+                return Ok(auth::forbidden(&staff, Role::Admin, other));
+            }
+            let disable = form.action == "disable";
+            users::set_disabled(&app.store, id, disable).await?;
+            let n = if disable {
+                auth::end_sessions(&app, id).await?
+            } else {
+                0
+            };
+            audit::record_for_sites(
+                &app.store,
+                Some(staff.user_id),
+                &staff.email,
+                if disable {
+                    "account_disabled"
                 } else {
-                    0
-                };
-                audit::record_for_sites(
-                    &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
-                    if disable {
-                        "account_disabled"
-                    } else {
-                        "account_enabled"
-                    },
-                    &theirs,
-                    &if disable {
-                        format!("{}: disabled, {n} sessions ended", p.email)
-                    } else {
-                        format!("{}: enabled", p.email)
-                    },
-                )
-                .await?;
-                Ok(back)
-            }
-            "invite" if auth::password_sign_in(&app) && !p.has_password => {
-                let site = shared.first().cloned().unwrap_or_default();
-                let link = invitation(&app, &staff, &headers, id, &p.email, &site).await?;
-                person_view(&app, &staff, &sites, &p, Some(&link)).await
-            }
-            _ => Ok(refuse("Choose one of the buttons on the page")),
+                    "account_enabled"
+                },
+                &theirs,
+                &if disable {
+                    format!("{}: disabled, {n} sessions ended", p.email)
+                } else {
+                    format!("{}: enabled", p.email)
+                },
+            )
+            .await?;
+            Ok(back)
         }
+        "invite" if auth::password_sign_in(&app) && !p.has_password => {
+            let site = shared.first().cloned().unwrap_or_default();
+            let link = invitation(&app, &staff, &headers, id, &p.email, &site).await?;
+            person_view(&app, &staff, &sites, &p, Some(&link)).await
+        }
+        _ => Ok(refuse("Choose one of the buttons on the page")),
     }
-    .await;
-    run.unwrap_or_else(|e| templates::server_error(&e))
-}
-
-/// `GET /dashboard/invite/{secret}`: choose a password.
-pub async fn invite_page(State(app): State<Arc<AppState>>, Path(secret): Path<String>) -> Response {
-    match users::invited(&app.store, &secret).await {
-        Ok(Some((_, email))) => invite_form(&secret, &email, None, StatusCode::OK),
-        Ok(None) => invite_gone(),
-        Err(e) => templates::server_error(&e),
-    }
-}
-
-fn invite_gone() -> Response {
-    let body = html! {
-        h1 { "This invitation has expired or been used" }
-        p { "Ask the administrator who invited you for a new link." }
-        p { a href="/dashboard/login" { "Go to sign in" } }
-    };
-    (
-        StatusCode::NOT_FOUND,
-        templates::page("Invitation expired", None, "", body),
-    )
-        .into_response()
-}
-
-fn invite_form(secret: &str, email: &str, error: Option<&str>, status: StatusCode) -> Response {
-    let body = html! {
-        @if let Some(e) = error {
-            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                h2 id="error-summary-title" { "There is a problem" }
-                ul { li { a href="#password" { (e) } } }
-            }
-        }
-        h1 { "Choose your password" }
-        p { "For the Chorus dashboard account " strong { (email) } ". Use at least " (users::MIN_PASSWORD) " characters; three or four unrelated words work well." }
-        form method="post" action={ "/dashboard/invite/" (secret) } novalidate {
-            div class=(if error.is_some() { "field field-error" } else { "field" }) {
-                label for="password" { "New password" }
-                @if let Some(e) = error { p class="error-message" id="password-error" { span class="visually-hidden" { "Error: " } (e) } }
-                input id="password" name="password" type="password" autocomplete="new-password"
-                    aria-describedby=[error.map(|_| "password-error")];
-            }
-            div class="field" {
-                label for="confirm" { "The same password again" }
-                input id="confirm" name="confirm" type="password" autocomplete="new-password";
-            }
-            button type="submit" class="button" { "Set password" }
-        }
-    };
-    (
-        status,
-        templates::page("Choose your password", None, "", body),
-    )
-        .into_response()
-}
-
-/// The password form.
-#[derive(Deserialize)]
-pub struct InviteForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-/// `POST /dashboard/invite/{secret}`. The secret in the address is what an attacker's page
-/// cannot know, so it also protects the form against cross-site posts.
-pub async fn accept_invite(
-    State(app): State<Arc<AppState>>,
-    Path(secret): Path<String>,
-    Form(form): Form<InviteForm>,
-) -> Response {
-    let run = async {
-        let Some((id, email)) = users::invited(&app.store, &secret).await? else {
-            return Ok(invite_gone());
-        };
-        if form.password != form.confirm {
-            return Ok(invite_form(
-                &secret,
-                &email,
-                Some("The two passwords are not the same"),
-                StatusCode::BAD_REQUEST,
-            ));
-        }
-        if form.password.chars().count() > users::MAX_PASSWORD {
-            return Ok(invite_form(
-                &secret,
-                &email,
-                Some("Passwords have at most 1024 characters"),
-                StatusCode::BAD_REQUEST,
-            ));
-        }
-        if let Err(why) = users::accept_invite(&app.store, id, &email, &form.password).await? {
-            return Ok(invite_form(
-                &secret,
-                &email,
-                Some(&why),
-                StatusCode::BAD_REQUEST,
-            ));
-        }
-        let sites = users::sites(&app.store, id).await?;
-        audit::record_for_sites(
-            &app.store,
-            Some(id),
-            &email,
-            "invitation_accepted",
-            &sites,
-            "password chosen",
-        )
-        .await?;
-        let body = html! {
-            h1 { "Your password is set" }
-            p { a href="/dashboard/login" { "Sign in" } }
-        };
-        anyhow::Ok(templates::page("Your password is set", None, "", body).into_response())
-    }
-    .await;
-    run.unwrap_or_else(|e| templates::server_error(&e))
 }

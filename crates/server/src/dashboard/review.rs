@@ -15,11 +15,10 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{
-    audit,
     auth::{Role, Staff},
     now_iso,
     reports::url_encode,
-    templates,
+    templates::{self, PageResult},
 };
 use crate::{AppState, classify::ItemEvidence};
 
@@ -55,40 +54,18 @@ pub async fn review_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<ReviewQuery>,
-) -> Response {
-    let sites: Vec<String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r >= Role::Analyst)
-        .map(|(s, _)| s.clone())
-        .collect();
-    let site = match q
-        .site
-        .clone()
-        .filter(|s| !s.is_empty())
-        .or_else(|| sites.first().cloned())
-    {
-        Some(s) => s,
-        None => {
-            let any = staff.roles.keys().next().cloned().unwrap_or_default();
-            return super::auth::forbidden(&staff, Role::Analyst, &any);
-        }
-    };
-    if let Err(r) = staff.require(&site, Role::Analyst) {
-        return r;
-    }
+) -> PageResult {
+    let sites = staff.sites_at_least(Role::Analyst);
+    let site = staff.site_for(q.site.clone(), Role::Analyst)?;
     let status = q.status.as_deref().unwrap_or("open");
     if !matches!(status, "open" | "reviewed" | "all") {
-        return templates::bad_request(
+        return Ok(templates::bad_request(
             &staff,
             "review",
             &[("status".into(), "Choose open, reviewed or all".into())],
-        );
+        ));
     }
-    match page(&app, &staff, &site, &sites, status).await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
-    }
+    Ok(page(&app, &staff, &site, &sites, status).await?)
 }
 
 async fn page(
@@ -219,61 +196,46 @@ pub async fn review(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<ReviewForm>,
-) -> Response {
-    if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
-        return r;
-    }
-    let run = async {
-        let site: Option<String> = sqlx::query(
-            "SELECT r.site FROM responses r WHERE r.id = $1 AND EXISTS (SELECT 1 FROM comment_flags f WHERE f.response_id = r.id)",
-        )
-        .bind(id)
-        .fetch_optional(app.store.pool())
+) -> PageResult {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let sql = "SELECT r.site FROM responses r WHERE r.id = $1 AND EXISTS (SELECT 1 FROM comment_flags f WHERE f.response_id = r.id)";
+    let Some(site) = staff
+        .site_of_row(&app.store, sql, id, Role::Analyst)
         .await?
-        .map(|r| r.get(0));
-        let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst))
-        else {
-            return Ok(templates::not_found().await);
-        };
-        if !OUTCOMES.contains(&form.outcome.as_str()) {
-            return Ok(templates::bad_request(
-                &staff,
-                "review",
-                &[(format!("o-{id}"), "Choose an outcome".into())],
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO flag_reviews (response_id, outcome, user_id, reviewer, reviewed_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (response_id) DO UPDATE SET outcome = excluded.outcome, user_id = excluded.user_id,
-               reviewer = excluded.reviewer, reviewed_at = excluded.reviewed_at",
-        )
-        .bind(id)
-        .bind(&form.outcome)
-        .bind(staff.user_id)
-        .bind(&staff.email)
-        .bind(now_iso())
-        .execute(app.store.pool())
-        .await?;
-        audit::record(
+    else {
+        return Ok(templates::not_found().await);
+    };
+    if !OUTCOMES.contains(&form.outcome.as_str()) {
+        return Ok(templates::bad_request(
+            &staff,
+            "review",
+            &[(format!("o-{id}"), "Choose an outcome".into())],
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO flag_reviews (response_id, outcome, user_id, reviewer, reviewed_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (response_id) DO UPDATE SET outcome = excluded.outcome, user_id = excluded.user_id,
+           reviewer = excluded.reviewer, reviewed_at = excluded.reviewed_at",
+    )
+    .bind(id)
+    .bind(&form.outcome)
+    .bind(staff.user_id)
+    .bind(&staff.email)
+    .bind(now_iso())
+    .execute(app.store.pool())
+    .await?;
+    staff
+        .audit(
             &app.store,
-            Some(staff.user_id),
-            &staff.email,
             "flag_reviewed",
             Some(&site),
             &format!("{}: {}", crate::reference::from_id(id), form.outcome),
         )
         .await?;
-        anyhow::Ok(
-            Redirect::to(&format!(
-                "/dashboard/review?site={}&status=reviewed#{}",
-                url_encode(&site),
-                crate::reference::from_id(id)
-            ))
-            .into_response(),
-        )
-    };
-    match run.await {
-        Ok(r) => r,
-        Err(e) => templates::server_error(&e),
-    }
+    Ok(Redirect::to(&format!(
+        "/dashboard/review?site={}&status=reviewed#{}",
+        url_encode(&site),
+        crate::reference::from_id(id)
+    ))
+    .into_response())
 }

@@ -19,8 +19,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    audit,
-    auth::{self, Role, Staff},
+    auth::{Role, Staff},
     reports::url_encode,
     templates,
 };
@@ -40,10 +39,7 @@ pub async fn sites_page(State(app): State<Arc<AppState>>, staff: Staff) -> Respo
         .filter(|s| staff.role_on(&s.id) == Some(Role::Admin))
         .collect();
     match mine.as_slice() {
-        [] => {
-            let any = staff.roles.keys().next().cloned().unwrap_or_default();
-            auth::forbidden(&staff, Role::Admin, &any)
-        }
+        [] => staff.forbidden_anywhere(Role::Admin),
         [one] => Redirect::to(&format!("/dashboard/sites/{}", url_encode(&one.id))).into_response(),
         many => {
             let body = html! {
@@ -479,10 +475,7 @@ pub async fn change(
             "reset" => {
                 runtime::reset(&app.store, &site).await?;
                 app.site_settings.put(&site, None);
-                audit::record(
-                    &app.store,
-                    Some(staff.user_id),
-                    &staff.email,
+                staff.audit(&app.store,
                     "site_settings_reset",
                     Some(&site),
                     "services and retention from the configuration file again",
@@ -500,10 +493,7 @@ pub async fn change(
         };
         runtime::save(&app.store, &site, &saved, &staff.email).await?;
         app.site_settings.put(&site, Some(saved));
-        audit::record(
-            &app.store,
-            Some(staff.user_id),
-            &staff.email,
+        staff.audit(&app.store,
             action,
             Some(&site),
             &detail,

@@ -21,7 +21,7 @@ use sqlx::Row;
 
 use super::{
     audit,
-    auth::{self, Role, Staff},
+    auth::{Role, Staff},
     templates,
 };
 use crate::AppState;
@@ -93,19 +93,14 @@ async fn find(app: &AppState, staff: &Staff, reference: &str) -> anyhow::Result<
     }))
 }
 
-fn administers_any(staff: &Staff) -> bool {
-    staff.roles.values().any(|r| *r == Role::Admin)
-}
-
 /// `GET /dashboard/withdraw[?reference=…]`.
 pub async fn withdraw_page(
     State(app): State<Arc<AppState>>,
     staff: Staff,
     Query(q): Query<Find>,
 ) -> Response {
-    if !administers_any(&staff) {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return auth::forbidden(&staff, Role::Admin, &any);
+    if let Err(r) = staff.require_any(Role::Admin) {
+        return r;
     }
     let reference = q.reference.unwrap_or_default();
     let reference = reference.trim();
@@ -218,9 +213,8 @@ pub async fn withdraw(
     if let Err(r) = staff.check_csrf(form.csrf.as_deref()) {
         return r;
     }
-    if !administers_any(&staff) {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return auth::forbidden(&staff, Role::Admin, &any);
+    if let Err(r) = staff.require_any(Role::Admin) {
+        return r;
     }
     let run = async {
         let Some(f) = find(&app, &staff, form.reference.trim()).await? else {

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use axum::{
     Form,
     extract::{Path, Query, State},
-    response::{IntoResponse, Redirect},
+    response::{IntoResponse, Redirect, Response},
 };
 use chorus_core::ItemKind;
 use chorus_store::{RowQuery, Selection};
@@ -20,7 +20,6 @@ use super::{
 };
 use crate::{
     dashboard::{
-        audit,
         auth::{Role, Staff},
         now_iso, templates,
     },
@@ -213,16 +212,9 @@ pub async fn tag_comment(
     // Someone who may tag nowhere is refused before any look-up. For anyone else, a response
     // that does not exist and one on a site they may not tag get the same 404: the answer
     // must not tell which ids exist on other trusts' sites.
-    if !staff.is_any(Role::Analyst) {
-        let any = staff.roles.keys().next().cloned().unwrap_or_default();
-        return Ok(crate::dashboard::auth::forbidden(
-            &staff,
-            Role::Analyst,
-            &any,
-        ));
-    }
+    staff.require_any(Role::Analyst)?;
     let site = app.store.site_of(id).await?;
-    let Some(site) = site.filter(|s| staff.role_on(s).is_some_and(|r| r >= Role::Analyst)) else {
+    let Some(site) = staff.at_least_on(site, Role::Analyst) else {
         return Ok(templates::not_found().await);
     };
     let Some(tag) = normalise_tag(&form.tag) else {
@@ -252,24 +244,28 @@ pub async fn tag_comment(
             ));
         }
     }
-    audit::record(
-        &app.store,
-        Some(staff.user_id),
-        &staff.email,
-        if form.action == "add" {
-            "tag_added"
-        } else {
-            "tag_removed"
-        },
-        Some(&site),
-        &format!("{} on {}", tag, crate::reference::from_id(id)),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
+    staff
+        .audit(
+            &app.store,
+            if form.action == "add" {
+                "tag_added"
+            } else {
+                "tag_removed"
+            },
+            Some(&site),
+            &format!("{} on {}", tag, crate::reference::from_id(id)),
+        )
+        .await?;
+    Ok(back_to_comment(&site, id))
+}
+
+/// After a change to comment `id` (a tag, a theme): back to it in the site's comments.
+pub fn back_to_comment(site: &str, id: i64) -> Response {
+    Redirect::to(&format!(
         "/dashboard/comments?site={}#c{id}",
-        url_encode(&site)
+        url_encode(site)
     ))
-    .into_response())
+    .into_response()
 }
 
 #[cfg(test)]

@@ -105,22 +105,7 @@ pub fn check_filter(
     report: Report,
     min: Role,
 ) -> Result<Filter, PageError> {
-    let site = match non_empty(&q.site) {
-        Some(s) => s,
-        None => match staff
-            .roles
-            .iter()
-            .find(|(_, r)| **r >= min)
-            .map(|(s, _)| s.clone())
-        {
-            Some(s) => s,
-            None => {
-                let any = staff.roles.keys().next().cloned().unwrap_or_default();
-                return Err(crate::dashboard::auth::forbidden(staff, min, &any).into());
-            }
-        },
-    };
-    staff.require(&site, min)?;
+    let site = staff.site_for(non_empty(&q.site), min)?;
     let mut problems = Vec::new();
     let service = non_empty(&q.service);
     if service.as_ref().is_some_and(|s| s.len() > 64) {
@@ -255,12 +240,7 @@ pub async fn filter_form(
         .values()
         .filter(|i| report.covers(i))
         .collect();
-    let sites: Vec<&String> = staff
-        .roles
-        .iter()
-        .filter(|(_, r)| **r >= min)
-        .map(|(s, _)| s)
-        .collect();
+    let sites = staff.sites_at_least(min);
     Ok(html! {
         form class="filters" method="get" action={ "/dashboard/" (report.path()) } {
             fieldset {

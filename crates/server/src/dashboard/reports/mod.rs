@@ -31,7 +31,7 @@ use maud::Markup;
 pub use aggregates::{Aggregates, aggregate};
 pub use calendar::{month_before, month_days, month_label, parse_date};
 pub use chorus_store::{PAGE, Row, RowQuery};
-pub use comments::{TagForm, comments_page, normalise_tag, tag_comment};
+pub use comments::{TagForm, back_to_comment, comments_page, normalise_tag, tag_comment};
 pub use decisions::decisions_page;
 pub use fft::{compared_services, fft_page};
 pub use filter::{Filter, FilterQuery, MAX_SERVICES_SHOWN, check_filter, filter_form, url_encode};

@@ -1,15 +1,12 @@
-//! API v1: receive responses, list instruments.
-//!
-//! Every rejection is JSON `{"error": {"code", "message", "details"?}}` with a stable code and
-//! a sentence a web team can act on; nothing the server already accepted is affected by a bad
-//! request.
+//! `POST /api/v1/responses`: validate → re-score → redact → store → receipt, against the
+//! version the response names.
 
 use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
     Json,
     body::{Body, to_bytes},
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -18,244 +15,14 @@ use chorus_core::{
     score, validate_response,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::{ApiError, BODY_LIMIT, Code, ErrorBody, Peer, error::rate_limited, peer_ip};
 use crate::{
     state::AppState,
     store::{NewResponse, Stored},
     util::hex,
 };
-
-/// Largest request body accepted.
-pub const BODY_LIMIT: usize = 32 * 1024;
-
-/// The stable codes of API errors: clients program against them, so they are never renamed.
-/// Serialised in snake_case (`invalid_json`); `docs/bad-inputs.md` lists them, and a test checks
-/// its code column against this enum.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// The body is not a valid submission (serde's reason, line and column), or not UTF-8.
-    InvalidJson,
-    /// The body is not sent as `application/json`.
-    UnsupportedMediaType,
-    /// The body is over the size limit.
-    BodyTooLarge,
-    /// `site` is not a site id.
-    InvalidSite,
-    /// No site has that id.
-    UnknownSite,
-    /// The page's origin is not one the site allows.
-    OriginNotAllowed,
-    /// `service` is not an id (where the site accepts any).
-    InvalidService,
-    /// The site does not list that service.
-    UnknownService,
-    /// `mode` is not one of the modes of collection.
-    InvalidMode,
-    /// `about` names a question or an answer the "About you" questions do not have.
-    InvalidAbout,
-    /// `about` was sent for a site that does not ask the "About you" questions.
-    AboutNotEnabled,
-    /// `withdraw_secret` is not 28 to 64 characters of the receipt reference's alphabet.
-    InvalidWithdrawSecret,
-    /// A withdrawal was refused: no such reference, the wrong code, too late, or already
-    /// withdrawn (deliberately one answer for all of them).
-    NotWithdrawn,
-    /// The site does not collect that instrument.
-    InstrumentNotAllowed,
-    /// No instrument has that id.
-    UnknownInstrument,
-    /// The response has problems; `details` lists them per item.
-    InvalidResponse,
-    /// The honeypot field was filled (deliberately says no more to a bot).
-    Rejected,
-    /// The idempotency key was used for another body.
-    IdempotencyConflict,
-    /// Too many submissions from this address or for this site.
-    RateLimited,
-    /// The request took too long.
-    Timeout,
-    /// No such API path.
-    NotFound,
-    /// The path does not take that method.
-    MethodNotAllowed,
-    /// Any other refusal made outside the handlers.
-    BadRequest,
-    /// Storage cannot commit a write now (never a receipt).
-    StorageUnavailable,
-    /// Too many open connections from one address, or in all (answered by the connection loop).
-    TooManyConnections,
-    /// Something failed on the server.
-    InternalError,
-}
-
-impl Code {
-    /// Every code.
-    pub const ALL: [Code; 26] = [
-        Code::InvalidJson,
-        Code::UnsupportedMediaType,
-        Code::BodyTooLarge,
-        Code::InvalidSite,
-        Code::UnknownSite,
-        Code::OriginNotAllowed,
-        Code::InvalidService,
-        Code::UnknownService,
-        Code::InvalidMode,
-        Code::InvalidAbout,
-        Code::AboutNotEnabled,
-        Code::InvalidWithdrawSecret,
-        Code::NotWithdrawn,
-        Code::InstrumentNotAllowed,
-        Code::UnknownInstrument,
-        Code::InvalidResponse,
-        Code::Rejected,
-        Code::IdempotencyConflict,
-        Code::RateLimited,
-        Code::Timeout,
-        Code::NotFound,
-        Code::MethodNotAllowed,
-        Code::BadRequest,
-        Code::StorageUnavailable,
-        Code::TooManyConnections,
-        Code::InternalError,
-    ];
-
-    /// The code as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::InvalidJson => "invalid_json",
-            Code::UnsupportedMediaType => "unsupported_media_type",
-            Code::BodyTooLarge => "body_too_large",
-            Code::InvalidSite => "invalid_site",
-            Code::UnknownSite => "unknown_site",
-            Code::OriginNotAllowed => "origin_not_allowed",
-            Code::InvalidService => "invalid_service",
-            Code::UnknownService => "unknown_service",
-            Code::InvalidMode => "invalid_mode",
-            Code::InvalidAbout => "invalid_about",
-            Code::AboutNotEnabled => "about_not_enabled",
-            Code::InvalidWithdrawSecret => "invalid_withdraw_secret",
-            Code::NotWithdrawn => "not_withdrawn",
-            Code::InstrumentNotAllowed => "instrument_not_allowed",
-            Code::UnknownInstrument => "unknown_instrument",
-            Code::InvalidResponse => "invalid_response",
-            Code::Rejected => "rejected",
-            Code::IdempotencyConflict => "idempotency_conflict",
-            Code::RateLimited => "rate_limited",
-            Code::Timeout => "timeout",
-            Code::NotFound => "not_found",
-            Code::MethodNotAllowed => "method_not_allowed",
-            Code::BadRequest => "bad_request",
-            Code::StorageUnavailable => "storage_unavailable",
-            Code::TooManyConnections => "too_many_connections",
-            Code::InternalError => "internal_error",
-        }
-    }
-}
-
-/// An API error: status, stable code, sentence, optional details.
-pub struct ApiError {
-    status: StatusCode,
-    code: Code,
-    message: String,
-    details: Option<serde_json::Value>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            details: None,
-        }
-    }
-}
-
-impl ApiError {
-    /// No such API path.
-    pub fn not_found() -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            Code::NotFound,
-            "there is no such API endpoint; see /api/v1/openapi.json",
-        )
-    }
-}
-
-/// Middleware: rejections made outside our handlers (wrong method, timeout, a layer's own
-/// refusal) come with no JSON body; give them one, so every API error reads the same way.
-pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let res = next.run(req).await;
-    let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return res;
-    }
-    let (code, message) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => (
-            Code::MethodNotAllowed,
-            "this endpoint does not accept that method; see /api/v1/openapi.json",
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
-            Code::Timeout,
-            "the request took too long; retry with the same idempotency key",
-        ),
-        StatusCode::NOT_FOUND => (
-            Code::NotFound,
-            "there is no such API endpoint; see /api/v1/openapi.json",
-        ),
-        s if s.is_server_error() => (
-            Code::InternalError,
-            "something went wrong on the server; retry with the same idempotency key",
-        ),
-        _ => (Code::BadRequest, "the request was not accepted"),
-    };
-    let mut out = ApiError::new(status, code, message).into_response();
-    for (k, v) in res.headers() {
-        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
-            out.headers_mut().insert(k.clone(), v.clone());
-        }
-    }
-    out
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if let Some(d) = self.details {
-            body["error"]["details"] = d;
-        }
-        (self.status, Json(body)).into_response()
-    }
-}
-
-/// The JSON body of every rejection.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// One rejection: a stable code, a sentence, and for invalid responses the per-item problems.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// Stable code (see [`Code`]).
-    pub code: Code,
-    /// A sentence a web team can act on.
-    pub message: String,
-    /// Per-item problems (`invalid_response`): `[{code, item, message}]`.
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub details: Option<serde_json::Value>,
-}
 
 /// What a widget posts: where it was shown, and the response.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -388,17 +155,13 @@ pub async fn json_text(
 )]
 pub async fn post_response(
     State(app): State<Arc<AppState>>,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    peer: Peer,
     staff_entry: Option<axum::Extension<StaffEntry>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     // Per address first, before the body is read: a flood costs next to nothing.
-    let ip = crate::ratelimit::client_ip(
-        peer.map(|p| p.0.0.ip()),
-        &headers,
-        app.config.limits.trust_forwarded_for,
-    );
+    let ip = peer_ip(&app, peer, &headers);
     let limited = staff_entry.is_none();
     if limited && let Err(hit) = app.limits.check_ip(ip) {
         return Ok(rate_limited(&app, hit));
@@ -635,97 +398,6 @@ pub async fn post_response(
         .into_response())
 }
 
-/// What an integration posts to withdraw a response for its patient.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WithdrawalRequest {
-    /// The receipt's reference, e.g. `CH-7K3Q-9D4M` (case, spaces and dashes forgiven).
-    pub reference: String,
-    /// The `withdraw_secret` sent with the response (case, spaces and dashes forgiven).
-    pub secret: String,
-}
-
-/// A response withdrawn.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Withdrawn {
-    /// The reference of the response deleted.
-    pub reference: String,
-}
-
-/// `POST /api/v1/withdrawals`: a patient's own withdrawal (see `crate::withdraw_self`).
-#[utoipa::path(
-    post,
-    path = "/api/v1/withdrawals",
-    tag = "responses",
-    request_body(content = WithdrawalRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Deleted: gone from every report and export, audited", body = Withdrawn),
-        (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`)", body = ErrorBody),
-        (status = 404, description = "Nothing withdrawn (`not_withdrawn`): one answer for a wrong reference, a wrong secret, a window passed and a response already withdrawn", body = ErrorBody),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = ErrorBody),
-        (status = 429, description = "Rate limited (`rate_limited`); see Retry-After", body = ErrorBody),
-    )
-)]
-pub async fn post_withdrawal(
-    State(app): State<Arc<AppState>>,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    body: Result<Json<WithdrawalRequest>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
-    let ip = crate::ratelimit::client_ip(
-        peer.map(|p| p.0.0.ip()),
-        &headers,
-        app.config.limits.trust_forwarded_for,
-    );
-    if let Err(hit) = app.limits.check_ip(ip) {
-        return Ok(rate_limited(&app, hit));
-    }
-    let Json(req) = body.map_err(|e| match e {
-        axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::UnsupportedMediaType,
-            "send the withdrawal as JSON with Content-Type: application/json",
-        ),
-        // serde's reason names fields, never echoes their values.
-        e => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            Code::InvalidJson,
-            format!("the body is not a valid withdrawal: {}", e.body_text()),
-        ),
-    })?;
-    let failed = |e: anyhow::Error| {
-        tracing::error!(error = %e, "a patient's withdrawal failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Code::StorageUnavailable,
-            "the withdrawal could not be made now; please try again",
-        )
-    };
-    let valid = crate::withdraw_self::check(&app, &req.reference, &req.secret)
-        .await
-        .map_err(failed)?;
-    let withdrawn = match &valid {
-        Some(v) => crate::withdraw_self::withdraw(&app, v)
-            .await
-            .map_err(failed)?,
-        None => false,
-    };
-    match valid.filter(|_| withdrawn) {
-        Some(v) => Ok((
-            StatusCode::OK,
-            Json(Withdrawn {
-                reference: v.reference,
-            }),
-        )
-            .into_response()),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            Code::NotWithdrawn,
-            "nothing was withdrawn: check the reference and secret against the receipt; the time to withdraw may have passed, or it was withdrawn already",
-        )),
-    }
-}
-
 /// Check `about` against the built-in "About you" questions: every key one of its questions,
 /// every value one of that question's answers (so nothing but our own codes is ever stored
 /// there), and only for a site that asks them. `Ok(None)` when none were given.
@@ -766,26 +438,6 @@ fn check_about(
         ));
     }
     Ok(serde_json::to_string(about).ok())
-}
-
-/// The 429 for a limit that was hit, counted in `/metrics`.
-fn rate_limited(app: &AppState, hit: crate::ratelimit::Hit) -> Response {
-    app.metrics.rate_limited();
-    let what = match hit {
-        crate::ratelimit::Hit::Ip => "from this address",
-        crate::ratelimit::Hit::Site => "for this site",
-    };
-    let mut res = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        Code::RateLimited,
-        format!("too many responses {what} in the last minute; please try again shortly"),
-    )
-    .into_response();
-    res.headers_mut().insert(
-        header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("60"),
-    );
-    res
 }
 
 /// A page served by this server itself (the demo site) posting to it.
@@ -863,37 +515,4 @@ pub fn redact_strings(v: &mut serde_json::Value) {
         }
         _ => {}
     }
-}
-
-/// `GET /api/v1/instruments`.
-#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments",
-    responses(
-        (status = 200, description = "Every instrument this server knows: id, version, scoring, title, example"),
-        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-    ))]
-pub async fn list_instruments(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    app.instrument_list.respond(&headers)
-}
-
-/// `GET /api/v1/instruments/{id}`, with an ETag so widgets revalidate cheaply.
-#[utoipa::path(get, path = "/api/v1/instruments/{id}", tag = "instruments",
-    params(("id" = String, Path, description = "Instrument id, e.g. `fft`")),
-    responses(
-        (status = 200, description = "The instrument definition (JSON)"),
-        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 404, description = "No such instrument (`unknown_instrument`)", body = ErrorBody),
-    ))]
-pub async fn get_instrument(
-    State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let Some(doc) = app.instrument_docs.get(&id) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            Code::UnknownInstrument,
-            format!("there is no instrument \"{id}\""),
-        ));
-    };
-    Ok(doc.respond(&headers))
 }
