@@ -70,6 +70,22 @@ postgres)
     q() { psql "$db" -v ON_ERROR_STOP=1 -qAtc "$@"; }
     m=${BASE:-$(q "SELECT max(id) FROM responses")}
     say "seeded responses: ids 1..$m; copies $first..$copies"
+    # Bulk load the usual way: the secondary indexes of the tables copied into (and the
+    # idempotency key's unique constraint) are dropped first and made again afterwards, from
+    # their own definitions, so the schema ends exactly as the migrations made it.
+    defs=$(q "SELECT string_agg(pg_get_indexdef(i.indexrelid), '; ' ORDER BY c.relname)
+              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid IN ('responses'::regclass, 'comment_search'::regclass, 'comment_themes'::regclass)
+                AND NOT i.indisprimary
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)")
+    drops=$(q "SELECT string_agg('DROP INDEX ' || c.relname, '; ')
+              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid IN ('responses'::regclass, 'comment_search'::regclass, 'comment_themes'::regclass)
+                AND NOT i.indisprimary
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)")
+    unique=$(q "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'responses_site_idempotency_key_key'")
+    say "indexes to make again: $defs; and $unique"
+    q "$drops; ALTER TABLE responses DROP CONSTRAINT responses_site_idempotency_key_key"
     for k in $(seq "$first" "$copies"); do
         q "BEGIN;
            INSERT INTO responses (id, $cols)
@@ -96,6 +112,8 @@ postgres)
            COMMIT;"
         say "copy $k done"
     done
+    say "making the indexes again"
+    q "SET maintenance_work_mem = '1GB'; ALTER TABLE responses ADD CONSTRAINT responses_site_idempotency_key_key $unique; $defs"
     q "SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))" >/dev/null
     say "vacuum analyze"
     q "VACUUM ANALYZE responses, comment_themes, comment_classified, comment_flags, comment_search"
