@@ -27,6 +27,16 @@ backend=$1 db=$2 copies=${3:-9} first=${4:-1}
 cols="site, service, instrument, version, locale, idempotency_key, body_hash, answers, scores, client_scores, score_mismatch, received_at, mode, about, withdraw_hash"
 t0=$(date +%s)
 say() { echo "[$(($(date +%s) - t0)) s] $*"; }
+# The rows keyed by response id, for copy $1 (the same SQL on both backends).
+keyed() {
+    local k=$1 t
+    for t in "comment_themes:theme, sentiment, evidence, source, state, updated_by, updated_at" \
+        "comment_classified:has_text, at" "comment_flags:kind, evidence, flagged_at" \
+        "flag_reviews:outcome, user_id, reviewer, reviewed_at" "comment_tags:tag, added_by, added_at"; do
+        echo "INSERT INTO ${t%%:*} (response_id, ${t#*:}) SELECT response_id + $k * $m, ${t#*:}
+              FROM ${t%%:*} WHERE response_id <= $m ORDER BY response_id;"
+    done
+}
 
 case $backend in
 sqlite)
@@ -43,17 +53,7 @@ sqlite)
                   strftime('%Y-%m-%dT%H:%M:%fZ', received_at, '-$((2 * k)) hours'),
                   mode, about, NULL
            FROM responses WHERE id <= $m ORDER BY id;
-           INSERT INTO comment_themes (response_id, theme, sentiment, evidence, source, state, updated_by, updated_at)
-           SELECT response_id + $k * $m, theme, sentiment, evidence, source, state, updated_by, updated_at
-           FROM comment_themes WHERE response_id <= $m ORDER BY response_id;
-           INSERT INTO comment_classified (response_id, has_text, at)
-           SELECT response_id + $k * $m, has_text, at FROM comment_classified WHERE response_id <= $m ORDER BY response_id;
-           INSERT INTO comment_flags (response_id, kind, evidence, flagged_at)
-           SELECT response_id + $k * $m, kind, evidence, flagged_at FROM comment_flags WHERE response_id <= $m;
-           INSERT INTO flag_reviews (response_id, outcome, user_id, reviewer, reviewed_at)
-           SELECT response_id + $k * $m, outcome, user_id, reviewer, reviewed_at FROM flag_reviews WHERE response_id <= $m;
-           INSERT INTO comment_tags (response_id, tag, added_by, added_at)
-           SELECT response_id + $k * $m, tag, added_by, added_at FROM comment_tags WHERE response_id <= $m;
+           $(keyed "$k")
            COMMIT;
            PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
         say "copy $k done"
@@ -96,17 +96,7 @@ postgres)
                           'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                   mode, about, NULL
            FROM responses WHERE id <= $m ORDER BY id;
-           INSERT INTO comment_themes (response_id, theme, sentiment, evidence, source, state, updated_by, updated_at)
-           SELECT response_id + $k * $m, theme, sentiment, evidence, source, state, updated_by, updated_at
-           FROM comment_themes WHERE response_id <= $m ORDER BY response_id;
-           INSERT INTO comment_classified (response_id, has_text, at)
-           SELECT response_id + $k * $m, has_text, at FROM comment_classified WHERE response_id <= $m ORDER BY response_id;
-           INSERT INTO comment_flags (response_id, kind, evidence, flagged_at)
-           SELECT response_id + $k * $m, kind, evidence, flagged_at FROM comment_flags WHERE response_id <= $m;
-           INSERT INTO flag_reviews (response_id, outcome, user_id, reviewer, reviewed_at)
-           SELECT response_id + $k * $m, outcome, user_id, reviewer, reviewed_at FROM flag_reviews WHERE response_id <= $m;
-           INSERT INTO comment_tags (response_id, tag, added_by, added_at)
-           SELECT response_id + $k * $m, tag, added_by, added_at FROM comment_tags WHERE response_id <= $m;
+           $(keyed "$k")
            INSERT INTO comment_search (response_id, body, config)
            SELECT response_id + $k * $m, body, config FROM comment_search WHERE response_id <= $m ORDER BY response_id;
            COMMIT;"
